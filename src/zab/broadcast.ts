@@ -1,0 +1,181 @@
+// spec/broadcast.md — proposals, ACKs and commits under an established leader; losing it.
+import type { Ctx } from './ctx.ts';
+import { startLooking } from './election.ts';
+import { countUpTo, lastZxid } from './history.ts';
+import { maybeCompact } from './persistence.ts';
+import { isVoter, quorumSize, countVoters } from './quorum.ts';
+import type { Leading, Learning, Proposal, Sid, Txn } from './types.ts';
+import { epochOf, makeZxid, counterOf, type Zxid } from './zxid.ts';
+
+/** BCAST-11: leave the current leader or learners behind and look for a leader again. */
+export function stepDown<T>(ctx: Ctx<T>): void {
+  const s = ctx.state;
+  if (s.phase === 'leading') for (const sid of Object.keys(s.learners)) ctx.disconnect(Number(sid));
+  else if (s.phase !== 'looking') ctx.disconnect(s.leader);
+  startLooking(ctx);
+}
+
+/** BCAST-5: deliver history[delivered..count) in order; PERSIST-6 may then take a snapshot. */
+export function deliverUpTo<T>(ctx: Ctx<T>, count: number): void {
+  const s = ctx.state;
+  if (count <= s.delivered) return;
+  for (let i = s.delivered; i < count; i++) ctx.effects.push({ type: 'deliver', txn: s.history[i]! });
+  ctx.patch({ delivered: count });
+  maybeCompact(ctx);
+}
+
+/** BCAST-1: a client write at an established leader becomes the next proposal of its epoch. */
+export function onPropose<T>(ctx: Ctx<T>, value: T): void {
+  const s = ctx.state;
+  if (s.phase !== 'leading' || s.stage !== 'broadcast') return; // BCAST-1: only an established leader proposes
+  const last = lastZxid(s.history);
+  const zxid = epochOf(last) === s.epoch ? last + 1 : makeZxid(s.epoch, 1);
+  const txn: Txn<T> = { zxid, value };
+  ctx.patch<Leading<T>>({ history: [...s.history, txn] });
+  const ticket = ctx.persist({ kind: 'append', txns: [txn] });
+  ctx.patch<Leading<T>>({ proposals: [...s.proposals, { zxid, acks: [], ticket }] });
+  for (const [sid, l] of Object.entries(s.learners)) {
+    if (!l.observer && l.stage !== 'info' && l.stage !== 'epoch') ctx.send(Number(sid), { type: 'PROPOSAL', txn });
+  }
+  tryCommit(ctx); // an ensemble of one commits on its own durability
+}
+
+/** BCAST-2: a follower logs a proposal and ACKs it only once it is durable. */
+export function onProposal<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
+  const s = ctx.state;
+  if (s.phase !== 'following' || s.leader !== from || (s.stage !== 'synced' && s.stage !== 'broadcast')) return; // BCAST-12
+  if (txn.zxid <= lastZxid(s.history) || epochOf(txn.zxid) !== s.currentEpoch) {
+    stepDown(ctx); // BCAST-2: a proposal out of order is a broken leader or channel
+    return;
+  }
+  ctx.patch<Learning<T>>({ history: [...s.history, txn] });
+  const ticket = ctx.persist({ kind: 'append', txns: [txn] });
+  const ack = { type: 'ACK', zxid: txn.zxid } as const;
+  if (s.config.deviation === 'ack-before-persist') ctx.send(from, ack); // mutant
+  else ctx.sendAfter(ticket, from, ack);
+}
+
+/** BCAST-3: the leader counts a voter's ACK of a proposal. */
+export function onProposalAck<T>(ctx: Ctx<T>, from: Sid, zxid: Zxid): void {
+  const s = ctx.state as Leading<T>;
+  const learner = s.learners[from];
+  if (!learner || learner.observer || !isVoter(s.config, from)) return; // BCAST-12
+  const i = s.proposals.findIndex((p) => p.zxid === zxid);
+  if (i < 0 || s.proposals[i]!.acks.includes(from)) return; // already committed, or a duplicate
+  const proposals = s.proposals.slice();
+  const p = proposals[i]!;
+  proposals[i] = { ...p, acks: [...p.acks, from] };
+  ctx.patch<Leading<T>>({ proposals });
+  tryCommit(ctx);
+}
+
+function ackers(s: Leading<unknown>, p: Proposal): readonly Sid[] {
+  return s.durable >= p.ticket ? [...p.acks, s.config.sid] : p.acks;
+}
+
+/** BCAST-4: commit, strictly in zxid order, each proposal a quorum has made durable. */
+export function tryCommit<T>(ctx: Ctx<T>): void {
+  let s = ctx.state;
+  if (s.phase !== 'leading' || s.stage !== 'broadcast') return;
+  const need = s.config.deviation === 'commit-without-quorum' ? quorumSize(s.config) - 1 : quorumSize(s.config);
+  let n = 0;
+  while (n < s.proposals.length && countVoters(s.config, ackers(s, s.proposals[n]!)) >= need) n++;
+  if (n === 0) return;
+  const done = s.history.slice(s.delivered, s.delivered + n);
+  ctx.patch<Leading<T>>({ proposals: s.proposals.slice(n) });
+  deliverUpTo(ctx, s.delivered + n);
+  s = ctx.state as Leading<T>;
+  for (const [sid, l] of Object.entries(s.learners)) {
+    if (l.stage === 'info' || l.stage === 'epoch') continue;
+    for (const txn of done) {
+      if (!l.observer) ctx.send(Number(sid), { type: 'COMMIT', zxid: txn.zxid });
+      else if (txn.zxid > l.syncedTo) ctx.send(Number(sid), { type: 'INFORM', txn }); // BCAST-6
+    }
+  }
+}
+
+/** BCAST-5: a follower delivers up to each COMMIT, once UPTODATE has released it. */
+export function onCommit<T>(ctx: Ctx<T>, from: Sid, zxid: Zxid): void {
+  const s = ctx.state;
+  if (s.phase !== 'following' || s.leader !== from || (s.stage !== 'synced' && s.stage !== 'broadcast')) return; // BCAST-12
+  if (countUpTo(s.history, zxid) === 0 || s.history[countUpTo(s.history, zxid) - 1]!.zxid !== zxid) {
+    stepDown(ctx); // BCAST-5: a COMMIT for a txn we never logged is a broken leader or channel
+    return;
+  }
+  if (zxid > s.committed) ctx.patch<Learning<T>>({ committed: zxid });
+  if (s.stage === 'broadcast') deliverUpTo(ctx, countUpTo(s.history, zxid));
+}
+
+/** BCAST-6: an observer logs and delivers each committed txn the leader INFORMs it of. */
+export function onInform<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
+  const s = ctx.state;
+  if (s.phase !== 'observing' || s.leader !== from || (s.stage !== 'synced' && s.stage !== 'broadcast')) return; // BCAST-12
+  if (txn.zxid <= lastZxid(s.history)) {
+    stepDown(ctx); // BCAST-6: out of order
+    return;
+  }
+  ctx.patch<Learning<T>>({ history: [...s.history, txn], committed: txn.zxid });
+  ctx.persist({ kind: 'append', txns: [txn] });
+  if (s.stage === 'broadcast') deliverUpTo(ctx, ctx.state.history.length);
+}
+
+/** BCAST-7: anything from our leader (or, at a leader, from a learner) shows the peer is alive. */
+export function noteHeard<T>(ctx: Ctx<T>, from: Sid): void {
+  const s = ctx.state;
+  if (s.phase === 'leading') {
+    if (s.learners[from] && !s.heard.includes(from)) ctx.patch<Leading<T>>({ heard: [...s.heard, from] });
+  } else if (s.phase !== 'looking' && s.leader === from && !s.heard) {
+    ctx.patch<Learning<T>>({ heard: true });
+  }
+}
+
+/** BCAST-7: a learner answers the leader's PING, so the leader hears it even when idle. */
+export function onPing<T>(ctx: Ctx<T>, from: Sid): void {
+  const s = ctx.state;
+  if (s.phase !== 'following' && s.phase !== 'observing') return;
+  if (s.leader !== from || s.stage === 'discovery') return; // BCAST-12
+  ctx.send(from, { type: 'PING' });
+}
+
+/** BCAST-7: an established leader PINGs its synced learners every tick. */
+export function onPingTimeout<T>(ctx: Ctx<T>): void {
+  const s = ctx.state;
+  if (s.phase !== 'leading' || s.stage !== 'broadcast') return;
+  for (const [sid, l] of Object.entries(s.learners)) if (l.stage === 'acked' || l.stage === 'uptodate') ctx.send(Number(sid), { type: 'PING' });
+  ctx.timer('ping', s.config.timing.tickMs);
+}
+
+/**
+ * BCAST-8: a learner that heard nothing from its leader for syncLimit ticks looks for another.
+ * BCAST-9: a leader that did not hear from a quorum of voters for syncLimit ticks steps down.
+ */
+export function onSyncTimeout<T>(ctx: Ctx<T>): void {
+  const s = ctx.state;
+  if (s.phase === 'looking' || s.stage !== 'broadcast') return;
+  const ms = s.config.timing.syncLimit * s.config.timing.tickMs;
+  if (s.phase === 'leading') {
+    if (countVoters(s.config, [...s.heard, s.config.sid]) < quorumSize(s.config)) return stepDown(ctx); // BCAST-9
+    ctx.patch<Leading<T>>({ heard: [] });
+  } else {
+    if (!s.heard) return stepDown(ctx); // BCAST-8
+    ctx.patch<Learning<T>>({ heard: false });
+  }
+  ctx.timer('sync', ms);
+}
+
+/** BCAST-10: a lost connection: a learner loses its leader; a leader stops forwarding to a learner. */
+export function onDisconnected<T>(ctx: Ctx<T>, peer: Sid): void {
+  const s = ctx.state;
+  if (s.phase === 'leading') {
+    if (!s.learners[peer]) return;
+    const { [peer]: _gone, ...learners } = s.learners;
+    ctx.patch<Leading<T>>({ learners });
+  } else if (s.phase !== 'looking' && s.leader === peer) {
+    startLooking(ctx);
+  }
+}
+
+/** BCAST-3: ACK with counter 0 acknowledges NEWLEADER (SYNC-7); any other, a proposal. */
+export function isNewLeaderAck(zxid: Zxid): boolean {
+  return counterOf(zxid) === 0;
+}

@@ -1,0 +1,82 @@
+// spec/persistence.md — what survives a crash, and how a server starts from it.
+import { checkEstablished } from './sync.ts';
+import { tryCommit } from './broadcast.ts';
+import { Ctx } from './ctx.ts';
+import { startLooking, NO_VOTE } from './election.ts';
+import { countUpTo } from './history.ts';
+import type { Config, Durable, Looking, PersistOp, ServerState, StepResult } from './types.ts';
+
+/** PERSIST-1: a server that never ran has accepted no epoch and holds no txn. */
+export function emptyDurable<T>(): Durable<T> {
+  return { acceptedEpoch: 0, currentEpoch: 0, history: [], snapIndex: 0 };
+}
+
+/**
+ * PERSIST-4: a (re)start keeps only the durable state; nothing is delivered until a leader
+ * says what is committed (SYNC-9), and the server starts looking in round 1.
+ */
+export function boot<T>(config: Config, durable: Durable<T>): StepResult<T> {
+  const seed: Looking<T> = {
+    config,
+    acceptedEpoch: durable.acceptedEpoch,
+    currentEpoch: durable.currentEpoch,
+    history: durable.history,
+    snapIndex: durable.snapIndex,
+    delivered: 0,
+    round: 0,
+    vote: NO_VOTE,
+    ticket: 0,
+    durable: 0,
+    phase: 'looking',
+    votes: {},
+    outOfElection: {},
+    finalizing: false,
+    backlog: {},
+  };
+  const ctx = new Ctx<T>(seed);
+  startLooking(ctx);
+  return [ctx.state, ctx.effects];
+}
+
+/** PERSIST-8: a completed persist may complete the leader's own ACKs (SYNC-8, BCAST-4). */
+export function onPersisted<T>(ctx: Ctx<T>, ticket: number): void {
+  const s = ctx.state;
+  if (ticket <= s.durable || ticket > s.ticket) return; // PERSIST-2: completions come once, in order
+  ctx.patch({ durable: ticket });
+  checkEstablished(ctx);
+  tryCommit(ctx);
+}
+
+/** PERSIST-6: after delivering, snapshot once snapCount txns have been delivered past the last one. */
+export function maybeCompact<T>(ctx: Ctx<T>): void {
+  const s = ctx.state;
+  const n = s.config.snapCount;
+  if (n <= 0 || s.delivered - s.snapIndex < n) return;
+  ctx.patch({ snapIndex: s.delivered });
+  ctx.persist({ kind: 'compact', snapIndex: s.delivered });
+}
+
+/** PERSIST-5: the meaning of each persist op on durable state (the executor's half of the contract). */
+export function applyPersist<T>(d: Durable<T>, op: PersistOp<T>): Durable<T> {
+  switch (op.kind) {
+    case 'acceptedEpoch':
+      return { ...d, acceptedEpoch: op.epoch };
+    case 'currentEpoch':
+      return { ...d, currentEpoch: op.epoch };
+    case 'append':
+      return { ...d, history: [...d.history, ...op.txns] };
+    case 'truncate': {
+      const keep = countUpTo(d.history, op.zxid);
+      return { ...d, history: d.history.slice(0, keep), snapIndex: Math.min(d.snapIndex, keep) };
+    }
+    case 'snapshot':
+      return { ...d, history: op.txns, snapIndex: op.snapIndex };
+    case 'compact':
+      return { ...d, snapIndex: Math.max(d.snapIndex, Math.min(op.snapIndex, d.history.length)) };
+  }
+}
+
+/** The durable state a server's own view implies once every persist it issued completes. */
+export function impliedDurable<T>(s: ServerState<T>): Durable<T> {
+  return { acceptedEpoch: s.acceptedEpoch, currentEpoch: s.currentEpoch, history: s.history, snapIndex: s.snapIndex };
+}

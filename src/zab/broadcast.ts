@@ -52,7 +52,7 @@ export function onProposal<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
   const ticket = ctx.persist({ kind: 'append', txns: [txn] });
   const ack = { type: 'ACK', zxid: txn.zxid } as const;
   if (s.config.deviation === 'ack-before-persist') ctx.send(from, ack); // mutant
-  else ctx.sendAfter(ticket, from, ack);
+  else ctx.sendAfter(ticket, from, ack); // PERSIST-7
 }
 
 /** BCAST-3: the leader counts a voter's ACK of a proposal. */

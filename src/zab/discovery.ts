@@ -102,6 +102,7 @@ function chooseEpochIfQuorum<T>(ctx: Ctx<T>): void {
   ctx.patch<Leading<T>>({ epoch, acceptedEpoch: epoch });
   const epochTicket = ctx.persist({ kind: 'acceptedEpoch', epoch });
   ctx.patch<Leading<T>>({ epochTicket });
+  // PERSIST-7: LEADERINFO leaves only once the chosen epoch is durable here.
   for (const sid of Object.keys(s.learners)) ctx.sendAfter(epochTicket, Number(sid), { type: 'LEADERINFO', epoch });
 }
 

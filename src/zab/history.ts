@@ -1,4 +1,4 @@
-// Reading a history: txns sorted by strictly increasing zxid (INV-12).
+// Reading a history: txns sorted by strictly increasing zxid (INV-11).
 import type { Txn } from './types.ts';
 import { ZERO_ZXID, type Zxid } from './zxid.ts';
 

@@ -18,7 +18,7 @@ export function syncLearner<T>(ctx: Ctx<T>, sid: Sid): void {
   const visible = learner.observer ? s.history.slice(0, committedCount) : s.history;
   const msg = chooseSync(s, visible, learner.peerLast, committed, committedCount);
   ctx.send(sid, msg);
-  ctx.sendAfter(s.currentEpochTicket, sid, { type: 'NEWLEADER', epoch: s.epoch });
+  ctx.sendAfter(s.currentEpochTicket, sid, { type: 'NEWLEADER', epoch: s.epoch }); // PERSIST-7
   ctx.patch<Leading<T>>({
     learners: { ...s.learners, [sid]: { ...learner, stage: 'synced', syncedTo: lastZxid(visible) } },
   });
@@ -116,7 +116,7 @@ export function onNewLeader<T>(ctx: Ctx<T>, from: Sid, epoch: number): void {
   const t = dev === 'epoch-before-history' ? ctx.state.ticket : ctx.persist({ kind: 'currentEpoch', epoch });
   const ack = { type: 'ACK', zxid: makeZxid(epoch, 0) } as const;
   if (dev === 'newleader-ack-before-sync-durable') ctx.send(from, ack); // mutant: ZOOKEEPER-3911/4646
-  else ctx.sendAfter(t, from, ack);
+  else ctx.sendAfter(t, from, ack); // PERSIST-7: history, then currentEpoch, then the ACK
 }
 
 /** SYNC-7: the leader counts a learner's ACK of NEWLEADER. */

@@ -1,0 +1,225 @@
+// spec/invariants.md, as code. Every check is total: a state in which a property cannot even be
+// evaluated (an index past the end, a missing record) is reported as a violation, never thrown.
+import { epochOf, counterOf, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
+import { isEstablishedLeader, type World } from './world.ts';
+
+export interface Violation {
+  readonly id: string;
+  readonly detail: string;
+}
+
+type Check = <T>(w: World<T>) => Violation[];
+
+function live<T>(w: World<T>): [Sid, ServerState<T>][] {
+  const out: [Sid, ServerState<T>][] = [];
+  for (const sid of w.sids) {
+    const s = w.slots[sid]?.server;
+    if (s) out.push([sid, s]);
+  }
+  return out;
+}
+
+function deliveredOf<T>(s: ServerState<T>): readonly Txn<T>[] | null {
+  if (s.delivered < 0 || s.delivered > s.history.length) return null;
+  return s.history.slice(0, s.delivered);
+}
+
+function sameTxn<T>(a: Txn<T> | undefined, b: Txn<T> | undefined): boolean {
+  return a !== undefined && b !== undefined && a.zxid === b.zxid && Object.is(a.value, b.value);
+}
+
+function isPrefix<T>(a: readonly Txn<T>[], b: readonly Txn<T>[]): boolean {
+  if (a.length > b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameTxn(a[i], b[i])) return false;
+  return true;
+}
+
+/** INV-1 Integrity: a server delivers only txns some leader proposed. */
+const integrity: Check = (w) => {
+  const out: Violation[] = [];
+  for (const [sid, s] of live(w)) {
+    for (const t of deliveredOf(s) ?? []) {
+      if (!(t.zxid in w.ghost.proposed) || !Object.is(w.ghost.proposed[t.zxid], t.value)) {
+        out.push({ id: 'INV-1', detail: `server ${sid} delivered ${t.zxid} that no leader proposed` });
+      }
+    }
+  }
+  return out;
+};
+
+/** INV-2 Total order: every delivered sequence is a prefix of the one global committed sequence. */
+const totalOrder: Check = (w) => {
+  const out: Violation[] = [];
+  for (const [sid, s] of live(w)) {
+    const d = deliveredOf(s);
+    if (d && !isPrefix(d, w.ghost.committed)) out.push({ id: 'INV-2', detail: `server ${sid} delivered out of the committed order` });
+  }
+  return out;
+};
+
+/** INV-3 Agreement: of any two servers, one has delivered a prefix of what the other has. */
+const agreement: Check = (w) => {
+  const out: Violation[] = [];
+  const all = live(w);
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      const a = deliveredOf(all[i]![1]);
+      const b = deliveredOf(all[j]![1]);
+      if (!a || !b) continue; // INV-8 reports it
+      if (!(isPrefix(a, b) || isPrefix(b, a))) out.push({ id: 'INV-3', detail: `servers ${all[i]![0]} and ${all[j]![0]} delivered diverging sequences` });
+    }
+  }
+  return out;
+};
+
+/** INV-4 Local primary order: a server delivers an epoch's txns in the order that epoch's leader numbered them, skipping none. */
+const localPrimaryOrder: Check = (w) => {
+  const out: Violation[] = [];
+  for (const [sid, s] of live(w)) {
+    const d = deliveredOf(s) ?? [];
+    for (let i = 1; i < d.length; i++) {
+      const a = d[i - 1]!.zxid;
+      const b = d[i]!.zxid;
+      if (epochOf(a) === epochOf(b) && counterOf(b) !== counterOf(a) + 1) {
+        out.push({ id: 'INV-4', detail: `server ${sid} delivered ${b} right after ${a}` });
+      }
+    }
+    if (d.length && counterOf(d[0]!.zxid) !== 1) out.push({ id: 'INV-4', detail: `server ${sid} first delivered ${d[0]!.zxid}` });
+  }
+  return out;
+};
+
+/** INV-5 Global primary order: a server delivers txns of earlier epochs before those of later ones (zxids increase). */
+const globalPrimaryOrder: Check = (w) => {
+  const out: Violation[] = [];
+  for (const [sid, s] of live(w)) {
+    const d = deliveredOf(s) ?? [];
+    for (let i = 1; i < d.length; i++) {
+      if (d[i]!.zxid <= d[i - 1]!.zxid) out.push({ id: 'INV-5', detail: `server ${sid} delivered ${d[i]!.zxid} after ${d[i - 1]!.zxid}` });
+    }
+  }
+  return out;
+};
+
+/** INV-6 Primary integrity is judged when a leader proposes (model/world.ts records it). */
+const recorded: Check = (w) => w.ghost.violations.map((v) => ({ id: v.id, detail: v.detail }));
+
+/** INV-7: at most one server is established as leader of any epoch. */
+const oneLeaderPerEpoch: Check = (w) => {
+  const out: Violation[] = [];
+  for (const [epoch, sids] of Object.entries(w.ghost.established)) {
+    if (sids.length > 1) out.push({ id: 'INV-7', detail: `epoch ${epoch} had leaders ${sids.join(', ')}` });
+  }
+  return out;
+};
+
+/** INV-8: what a server delivered lies within its history and agrees with the committed sequence. */
+const committedPrefix: Check = (w) => {
+  const out: Violation[] = [];
+  for (const [sid, s] of live(w)) {
+    const d = deliveredOf(s);
+    if (d === null) {
+      out.push({ id: 'INV-8', detail: `server ${sid} delivered ${s.delivered} of a ${s.history.length}-txn history` });
+      continue;
+    }
+    for (let i = 0; i < d.length; i++) {
+      if (!sameTxn(d[i], w.ghost.committed[i])) {
+        out.push({ id: 'INV-8', detail: `server ${sid} holds ${d[i]!.zxid} at committed position ${i}` });
+        break;
+      }
+    }
+  }
+  return out;
+};
+
+/** INV-9: no committed write is lost — every established leader holds every txn committed up to its epoch. */
+const noCommittedWriteLost: Check = (w) => {
+  const out: Violation[] = [];
+  for (const [sid, s] of live(w)) {
+    if (!isEstablishedLeader(s) || s.phase !== 'leading') continue;
+    w.ghost.committed.forEach((t, i) => {
+      const ce = w.ghost.commitEpoch[i];
+      if (ce === undefined || ce > s.epoch) return;
+      if (!sameTxn(s.history[i], t)) out.push({ id: 'INV-9', detail: `leader ${sid} of epoch ${s.epoch} lacks committed ${t.zxid}` });
+    });
+  }
+  return out;
+};
+
+/** INV-10: durable epochs never go back (judged per persist in model/world.ts) and currentEpoch ≤ acceptedEpoch. */
+const durableOrder: Check = (w) => {
+  const out: Violation[] = [];
+  for (const sid of w.sids) {
+    const d = w.slots[sid]?.durable;
+    if (!d) out.push({ id: 'INV-10', detail: `server ${sid} has no durable state` });
+    else if (d.currentEpoch > d.acceptedEpoch) out.push({ id: 'INV-10', detail: `server ${sid} durable currentEpoch ${d.currentEpoch} > acceptedEpoch ${d.acceptedEpoch}` });
+  }
+  return out;
+};
+
+/** INV-11: every history, in memory and on disk, has strictly increasing zxids and a snapshot within it. */
+const wellFormed: Check = (w) => {
+  const out: Violation[] = [];
+  const check = (where: string, h: readonly Txn<unknown>[], snapIndex: number) => {
+    for (let i = 1; i < h.length; i++) {
+      if (h[i]!.zxid <= h[i - 1]!.zxid) {
+        out.push({ id: 'INV-11', detail: `${where}: zxid ${h[i]!.zxid} after ${h[i - 1]!.zxid}` });
+        return;
+      }
+    }
+    if (snapIndex < 0 || snapIndex > h.length) out.push({ id: 'INV-11', detail: `${where}: snapshot covers ${snapIndex} of ${h.length}` });
+  };
+  for (const sid of w.sids) {
+    const slot = w.slots[sid]!;
+    check(`server ${sid} on disk`, slot.durable.history, slot.durable.snapIndex);
+    if (slot.server) check(`server ${sid} in memory`, slot.server.history, slot.server.snapIndex);
+  }
+  return out;
+};
+
+/** INV-12: a leader's outstanding proposals are exactly its history past what it delivered. */
+const leaderBookkeeping: Check = (w) => {
+  const out: Violation[] = [];
+  for (const [sid, s] of live(w)) {
+    if (s.phase !== 'leading' || s.stage !== 'broadcast') continue;
+    const rest = s.history.slice(s.delivered);
+    if (rest.length !== s.proposals.length || rest.some((t, i) => t.zxid !== s.proposals[i]!.zxid)) {
+      out.push({ id: 'INV-12', detail: `leader ${sid}: ${s.proposals.length} proposals for ${rest.length} undelivered txns` });
+    }
+  }
+  return out;
+};
+
+/** INV-13 History consistency: a follower in broadcast holds a prefix of its established leader's history. */
+const historyConsistency: Check = (w) => {
+  const out: Violation[] = [];
+  for (const [sid, s] of live(w)) {
+    if (s.phase !== 'following' || s.stage !== 'broadcast') continue;
+    const l = w.slots[s.leader]?.server;
+    if (!l || l.phase !== 'leading' || l.stage !== 'broadcast' || l.epoch !== s.currentEpoch) continue;
+    if (!isPrefix(s.history, l.history)) out.push({ id: 'INV-13', detail: `follower ${sid}'s history is not a prefix of leader ${s.leader}'s` });
+  }
+  return out;
+};
+
+export const INVARIANTS: readonly { readonly id: string; readonly check: Check }[] = [
+  { id: 'INV-1', check: integrity },
+  { id: 'INV-2', check: totalOrder },
+  { id: 'INV-3', check: agreement },
+  { id: 'INV-4', check: localPrimaryOrder },
+  { id: 'INV-5', check: globalPrimaryOrder },
+  { id: 'INV-6', check: recorded },
+  { id: 'INV-7', check: oneLeaderPerEpoch },
+  { id: 'INV-8', check: committedPrefix },
+  { id: 'INV-9', check: noCommittedWriteLost },
+  { id: 'INV-10', check: durableOrder },
+  { id: 'INV-11', check: wellFormed },
+  { id: 'INV-12', check: leaderBookkeeping },
+  { id: 'INV-13', check: historyConsistency },
+];
+
+export function checkInvariants<T>(w: World<T>): Violation[] {
+  const out: Violation[] = [];
+  for (const inv of INVARIANTS) out.push(...inv.check(w));
+  return out;
+}

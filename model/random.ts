@@ -1,0 +1,94 @@
+// Random schedules: a list of numbers picks, step by step, one of the actions enabled in the
+// world (deliveries, disk completions, timers, client writes, crashes, restarts, cut links,
+// partitions). The same list always gives the same run, so a failing list is its own reproducer,
+// and fast-check can shrink it.
+import { type Sid } from '../src/zab/index.ts';
+import { checkInvariants, type Violation } from './invariants.ts';
+import { apply, createWorld, enabled, isEstablishedLeader, type Action, type World, type WorldOptions } from './world.ts';
+
+export interface Bounds {
+  readonly txns: number;
+  readonly crashes: number;
+  readonly cuts: number;
+  readonly partitions: number;
+}
+
+export interface RunResult {
+  readonly world: World<number>;
+  readonly actions: readonly Action<number>[];
+  readonly violation: (Violation & { readonly step: number }) | null;
+  /** Whether some leader was established, and how many txns got committed, along the way. */
+  readonly established: boolean;
+  readonly committed: number;
+}
+
+function weighted(w: World<number>, bounds: Bounds, used: { txns: number; crashes: number; cuts: number; partitions: number }) {
+  const out: [Action<number>, number][] = [];
+  for (const a of enabled(w)) {
+    const weight = a.type === 'timeout' ? (a.timer === 'finalize' ? 6 : 1) : 12;
+    out.push([a, weight]);
+  }
+  const live = w.sids.filter((s) => w.slots[s]!.server !== null);
+  for (const sid of w.sids) {
+    const s = w.slots[sid]!.server;
+    if (used.txns < bounds.txns && isEstablishedLeader(s)) out.push([{ type: 'propose', sid, value: used.txns + 1 }, 6]);
+    if (s && used.crashes < bounds.crashes) out.push([{ type: 'crash', sid }, 1]);
+    if (!s) out.push([{ type: 'restart', sid }, 4]);
+  }
+  if (used.cuts < bounds.cuts) {
+    for (const a of live) for (const b of live) if (a < b) out.push([{ type: 'cut', a, b }, 1]);
+  }
+  if (used.partitions < bounds.partitions && w.blocked.length === 0) {
+    for (const sid of w.sids) out.push([{ type: 'partition', groups: [[sid], w.sids.filter((x) => x !== sid)] }, 1]);
+  }
+  if (w.blocked.length) out.push([{ type: 'heal' }, 2]);
+  return out;
+}
+
+/** Run one schedule; stop at the first invariant violation. */
+export function runSchedule(opts: WorldOptions, bounds: Bounds, choices: readonly number[]): RunResult {
+  let w = createWorld<number>(opts);
+  const actions: Action<number>[] = [];
+  const used = { txns: 0, crashes: 0, cuts: 0, partitions: 0 };
+  let established = false;
+  const bootAll = (world: World<number>) => world.sids.reduce<World<number>>((acc, sid) => apply(acc, { type: 'restart', sid }), world);
+  w = bootAll(w);
+  for (let i = 0; i < choices.length; i++) {
+    const options = weighted(w, bounds, used);
+    if (options.length === 0) break;
+    const total = options.reduce((n, [, wt]) => n + wt, 0);
+    let r = choices[i]! % total;
+    let chosen = options[0]![0];
+    for (const [a, wt] of options) {
+      if (r < wt) {
+        chosen = a;
+        break;
+      }
+      r -= wt;
+    }
+    if (chosen.type === 'propose') used.txns++;
+    if (chosen.type === 'crash') used.crashes++;
+    if (chosen.type === 'cut') used.cuts++;
+    if (chosen.type === 'partition') used.partitions++;
+    actions.push(chosen);
+    w = apply(w, chosen);
+    established ||= w.sids.some((s: Sid) => isEstablishedLeader(w.slots[s]!.server));
+    const v = checkInvariants(w);
+    if (v.length) return { world: w, actions, violation: { ...v[0]!, step: i }, established, committed: w.ghost.committed.length };
+  }
+  return { world: w, actions, violation: null, established, committed: w.ghost.committed.length };
+}
+
+/** A small deterministic PRNG (mulberry32), so a seed alone reproduces a schedule. */
+export function choicesFromSeed(seed: number, length: number): number[] {
+  let a = seed >>> 0;
+  const out: number[] = [];
+  for (let i = 0; i < length; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out.push(((t ^ (t >>> 14)) >>> 0) % 1_000_003);
+  }
+  return out;
+}

@@ -1,0 +1,214 @@
+// Scenario scripts: a small command language over the world, printing what happens, for the
+// golden-file tests in test/scenarios/ (in the manner of etcd raft's testdata) and the walkthrough.
+import { formatZxid, type Sid, type TimerName } from '../src/zab/index.ts';
+import { describeMessage, describeRole, describeWorld } from './describe.ts';
+import { checkInvariants, type Violation } from './invariants.ts';
+import { apply, chan, createWorld, type Action, type World, type WorldOptions } from './world.ts';
+
+export type Value = string;
+
+export interface Session {
+  world: World<Value>;
+  violations: Violation[];
+}
+
+const TIMERS: readonly TimerName[] = ['notify', 'finalize', 'init', 'sync', 'ping'];
+
+function sidList(words: readonly string[]): Sid[] {
+  return words.map((w) => {
+    const n = Number(w.replace(/^s/, ''));
+    if (!Number.isInteger(n)) throw new Error(`not a server id: ${w}`);
+    return n;
+  });
+}
+
+/** Apply one action; return the lines worth printing: the message, role changes, deliveries. */
+export function act(session: Session, a: Action<Value>, quiet = false): string[] {
+  const before = session.world;
+  const after = apply(before, a);
+  session.world = after;
+  const lines: string[] = [];
+  if (a.type === 'deliver' && !quiet) {
+    const msg = before.channels[chan(a.from, a.to)]?.[0];
+    if (msg && msg.type !== 'NOTIFICATION' && msg.type !== 'PING') lines.push(`s${a.from} → s${a.to} ${describeMessage(msg)}`);
+  }
+  for (const sid of after.sids) {
+    const b = before.slots[sid]!.server;
+    const s = after.slots[sid]!.server;
+    const rb = describeRole(b);
+    const ra = describeRole(s);
+    const phaseChanged = b?.phase !== s?.phase || (b && s && 'stage' in b && 'stage' in s && b.stage !== s.stage);
+    if (phaseChanged || (b === null) !== (s === null)) lines.push(`  s${sid}: ${rb} → ${ra}`);
+    if (s && b && s.delivered > b.delivered) {
+      lines.push(`  s${sid} delivers ${s.history.slice(b.delivered, s.delivered).map((t) => `${formatZxid(t.zxid)}=${t.value}`).join(' ')}`);
+    } else if (s && !b && s.delivered > 0) {
+      lines.push(`  s${sid} delivers ${s.delivered} txns`);
+    }
+  }
+  const v = checkInvariants(after);
+  const fresh = v.filter((x) => !session.violations.some((y) => y.id === x.id && y.detail === x.detail));
+  for (const x of fresh) lines.push(`  !! ${x.id} ${x.detail}`);
+  session.violations.push(...fresh);
+  return lines;
+}
+
+/**
+ * Run until nothing is left to do without a timeout other than the finalize window: complete
+ * persists first, then deliver messages (lowest channel first), then close finalize windows.
+ */
+export function stabilize(session: Session, until?: (w: World<Value>) => boolean, limit = 10_000): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < limit; i++) {
+    const w = session.world;
+    if (until?.(w)) return lines;
+    const a = nextQuietAction(w);
+    if (!a) return lines;
+    lines.push(...act(session, a));
+  }
+  throw new Error(`no quiescence after ${limit} actions`);
+}
+
+function nextQuietAction(w: World<Value>): Action<Value> | null {
+  for (const sid of w.sids) if (w.slots[sid]!.server && w.slots[sid]!.pending.length) return { type: 'persist', sid };
+  const keys = Object.keys(w.channels)
+    .filter((k) => w.channels[k]!.length)
+    .sort((a, b) => {
+      const [af, at] = a.split('>').map(Number) as [number, number];
+      const [bf, bt] = b.split('>').map(Number) as [number, number];
+      return af - bf || at - bt;
+    });
+  if (keys.length) {
+    const [from, to] = keys[0]!.split('>').map(Number) as [Sid, Sid];
+    return { type: 'deliver', from, to };
+  }
+  for (const sid of w.sids) if (w.slots[sid]!.timers.includes('finalize')) return { type: 'timeout', sid, timer: 'finalize' };
+  return null;
+}
+
+function worldOptions(args: readonly string[]): WorldOptions {
+  let voters: Sid[] = [];
+  let observers: Sid[] = [];
+  let snapCount = 0;
+  for (const arg of args) {
+    const [k, v = ''] = arg.split('=');
+    if (k === 'voters') voters = sidList(v.split(','));
+    else if (k === 'observers') observers = sidList(v.split(','));
+    else if (k === 'snapCount') snapCount = Number(v);
+    else throw new Error(`unknown world option ${arg}`);
+  }
+  return { voters, observers, snapCount };
+}
+
+/** Run one command line; returns its output lines. */
+export function command(session: Session, line: string): string[] {
+  const [cmd, ...args] = line.trim().split(/\s+/);
+  switch (cmd) {
+    case 'world':
+      session.world = createWorld<Value>(worldOptions(args));
+      session.violations = [];
+      return [];
+    case 'start':
+    case 'restart':
+      return sidList(args).flatMap((sid) => act(session, { type: 'restart', sid }));
+    case 'crash':
+      return sidList(args).flatMap((sid) => act(session, { type: 'crash', sid }));
+    case 'stabilize': {
+      // `stabilize until=2:synced` stops as soon as server 2's phase or stage is `synced`
+      const until = args.find((a) => a.startsWith('until='));
+      if (!until) return stabilize(session);
+      const [who, what] = until.slice('until='.length).split(':');
+      const sid = sidList([who ?? ''])[0]!;
+      return stabilize(session, (w) => {
+        const s = w.slots[sid]?.server;
+        return !!s && (s.phase === what || ('stage' in s && s.stage === what));
+      });
+    }
+    case 'deliver': {
+      const [from, to] = sidList((args[0] ?? '').split('>'));
+      const n = Number(args[1] ?? 1);
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push(...act(session, { type: 'deliver', from: from!, to: to! }));
+      return out;
+    }
+    case 'drop': {
+      // the channel is cut: what was in flight is lost and both ends see the connection fail
+      const [a, b] = sidList((args[0] ?? '').split('>'));
+      return act(session, { type: 'cut', a: a!, b: b! });
+    }
+    case 'persist': {
+      const sid = sidList([args[0] ?? ''])[0]!;
+      const n = args[1] === 'all' ? Infinity : Number(args[1] ?? 1);
+      const out: string[] = [];
+      for (let i = 0; i < n && session.world.slots[sid]!.pending.length; i++) out.push(...act(session, { type: 'persist', sid }));
+      return out;
+    }
+    case 'timeout': {
+      const sid = sidList([args[0] ?? ''])[0]!;
+      const timer = args[1] as TimerName;
+      if (!TIMERS.includes(timer)) throw new Error(`unknown timer ${args[1]}`);
+      return act(session, { type: 'timeout', sid, timer });
+    }
+    case 'propose': {
+      const sid = sidList([args[0] ?? ''])[0]!;
+      return args.slice(1).flatMap((value) => act(session, { type: 'propose', sid, value }));
+    }
+    case 'partition': {
+      const groups = args.join(' ').split('|').map((g) => sidList(g.trim().split(/\s+/)));
+      return act(session, { type: 'partition', groups });
+    }
+    case 'heal':
+      return act(session, { type: 'heal' });
+    case 'status':
+      return describeWorld(session.world);
+    case 'in-flight':
+      return Object.entries(session.world.channels)
+        .filter(([, q]) => q.length)
+        .map(([k, q]) => `${k.replace('>', ' → ')}: ${q.map(describeMessage).join(', ')}`);
+    default:
+      throw new Error(`unknown command: ${line}`);
+  }
+}
+
+export function newSession(): Session {
+  return { world: createWorld<Value>({ voters: [1, 2, 3] }), violations: [] };
+}
+
+export interface Block {
+  readonly comments: readonly string[];
+  readonly commands: readonly string[];
+  readonly expected: readonly string[];
+}
+
+/** Parse a scenario file: blocks of `# comments`, commands, `----`, expected output, blank line. */
+export function parseScript(text: string): Block[] {
+  const blocks: Block[] = [];
+  const lines = text.split('\n');
+  let i = 0;
+  while (i < lines.length) {
+    const comments: string[] = [];
+    const commands: string[] = [];
+    while (i < lines.length && lines[i]!.trim() === '') i++;
+    while (i < lines.length && lines[i]!.startsWith('#')) comments.push(lines[i++]!);
+    while (i < lines.length && lines[i] !== '----' && lines[i]!.trim() !== '') commands.push(lines[i++]!);
+    const expected: string[] = [];
+    if (lines[i] === '----') {
+      i++;
+      while (i < lines.length && lines[i]!.trim() !== '') expected.push(lines[i++]!);
+    }
+    if (comments.length || commands.length) blocks.push({ comments, commands, expected });
+  }
+  return blocks;
+}
+
+/** Run a scenario and render it back in the same format with the actual output. */
+export function runScript(text: string): { rendered: string; violations: Violation[] } {
+  const session = newSession();
+  const out: string[] = [];
+  for (const block of parseScript(text)) {
+    const actual = block.commands.flatMap((c) => command(session, c));
+    out.push(...block.comments, ...block.commands);
+    if (block.commands.length) out.push('----', ...(actual.length ? actual : ['(nothing)']));
+    out.push('');
+  }
+  return { rendered: out.join('\n'), violations: session.violations };
+}

@@ -1,0 +1,380 @@
+// The simulated world the reducers run in: servers with durable and volatile state kept apart,
+// one FIFO channel per ordered pair (TCP: a cut loses what is in flight), disks that complete
+// persists in order, timers, crashes and partitions. The scenario tests, the random-schedule
+// property test and the model checker all drive the very reducers of src/zab through it.
+import {
+  applyPersist,
+  boot,
+  emptyDurable,
+  step,
+  type Config,
+  type Durable,
+  type Effect,
+  type Input,
+  type Message,
+  type PersistOp,
+  type ServerState,
+  type Sid,
+  type TimerName,
+  type Timing,
+  type Txn,
+  type Deviation,
+} from '../src/zab/index.ts';
+
+export interface Held<T> {
+  readonly ticket: number; // 0: no persist to wait for
+  readonly to: Sid;
+  readonly msg: Message<T>;
+}
+
+export interface Slot<T> {
+  readonly config: Config;
+  /** null while crashed. */
+  readonly server: ServerState<T> | null;
+  readonly durable: Durable<T>;
+  /** Persists issued and not yet on disk, in ticket order. */
+  readonly pending: readonly { readonly ticket: number; readonly op: PersistOp<T> }[];
+  readonly completed: number; // last ticket on disk since the last restart
+  /** Messages waiting for a persist (PERSIST-3), in emission order. */
+  readonly outbox: readonly Held<T>[];
+  readonly timers: readonly TimerName[];
+}
+
+/** What the world remembers beyond the servers, so that invariants can be judged (spec/invariants.md). */
+export interface Ghost<T> {
+  /** The one global sequence of committed txns: index i is the txn first delivered at position i. */
+  readonly committed: readonly Txn<T>[];
+  /** The epoch of the leader under which committed[i] was first delivered. */
+  readonly commitEpoch: readonly number[];
+  /** Every txn a leader proposed, by zxid. */
+  readonly proposed: Readonly<Record<number, T>>;
+  /** Which servers became established leaders of each epoch. */
+  readonly established: Readonly<Record<number, readonly Sid[]>>;
+  /** Violations of properties of actions rather than states (INV-6, INV-10). */
+  readonly violations: readonly { readonly id: string; readonly detail: string }[];
+}
+
+export interface World<T> {
+  readonly sids: readonly Sid[];
+  readonly slots: Readonly<Record<Sid, Slot<T>>>;
+  /** `${from}>${to}` → messages in flight, oldest first. */
+  readonly channels: Readonly<Record<string, readonly Message<T>[]>>;
+  /** Links that are cut by a partition: `${a}>${b}` for both directions. */
+  readonly blocked: readonly string[];
+  readonly ghost: Ghost<T>;
+}
+
+export interface WorldOptions {
+  readonly voters: readonly Sid[];
+  readonly observers?: readonly Sid[];
+  readonly snapCount?: number;
+  readonly timing?: Partial<Timing>;
+  readonly deviation?: Deviation;
+}
+
+export const DEFAULT_TIMING: Timing = { tickMs: 2000, initLimit: 10, syncLimit: 5, finalizeMs: 200, notifyMs: 200 };
+
+export function chan(from: Sid, to: Sid): string {
+  return `${from}>${to}`;
+}
+
+/** A world whose servers have never run: every server is down until `restart`. */
+export function createWorld<T>(opts: WorldOptions): World<T> {
+  const observers = opts.observers ?? [];
+  const sids = [...opts.voters, ...observers].sort((a, b) => a - b);
+  const slots: Record<Sid, Slot<T>> = {};
+  const channels: Record<string, readonly Message<T>[]> = {};
+  for (const sid of sids) {
+    const config: Config = {
+      sid,
+      voters: opts.voters,
+      observers,
+      snapCount: opts.snapCount ?? 0,
+      timing: { ...DEFAULT_TIMING, ...opts.timing },
+      ...(opts.deviation ? { deviation: opts.deviation } : {}),
+    };
+    slots[sid] = { config, server: null, durable: emptyDurable<T>(), pending: [], completed: 0, outbox: [], timers: [] };
+    for (const to of sids) if (to !== sid) channels[chan(sid, to)] = [];
+  }
+  return {
+    sids,
+    slots,
+    channels,
+    blocked: [],
+    ghost: { committed: [], commitEpoch: [], proposed: {}, established: {}, violations: [] },
+  };
+}
+
+// ------------------------------------------------------------------ a mutable draft of one action
+
+/** Applies one action to a copy of the world; the original is never touched. */
+class Draft<T> {
+  slots: Record<Sid, Slot<T>>;
+  channels: Record<string, readonly Message<T>[]>;
+  blocked: string[];
+  ghost: Ghost<T>;
+  private inbox: { sid: Sid; input: Input<T> }[] = [];
+
+  constructor(readonly w: World<T>) {
+    this.slots = { ...w.slots };
+    this.channels = { ...w.channels };
+    this.blocked = [...w.blocked];
+    this.ghost = w.ghost;
+  }
+
+  done(): World<T> {
+    return { sids: this.w.sids, slots: this.slots, channels: this.channels, blocked: this.blocked, ghost: this.ghost };
+  }
+
+  slot(sid: Sid): Slot<T> {
+    const s = this.slots[sid];
+    if (!s) throw new Error(`no server ${sid}`);
+    return s;
+  }
+
+  setSlot(sid: Sid, fields: Partial<Slot<T>>): void {
+    this.slots[sid] = { ...this.slot(sid), ...fields };
+  }
+
+  /** Feed an input to a live server, then everything it causes, breadth first. */
+  input(sid: Sid, input: Input<T>): void {
+    this.inbox.push({ sid, input });
+    this.drain();
+  }
+
+  /** Run queued inputs (disconnect notices) until none is left. */
+  drain(): void {
+    while (this.inbox.length) {
+      const next = this.inbox.shift()!;
+      this.run(next.sid, next.input);
+    }
+  }
+
+  private run(sid: Sid, input: Input<T>): void {
+    const slot = this.slot(sid);
+    if (slot.server === null) return;
+    const before = slot.server;
+    const [after, effects] = step(before, input);
+    this.setSlot(sid, { server: after });
+    this.execute(sid, before, after, effects);
+  }
+
+  /** Start a server from its durable state (PERSIST-4): volatile state, disk queue and timers are fresh. */
+  boot(sid: Sid): void {
+    const slot = this.slot(sid);
+    const [server, effects] = boot(slot.config, slot.durable);
+    this.setSlot(sid, { server, pending: [], completed: 0, outbox: [], timers: [] });
+    this.execute(sid, server, server, effects);
+    this.drain();
+  }
+
+  private execute(sid: Sid, before: ServerState<T>, after: ServerState<T>, effects: readonly Effect<T>[]): void {
+    if (effects.length === 0) return;
+    let deliveredAt = before.delivered;
+    for (const e of effects) {
+      const slot = this.slot(sid);
+      switch (e.type) {
+        case 'send':
+          this.setSlot(sid, { outbox: [...slot.outbox, { ticket: 0, to: e.to, msg: e.msg }] });
+          break;
+        case 'sendAfterPersist':
+          this.setSlot(sid, { outbox: [...slot.outbox, { ticket: e.ticket, to: e.to, msg: e.msg }] });
+          break;
+        case 'persist':
+          this.setSlot(sid, { pending: [...slot.pending, { ticket: e.ticket, op: e.op }] });
+          break;
+        case 'deliver':
+          this.recordDelivery(deliveredAt++, e.txn, after.currentEpoch);
+          break;
+        case 'setTimer':
+          if (!slot.timers.includes(e.timer)) this.setSlot(sid, { timers: [...slot.timers, e.timer] });
+          break;
+        case 'disconnect':
+          this.cutLink(sid, e.peer);
+          break;
+      }
+    }
+    this.flush(sid);
+    if (after.phase === 'leading' && after.stage === 'broadcast' && !(before.phase === 'leading' && before.stage === 'broadcast')) {
+      const prev = this.ghost.established[after.epoch] ?? [];
+      if (!prev.includes(sid)) {
+        this.ghost = { ...this.ghost, established: { ...this.ghost.established, [after.epoch]: [...prev, sid] } };
+      }
+    }
+  }
+
+  private recordDelivery(index: number, txn: Txn<T>, epoch: number): void {
+    if (index < this.ghost.committed.length) return; // INV-2/INV-8 judge whether it matches
+    if (index > this.ghost.committed.length) {
+      this.ghost = { ...this.ghost, violations: [...this.ghost.violations, { id: 'INV-8', detail: `delivery at ${index} skips ahead of the committed sequence` }] };
+      return;
+    }
+    this.ghost = { ...this.ghost, committed: [...this.ghost.committed, txn], commitEpoch: [...this.ghost.commitEpoch, epoch] };
+  }
+
+  /** PERSIST-3: release held messages whose persist is done, keeping each destination's order. */
+  flush(sid: Sid): void {
+    const slot = this.slot(sid);
+    if (slot.outbox.length === 0) return;
+    const keep: Held<T>[] = [];
+    const blockedTo = new Set<Sid>();
+    for (const h of slot.outbox) {
+      if (blockedTo.has(h.to) || h.ticket > slot.completed) {
+        blockedTo.add(h.to);
+        keep.push(h);
+        continue;
+      }
+      this.transmit(sid, h.to, h.msg);
+    }
+    this.setSlot(sid, { outbox: keep });
+  }
+
+  private transmit(from: Sid, to: Sid, msg: Message<T>): void {
+    const target = this.slots[to];
+    if (!target || target.server === null || this.blocked.includes(chan(from, to))) return; // lost
+    const key = chan(from, to);
+    this.channels[key] = [...(this.channels[key] ?? []), msg];
+  }
+
+  /** A TCP connection breaks: both directions lose what is in flight, and both ends notice. */
+  cutLink(a: Sid, b: Sid): void {
+    this.channels[chan(a, b)] = [];
+    this.channels[chan(b, a)] = [];
+    const sa = this.slot(a);
+    this.setSlot(a, { outbox: sa.outbox.filter((h) => h.to !== b) });
+    const sb = this.slot(b);
+    this.setSlot(b, { outbox: sb.outbox.filter((h) => h.to !== a) });
+    if (sa.server) this.inbox.push({ sid: a, input: { type: 'disconnected', peer: b } });
+    if (sb.server) this.inbox.push({ sid: b, input: { type: 'disconnected', peer: a } });
+  }
+
+  completePersist(sid: Sid): void {
+    const slot = this.slot(sid);
+    const head = slot.pending[0];
+    if (!head || slot.server === null) return;
+    const durable = applyPersist(slot.durable, head.op);
+    if (durable.acceptedEpoch < slot.durable.acceptedEpoch || durable.currentEpoch < slot.durable.currentEpoch) {
+      this.violation('INV-10', `server ${sid}: durable epochs went back (${slot.durable.acceptedEpoch},${slot.durable.currentEpoch}) → (${durable.acceptedEpoch},${durable.currentEpoch})`);
+    }
+    this.setSlot(sid, { durable, pending: slot.pending.slice(1), completed: head.ticket });
+    this.flush(sid);
+    this.input(sid, { type: 'persisted', ticket: head.ticket });
+  }
+
+  violation(id: string, detail: string): void {
+    this.ghost = { ...this.ghost, violations: [...this.ghost.violations, { id, detail }] };
+  }
+}
+
+// ------------------------------------------------------------------ actions
+
+export type Action<T> =
+  | { readonly type: 'deliver'; readonly from: Sid; readonly to: Sid }
+  | { readonly type: 'persist'; readonly sid: Sid }
+  | { readonly type: 'timeout'; readonly sid: Sid; readonly timer: TimerName }
+  | { readonly type: 'propose'; readonly sid: Sid; readonly value: T }
+  | { readonly type: 'crash'; readonly sid: Sid }
+  | { readonly type: 'restart'; readonly sid: Sid }
+  | { readonly type: 'cut'; readonly a: Sid; readonly b: Sid }
+  | { readonly type: 'partition'; readonly groups: readonly (readonly Sid[])[] }
+  | { readonly type: 'heal' };
+
+export function apply<T>(w: World<T>, a: Action<T>): World<T> {
+  const d = new Draft(w);
+  switch (a.type) {
+    case 'deliver': {
+      const key = chan(a.from, a.to);
+      const q = d.channels[key] ?? [];
+      const msg = q[0];
+      if (msg === undefined) return w;
+      d.channels[key] = q.slice(1);
+      d.input(a.to, { type: 'receive', from: a.from, msg });
+      break;
+    }
+    case 'persist':
+      d.completePersist(a.sid);
+      break;
+    case 'timeout': {
+      const slot = d.slot(a.sid);
+      if (!slot.timers.includes(a.timer)) return w;
+      d.setSlot(a.sid, { timers: slot.timers.filter((t) => t !== a.timer) });
+      d.input(a.sid, { type: 'timeout', timer: a.timer });
+      break;
+    }
+    case 'propose': {
+      const before = d.slot(a.sid).server;
+      d.input(a.sid, { type: 'propose', value: a.value });
+      const after = d.slot(a.sid).server;
+      if (after && after !== before && after.phase === 'leading') checkPrimaryIntegrity(d, after, a.value);
+      break;
+    }
+    case 'crash': {
+      const slot = d.slot(a.sid);
+      if (slot.server === null) return w;
+      d.setSlot(a.sid, { server: null, pending: [], outbox: [], timers: [] });
+      for (const other of w.sids) if (other !== a.sid) d.cutLink(a.sid, other);
+      d.drain();
+      break;
+    }
+    case 'restart':
+      if (d.slot(a.sid).server !== null) return w;
+      d.boot(a.sid);
+      break;
+    case 'cut':
+      d.cutLink(a.a, a.b);
+      d.drain();
+      break;
+    case 'partition': {
+      const group = new Map<Sid, number>();
+      a.groups.forEach((g, i) => g.forEach((s) => group.set(s, i)));
+      for (const x of w.sids) {
+        for (const y of w.sids) {
+          if (x < y && group.get(x) !== group.get(y)) {
+            d.blocked.push(chan(x, y), chan(y, x));
+            d.cutLink(x, y);
+          }
+        }
+      }
+      d.drain();
+      break;
+    }
+    case 'heal':
+      d.blocked = [];
+      break;
+  }
+  return d.done();
+}
+
+/** INV-6: when a leader of epoch e proposes, it has delivered every txn of an earlier epoch delivered anywhere. */
+function checkPrimaryIntegrity<T>(d: Draft<T>, leader: ServerState<T>, value: T): void {
+  const txn = leader.history[leader.history.length - 1];
+  if (!txn) return;
+  d.ghost = { ...d.ghost, proposed: { ...d.ghost.proposed, [txn.zxid]: value } };
+  const mine = leader.history.slice(0, leader.delivered);
+  d.ghost.committed.forEach((c, i) => {
+    if (c.zxid < txn.zxid && (mine[i] === undefined || mine[i]!.zxid !== c.zxid)) {
+      d.violation('INV-6', `leader ${leader.config.sid} proposed ${txn.zxid} before delivering committed ${c.zxid}`);
+    }
+  });
+}
+
+/** The actions enabled in a world (propose only at established leaders, values drawn by the caller). */
+export function enabled<T>(w: World<T>): Action<T>[] {
+  const out: Action<T>[] = [];
+  for (const [key, q] of Object.entries(w.channels)) {
+    if (q.length === 0) continue;
+    const [from, to] = key.split('>').map(Number) as [Sid, Sid];
+    out.push({ type: 'deliver', from, to });
+  }
+  for (const sid of w.sids) {
+    const slot = w.slots[sid]!;
+    if (slot.server === null) continue;
+    if (slot.pending.length) out.push({ type: 'persist', sid });
+    for (const timer of slot.timers) out.push({ type: 'timeout', sid, timer });
+  }
+  return out;
+}
+
+export function isEstablishedLeader(s: ServerState<unknown> | null): boolean {
+  return s !== null && s.phase === 'leading' && s.stage === 'broadcast';
+}

@@ -176,6 +176,8 @@ export function newSession(): Session {
 export interface Block {
   readonly comments: readonly string[];
   readonly commands: readonly string[];
+  /** 1-based line number of each command, for error messages. */
+  readonly lineNumbers: readonly number[];
   readonly expected: readonly string[];
 }
 
@@ -187,15 +189,19 @@ export function parseScript(text: string): Block[] {
   while (i < lines.length) {
     const comments: string[] = [];
     const commands: string[] = [];
+    const lineNumbers: number[] = [];
     while (i < lines.length && lines[i]!.trim() === '') i++;
     while (i < lines.length && lines[i]!.startsWith('#')) comments.push(lines[i++]!);
-    while (i < lines.length && lines[i] !== '----' && lines[i]!.trim() !== '') commands.push(lines[i++]!);
+    while (i < lines.length && lines[i] !== '----' && lines[i]!.trim() !== '') {
+      lineNumbers.push(i + 1);
+      commands.push(lines[i++]!);
+    }
     const expected: string[] = [];
     if (lines[i] === '----') {
       i++;
       while (i < lines.length && lines[i]!.trim() !== '') expected.push(lines[i++]!);
     }
-    if (comments.length || commands.length) blocks.push({ comments, commands, expected });
+    if (comments.length || commands.length) blocks.push({ comments, commands, lineNumbers, expected });
   }
   return blocks;
 }
@@ -205,7 +211,13 @@ export function runScript(text: string): { rendered: string; violations: Violati
   const session = newSession();
   const out: string[] = [];
   for (const block of parseScript(text)) {
-    const actual = block.commands.flatMap((c) => command(session, c));
+    const actual = block.commands.flatMap((c, k) => {
+      try {
+        return command(session, c);
+      } catch (e) {
+        throw new Error(`line ${block.lineNumbers[k]}: ${(e as Error).message}`);
+      }
+    });
     out.push(...block.comments, ...block.commands);
     if (block.commands.length) out.push('----', ...(actual.length ? actual : ['(nothing)']));
     out.push('');

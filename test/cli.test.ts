@@ -1,0 +1,41 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/shell/cli.ts';
+
+async function run(args: string[]): Promise<{ code: number; text: string }> {
+  const lines: string[] = [];
+  const code = await main(args, (s) => lines.push(s));
+  return { code, text: lines.join('\n') };
+}
+
+describe('zabkit CLI', () => {
+  it('walks through every scenario with no invariant violated', async () => {
+    const { code, text } = await run(['walkthrough']);
+    expect(code).toBe(0);
+    expect(text).toContain('=== 01-election-cold-start-3');
+    expect(text).toContain('TRUNC to=1.1 [2.1]');
+    expect(text).toContain('SNAP [1.1 1.2 1.3 1.4 1.5]');
+  });
+
+  it('runs a scenario file and names the line of a bad command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zabkit-cli-'));
+    const good = join(dir, 'good.txt');
+    writeFileSync(good, 'world voters=1,2,3\nstart 1 2 3\nstabilize\npropose 3 v\nstabilize\nstatus\n');
+    const ok = await run(['scenario', good]);
+    expect(ok.code).toBe(0);
+    expect(ok.text).toMatch(/s3 leading epoch=1 \(broadcast\) .*delivered 1/);
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, 'world voters=1,2,3\nstart 1 2 3\n\nfrobnicate 2\n');
+    const err = await run(['scenario', bad]);
+    expect(err.code).toBe(1);
+    expect(err.text).toBe('zabkit: line 4: unknown command: frobnicate 2');
+  });
+
+  it('rejects an unknown command with usage', async () => {
+    const { code, text } = await run(['bogus']);
+    expect(code).toBe(2);
+    expect(text).toContain("unknown command 'bogus'");
+  });
+});

@@ -1,0 +1,59 @@
+// Traceability: every rule spec/ defines is implemented somewhere, and nothing cites a rule that
+// spec/ does not define. Protocol rules (ELECT, DISC, SYNC, BCAST, PERSIST) are cited in src/zab;
+// invariants (INV) in model/invariants.ts, where they are checked.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const ID = /\b(?:ELECT|DISC|SYNC|BCAST|PERSIST|INV)-\d+\b/g;
+const DEFINITION = /\*\*((?:ELECT|DISC|SYNC|BCAST|PERSIST|INV)-\d+)\*\*/g;
+
+function files(dir: string, ext: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? files(p, ext) : p.endsWith(ext) ? [p] : [];
+  });
+}
+
+function idsIn(paths: string[], re: RegExp): Set<string> {
+  const out = new Set<string>();
+  for (const p of paths) for (const m of readFileSync(p, 'utf8').matchAll(re)) out.add(m[1] ?? m[0]);
+  return out;
+}
+
+const specFiles = files(join(root, 'spec'), '.md');
+const defined = idsIn(specFiles, DEFINITION);
+const citedInZab = idsIn(files(join(root, 'src', 'zab'), '.ts'), ID);
+const citedInInvariants = idsIn([join(root, 'model', 'invariants.ts')], ID);
+const citedAnywhere = idsIn([...files(join(root, 'src'), '.ts'), ...files(join(root, 'model'), '.ts')], ID);
+const referencedInSpec = idsIn(specFiles, ID);
+
+describe('spec ↔ code traceability', () => {
+  it('defines at least 40 rules across the six chapters', () => {
+    expect(defined.size).toBeGreaterThanOrEqual(40);
+    for (const prefix of ['ELECT', 'DISC', 'SYNC', 'BCAST', 'PERSIST', 'INV']) {
+      expect([...defined].some((id) => id.startsWith(`${prefix}-`)), prefix).toBe(true);
+    }
+  });
+
+  it('defines each id exactly once', () => {
+    const all = specFiles.flatMap((p) => [...readFileSync(p, 'utf8').matchAll(DEFINITION)].map((m) => m[1]));
+    expect(all.length).toBe(new Set(all).size);
+  });
+
+  it('cites every protocol rule in src/zab', () => {
+    const missing = [...defined].filter((id) => !id.startsWith('INV-') && !citedInZab.has(id));
+    expect(missing).toEqual([]);
+  });
+
+  it('checks every invariant in model/invariants.ts', () => {
+    const missing = [...defined].filter((id) => id.startsWith('INV-') && !citedInInvariants.has(id));
+    expect(missing).toEqual([]);
+  });
+
+  it('cites no rule that spec/ does not define', () => {
+    expect([...citedAnywhere].filter((id) => !defined.has(id))).toEqual([]);
+    expect([...referencedInSpec].filter((id) => !defined.has(id))).toEqual([]);
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { applyPersist, counterOf, emptyDurable, epochOf, formatZxid, makeZxid, MAX_EPOCH, type Durable } from '../../src/zab/index.ts';
+
+const t = (c: number) => ({ zxid: makeZxid(1, c), value: c });
+
+describe('PERSIST-5 persist operations', () => {
+  it('sets epochs, appends, truncates, snapshots and compacts', () => {
+    let d: Durable<number> = emptyDurable();
+    d = applyPersist(d, { kind: 'acceptedEpoch', epoch: 2 });
+    d = applyPersist(d, { kind: 'currentEpoch', epoch: 1 });
+    d = applyPersist(d, { kind: 'append', txns: [t(1), t(2), t(3)] });
+    expect(d).toEqual({ acceptedEpoch: 2, currentEpoch: 1, history: [t(1), t(2), t(3)], snapIndex: 0 });
+    d = applyPersist(d, { kind: 'compact', snapIndex: 2 });
+    expect(d.snapIndex).toBe(2);
+    d = applyPersist(d, { kind: 'truncate', zxid: makeZxid(1, 1) });
+    expect(d.history).toEqual([t(1)]);
+    expect(d.snapIndex).toBe(1);
+    d = applyPersist(d, { kind: 'snapshot', txns: [t(1), t(2)], snapIndex: 2 });
+    expect(d).toEqual({ acceptedEpoch: 2, currentEpoch: 1, history: [t(1), t(2)], snapIndex: 2 });
+  });
+});
+
+describe('zxids', () => {
+  it('split into epoch and counter and print as ZooKeeper does', () => {
+    const z = makeZxid(MAX_EPOCH, 0xffffffff);
+    expect(Number.isSafeInteger(z)).toBe(true);
+    expect(epochOf(z)).toBe(MAX_EPOCH);
+    expect(counterOf(z)).toBe(0xffffffff);
+    expect(formatZxid(makeZxid(0x1a, 0x2b))).toBe('1a.2b');
+  });
+});

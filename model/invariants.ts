@@ -72,19 +72,26 @@ const agreement: Check = (w) => {
   return out;
 };
 
+/** Every pair of txns a live server delivered one right after the other. */
+function deliveredPairs<T>(w: World<T>, visit: (sid: Sid, a: Txn<T>, b: Txn<T>) => void): void {
+  for (const [sid, s] of live(w)) {
+    const d = deliveredOf(s) ?? [];
+    for (let i = 1; i < d.length; i++) visit(sid, d[i - 1]!, d[i]!);
+  }
+}
+
 /** INV-4 Local primary order: a server delivers an epoch's txns in the order that epoch's leader numbered them, skipping none. */
 const localPrimaryOrder: Check = (w) => {
   const out: Violation[] = [];
-  for (const [sid, s] of live(w)) {
-    const d = deliveredOf(s) ?? [];
-    for (let i = 1; i < d.length; i++) {
-      const a = d[i - 1]!.zxid;
-      const b = d[i]!.zxid;
-      if (epochOf(a) === epochOf(b) && counterOf(b) !== counterOf(a) + 1) {
-        out.push({ id: 'INV-4', detail: `server ${sid} delivered ${b} right after ${a}` });
-      }
+  deliveredPairs(w, (sid, a, b) => {
+    const expected = epochOf(a.zxid) === epochOf(b.zxid) ? counterOf(a.zxid) + 1 : 1;
+    if (counterOf(b.zxid) !== expected) {
+      out.push({ id: 'INV-4', detail: `server ${sid} delivered ${b.zxid} right after ${a.zxid}` });
     }
-    if (d.length && counterOf(d[0]!.zxid) !== 1) out.push({ id: 'INV-4', detail: `server ${sid} first delivered ${d[0]!.zxid}` });
+  });
+  for (const [sid, s] of live(w)) {
+    const first = deliveredOf(s)?.[0];
+    if (first && counterOf(first.zxid) !== 1) out.push({ id: 'INV-4', detail: `server ${sid} first delivered ${first.zxid}` });
   }
   return out;
 };
@@ -92,12 +99,9 @@ const localPrimaryOrder: Check = (w) => {
 /** INV-5 Global primary order: a server delivers txns of earlier epochs before those of later ones (zxids increase). */
 const globalPrimaryOrder: Check = (w) => {
   const out: Violation[] = [];
-  for (const [sid, s] of live(w)) {
-    const d = deliveredOf(s) ?? [];
-    for (let i = 1; i < d.length; i++) {
-      if (d[i]!.zxid <= d[i - 1]!.zxid) out.push({ id: 'INV-5', detail: `server ${sid} delivered ${d[i]!.zxid} after ${d[i - 1]!.zxid}` });
-    }
-  }
+  deliveredPairs(w, (sid, a, b) => {
+    if (b.zxid <= a.zxid) out.push({ id: 'INV-5', detail: `server ${sid} delivered ${b.zxid} after ${a.zxid}` });
+  });
   return out;
 };
 

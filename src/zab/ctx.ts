@@ -2,6 +2,22 @@
 // It is created and discarded inside `step`, so the reducers stay pure from outside.
 import type { Effect, Message, PersistOp, ServerState, Sid, TimerName } from './types.ts';
 
+/** The fields every phase shares: what a phase change carries over. */
+export function commonOf<T>(s: ServerState<T>) {
+  return {
+    config: s.config,
+    acceptedEpoch: s.acceptedEpoch,
+    currentEpoch: s.currentEpoch,
+    history: s.history,
+    snapIndex: s.snapIndex,
+    delivered: s.delivered,
+    round: s.round,
+    vote: s.vote,
+    ticket: s.ticket,
+    durable: s.durable,
+  };
+}
+
 export class Ctx<T> {
   readonly effects: Effect<T>[] = [];
   state: ServerState<T>;

@@ -1,6 +1,6 @@
 // spec/discovery.md — from an election's result to an agreed new epoch.
 import { stepDown } from './broadcast.ts';
-import type { Ctx } from './ctx.ts';
+import { commonOf, type Ctx } from './ctx.ts';
 import { lastZxid } from './history.ts';
 import { isQuorum, isVoter } from './quorum.ts';
 import { syncLearner } from './sync.ts';
@@ -8,21 +8,6 @@ import type { Hello, Leading, Learning, LearnerInfo, Looking, Message, ServerSta
 import type { Zxid } from './zxid.ts';
 
 type LearnerHello = Extract<Message<unknown>, { type: 'FOLLOWERINFO' | 'OBSERVERINFO' }>;
-
-function commonOf<T>(s: ServerState<T>) {
-  return {
-    config: s.config,
-    acceptedEpoch: s.acceptedEpoch,
-    currentEpoch: s.currentEpoch,
-    history: s.history,
-    snapIndex: s.snapIndex,
-    delivered: s.delivered,
-    round: s.round,
-    vote: s.vote,
-    ticket: s.ticket,
-    durable: s.durable,
-  };
-}
 
 /** DISC-1: a new leader counts itself among the connecting voters and waits for learners. */
 export function startLeading<T>(ctx: Ctx<T>, backlog: Readonly<Record<Sid, Hello>>): void {

@@ -1,5 +1,5 @@
 // spec/election.md — Fast Leader Election.
-import type { Ctx } from './ctx.ts';
+import { commonOf, type Ctx } from './ctx.ts';
 import { startLeading, startLearning } from './discovery.ts';
 import { lastZxid } from './history.ts';
 import { isQuorum, isVoter, otherVoters } from './quorum.ts';
@@ -54,20 +54,10 @@ function ownBallot(s: ServerState<unknown>, votes: Readonly<Record<Sid, Ballot>>
  */
 export function startLooking<T>(ctx: Ctx<T>): void {
   const s = ctx.state;
-  const base = {
-    config: s.config,
-    acceptedEpoch: s.acceptedEpoch,
-    currentEpoch: s.currentEpoch,
-    history: s.history,
-    snapIndex: s.snapIndex,
-    delivered: s.delivered,
-    ticket: s.ticket,
-    durable: s.durable,
-  };
   const round = s.round + 1;
   const vote = initialVote(s);
   const looking: Looking<T> = {
-    ...base,
+    ...commonOf(s),
     phase: 'looking',
     round,
     vote,

@@ -56,6 +56,7 @@ export interface Ghost<T> {
 
 export interface World<T> {
   readonly sids: readonly Sid[];
+  readonly syncDisk: boolean;
   readonly slots: Readonly<Record<Sid, Slot<T>>>;
   /** `${from}>${to}` → messages in flight, oldest first. */
   readonly channels: Readonly<Record<string, readonly Message<T>[]>>;
@@ -70,6 +71,12 @@ export interface WorldOptions {
   readonly snapCount?: number;
   readonly timing?: Partial<Timing>;
   readonly deviation?: Deviation;
+  /**
+   * Synchronous disks: every persist completes within the step that issued it, before the server
+   * takes its next input (an executor that fsyncs inline). Off: persists complete as separate
+   * actions, so a crash can fall between a write being issued and it being durable.
+   */
+  readonly syncDisk?: boolean;
 }
 
 export const DEFAULT_TIMING: Timing = { tickMs: 2000, initLimit: 10, syncLimit: 5, finalizeMs: 200, notifyMs: 200 };
@@ -98,6 +105,7 @@ export function createWorld<T>(opts: WorldOptions): World<T> {
   }
   return {
     sids,
+    syncDisk: opts.syncDisk ?? false,
     slots,
     channels,
     blocked: [],
@@ -123,7 +131,7 @@ class Draft<T> {
   }
 
   done(): World<T> {
-    return { sids: this.w.sids, slots: this.slots, channels: this.channels, blocked: this.blocked, ghost: this.ghost };
+    return { sids: this.w.sids, syncDisk: this.w.syncDisk, slots: this.slots, channels: this.channels, blocked: this.blocked, ghost: this.ghost };
   }
 
   slot(sid: Sid): Slot<T> {
@@ -195,6 +203,7 @@ class Draft<T> {
       }
     }
     this.flush(sid);
+    if (this.w.syncDisk) while (this.slot(sid).pending.length) this.completePersist(sid);
     if (after.phase === 'leading' && after.stage === 'broadcast' && !(before.phase === 'leading' && before.stage === 'broadcast')) {
       const prev = this.ghost.established[after.epoch] ?? [];
       if (!prev.includes(sid)) {
@@ -233,7 +242,14 @@ class Draft<T> {
     const target = this.slots[to];
     if (!target || target.server === null || this.blocked.includes(chan(from, to))) return; // lost
     const key = chan(from, to);
-    this.channels[key] = [...(this.channels[key] ?? []), msg];
+    const q = this.channels[key] ?? [];
+    // ZooKeeper queues at most one notification per peer (QuorumCnxManager's send queue holds one
+    // and drops the older): a newer NOTIFICATION supersedes one not yet delivered at the tail.
+    if (msg.type === 'NOTIFICATION' && q.length && q[q.length - 1]!.type === 'NOTIFICATION') {
+      this.channels[key] = [...q.slice(0, -1), msg];
+    } else {
+      this.channels[key] = [...q, msg];
+    }
   }
 
   /** A TCP connection breaks: both directions lose what is in flight, and both ends notice. */

@@ -24,43 +24,73 @@ import type { Input, Message, ServerState, Sid, StepResult } from './types.ts';
 export function step<T>(state: ServerState<T>, input: Input<T>): StepResult<T> {
   if (input.type === 'restart') return boot(state.config, input.durable); // PERSIST-4
   const ctx = new Ctx<T>(state);
-  match(input)
-    .with({ type: 'receive' }, (i) => receive(ctx, i.from, i.msg))
-    .with({ type: 'timeout' }, (i) =>
-      match(i.timer)
+  switch (input.type) {
+    case 'receive':
+      receive(ctx, input.from, input.msg);
+      break;
+    case 'timeout':
+      match(input.timer)
         .with('notify', () => onNotifyTimeout(ctx))
         .with('finalize', () => onFinalizeTimeout(ctx))
         .with('init', () => onInitTimeout(ctx))
         .with('sync', () => onSyncTimeout(ctx))
         .with('ping', () => onPingTimeout(ctx))
-        .exhaustive(),
-    )
-    .with({ type: 'propose' }, (i) => onPropose(ctx, i.value))
-    .with({ type: 'persisted' }, (i) => onPersisted(ctx, i.ticket))
-    .with({ type: 'disconnected' }, (i) => onDisconnected(ctx, i.peer))
-    .exhaustive();
+        .exhaustive();
+      break;
+    case 'propose':
+      onPropose(ctx, input.value);
+      break;
+    case 'persisted':
+      onPersisted(ctx, input.ticket);
+      break;
+    case 'disconnected':
+      onDisconnected(ctx, input.peer);
+      break;
+    default:
+      assertNever(input);
+  }
   return ctx.result();
 }
 
+/** Messages are the hot path of the checker: a plain switch, exhaustive by assertNever. */
 function receive<T>(ctx: Ctx<T>, from: Sid, msg: Message<T>): void {
   if (from === ctx.cfg.sid) return; // BCAST-12: a server never messages itself
   if (msg.type !== 'NOTIFICATION') noteHeard(ctx, from);
-  match(msg)
-    .with({ type: 'NOTIFICATION' }, (m) => onNotification(ctx, from, m))
-    .with({ type: 'FOLLOWERINFO' }, { type: 'OBSERVERINFO' }, (m) => onLearnerHello(ctx, from, m))
-    .with({ type: 'LEADERINFO' }, (m) => onLeaderInfo(ctx, from, m.epoch))
-    .with({ type: 'ACKEPOCH' }, (m) => onAckEpoch(ctx, from, m.currentEpoch, m.lastZxid))
-    .with({ type: 'DIFF' }, { type: 'TRUNC' }, { type: 'SNAP' }, (m) => onSyncMessage(ctx, from, m))
-    .with({ type: 'NEWLEADER' }, (m) => onNewLeader(ctx, from, m.epoch))
-    .with({ type: 'ACK' }, (m) => {
+  switch (msg.type) {
+    case 'NOTIFICATION':
+      return onNotification(ctx, from, msg);
+    case 'FOLLOWERINFO':
+    case 'OBSERVERINFO':
+      return onLearnerHello(ctx, from, msg);
+    case 'LEADERINFO':
+      return onLeaderInfo(ctx, from, msg.epoch);
+    case 'ACKEPOCH':
+      return onAckEpoch(ctx, from, msg.currentEpoch, msg.lastZxid);
+    case 'DIFF':
+    case 'TRUNC':
+    case 'SNAP':
+      return onSyncMessage(ctx, from, msg);
+    case 'NEWLEADER':
+      return onNewLeader(ctx, from, msg.epoch);
+    case 'ACK':
       if (ctx.state.phase !== 'leading') return; // BCAST-12
-      if (isNewLeaderAck(m.zxid)) onNewLeaderAck(ctx, from);
-      else onProposalAck(ctx, from, m.zxid);
-    })
-    .with({ type: 'UPTODATE' }, () => onUpToDate(ctx, from))
-    .with({ type: 'PROPOSAL' }, (m) => onProposal(ctx, from, m.txn))
-    .with({ type: 'COMMIT' }, (m) => onCommit(ctx, from, m.zxid))
-    .with({ type: 'INFORM' }, (m) => onInform(ctx, from, m.txn))
-    .with({ type: 'PING' }, () => onPing(ctx, from))
-    .exhaustive();
+      if (isNewLeaderAck(msg.zxid)) return onNewLeaderAck(ctx, from);
+      return onProposalAck(ctx, from, msg.zxid);
+    case 'UPTODATE':
+      return onUpToDate(ctx, from);
+    case 'PROPOSAL':
+      return onProposal(ctx, from, msg.txn);
+    case 'COMMIT':
+      return onCommit(ctx, from, msg.zxid);
+    case 'INFORM':
+      return onInform(ctx, from, msg.txn);
+    case 'PING':
+      return onPing(ctx, from);
+    default:
+      return assertNever(msg);
+  }
+}
+
+export function assertNever(x: never): never {
+  throw new Error(`unexpected ${JSON.stringify(x)}`);
 }

@@ -1,0 +1,412 @@
+// A canonical encoding of a whole world as a flat list of numbers, and its 64-bit fingerprint.
+// Hand-written per type, in a fixed field order, so that equal worlds always encode alike
+// (whatever order their objects' keys were created in) and so that the hot loop of the checker
+// never builds strings or calls JSON.
+import type {
+  Ballot,
+  Durable,
+  LearnerInfo,
+  Message,
+  PersistOp,
+  Proposal,
+  ServerState,
+  Sid,
+  Txn,
+  Vote,
+} from '../src/zab/index.ts';
+import type { Ghost, Slot, World } from './world.ts';
+
+const PHASE = { looking: 1, following: 2, observing: 3, leading: 4 } as const;
+const STAGE: Record<string, number> = { discovery: 1, sync: 2, synced: 3, broadcast: 4, info: 5, epoch: 6, acked: 7, uptodate: 8 };
+const PEER: Record<string, number> = { looking: 1, following: 2, observing: 3, leading: 4 };
+const TIMER: Record<string, number> = { notify: 1, finalize: 2, init: 3, sync: 4, ping: 5 };
+const MSG: Record<Message<unknown>['type'], number> = {
+  NOTIFICATION: 1, FOLLOWERINFO: 2, OBSERVERINFO: 3, LEADERINFO: 4, ACKEPOCH: 5, DIFF: 6, TRUNC: 7, SNAP: 8,
+  NEWLEADER: 9, ACK: 10, UPTODATE: 11, PROPOSAL: 12, COMMIT: 13, INFORM: 14, PING: 15,
+};
+const OP: Record<PersistOp<unknown>['kind'], number> = { acceptedEpoch: 1, currentEpoch: 2, append: 3, truncate: 4, snapshot: 5, compact: 6 };
+
+/** Maps a server id to its canonical id (identity, or a symmetry permutation). */
+export type SidMap = (sid: Sid) => number;
+const identity: SidMap = (s) => s;
+
+export class Encoder {
+  buf: number[] = [];
+  private keys = new Map<Sid, Map<Sid, string>>();
+  private ident = true;
+  constructor(private sid: SidMap = identity) {}
+
+  reset(sid: SidMap = identity): void {
+    this.buf.length = 0;
+    this.sid = sid;
+    this.ident = sid === identity;
+  }
+
+  /** Channel keys, built once: no template strings in the hot loop. */
+  private key(from: Sid, to: Sid): string {
+    let m = this.keys.get(from);
+    if (!m) this.keys.set(from, (m = new Map()));
+    let k = m.get(to);
+    if (k === undefined) m.set(to, (k = `${from}>${to}`));
+    return k;
+  }
+
+  n(x: number): void {
+    this.buf.push(x);
+  }
+
+  s(x: Sid): void {
+    this.buf.push(x < 0 ? x : this.sid(x));
+  }
+
+  /** A set of sids: mapped then sorted, so that order of arrival does not matter. */
+  sids(xs: readonly Sid[]): void {
+    const b = this.buf;
+    b.push(xs.length);
+    if (this.ident && isSorted(xs)) {
+      for (let i = 0; i < xs.length; i++) b.push(xs[i]!);
+      return;
+    }
+    const m = xs.map((x) => this.sid(x)).sort((a, c) => a - c);
+    for (let i = 0; i < m.length; i++) b.push(m[i]!);
+  }
+
+  txn(t: Txn<number>): void {
+    this.buf.push(t.zxid, t.value);
+  }
+
+  txns(ts: readonly Txn<number>[]): void {
+    this.buf.push(ts.length);
+    for (const t of ts) this.buf.push(t.zxid, t.value);
+  }
+
+  vote(v: Vote): void {
+    this.s(v.leader);
+    this.buf.push(v.zxid, v.epoch);
+  }
+
+  /** A record keyed by sid: entries in canonical sid order. */
+  bySid<V>(r: Readonly<Record<Sid, V>>, each: (v: V) => void): void {
+    if (this.ident) {
+      // integer keys enumerate in ascending order: already canonical
+      let n = 0;
+      for (const _ in r) n++;
+      this.buf.push(n);
+      for (const k in r) {
+        this.buf.push(Number(k));
+        each(r[k as unknown as number]!);
+      }
+      return;
+    }
+    const keys = Object.keys(r).map(Number);
+    const order = keys.map((k) => [this.sid(k), k] as const).sort((a, b) => a[0] - b[0]);
+    this.buf.push(order.length);
+    for (const [mapped, k] of order) {
+      this.buf.push(mapped);
+      each(r[k]!);
+    }
+  }
+
+  ballot = (b: Ballot): void => {
+    this.vote(b.vote);
+    this.buf.push(b.round, PEER[b.state]!);
+  };
+
+  learner = (l: LearnerInfo): void => {
+    this.buf.push(l.observer ? 1 : 0, l.acceptedEpoch, STAGE[l.stage]!, l.peerLast, l.syncedTo);
+  };
+
+  proposal(p: Proposal): void {
+    this.buf.push(p.zxid, p.ticket);
+    this.sids(p.acks);
+  }
+
+  msg(m: Message<number>): void {
+    this.buf.push(MSG[m.type]);
+    switch (m.type) {
+      case 'NOTIFICATION':
+        this.vote(m.vote);
+        this.buf.push(m.round, PEER[m.state]!);
+        return;
+      case 'FOLLOWERINFO':
+      case 'OBSERVERINFO':
+        this.buf.push(m.acceptedEpoch);
+        return;
+      case 'LEADERINFO':
+      case 'NEWLEADER':
+        this.buf.push(m.epoch);
+        return;
+      case 'ACKEPOCH':
+        this.buf.push(m.currentEpoch, m.lastZxid);
+        return;
+      case 'DIFF':
+        this.txns(m.txns);
+        this.buf.push(m.committed);
+        return;
+      case 'TRUNC':
+        this.buf.push(m.zxid);
+        this.txns(m.txns);
+        this.buf.push(m.committed);
+        return;
+      case 'SNAP':
+        this.txns(m.txns);
+        this.buf.push(m.snapIndex, m.committed);
+        return;
+      case 'ACK':
+      case 'COMMIT':
+        this.buf.push(m.zxid);
+        return;
+      case 'PROPOSAL':
+      case 'INFORM':
+        this.txn(m.txn);
+        return;
+      case 'UPTODATE':
+      case 'PING':
+        return;
+    }
+  }
+
+  op(o: PersistOp<number>): void {
+    this.buf.push(OP[o.kind]);
+    switch (o.kind) {
+      case 'acceptedEpoch':
+      case 'currentEpoch':
+        this.buf.push(o.epoch);
+        return;
+      case 'append':
+        this.txns(o.txns);
+        return;
+      case 'truncate':
+        this.buf.push(o.zxid);
+        return;
+      case 'snapshot':
+        this.txns(o.txns);
+        this.buf.push(o.snapIndex);
+        return;
+      case 'compact':
+        this.buf.push(o.snapIndex);
+        return;
+    }
+  }
+
+  durable(d: Durable<number>): void {
+    this.buf.push(d.acceptedEpoch, d.currentEpoch, d.snapIndex);
+    this.txns(d.history);
+  }
+
+  server(s: ServerState<number> | null): void {
+    if (s === null) {
+      this.buf.push(0);
+      return;
+    }
+    this.buf.push(PHASE[s.phase], s.acceptedEpoch, s.currentEpoch, s.snapIndex, s.delivered, s.round, s.ticket, s.durable);
+    this.txns(s.history);
+    this.vote(s.vote);
+    switch (s.phase) {
+      case 'looking':
+        this.bySid(s.votes, this.ballot);
+        this.bySid(s.outOfElection, this.ballot);
+        this.buf.push(s.finalizing ? 1 : 0);
+        this.bySid(s.backlog, (h) => this.buf.push(h.acceptedEpoch, h.observer ? 1 : 0));
+        return;
+      case 'following':
+      case 'observing':
+        this.s(s.leader);
+        this.buf.push(STAGE[s.stage]!, s.committed, s.heard ? 1 : 0);
+        if (s.pendingSync) this.msg(s.pendingSync);
+        else this.buf.push(0);
+        return;
+      case 'leading':
+        this.buf.push(STAGE[s.stage]!, s.epoch, s.epochTicket, s.currentEpochTicket);
+        this.bySid(s.learners, this.learner);
+        this.sids(s.connecting);
+        this.sids(s.epochAcks);
+        this.sids(s.newLeaderAcks);
+        this.sids(s.heard);
+        this.buf.push(s.proposals.length);
+        for (const p of s.proposals) this.proposal(p);
+        return;
+    }
+  }
+
+  /** One server's slot: volatile and durable state, disk queue, held messages, timers. */
+  slot(slot: Slot<number>): void {
+    this.server(slot.server);
+    this.durable(slot.durable);
+    this.buf.push(slot.completed, slot.pending.length);
+    for (const p of slot.pending) {
+      this.buf.push(p.ticket);
+      this.op(p.op);
+    }
+    this.buf.push(slot.outbox.length);
+    for (const h of slot.outbox) {
+      this.buf.push(h.ticket);
+      this.s(h.to);
+      this.msg(h.msg);
+    }
+    let timers = 0;
+    for (const t of slot.timers) timers |= 1 << TIMER[t]!;
+    this.buf.push(timers);
+  }
+
+  channel(q: readonly Message<number>[]): void {
+    this.buf.push(q.length);
+    for (const m of q) this.msg(m);
+  }
+
+  blocked(blocked: readonly string[]): void {
+    this.buf.push(blocked.length);
+    if (blocked.length === 0) return;
+    const mapped = blocked.map((k) => {
+      const [a, b] = k.split('>').map(Number) as [number, number];
+      return this.sid(a) * 1000 + this.sid(b);
+    });
+    mapped.sort((a, b) => a - b);
+    for (const x of mapped) this.buf.push(x);
+  }
+
+  ghost(g: Ghost<number>): void {
+    this.txns(g.committed);
+    for (const e of g.commitEpoch) this.buf.push(e);
+    // zxids exceed array-index keys, so they enumerate in insertion order: sort when needed
+    const zs = Object.keys(g.proposed).map(Number);
+    if (!isSorted(zs)) zs.sort((a, b) => a - b);
+    this.buf.push(zs.length);
+    for (const z of zs) this.buf.push(z, g.proposed[z]!);
+    // epochs are small integer keys, which enumerate in ascending order
+    for (const e in g.established) {
+      this.buf.push(Number(e));
+      this.sids(g.established[e as unknown as number]!);
+    }
+    this.buf.push(-1, g.violations.length);
+  }
+
+  /** The whole world, servers in canonical order (`order` lists real sids by canonical position). */
+  world(w: World<number>, order: readonly Sid[], extra: readonly number[]): void {
+    for (let i = 0; i < extra.length; i++) this.buf.push(extra[i]!);
+    for (const sid of order) {
+      this.slot(w.slots[sid]!);
+      for (const to of order) if (to !== sid) this.channel(w.channels[this.key(sid, to)] ?? []);
+    }
+    this.blocked(w.blocked);
+    this.ghost(w.ghost);
+  }
+}
+
+/**
+ * Fingerprints of worlds whose server ids are already canonical: each slot, channel and ghost is
+ * hashed once and the hash kept by object identity, so a child world — which shares every part
+ * its action did not touch with its parent — costs only the parts that changed.
+ */
+const HASH = Symbol('fingerprint');
+
+export class CachedFingerprint {
+  private enc = new Encoder();
+  private parts: number[] = [];
+  private keys: string[] = [];
+  private sids: readonly Sid[] = [];
+
+  private part(obj: object, encode: (e: Encoder) => void): void {
+    let h = (obj as { [HASH]?: [number, number] })[HASH];
+    if (!h) {
+      this.enc.reset();
+      encode(this.enc);
+      h = hash64(this.enc.buf);
+      // Non-enumerable: an object spread ({ ...slot, x }) does not copy it, so a changed copy
+      // never inherits its original's hash. The parts are never mutated after creation.
+      Object.defineProperty(obj, HASH, { value: h, enumerable: false });
+    }
+    this.parts.push(h[0], h[1]);
+  }
+
+  of(w: World<number>, extra: readonly number[]): [number, number] {
+    if (this.sids !== w.sids) {
+      this.sids = w.sids;
+      this.keys = w.sids.flatMap((a) => w.sids.filter((b) => b !== a).map((b) => `${a}>${b}`));
+    }
+    const parts = this.parts;
+    parts.length = 0;
+    for (let i = 0; i < extra.length; i++) parts.push(extra[i]!);
+    for (const sid of w.sids) this.part(w.slots[sid]!, (e) => e.slot(w.slots[sid]!));
+    for (const k of this.keys) {
+      const q = w.channels[k]!;
+      if (q.length === 0) parts.push(0, 0);
+      else this.part(q, (e) => e.channel(q));
+    }
+    this.part(w.ghost, (e) => e.ghost(w.ghost));
+    parts.push(w.blocked.length);
+    for (const b of w.blocked) parts.push(b.length, b.charCodeAt(0), b.charCodeAt(b.length - 1));
+    return hash64(parts);
+  }
+}
+
+function isSorted(xs: readonly number[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (xs[i]! < xs[i - 1]!) return false;
+  return true;
+}
+
+/** Two independent 32-bit hashes of the encoding, as one 64-bit fingerprint (hi, lo). */
+export function hash64(buf: readonly number[]): [number, number] {
+  let h1 = 0x811c9dc5 | 0;
+  let h2 = 0x01000193 ^ buf.length;
+  for (let i = 0; i < buf.length; i++) {
+    const x = buf[i]!;
+    const lo = x | 0;
+    const hi = Math.floor(x / 0x1_0000_0000) | 0;
+    h1 = Math.imul(h1 ^ lo, 0x01000193);
+    h1 = Math.imul(h1 ^ hi, 0x01000193);
+    h2 = Math.imul(h2 ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b);
+    h2 = (h2 << 13) | (h2 >>> 19);
+    h2 = Math.imul(h2 ^ hi, 0xc2b2ae35);
+  }
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x7feb352d);
+  h1 ^= h1 >>> 15;
+  h2 ^= h2 >>> 16;
+  h2 = Math.imul(h2, 0x846ca68b);
+  h2 ^= h2 >>> 16;
+  return [h1 >>> 0, h2 >>> 0];
+}
+
+/** An open-addressing set of 64-bit fingerprints in two typed arrays: 8 bytes per state. */
+export class FingerprintSet {
+  private hi: Uint32Array;
+  private lo: Uint32Array;
+  private used: Uint8Array;
+  size = 0;
+
+  constructor(capacity = 1 << 16) {
+    this.hi = new Uint32Array(capacity);
+    this.lo = new Uint32Array(capacity);
+    this.used = new Uint8Array(capacity);
+  }
+
+  get bytes(): number {
+    return this.hi.byteLength + this.lo.byteLength + this.used.byteLength;
+  }
+
+  /** Adds the fingerprint; returns false if it was already there. */
+  add(hi: number, lo: number): boolean {
+    if ((this.size + 1) * 4 > this.hi.length * 3) this.grow();
+    const mask = this.hi.length - 1;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+    while (this.used[i]) {
+      if (this.hi[i] === hi && this.lo[i] === lo) return false;
+      i = (i + 1) & mask;
+    }
+    this.used[i] = 1;
+    this.hi[i] = hi;
+    this.lo[i] = lo;
+    this.size++;
+    return true;
+  }
+
+  private grow(): void {
+    const { hi, lo, used } = this;
+    this.hi = new Uint32Array(hi.length * 2);
+    this.lo = new Uint32Array(lo.length * 2);
+    this.used = new Uint8Array(used.length * 2);
+    this.size = 0;
+    for (let i = 0; i < used.length; i++) if (used[i]) this.add(hi[i]!, lo[i]!);
+  }
+}

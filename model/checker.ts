@@ -189,10 +189,13 @@ function compare(a: readonly number[], b: readonly number[]): number {
 
 /** The fingerprinter for one configuration: reuses its buffers across states. */
 export function fingerprinter(bounds: Bounds) {
+  // With no timeout in the budget, no sync timer ever fires: `heard` marks are dead (fingerprint.ts).
+  const live = { syncTimerCanFire: bounds.timeouts > 0 };
   const enc = new Encoder();
+  enc.live = live;
   let best: number[] = [];
   let syms: { order: Sid[]; map: SidMap }[] | null = null;
-  const cached = new CachedFingerprint();
+  const cached = new CachedFingerprint(live);
   return (node: Node): [number, number] => {
     const u = node.used;
     const extra = [u.txns, u.crashes, u.partitions, u.timeouts, u.crashed];

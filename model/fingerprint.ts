@@ -8,7 +8,6 @@ import type {
   LearnerInfo,
   Message,
   PersistOp,
-  Proposal,
   ServerState,
   Sid,
   Txn,
@@ -30,8 +29,18 @@ const OP: Record<PersistOp<unknown>['kind'], number> = { acceptedEpoch: 1, curre
 export type SidMap = (sid: Sid) => number;
 const identity: SidMap = (s) => s;
 
+/**
+ * What the encoding may leave out because no future step can read it (a dead variable):
+ * `heard` marks matter only to a sync timer, and with no timeout left in the budget none fires.
+ */
+export interface Liveness {
+  readonly syncTimerCanFire: boolean;
+}
+const ALL_LIVE: Liveness = { syncTimerCanFire: true };
+
 export class Encoder {
   buf: number[] = [];
+  live: Liveness = ALL_LIVE;
   private keys = new Map<Sid, Map<Sid, string>>();
   private ident = true;
   constructor(private sid: SidMap = identity) {}
@@ -112,13 +121,16 @@ export class Encoder {
     this.buf.push(b.round, PEER[b.state]!);
   };
 
-  learner = (l: LearnerInfo): void => {
-    this.buf.push(l.observer ? 1 : 0, l.acceptedEpoch, STAGE[l.stage]!, l.peerLast, l.syncedTo);
-  };
+  /** A learner record; its acceptedEpoch is read only until the epoch is chosen (DISC-4). */
+  private learnerOf(epochChosen: boolean) {
+    return (l: LearnerInfo): void => {
+      this.buf.push(l.observer ? 1 : 0, epochChosen ? 0 : l.acceptedEpoch, STAGE[l.stage]!, l.peerLast, l.syncedTo);
+    };
+  }
 
-  proposal(p: Proposal): void {
-    this.buf.push(p.zxid, p.ticket);
-    this.sids(p.acks);
+  /** Tickets are only ever compared with the durable ticket: encode them relative to it. */
+  private rel(ticket: number, durable: number): number {
+    return ticket > durable ? ticket - durable : 0;
   }
 
   msg(m: Message<number>): void {
@@ -199,7 +211,7 @@ export class Encoder {
       this.buf.push(0);
       return;
     }
-    this.buf.push(PHASE[s.phase], s.acceptedEpoch, s.currentEpoch, s.snapIndex, s.delivered, s.round, s.ticket, s.durable);
+    this.buf.push(PHASE[s.phase], s.acceptedEpoch, s.currentEpoch, s.snapIndex, s.delivered, s.round, s.ticket - s.durable);
     this.txns(s.history);
     this.vote(s.vote);
     switch (s.phase) {
@@ -212,19 +224,24 @@ export class Encoder {
       case 'following':
       case 'observing':
         this.s(s.leader);
-        this.buf.push(STAGE[s.stage]!, s.committed, s.heard ? 1 : 0);
+        // in broadcast `committed` is never read again (SYNC-9 read it); `heard` only by a sync timer
+        this.buf.push(STAGE[s.stage]!, s.stage === 'broadcast' ? 0 : s.committed, this.live.syncTimerCanFire && s.heard ? 1 : 0);
         if (s.pendingSync) this.msg(s.pendingSync);
         else this.buf.push(0);
         return;
       case 'leading':
-        this.buf.push(STAGE[s.stage]!, s.epoch, s.epochTicket, s.currentEpochTicket);
-        this.bySid(s.learners, this.learner);
-        this.sids(s.connecting);
-        this.sids(s.epochAcks);
-        this.sids(s.newLeaderAcks);
-        this.sids(s.heard);
+        this.buf.push(STAGE[s.stage]!, s.epoch, this.rel(s.epochTicket, s.durable), this.rel(s.currentEpochTicket, s.durable));
+        this.bySid(s.learners, this.learnerOf(s.epoch !== 0));
+        // read only while choosing the epoch (DISC-3/4), collecting ACKEPOCHs (DISC-8), establishing (SYNC-8)
+        this.sids(s.epoch === 0 ? s.connecting : []);
+        this.sids(s.stage === 'discovery' ? s.epochAcks : []);
+        this.sids(s.stage === 'broadcast' ? [] : s.newLeaderAcks);
+        this.sids(this.live.syncTimerCanFire ? s.heard : []);
         this.buf.push(s.proposals.length);
-        for (const p of s.proposals) this.proposal(p);
+        for (const p of s.proposals) {
+          this.buf.push(p.zxid, this.rel(p.ticket, s.durable));
+          this.sids(p.acks);
+        }
         return;
     }
   }
@@ -233,14 +250,12 @@ export class Encoder {
   slot(slot: Slot<number>): void {
     this.server(slot.server);
     this.durable(slot.durable);
-    this.buf.push(slot.completed, slot.pending.length);
-    for (const p of slot.pending) {
-      this.buf.push(p.ticket);
-      this.op(p.op);
-    }
+    // pending tickets follow `completed` one by one: their order says it all
+    this.buf.push(slot.pending.length);
+    for (const p of slot.pending) this.op(p.op);
     this.buf.push(slot.outbox.length);
     for (const h of slot.outbox) {
-      this.buf.push(h.ticket);
+      this.buf.push(this.rel(h.ticket, slot.completed));
       this.s(h.to);
       this.msg(h.msg);
     }
@@ -302,6 +317,9 @@ const HASH = Symbol('fingerprint');
 
 export class CachedFingerprint {
   private enc = new Encoder();
+  constructor(live: Liveness = ALL_LIVE) {
+    this.enc.live = live;
+  }
   private parts: number[] = [];
   private keys: string[] = [];
   private sids: readonly Sid[] = [];

@@ -1,6 +1,6 @@
 // spec/invariants.md, as code. Every check is total: a state in which a property cannot even be
 // evaluated (an index past the end, a missing record) is reported as a violation, never thrown.
-import { epochOf, counterOf, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
+import { counterOf, epochOf, formatZxid, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
 import { isEstablishedLeader, type World } from './world.ts';
 
 export interface Violation {
@@ -40,7 +40,7 @@ const integrity: Check = (w) => {
   for (const [sid, s] of live(w)) {
     for (const t of deliveredOf(s) ?? []) {
       if (!(t.zxid in w.ghost.proposed) || !Object.is(w.ghost.proposed[t.zxid], t.value)) {
-        out.push({ id: 'INV-1', detail: `server ${sid} delivered ${t.zxid} that no leader proposed` });
+        out.push({ id: 'INV-1', detail: `server ${sid} delivered ${formatZxid(t.zxid)} that no leader proposed` });
       }
     }
   }
@@ -86,12 +86,12 @@ const localPrimaryOrder: Check = (w) => {
   deliveredPairs(w, (sid, a, b) => {
     const expected = epochOf(a.zxid) === epochOf(b.zxid) ? counterOf(a.zxid) + 1 : 1;
     if (counterOf(b.zxid) !== expected) {
-      out.push({ id: 'INV-4', detail: `server ${sid} delivered ${b.zxid} right after ${a.zxid}` });
+      out.push({ id: 'INV-4', detail: `server ${sid} delivered ${formatZxid(b.zxid)} right after ${formatZxid(a.zxid)}` });
     }
   });
   for (const [sid, s] of live(w)) {
     const first = deliveredOf(s)?.[0];
-    if (first && counterOf(first.zxid) !== 1) out.push({ id: 'INV-4', detail: `server ${sid} first delivered ${first.zxid}` });
+    if (first && counterOf(first.zxid) !== 1) out.push({ id: 'INV-4', detail: `server ${sid} first delivered ${formatZxid(first.zxid)}` });
   }
   return out;
 };
@@ -100,7 +100,7 @@ const localPrimaryOrder: Check = (w) => {
 const globalPrimaryOrder: Check = (w) => {
   const out: Violation[] = [];
   deliveredPairs(w, (sid, a, b) => {
-    if (b.zxid <= a.zxid) out.push({ id: 'INV-5', detail: `server ${sid} delivered ${b.zxid} after ${a.zxid}` });
+    if (b.zxid <= a.zxid) out.push({ id: 'INV-5', detail: `server ${sid} delivered ${formatZxid(b.zxid)} after ${formatZxid(a.zxid)}` });
   });
   return out;
 };
@@ -128,7 +128,7 @@ const committedPrefix: Check = (w) => {
     }
     for (let i = 0; i < d.length; i++) {
       if (!sameTxn(d[i], w.ghost.committed[i])) {
-        out.push({ id: 'INV-8', detail: `server ${sid} holds ${d[i]!.zxid} at committed position ${i}` });
+        out.push({ id: 'INV-8', detail: `server ${sid} holds ${formatZxid(d[i]!.zxid)} at committed position ${i}` });
         break;
       }
     }
@@ -144,7 +144,7 @@ const noCommittedWriteLost: Check = (w) => {
     w.ghost.committed.forEach((t, i) => {
       const ce = w.ghost.commitEpoch[i];
       if (ce === undefined || ce > s.epoch) return;
-      if (!sameTxn(s.history[i], t)) out.push({ id: 'INV-9', detail: `leader ${sid} of epoch ${s.epoch} lacks committed ${t.zxid}` });
+      if (!sameTxn(s.history[i], t)) out.push({ id: 'INV-9', detail: `leader ${sid} of epoch ${s.epoch} lacks committed ${formatZxid(t.zxid)}` });
     });
   }
   return out;
@@ -167,7 +167,7 @@ const wellFormed: Check = (w) => {
   const check = (where: string, h: readonly Txn<unknown>[], snapIndex: number) => {
     for (let i = 1; i < h.length; i++) {
       if (h[i]!.zxid <= h[i - 1]!.zxid) {
-        out.push({ id: 'INV-11', detail: `${where}: zxid ${h[i]!.zxid} after ${h[i - 1]!.zxid}` });
+        out.push({ id: 'INV-11', detail: `${where}: zxid ${formatZxid(h[i]!.zxid)} after ${formatZxid(h[i - 1]!.zxid)}` });
         return;
       }
     }

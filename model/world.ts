@@ -5,6 +5,8 @@
 import {
   applyPersist,
   boot,
+  epochOf,
+  formatZxid,
   emptyDurable,
   step,
   type Config,
@@ -115,6 +117,15 @@ export function createWorld<T>(opts: WorldOptions): World<T> {
 
 // ------------------------------------------------------------------ a mutable draft of one action
 
+/** Sees every call of `step` (and boot) the world makes, in order: how traces are captured. */
+export type Recorder<T> = (event: {
+  readonly node: Sid;
+  readonly input: Input<T>;
+  readonly effects: readonly Effect<T>[];
+  readonly state: ServerState<T>;
+  readonly config?: Config;
+}) => void;
+
 /** Applies one action to a copy of the world; the original is never touched. */
 class Draft<T> {
   slots: Record<Sid, Slot<T>>;
@@ -123,7 +134,10 @@ class Draft<T> {
   ghost: Ghost<T>;
   private inbox: { sid: Sid; input: Input<T> }[] = [];
 
-  constructor(readonly w: World<T>) {
+  constructor(
+    readonly w: World<T>,
+    private readonly rec?: Recorder<T>,
+  ) {
     this.slots = { ...w.slots };
     this.channels = { ...w.channels };
     this.blocked = [...w.blocked];
@@ -163,6 +177,7 @@ class Draft<T> {
     if (slot.server === null) return;
     const before = slot.server;
     const [after, effects] = step(before, input);
+    this.rec?.({ node: sid, input, effects, state: after });
     this.setSlot(sid, { server: after });
     this.execute(sid, before, after, effects);
   }
@@ -171,6 +186,7 @@ class Draft<T> {
   boot(sid: Sid): void {
     const slot = this.slot(sid);
     const [server, effects] = boot(slot.config, slot.durable);
+    this.rec?.({ node: sid, input: { type: 'restart', durable: slot.durable }, effects, state: server, config: slot.config });
     this.setSlot(sid, { server, pending: [], completed: 0, outbox: [], timers: [] });
     this.execute(sid, server, server, effects);
     this.drain();
@@ -295,8 +311,8 @@ export type Action<T> =
   | { readonly type: 'partition'; readonly groups: readonly (readonly Sid[])[] }
   | { readonly type: 'heal' };
 
-export function apply<T>(w: World<T>, a: Action<T>): World<T> {
-  const d = new Draft(w);
+export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T> {
+  const d = new Draft(w, rec);
   switch (a.type) {
     case 'deliver': {
       const key = chan(a.from, a.to);
@@ -361,17 +377,27 @@ export function apply<T>(w: World<T>, a: Action<T>): World<T> {
   return d.done();
 }
 
-/** INV-6: when a leader of epoch e proposes, it has delivered every txn of an earlier epoch delivered anywhere. */
+/** Records a proposal in the ghost and judges INV-6 at that moment. */
 function checkPrimaryIntegrity<T>(d: Draft<T>, leader: ServerState<T>, value: T): void {
   const txn = leader.history[leader.history.length - 1];
   if (!txn) return;
   d.ghost = { ...d.ghost, proposed: { ...d.ghost.proposed, [txn.zxid]: value } };
-  const mine = leader.history.slice(0, leader.delivered);
-  d.ghost.committed.forEach((c, i) => {
-    if (c.zxid < txn.zxid && (mine[i] === undefined || mine[i]!.zxid !== c.zxid)) {
-      d.violation('INV-6', `leader ${leader.config.sid} proposed ${txn.zxid} before delivering committed ${c.zxid}`);
+  const v = primaryIntegrity(d.ghost.committed, leader);
+  if (v) d.violation(v.id, v.detail);
+}
+
+/** INV-6: when a leader of epoch e proposes, it has delivered every txn of an epoch before e delivered anywhere. */
+export function primaryIntegrity<T>(committed: readonly Txn<T>[], leader: ServerState<T>): { id: string; detail: string } | null {
+  const txn = leader.history[leader.history.length - 1];
+  if (!txn) return null;
+  for (let i = 0; i < committed.length; i++) {
+    const c = committed[i]!;
+    if (epochOf(c.zxid) >= epochOf(txn.zxid)) continue;
+    if (i >= leader.delivered || leader.history[i]?.zxid !== c.zxid) {
+      return { id: 'INV-6', detail: `leader ${leader.config.sid} proposed ${formatZxid(txn.zxid)} before delivering committed ${formatZxid(c.zxid)}` };
     }
-  });
+  }
+  return null;
 }
 
 /** The actions enabled in a world (propose only at established leaders, values drawn by the caller). */

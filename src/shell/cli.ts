@@ -2,6 +2,7 @@
 // spec's reducers in the simulated world: a scripted walkthrough, or your own scenario script.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CHECK_HELP, runCheck } from '../../model/check-cli.ts';
 import { runScript } from '../../model/script.ts';
 
 const SCENARIOS = join(import.meta.dirname, '..', '..', 'test', 'scenarios');
@@ -12,6 +13,7 @@ usage:
   zabkit walkthrough [NAME]   run the protocol scenarios (election, crash, DIFF, TRUNC, SNAP,
                               observer, partition) through the reducers and print what happens
   zabkit scenario FILE        run a scenario script of your own (format: README.md)
+  zabkit check [flags]        the bounded model checker ('zabkit check --help')
   zabkit help                 this text
 
 The real ensemble over TCP (zabkit server / ensemble) is not built yet: today every command runs
@@ -56,6 +58,16 @@ export async function main(args: readonly string[], out: (s: string) => void = c
           return 2;
         }
         return run(readFileSync(rest[0], 'utf8'), out);
+      }
+      case 'check': {
+        if (rest.includes('--help')) {
+          out(CHECK_HELP);
+          return 0;
+        }
+        const tty = process.stderr.isTTY;
+        const code = runCheck(rest, out, tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined);
+        if (tty) process.stderr.write('\r\x1b[K');
+        return code;
       }
       case 'help':
       case '--help':

@@ -1,0 +1,123 @@
+// The one trace format (DESIGN.md): NDJSON, one event per line, each validated by this schema.
+// An event is one call of `step` at one server: the input it received and the effects it
+// returned; a restart carries the server's config. The checker writes counterexamples in it;
+// the shell will write it when tracing is on; replay reads it.
+import { z } from 'zod';
+
+export const TRACE_VERSION = 1;
+
+const sid = z.number().int();
+const zxid = z.number().int().nonnegative();
+const txn = z.object({ zxid, value: z.unknown() });
+const vote = z.object({ leader: sid, zxid: z.number().int(), epoch: z.number().int() });
+const peerState = z.enum(['looking', 'following', 'leading', 'observing']);
+
+const syncMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('DIFF'), txns: z.array(txn), committed: zxid }),
+  z.object({ type: z.literal('TRUNC'), zxid, txns: z.array(txn), committed: zxid }),
+  z.object({ type: z.literal('SNAP'), txns: z.array(txn), snapIndex: z.number().int().nonnegative(), committed: zxid }),
+]);
+
+export const messageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('NOTIFICATION'), vote, round: z.number().int(), state: peerState }),
+  z.object({ type: z.literal('FOLLOWERINFO'), acceptedEpoch: z.number().int() }),
+  z.object({ type: z.literal('OBSERVERINFO'), acceptedEpoch: z.number().int() }),
+  z.object({ type: z.literal('LEADERINFO'), epoch: z.number().int() }),
+  z.object({ type: z.literal('ACKEPOCH'), currentEpoch: z.number().int(), lastZxid: zxid }),
+  ...syncMessage.options,
+  z.object({ type: z.literal('NEWLEADER'), epoch: z.number().int() }),
+  z.object({ type: z.literal('ACK'), zxid }),
+  z.object({ type: z.literal('UPTODATE') }),
+  z.object({ type: z.literal('PROPOSAL'), txn }),
+  z.object({ type: z.literal('COMMIT'), zxid }),
+  z.object({ type: z.literal('INFORM'), txn }),
+  z.object({ type: z.literal('PING') }),
+]);
+
+const timer = z.enum(['notify', 'finalize', 'init', 'sync', 'ping']);
+
+export const durableSchema = z.object({
+  acceptedEpoch: z.number().int(),
+  currentEpoch: z.number().int(),
+  history: z.array(txn),
+  snapIndex: z.number().int().nonnegative(),
+});
+
+export const inputSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('receive'), from: sid, msg: messageSchema }),
+  z.object({ type: z.literal('timeout'), timer }),
+  z.object({ type: z.literal('propose'), value: z.unknown() }),
+  z.object({ type: z.literal('persisted'), ticket: z.number().int() }),
+  z.object({ type: z.literal('disconnected'), peer: sid }),
+  z.object({ type: z.literal('restart'), durable: durableSchema }),
+]);
+
+const persistOp = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('acceptedEpoch'), epoch: z.number().int() }),
+  z.object({ kind: z.literal('currentEpoch'), epoch: z.number().int() }),
+  z.object({ kind: z.literal('append'), txns: z.array(txn) }),
+  z.object({ kind: z.literal('truncate'), zxid }),
+  z.object({ kind: z.literal('snapshot'), txns: z.array(txn), snapIndex: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('compact'), snapIndex: z.number().int().nonnegative() }),
+]);
+
+export const effectSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('send'), to: sid, msg: messageSchema }),
+  z.object({ type: z.literal('sendAfterPersist'), ticket: z.number().int(), to: sid, msg: messageSchema }),
+  z.object({ type: z.literal('persist'), ticket: z.number().int(), op: persistOp }),
+  z.object({ type: z.literal('deliver'), txn }),
+  z.object({ type: z.literal('setTimer'), timer, ms: z.number() }),
+  z.object({ type: z.literal('disconnect'), peer: sid }),
+]);
+
+export const configSchema = z.object({
+  sid,
+  voters: z.array(sid),
+  observers: z.array(sid),
+  snapCount: z.number().int().nonnegative(),
+  timing: z.object({
+    tickMs: z.number(),
+    initLimit: z.number(),
+    syncLimit: z.number(),
+    finalizeMs: z.number(),
+    notifyMs: z.number(),
+  }),
+  deviation: z.string().optional(),
+});
+
+export const traceEventSchema = z.object({
+  v: z.literal(TRACE_VERSION),
+  seq: z.number().int().nonnegative(),
+  node: sid,
+  input: inputSchema,
+  effects: z.array(effectSchema),
+  /** Present on restarts: the server's configuration. */
+  config: configSchema.optional(),
+  /** The world action (checker's step) this event belongs to, when the trace comes from the checker. */
+  action: z.number().int().nonnegative().optional(),
+  /** The invariant the run breaks, on the last event of a counterexample. */
+  violation: z.object({ id: z.string(), detail: z.string() }).optional(),
+  state: z.unknown().optional(),
+});
+
+export type TraceEvent = z.infer<typeof traceEventSchema>;
+
+/** Parse NDJSON; a bad line is reported with its number, never thrown past this boundary. */
+export function parseTrace(text: string): { events: TraceEvent[]; error: string | null } {
+  const events: TraceEvent[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (e) {
+      return { events, error: `line ${i + 1}: not JSON (${(e as Error).message})` };
+    }
+    const r = traceEventSchema.safeParse(json);
+    if (!r.success) return { events, error: `line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}` };
+    events.push(r.data);
+  }
+  return { events, error: null };
+}

@@ -1,0 +1,162 @@
+// `zabkit check`: flags → bounds → search → summary (and a counterexample when one is found).
+import { writeFileSync } from 'node:fs';
+import { check, DEFAULT_BOUNDS, initialNode, SOMETIMES, type Bounds, type Summary } from './checker.ts';
+import { renderPath } from './counterexample.ts';
+import { mutant, MUTANTS } from './mutants.ts';
+import { simulate } from './simulate.ts';
+import { toNdjson, traceOf } from './trace.ts';
+import type { Deviation } from '../src/zab/index.ts';
+import type { Action } from './world.ts';
+
+const FLAGS: Record<string, keyof Bounds> = {
+  '--servers': 'servers',
+  '--observers': 'observers',
+  '--txns': 'txns',
+  '--crashes': 'crashes',
+  '--partitions': 'partitions',
+  '--timeouts': 'timeouts',
+  '--max-epoch': 'maxEpoch',
+  '--max-depth': 'maxDepth',
+  '--snap-count': 'snapCount',
+};
+
+export const CHECK_HELP = `zabkit check [flags] — explore every interleaving of the src/zab reducers within bounds
+
+  --servers N (3)  --observers N (0)  --txns N (2)  --crashes N (1)  --partitions N (0)
+  --timeouts N (0: notify/init/sync firings)  --max-epoch N (3)  --max-depth N (200)
+  --snap-count N (0)  --async-disk (persists complete as separate, crashable actions)
+  --dfs            depth-first instead of breadth-first (BFS gives shortest counterexamples)
+  --simulate --seed S --runs R   seeded random walks instead of exhaustive search
+  --max-states N   stop after N distinct states (the summary then says not exhausted)
+  --mutant NAME    check a deliberately broken variant; alone, it uses that mutant's bounds
+                   (${MUTANTS.map((m) => m.name).join(', ')})
+  --json           print the summary as JSON
+  --out FILE       write a counterexample as an NDJSON trace
+
+exit 0: bounded space exhausted, no violation; 1: a violation; 2: bad usage; 3: stopped by --max-states.`;
+
+interface Parsed {
+  bounds: Bounds;
+  deviation?: Deviation;
+  dfs: boolean;
+  simulate: { seed: number; runs: number } | null;
+  maxStates?: number;
+  json: boolean;
+  out?: string;
+}
+
+function parse(args: readonly string[]): Parsed | string {
+  const set: Partial<Record<keyof Bounds, number | boolean>> = {};
+  const p: Parsed = { bounds: DEFAULT_BOUNDS, dfs: false, simulate: null, json: false };
+  let seed = 1;
+  let runs = 1000;
+  let wantSimulate = false;
+  let mutantName: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const num = () => {
+      const v = Number(args[++i]);
+      if (!Number.isInteger(v) || v < 0) throw new Error(`${a} needs a whole number, got '${args[i] ?? ''}'`);
+      return v;
+    };
+    try {
+      if (a in FLAGS) set[FLAGS[a]!] = num();
+      else if (a === '--async-disk') set.asyncDisk = true;
+      else if (a === '--dfs') p.dfs = true;
+      else if (a === '--simulate') wantSimulate = true;
+      else if (a === '--seed') seed = num();
+      else if (a === '--runs') runs = num();
+      else if (a === '--max-states') p.maxStates = num();
+      else if (a === '--json') p.json = true;
+      else if (a === '--out') p.out = args[++i];
+      else if (a === '--mutant') mutantName = args[++i];
+      else return `unknown flag ${a}`;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  let base: Bounds = DEFAULT_BOUNDS;
+  if (mutantName !== undefined) {
+    const m = mutant(mutantName);
+    if (!m) return `unknown mutant '${mutantName}'; mutants: ${MUTANTS.map((x) => x.name).join(', ')}`;
+    p.deviation = m.name;
+    const onlyMutant = Object.keys(set).length === 0 && !wantSimulate;
+    if (onlyMutant) {
+      base = { ...DEFAULT_BOUNDS, ...m.bounds };
+      if (m.simulate) p.simulate = m.simulate;
+    }
+  }
+  p.bounds = { ...base, ...(set as Partial<Bounds>) };
+  if (wantSimulate) p.simulate = { seed, runs };
+  if (p.bounds.servers < 1) return '--servers must be at least 1';
+  return p;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}
+
+function summaryLines(s: Summary): string[] {
+  const b = s.bounds;
+  return [
+    `bounds: servers=${b.servers} observers=${b.observers} txns=${b.txns} crashes=${b.crashes} partitions=${b.partitions} timeouts=${b.timeouts} max-epoch=${b.maxEpoch} max-depth=${b.maxDepth} disk=${b.asyncDisk ? 'async' : 'sync'}${s.deviation ? ` mutant=${s.deviation}` : ''}`,
+    `${s.exhausted ? 'exhausted' : s.violation ? 'stopped at a violation' : 'stopped early (not exhausted)'}: ${s.distinct} distinct states, ${s.transitions} transitions, max depth ${s.maxDepth}`,
+    `time ${s.seconds.toFixed(1)} s, ${Math.round(s.statesPerSecond)} states/s, peak RSS ${mb(s.peakRssBytes)}, fingerprints ${mb(s.fingerprintBytes)} (${(s.fingerprintBytes / Math.max(1, s.distinct)).toFixed(1)} B/state)`,
+    `sometimes: ${SOMETIMES.map((x) => `${x} ${s.sometimes[x] ? 'yes' : 'NO'}`).join('; ')}`,
+  ];
+}
+
+function reportViolation(
+  out: (s: string) => void,
+  bounds: Bounds,
+  deviation: Deviation | undefined,
+  v: { id: string; detail: string; path: readonly Action<number>[] },
+  file: string | undefined,
+): void {
+  out(`VIOLATION ${v.id}: ${v.detail}`);
+  out(`counterexample (${v.path.length} steps):`);
+  const root = initialNode(bounds, deviation).world;
+  for (const line of renderPath(root, v.path)) out(line);
+  if (file) {
+    writeFileSync(file, toNdjson(traceOf(root, v.path, { id: v.id, detail: v.detail })));
+    out(`trace written to ${file}`);
+  }
+}
+
+export function runCheck(args: readonly string[], out: (s: string) => void, progress?: (line: string) => void): number {
+  const p = parse(args);
+  if (typeof p === 'string') {
+    out(`zabkit check: ${p}\n\n${CHECK_HELP}`);
+    return 2;
+  }
+  if (p.simulate) {
+    const r = simulate(p.bounds, p.simulate.seed, p.simulate.runs, p.deviation);
+    const line = `simulate: ${r.runs} runs from seed ${p.simulate.seed}, ${r.steps} steps, ${r.seconds.toFixed(1)} s`;
+    if (p.json) out(JSON.stringify({ mode: 'simulate', bounds: p.bounds, deviation: p.deviation ?? null, ...r, violation: r.violation && { id: r.violation.id, detail: r.violation.detail, seed: r.violation.seed, length: r.violation.path.length } }));
+    else out(line);
+    if (!r.violation) return 0;
+    if (!p.json) out(`run with seed ${r.violation.seed} reproduces it`);
+    reportViolation(p.json ? () => {} : out, p.bounds, p.deviation, r.violation, p.out);
+    return 1;
+  }
+  const s = check({
+    bounds: p.bounds,
+    ...(p.deviation ? { deviation: p.deviation } : {}),
+    strategy: p.dfs ? 'dfs' : 'bfs',
+    ...(p.maxStates ? { maxStates: p.maxStates } : {}),
+    ...(progress
+      ? { onProgress: (x) => progress(`${x.distinct} states, depth ${x.depth}, ${Math.round(x.distinct / Math.max(x.seconds, 1e-9))} states/s, queue ${x.queue}`) }
+      : {}),
+  });
+  if (p.json) {
+    const { violation, ...rest } = s;
+    out(JSON.stringify({ ...rest, violation: violation && { id: violation.id, detail: violation.detail, length: violation.path.length } }));
+  } else {
+    for (const l of summaryLines(s)) out(l);
+  }
+  if (s.violation) {
+    reportViolation(p.json ? () => {} : out, p.bounds, p.deviation, s.violation, p.out);
+    return 1;
+  }
+  return s.exhausted ? 0 : 3;
+}

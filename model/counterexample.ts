@@ -1,0 +1,43 @@
+// Rendering a counterexample: the path as a readable step list (who delivered what to whom, and
+// what changed), replayed through the same world so the printout is what the checker saw.
+import { describeMessage } from './describe.ts';
+import { act, type Session } from './script.ts';
+import { chan, type Action, type World } from './world.ts';
+
+export function describeAction(w: World<number>, a: Action<number>): string {
+  switch (a.type) {
+    case 'deliver': {
+      const m = w.channels[chan(a.from, a.to)]?.[0];
+      return `deliver s${a.from} → s${a.to}: ${m ? describeMessage(m) : '(nothing)'}`;
+    }
+    case 'persist': {
+      const p = w.slots[a.sid]?.pending[0];
+      return `s${a.sid}'s disk completes write #${p?.ticket ?? '?'} (${p?.op.kind ?? '?'})`;
+    }
+    case 'timeout':
+      return `s${a.sid}'s ${a.timer} timer fires`;
+    case 'propose':
+      return `client writes ${a.value} at s${a.sid}`;
+    case 'crash':
+      return `s${a.sid} crashes`;
+    case 'restart':
+      return `s${a.sid} restarts`;
+    case 'cut':
+      return `connection s${a.a} ↔ s${a.b} breaks`;
+    case 'partition':
+      return `partition ${a.groups.map((g) => g.map((s) => `s${s}`).join(' ')).join(' | ')}`;
+    case 'heal':
+      return 'partition heals';
+  }
+}
+
+/** Replay `path` from `root`, one numbered line per action followed by what it changed. */
+export function renderPath(root: World<number>, path: readonly Action<number>[]): string[] {
+  const session = { world: root, violations: [] } as unknown as Session;
+  const lines: string[] = [];
+  path.forEach((a, i) => {
+    lines.push(`${String(i + 1).padStart(3)}. ${describeAction(session.world as unknown as World<number>, a)}`);
+    for (const l of act(session, a as unknown as Action<string>, true)) lines.push(`       ${l.trim()}`);
+  });
+  return lines;
+}

@@ -26,7 +26,7 @@ export const DEFAULT_BOUNDS: Bounds = {
   txns: 2,
   crashes: 1,
   partitions: 0,
-  timeouts: 1,
+  timeouts: 0,
   maxEpoch: 3,
   maxDepth: 200,
   snapCount: 0,

@@ -22,6 +22,40 @@ export interface RunResult {
   readonly committed: number;
 }
 
+/** How often a random walk picks each kind of action: faults rarer than progress. */
+export function weightOf(a: Action<unknown>): number {
+  switch (a.type) {
+    case 'deliver':
+    case 'persist':
+      return 12;
+    case 'timeout':
+      return a.timer === 'finalize' ? 6 : 1;
+    case 'propose':
+      return 6;
+    case 'restart':
+      return 4;
+    case 'heal':
+      return 2;
+    case 'crash':
+    case 'cut':
+    case 'partition':
+      return 1;
+  }
+}
+
+/** Pick from `options` by weight with the number `choice`. */
+export function pickWeighted<A>(options: readonly A[], weight: (a: A) => number, choice: number): A {
+  let total = 0;
+  for (const o of options) total += weight(o);
+  let r = choice % total;
+  for (const o of options) {
+    const wt = weight(o);
+    if (r < wt) return o;
+    r -= wt;
+  }
+  return options[options.length - 1]!;
+}
+
 function weighted(w: World<number>, bounds: Bounds, used: { txns: number; crashes: number; cuts: number; partitions: number }) {
   const out: [Action<number>, number][] = [];
   for (const a of enabled(w)) {

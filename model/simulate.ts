@@ -2,7 +2,7 @@
 // one seed reproduces one walk exactly.
 import { actions, initialNode, next, type Bounds, type Node } from './checker.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { choicesFromSeed } from './random.ts';
+import { choicesFromSeed, pickWeighted, weightOf } from './random.ts';
 import type { Deviation } from '../src/zab/index.ts';
 import type { Action } from './world.ts';
 
@@ -24,7 +24,7 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
     for (let i = 0; i < bounds.maxDepth; i++) {
       const acts = actions(node, bounds);
       if (acts.length === 0) break;
-      const a = acts[choices[i]! % acts.length]!;
+      const a = pickWeighted(acts, weightOf, choices[i]!);
       node = next(node, a);
       path.push(a);
       steps++;

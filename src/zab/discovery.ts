@@ -32,6 +32,7 @@ export function startLeading<T>(ctx: Ctx<T>, backlog: Readonly<Record<Sid, Hello
   for (const [sid, hello] of Object.entries(backlog)) {
     onLearnerHello(ctx, Number(sid), { type: hello.observer ? 'OBSERVERINFO' : 'FOLLOWERINFO', acceptedEpoch: hello.acceptedEpoch });
   }
+  chooseEpochIfQuorum(ctx); // DISC-4: in an ensemble of one the leader alone is a quorum
 }
 
 /** DISC-5: a follower (or observer) connects to its leader and reports its acceptedEpoch. */
@@ -80,7 +81,7 @@ export function onLearnerHello<T>(ctx: Ctx<T>, from: Sid, msg: LearnerHello): vo
 /** DISC-4: once a quorum has connected, the new epoch is one past every acceptedEpoch seen. */
 function chooseEpochIfQuorum<T>(ctx: Ctx<T>): void {
   const s = ctx.state as Leading<T>;
-  if (!isQuorum(s.config, s.connecting)) return;
+  if (s.phase !== 'leading' || s.epoch !== 0 || !isQuorum(s.config, s.connecting)) return;
   let max = s.acceptedEpoch;
   for (const l of Object.values(s.learners)) max = Math.max(max, l.acceptedEpoch);
   const epoch = max + 1;
@@ -89,6 +90,7 @@ function chooseEpochIfQuorum<T>(ctx: Ctx<T>): void {
   ctx.patch<Leading<T>>({ epochTicket });
   // PERSIST-7: LEADERINFO leaves only once the chosen epoch is durable here.
   for (const sid of Object.keys(s.learners)) ctx.sendAfter(epochTicket, Number(sid), { type: 'LEADERINFO', epoch });
+  establishEpochIfQuorum(ctx); // DISC-8: the leader's own acknowledgement may already be a quorum
 }
 
 /** LEADERINFO at a learner. */
@@ -144,12 +146,17 @@ export function onAckEpoch<T>(ctx: Ctx<T>, from: Sid, currentEpoch: number, peer
   }
   const epochAcks = isVoter(s.config, from) && !s.epochAcks.includes(from) ? [...s.epochAcks, from] : s.epochAcks;
   ctx.patch<Leading<T>>({ learners, epochAcks, heard });
-  if (!isQuorum(s.config, epochAcks)) return;
-  // DISC-8: a quorum follows the new epoch: make it our currentEpoch, then synchronize them all.
+  establishEpochIfQuorum(ctx);
+}
+
+/** DISC-8: a quorum follows the new epoch: make it our currentEpoch, then synchronize them all. */
+function establishEpochIfQuorum<T>(ctx: Ctx<T>): void {
+  const s = ctx.state as Leading<T>;
+  if (s.stage !== 'discovery' || s.epoch === 0 || !isQuorum(s.config, s.epochAcks)) return;
   ctx.patch<Leading<T>>({ stage: 'sync', currentEpoch: s.epoch });
   const currentEpochTicket = ctx.persist({ kind: 'currentEpoch', epoch: s.epoch });
   ctx.patch<Leading<T>>({ currentEpochTicket });
-  for (const [sid, l] of Object.entries(learners)) if (l.stage === 'epoch') syncLearner(ctx, Number(sid));
+  for (const [sid, l] of Object.entries(s.learners)) if (l.stage === 'epoch') syncLearner(ctx, Number(sid));
 }
 
 /** DISC-9: discovery and synchronization must finish within initLimit ticks. */

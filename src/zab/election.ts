@@ -69,6 +69,7 @@ export function startLooking<T>(ctx: Ctx<T>): void {
   ctx.state = { ...looking, votes: ownBallot(looking, {}) };
   broadcastVote(ctx);
   ctx.timer('notify', s.config.timing.notifyMs);
+  maybeFinalize(ctx); // ELECT-7: in an ensemble of one, one's own vote is already a quorum
 }
 
 /** Every NOTIFICATION, whatever this server's phase. */

@@ -11,42 +11,47 @@ export interface Mutant {
   readonly simulate?: { readonly seed: number; readonly runs: number };
 }
 
+// Bounds for the crash-window bugs: three servers, two writes, three crashes, asynchronous disks.
+const CRASH_WINDOW = { servers: 3, txns: 2, crashes: 3, asyncDisk: true, maxDepth: 150 } as const;
+const WALKS = { seed: 1, runs: 100_000 } as const;
+
 export const MUTANTS: readonly Mutant[] = [
-  {
-    name: 'ack-before-persist',
-    bug: 'a follower ACKs a PROPOSAL before it is durable',
-    bounds: { servers: 3, txns: 1, crashes: 2, asyncDisk: true },
-  },
+  { name: 'ack-before-persist', bug: 'a follower ACKs a PROPOSAL before it is durable', bounds: CRASH_WINDOW, simulate: WALKS },
   {
     name: 'newleader-ack-before-sync-durable',
     bug: 'a follower ACKs NEWLEADER while the synced txns are not yet durable (ZOOKEEPER-3911, -4646)',
-    bounds: { servers: 3, txns: 1, crashes: 2, asyncDisk: true },
+    bounds: CRASH_WINDOW,
+    simulate: WALKS,
   },
   {
     name: 'epoch-before-history',
     bug: 'a follower persists currentEpoch before the synced history (ZOOKEEPER-4643)',
-    bounds: { servers: 3, txns: 1, crashes: 2, asyncDisk: true },
+    bounds: CRASH_WINDOW,
+    simulate: WALKS,
   },
   {
     name: 'keep-stale-history',
     bug: 'a new leader keeps its own history although a learner in its ACKEPOCH quorum is more recent',
-    bounds: { servers: 3, txns: 1, crashes: 1 },
+    bounds: CRASH_WINDOW,
+    simulate: WALKS,
   },
   {
     name: 'vote-by-sid',
     bug: 'election compares votes by server id only, ignoring epoch and zxid (ZOOKEEPER-1419 class)',
-    bounds: { servers: 3, txns: 1, crashes: 1 },
+    bounds: CRASH_WINDOW,
+    simulate: WALKS,
   },
   {
     name: 'commit-without-quorum',
-    bug: 'the leader commits after fewer ACKs than a quorum',
-    bounds: { servers: 5, txns: 2, crashes: 2, maxDepth: 80 },
-    simulate: { seed: 1, runs: 200_000 },
+    bug: 'the leader commits after one ACK fewer than a quorum',
+    bounds: { servers: 5, txns: 2, crashes: 2, maxDepth: 150 },
+    simulate: WALKS,
   },
   {
     name: 'skip-trunc',
     bug: 'the leader never sends TRUNC; a follower keeps a divergent uncommitted suffix',
-    bounds: { servers: 3, txns: 2, crashes: 1 },
+    bounds: { servers: 3, txns: 2, crashes: 2, maxDepth: 150 },
+    simulate: WALKS,
   },
 ];
 

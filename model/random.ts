@@ -56,26 +56,23 @@ export function pickWeighted<A>(options: readonly A[], weight: (a: A) => number,
   return options[options.length - 1]!;
 }
 
-function weighted(w: World<number>, bounds: Bounds, used: { txns: number; crashes: number; cuts: number; partitions: number }) {
-  const out: [Action<number>, number][] = [];
-  for (const a of enabled(w)) {
-    const weight = a.type === 'timeout' ? (a.timer === 'finalize' ? 6 : 1) : 12;
-    out.push([a, weight]);
-  }
+/** The actions a schedule may take next: every enabled step, plus faults and writes within budget. */
+function options(w: World<number>, bounds: Bounds, used: { txns: number; crashes: number; cuts: number; partitions: number }): Action<number>[] {
+  const out: Action<number>[] = enabled(w);
   const live = w.sids.filter((s) => w.slots[s]!.server !== null);
   for (const sid of w.sids) {
     const s = w.slots[sid]!.server;
-    if (used.txns < bounds.txns && isEstablishedLeader(s)) out.push([{ type: 'propose', sid, value: used.txns + 1 }, 6]);
-    if (s && used.crashes < bounds.crashes) out.push([{ type: 'crash', sid }, 1]);
-    if (!s) out.push([{ type: 'restart', sid }, 4]);
+    if (used.txns < bounds.txns && isEstablishedLeader(s)) out.push({ type: 'propose', sid, value: used.txns + 1 });
+    if (s && used.crashes < bounds.crashes) out.push({ type: 'crash', sid });
+    if (!s) out.push({ type: 'restart', sid });
   }
   if (used.cuts < bounds.cuts) {
-    for (const a of live) for (const b of live) if (a < b) out.push([{ type: 'cut', a, b }, 1]);
+    for (const a of live) for (const b of live) if (a < b) out.push({ type: 'cut', a, b });
   }
   if (used.partitions < bounds.partitions && w.blocked.length === 0) {
-    for (const sid of w.sids) out.push([{ type: 'partition', groups: [[sid], w.sids.filter((x) => x !== sid)] }, 1]);
+    for (const sid of w.sids) out.push({ type: 'partition', groups: [[sid], w.sids.filter((x) => x !== sid)] });
   }
-  if (w.blocked.length) out.push([{ type: 'heal' }, 2]);
+  if (w.blocked.length) out.push({ type: 'heal' });
   return out;
 }
 
@@ -88,18 +85,9 @@ export function runSchedule(opts: WorldOptions, bounds: Bounds, choices: readonl
   const bootAll = (world: World<number>) => world.sids.reduce<World<number>>((acc, sid) => apply(acc, { type: 'restart', sid }), world);
   w = bootAll(w);
   for (let i = 0; i < choices.length; i++) {
-    const options = weighted(w, bounds, used);
-    if (options.length === 0) break;
-    const total = options.reduce((n, [, wt]) => n + wt, 0);
-    let r = choices[i]! % total;
-    let chosen = options[0]![0];
-    for (const [a, wt] of options) {
-      if (r < wt) {
-        chosen = a;
-        break;
-      }
-      r -= wt;
-    }
+    const opts = options(w, bounds, used);
+    if (opts.length === 0) break;
+    const chosen = pickWeighted(opts, weightOf, choices[i]!);
     if (chosen.type === 'propose') used.txns++;
     if (chosen.type === 'crash') used.crashes++;
     if (chosen.type === 'cut') used.cuts++;

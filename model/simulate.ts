@@ -6,6 +6,9 @@ import { choicesFromSeed, pickWeighted, weightOf } from './random.ts';
 import type { Deviation } from '../src/zab/index.ts';
 import type { Action } from './world.ts';
 
+const KINDS: readonly Action<number>['type'][] = ['deliver', 'persist', 'timeout', 'propose', 'crash', 'restart', 'cut', 'partition', 'heal'];
+const SCALES = [0.25, 0.5, 1, 1, 1, 2, 4] as const;
+
 export interface SimulateResult {
   readonly runs: number;
   readonly steps: number;
@@ -18,13 +21,17 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
   let steps = 0;
   for (let r = 0; r < runs; r++) {
     const runSeed = seed + r;
-    const choices = choicesFromSeed(runSeed, bounds.maxDepth);
+    const choices = choicesFromSeed(runSeed, bounds.maxDepth + KINDS.length);
+    // Swarm: each walk draws its own weight per kind of action (slow disks, frequent crashes, …),
+    // so that different walks explore different regimes. The seed fixes them too.
+    const scale = new Map(KINDS.map((k, i) => [k, SCALES[choices[bounds.maxDepth + i]! % SCALES.length]!]));
+    const weight = (a: Action<number>) => Math.max(1, Math.round(weightOf(a) * scale.get(a.type)!));
     let node: Node = initialNode(bounds, deviation);
     const path: Action<number>[] = [];
     for (let i = 0; i < bounds.maxDepth; i++) {
       const acts = actions(node, bounds);
       if (acts.length === 0) break;
-      const a = pickWeighted(acts, weightOf, choices[i]!);
+      const a = pickWeighted(acts, weight, choices[i]!);
       node = next(node, a);
       path.push(a);
       steps++;

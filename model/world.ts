@@ -87,6 +87,18 @@ export function chan(from: Sid, to: Sid): string {
   return `${from}>${to}`;
 }
 
+const LINKS = new WeakMap<readonly Sid[], readonly (readonly [Sid, Sid, string])[]>();
+
+/** Every ordered pair of servers with its channel key, computed once per world configuration. */
+export function linksOf(sids: readonly Sid[]): readonly (readonly [Sid, Sid, string])[] {
+  let links = LINKS.get(sids);
+  if (!links) {
+    links = sids.flatMap((a) => sids.filter((b) => b !== a).map((b) => [a, b, chan(a, b)] as const));
+    LINKS.set(sids, links);
+  }
+  return links;
+}
+
 /** A world whose servers have never run: every server is down until `restart`. */
 export function createWorld<T>(opts: WorldOptions): World<T> {
   const observers = opts.observers ?? [];
@@ -403,10 +415,8 @@ export function primaryIntegrity<T>(committed: readonly Txn<T>[], leader: Server
 /** The actions enabled in a world (propose only at established leaders, values drawn by the caller). */
 export function enabled<T>(w: World<T>): Action<T>[] {
   const out: Action<T>[] = [];
-  for (const [key, q] of Object.entries(w.channels)) {
-    if (q.length === 0) continue;
-    const [from, to] = key.split('>').map(Number) as [Sid, Sid];
-    out.push({ type: 'deliver', from, to });
+  for (const [from, to, key] of linksOf(w.sids)) {
+    if (w.channels[key]!.length) out.push({ type: 'deliver', from, to });
   }
   for (const sid of w.sids) {
     const slot = w.slots[sid]!;

@@ -13,11 +13,10 @@ import {
   type PersistOp,
   type ServerState,
   type Sid,
-  type Txn,
 } from '../src/zab/index.ts';
 import { TRACE_VERSION, type TraceEvent } from '../conformance/trace-schema.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { apply, primaryIntegrity, type Action, type Ghost, type Slot, type World } from './world.ts';
+import { apply, nextGhost, type Action, type Ghost, type Slot, type World } from './world.ts';
 
 /** Replay a checker path through the world, recording every step as a trace event. */
 export function traceOf(root: World<number>, path: readonly Action<number>[], violation?: Violation): TraceEvent[] {
@@ -103,46 +102,12 @@ export function replay(events: readonly TraceEvent[]): ReplayResult {
       }
     }
     for (const eff of effects) if (eff.type === 'persist') r.pending.set(eff.ticket, eff.op);
-    ghost = ghostAfter(ghost, e.node, before, after, effects, input);
+    ghost = nextGhost(ghost, e.node, before, after, effects, input);
     r.server = after;
     const v = checkInvariants(worldOf(sids, nodes, configs, ghost));
     if (v.length) return { mismatch: null, violation: { ...v[0]!, seq: e.seq } };
   }
   return { mismatch: null, violation: null };
-}
-
-function ghostAfter(
-  g: Ghost<number>,
-  sid: Sid,
-  before: ServerState<number> | null,
-  after: ServerState<number>,
-  effects: readonly Effect<number>[],
-  input: Input<number>,
-): Ghost<number> {
-  let at = before?.delivered ?? 0;
-  const committed: Txn<number>[] = [...g.committed];
-  const commitEpoch = [...g.commitEpoch];
-  for (const eff of effects) {
-    if (eff.type !== 'deliver') continue;
-    if (at === committed.length) {
-      committed.push(eff.txn);
-      commitEpoch.push(after.currentEpoch);
-    }
-    at++;
-  }
-  let { proposed, established, violations } = g;
-  if (input.type === 'propose' && after !== before && after.phase === 'leading') {
-    const txn = after.history[after.history.length - 1]!;
-    proposed = { ...proposed, [txn.zxid]: input.value };
-    const v = primaryIntegrity(committed, after);
-    if (v) violations = [...violations, v];
-  }
-  const wasEstablished = before?.phase === 'leading' && before.stage === 'broadcast';
-  if (after.phase === 'leading' && after.stage === 'broadcast' && !wasEstablished) {
-    const prev = established[after.epoch] ?? [];
-    if (!prev.includes(sid)) established = { ...established, [after.epoch]: [...prev, sid] };
-  }
-  return { committed, commitEpoch, proposed, established, violations };
 }
 
 function worldOf(sids: Sid[], nodes: Map<Sid, Replayed>, configs: Map<Sid, Config>, ghost: Ghost<number>): World<number> {

@@ -191,7 +191,8 @@ class Draft<T> {
     const [after, effects] = step(before, input);
     this.rec?.({ node: sid, input, effects, state: after });
     this.setSlot(sid, { server: after });
-    this.execute(sid, before, after, effects);
+    if (effects.length || after !== before) this.ghost = nextGhost(this.ghost, sid, before, after, effects, input);
+    this.execute(sid, effects);
   }
 
   /** Start a server from its durable state (PERSIST-4): volatile state, disk queue and timers are fresh. */
@@ -200,13 +201,13 @@ class Draft<T> {
     const [server, effects] = boot(slot.config, slot.durable);
     this.rec?.({ node: sid, input: { type: 'restart', durable: slot.durable }, effects, state: server, config: slot.config });
     this.setSlot(sid, { server, pending: [], completed: 0, outbox: [], timers: [] });
-    this.execute(sid, server, server, effects);
+    this.execute(sid, effects);
     this.drain();
   }
 
-  private execute(sid: Sid, before: ServerState<T>, after: ServerState<T>, effects: readonly Effect<T>[]): void {
+  /** Perform a step's effects in order: queue sends, persists and timers; cut links. */
+  private execute(sid: Sid, effects: readonly Effect<T>[]): void {
     if (effects.length === 0) return;
-    let deliveredAt = before.delivered;
     for (const e of effects) {
       const slot = this.slot(sid);
       switch (e.type) {
@@ -220,8 +221,7 @@ class Draft<T> {
           this.setSlot(sid, { pending: [...slot.pending, { ticket: e.ticket, op: e.op }] });
           break;
         case 'deliver':
-          this.recordDelivery(deliveredAt++, e.txn, after.currentEpoch);
-          break;
+          break; // recorded in the ghost by nextGhost
         case 'setTimer':
           if (!slot.timers.includes(e.timer)) this.setSlot(sid, { timers: [...slot.timers, e.timer] });
           break;
@@ -232,21 +232,6 @@ class Draft<T> {
     }
     this.flush(sid);
     if (this.w.syncDisk) while (this.slot(sid).pending.length) this.completePersist(sid);
-    if (after.phase === 'leading' && after.stage === 'broadcast' && !(before.phase === 'leading' && before.stage === 'broadcast')) {
-      const prev = this.ghost.established[after.epoch] ?? [];
-      if (!prev.includes(sid)) {
-        this.ghost = { ...this.ghost, established: { ...this.ghost.established, [after.epoch]: [...prev, sid] } };
-      }
-    }
-  }
-
-  private recordDelivery(index: number, txn: Txn<T>, epoch: number): void {
-    if (index < this.ghost.committed.length) return; // INV-2/INV-8 judge whether it matches
-    if (index > this.ghost.committed.length) {
-      this.ghost = { ...this.ghost, violations: [...this.ghost.violations, { id: 'INV-8', detail: `delivery at ${index} skips ahead of the committed sequence` }] };
-      return;
-    }
-    this.ghost = { ...this.ghost, committed: [...this.ghost.committed, txn], commitEpoch: [...this.ghost.commitEpoch, epoch] };
   }
 
   /** PERSIST-3: release held messages whose persist is done, keeping each destination's order. */
@@ -345,13 +330,9 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
       d.input(a.sid, { type: 'timeout', timer: a.timer });
       break;
     }
-    case 'propose': {
-      const before = d.slot(a.sid).server;
+    case 'propose':
       d.input(a.sid, { type: 'propose', value: a.value });
-      const after = d.slot(a.sid).server;
-      if (after && after !== before && after.phase === 'leading') checkPrimaryIntegrity(d, after, a.value);
       break;
-    }
     case 'crash': {
       const slot = d.slot(a.sid);
       if (slot.server === null) return w;
@@ -389,13 +370,44 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
   return d.done();
 }
 
-/** Records a proposal in the ghost and judges INV-6 at that moment. */
-function checkPrimaryIntegrity<T>(d: Draft<T>, leader: ServerState<T>, value: T): void {
-  const txn = leader.history[leader.history.length - 1];
-  if (!txn) return;
-  d.ghost = { ...d.ghost, proposed: { ...d.ghost.proposed, [txn.zxid]: value } };
-  const v = primaryIntegrity(d.ghost.committed, leader);
-  if (v) d.violation(v.id, v.detail);
+/**
+ * The ghost after one step of server `sid`: deliveries extend the committed sequence (INV-8 judges
+ * one that skips ahead), a proposal is recorded and judged by INV-6 at that moment, and a leader
+ * that becomes established is recorded for INV-7. The world and trace replay both use it.
+ */
+export function nextGhost<T>(
+  g: Ghost<T>,
+  sid: Sid,
+  before: ServerState<T> | null,
+  after: ServerState<T>,
+  effects: readonly Effect<T>[],
+  input: Input<T>,
+): Ghost<T> {
+  let { committed, commitEpoch, proposed, established, violations } = g;
+  let at = before?.delivered ?? 0;
+  for (const eff of effects) {
+    if (eff.type !== 'deliver') continue;
+    if (at === committed.length) {
+      committed = [...committed, eff.txn];
+      commitEpoch = [...commitEpoch, after.currentEpoch];
+    } else if (at > committed.length) {
+      violations = [...violations, { id: 'INV-8', detail: `server ${sid} delivered at position ${at}, past the committed sequence` }];
+    }
+    at++;
+  }
+  if (input.type === 'propose' && after !== before && after.phase === 'leading') {
+    const txn = after.history[after.history.length - 1]!;
+    proposed = { ...proposed, [txn.zxid]: input.value };
+    const v = primaryIntegrity(committed, after);
+    if (v) violations = [...violations, v];
+  }
+  const wasEstablished = before?.phase === 'leading' && before.stage === 'broadcast';
+  if (after.phase === 'leading' && after.stage === 'broadcast' && !wasEstablished) {
+    const prev = established[after.epoch] ?? [];
+    if (!prev.includes(sid)) established = { ...established, [after.epoch]: [...prev, sid] };
+  }
+  if (committed === g.committed && proposed === g.proposed && established === g.established && violations === g.violations) return g;
+  return { committed, commitEpoch, proposed, established, violations };
 }
 
 /** INV-6: when a leader of epoch e proposes, it has delivered every txn of an epoch before e delivered anywhere. */

@@ -13,7 +13,7 @@ export interface Mutant {
 
 // Bounds for the crash-window bugs: three servers, two writes, three crashes, asynchronous disks.
 const CRASH_WINDOW = { servers: 3, txns: 2, crashes: 3, asyncDisk: true, maxDepth: 150 } as const;
-const WALKS = { seed: 1, runs: 100_000 } as const;
+const WALKS = { seed: 1, runs: 400_000 } as const;
 
 export const MUTANTS: readonly Mutant[] = [
   { name: 'ack-before-persist', bug: 'a follower ACKs a PROPOSAL before it is durable', bounds: CRASH_WINDOW, simulate: WALKS },

@@ -1,7 +1,9 @@
 // Seeded random walks through the checker's bounded world, for spaces too large to exhaust:
-// one seed reproduces one walk exactly.
+// one seed reproduces one walk exactly. Each walk is a safety phase (faults within the budgets,
+// invariants after every step) then a liveness phase (model/liveness.ts: LIVE-1).
 import { actions, initialNode, next, type Bounds, type Node } from './checker.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
+import { settle } from './liveness.ts';
 import { choicesFromSeed, pickWeighted, weightOf } from './random.ts';
 import type { Deviation } from '../src/zab/index.ts';
 import type { Action } from './world.ts';
@@ -39,6 +41,14 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
       if (v.length) {
         return { runs: r + 1, steps, seconds: (performance.now() - started) / 1000, violation: { ...v[0]!, seed: runSeed, path } };
       }
+    }
+    // The liveness phase: faults stop, everything heals; the service must become available (LIVE-1).
+    const settled = settle(node.world);
+    steps += settled.steps;
+    const v = checkInvariants(settled.world);
+    if (v.length || !settled.available) {
+      const violation = v[0] ?? { id: 'LIVE-1', detail: `no established leader with a quorum in broadcast ${settled.steps} fair steps after the faults stopped` };
+      return { runs: r + 1, steps, seconds: (performance.now() - started) / 1000, violation: { ...violation, seed: runSeed, path: [...path, ...settled.path] } };
     }
   }
   return { runs, steps, seconds: (performance.now() - started) / 1000, violation: null };

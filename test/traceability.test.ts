@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
-const ID = /\b(?:ELECT|DISC|SYNC|BCAST|PERSIST|INV)-\d+\b/g;
-const DEFINITION = /\*\*((?:ELECT|DISC|SYNC|BCAST|PERSIST|INV)-\d+)\*\*/g;
+const ID = /\b(?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE)-\d+\b/g;
+const DEFINITION = /\*\*((?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE)-\d+)\*\*/g;
 
 function files(dir: string, ext: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -25,7 +25,7 @@ function idsIn(paths: string[], re: RegExp): Set<string> {
 const specFiles = files(join(root, 'spec'), '.md');
 const defined = idsIn(specFiles, DEFINITION);
 const citedInZab = idsIn(files(join(root, 'src', 'zab'), '.ts'), ID);
-const citedInInvariants = idsIn([join(root, 'model', 'invariants.ts')], ID);
+const citedInInvariants = idsIn([join(root, 'model', 'invariants.ts'), join(root, 'model', 'liveness.ts')], ID);
 const citedAnywhere = idsIn([...files(join(root, 'src'), '.ts'), ...files(join(root, 'model'), '.ts')], ID);
 const referencedInSpec = idsIn(specFiles, ID);
 
@@ -43,12 +43,12 @@ describe('spec ↔ code traceability', () => {
   });
 
   it('cites every protocol rule in src/zab', () => {
-    const missing = [...defined].filter((id) => !id.startsWith('INV-') && !citedInZab.has(id));
+    const missing = [...defined].filter((id) => !/^(INV|LIVE)-/.test(id) && !citedInZab.has(id));
     expect(missing).toEqual([]);
   });
 
-  it('checks every invariant in model/invariants.ts', () => {
-    const missing = [...defined].filter((id) => id.startsWith('INV-') && !citedInInvariants.has(id));
+  it('checks every invariant and liveness property in model/', () => {
+    const missing = [...defined].filter((id) => /^(INV|LIVE)-/.test(id) && !citedInInvariants.has(id));
     expect(missing).toEqual([]);
   });
 

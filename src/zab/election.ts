@@ -81,8 +81,10 @@ export function onNotification<T>(ctx: Ctx<T>, from: Sid, n: Notification): void
     return;
   }
   if (s.phase !== 'looking') {
-    // ELECT-11: a server outside the election tells a looking server whom it follows.
-    if (n.state === 'looking') ctx.send(from, notification(s));
+    // ELECT-11: a voter outside the election tells a looking voter whom it follows. An observer
+    // stays silent: voters ignore what it says (ELECT-9), and its answer to a voter's answer
+    // (ELECT-3) would start an endless exchange.
+    if (n.state === 'looking' && isVoter(s.config, s.config.sid)) ctx.send(from, notification(s));
     return;
   }
   if (n.state === 'looking') lookingFromLooking(ctx, s, from, n);

@@ -156,7 +156,8 @@ export function checkEstablished<T>(ctx: Ctx<T>): void {
   if (s.phase !== 'leading' || s.stage !== 'sync') return;
   const acks = s.durable >= s.currentEpochTicket ? [...s.newLeaderAcks, s.config.sid] : s.newLeaderAcks;
   if (!isQuorum(s.config, acks)) return;
-  ctx.patch<Leading<T>>({ stage: 'broadcast', heard: [] });
+  // SYNC-8: from now on the leader's vote names the epoch it established (ELECT-9 compares it).
+  ctx.patch<Leading<T>>({ stage: 'broadcast', heard: [], vote: { ...s.vote, epoch: s.epoch } });
   deliverUpTo(ctx, s.history.length);
   for (const [sid, l] of Object.entries(s.learners)) if (l.stage === 'acked') upToDate(ctx, Number(sid));
   const t = s.config.timing;
@@ -168,7 +169,8 @@ export function checkEstablished<T>(ctx: Ctx<T>): void {
 export function onUpToDate<T>(ctx: Ctx<T>, from: Sid): void {
   const s = ctx.state;
   if (s.phase === 'looking' || s.phase === 'leading' || s.leader !== from || s.stage !== 'synced') return; // BCAST-12
-  ctx.patch<Learning<T>>({ stage: 'broadcast', heard: true });
+  // SYNC-9: the learner's vote now names its leader's established epoch, as the leader's does.
+  ctx.patch<Learning<T>>({ stage: 'broadcast', heard: true, vote: { leader: from, zxid: s.vote.zxid, epoch: s.currentEpoch } });
   deliverUpTo(ctx, countUpTo(s.history, s.committed));
   const t = s.config.timing;
   ctx.timer('sync', t.syncLimit * t.tickMs);

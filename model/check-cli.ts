@@ -116,7 +116,15 @@ function reportViolation(
   out(`VIOLATION ${v.id}: ${v.detail}`);
   out(`counterexample (${v.path.length} steps):`);
   const root = initialNode(bounds, deviation).world;
-  for (const line of renderPath(root, v.path)) out(line);
+  const lines = renderPath(root, v.path);
+  // A liveness counterexample ends in thousands of healing steps: show both ends, the trace has all.
+  const LIMIT = 600;
+  if (lines.length <= LIMIT) for (const line of lines) out(line);
+  else {
+    for (const line of lines.slice(0, LIMIT - 200)) out(line);
+    out(`       … ${lines.length - LIMIT} lines left out (--out FILE writes every step) …`);
+    for (const line of lines.slice(-200)) out(line);
+  }
   if (file) {
     writeFileSync(file, toNdjson(traceOf(root, v.path, { id: v.id, detail: v.detail })));
     out(`trace written to ${file}`);

@@ -64,6 +64,15 @@ describe('mutants are caught at small bounds by seeded walks', () => {
     expect(simulate(bounds, 153098, 1).violation).toBeNull();
   });
 
+  it('keep-stale-history: the walk of seed 251712 reproduces it; the real reducers survive it', () => {
+    expect(simulate(MUTANT_BOUNDS, 251712, 1, 'keep-stale-history').violation?.id).toBe('INV-9');
+    expect(simulate(MUTANT_BOUNDS, 251712, 1).violation).toBeNull();
+  });
+
+  it('vote-by-sid never settles on a leader that can establish: LIVE-1', () => {
+    expect(simulate(MUTANT_BOUNDS, 1, 400, 'vote-by-sid').violation?.id).toBe('LIVE-1');
+  });
+
   it('while the unmutated reducers survive the same walks', () => {
     expect(simulate(MUTANT_BOUNDS, 1, 2000).violation).toBeNull();
   });

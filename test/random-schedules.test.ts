@@ -5,6 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeWorld } from '../model/describe.ts';
+import { checkInvariants } from '../model/invariants.ts';
+import { settle } from '../model/liveness.ts';
 import { choicesFromSeed, runSchedule, type Bounds } from '../model/random.ts';
 import type { WorldOptions } from '../model/world.ts';
 
@@ -25,7 +27,7 @@ const SETUPS: readonly Setup[] = [
 const STEPS = 400;
 
 describe('random schedules keep every invariant', () => {
-  const seen = { runs: 0, established: 0, committed: 0, txns: 0 };
+  const seen = { runs: 0, established: 0, committed: 0, txns: 0, converged: 0 };
 
   for (const setup of SETUPS) {
     it(`${setup.name}: ${setup.runs} schedules of ${STEPS} steps`, () => {
@@ -43,6 +45,13 @@ describe('random schedules keep every invariant', () => {
                 describeWorld(r.world).join('\n'),
             );
           }
+          // LIVE-1: once the faults stop and everything heals, the ensemble becomes available again.
+          const healed = settle(r.world);
+          const after = checkInvariants(healed.world);
+          if (after.length || !healed.available) {
+            throw new Error(`${after[0]?.id ?? 'LIVE-1'} after healing: ${after[0]?.detail ?? 'not available'}\n${describeWorld(healed.world).join('\n')}`);
+          }
+          if (healed.converged) seen.converged++;
         }),
         { numRuns: setup.runs },
       );
@@ -55,6 +64,8 @@ describe('random schedules keep every invariant', () => {
     expect(seen.established / seen.runs).toBeGreaterThan(0.6);
     expect(seen.committed / seen.runs).toBeGreaterThan(0.4);
     expect(seen.txns).toBeGreaterThan(seen.runs);
+    // all are available after healing (checked per run); nearly all have every server back too
+    expect(seen.converged / seen.runs).toBeGreaterThan(0.97);
   });
 });
 

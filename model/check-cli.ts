@@ -25,7 +25,8 @@ export const CHECK_HELP = `zabkit check [flags] — explore every interleaving o
   --servers N (3)  --observers N (0)  --txns N (2)  --crashes N (1)  --partitions N (0)
   --timeouts N (0: notify/init/sync firings)  --max-epoch N (3)  --max-depth N (200)
   --snap-count N (0)  --async-disk (persists complete as separate, crashable actions)
-  --dfs            depth-first instead of breadth-first (BFS gives shortest counterexamples)
+  --dfs            depth-first instead of breadth-first (BFS gives shortest counterexamples; with
+                   --max-depth, DFS may prune a state first met deep that is also reachable shallower)
   --simulate --seed S --runs R   seeded random walks instead of exhaustive search
   --max-states N   stop after N distinct states (the summary then says not exhausted)
   --mutant NAME    check a deliberately broken variant; alone, it uses that mutant's bounds

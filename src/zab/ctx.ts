@@ -1,9 +1,9 @@
 // One step's scratchpad: the state being built and the effects emitted, in order.
 // It is created and discarded inside `step`, so the reducers stay pure from outside.
-import type { Effect, Message, PersistOp, ServerState, Sid, TimerName } from './types.ts';
+import type { Common, Effect, Message, PersistOp, ServerState, Sid, TimerName } from './types.ts';
 
 /** The fields every phase shares: what a phase change carries over. */
-export function commonOf<T>(s: ServerState<T>) {
+export function commonOf<T>(s: ServerState<T>): Common<T> {
   return {
     config: s.config,
     acceptedEpoch: s.acceptedEpoch,

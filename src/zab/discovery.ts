@@ -12,8 +12,10 @@ type LearnerHello = Extract<Message<unknown>, { type: 'FOLLOWERINFO' | 'OBSERVER
 /** DISC-1: a new leader counts itself among the connecting voters and waits for learners. */
 export function startLeading<T>(ctx: Ctx<T>, backlog: Readonly<Record<Sid, Hello>>): void {
   const s = ctx.state;
-  const leading: Leading<T> = {
-    ...commonOf(s),
+  // Built by assigning onto a fresh copy of the shared fields: much faster in V8 than an object
+  // spread, and this runs at every election decision the checker explores.
+  const leading = commonOf(s) as Leading<T>;
+  Object.assign(leading, {
     phase: 'leading',
     stage: 'discovery',
     epoch: 0,
@@ -25,7 +27,7 @@ export function startLeading<T>(ctx: Ctx<T>, backlog: Readonly<Record<Sid, Hello
     newLeaderAcks: [],
     proposals: [],
     heard: [],
-  };
+  });
   ctx.state = leading;
   ctx.timer('init', s.config.timing.initLimit * s.config.timing.tickMs);
   // DISC-2: learners that connected while we were still looking are taken in now.
@@ -39,15 +41,8 @@ export function startLeading<T>(ctx: Ctx<T>, backlog: Readonly<Record<Sid, Hello
 export function startLearning<T>(ctx: Ctx<T>, leader: Sid): void {
   const s = ctx.state;
   const observer = !isVoter(s.config, s.config.sid);
-  const learning: Learning<T> = {
-    ...commonOf(s),
-    phase: observer ? 'observing' : 'following',
-    leader,
-    stage: 'discovery',
-    pendingSync: null,
-    committed: 0,
-    heard: false,
-  };
+  const learning = commonOf(s) as Learning<T>; // as in startLeading: no object spread
+  Object.assign(learning, { phase: observer ? 'observing' : 'following', leader, stage: 'discovery', pendingSync: null, committed: 0, heard: false });
   ctx.state = learning;
   ctx.send(leader, { type: observer ? 'OBSERVERINFO' : 'FOLLOWERINFO', acceptedEpoch: s.acceptedEpoch });
   ctx.timer('init', s.config.timing.initLimit * s.config.timing.tickMs);

@@ -56,17 +56,10 @@ export function startLooking<T>(ctx: Ctx<T>): void {
   const s = ctx.state;
   const round = s.round + 1;
   const vote = initialVote(s);
-  const looking: Looking<T> = {
-    ...commonOf(s),
-    phase: 'looking',
-    round,
-    vote,
-    votes: {},
-    outOfElection: {},
-    finalizing: false,
-    backlog: {},
-  };
-  ctx.state = { ...looking, votes: ownBallot(looking, {}) };
+  const looking = commonOf(s) as Looking<T>; // no object spread: see startLeading
+  Object.assign(looking, { phase: 'looking', round, vote, votes: {}, outOfElection: {}, finalizing: false, backlog: {} });
+  Object.assign(looking, { votes: ownBallot(looking, {}) });
+  ctx.state = looking;
   broadcastVote(ctx);
   ctx.timer('notify', s.config.timing.notifyMs);
   maybeFinalize(ctx); // ELECT-7: in an ensemble of one, one's own vote is already a quorum

@@ -130,7 +130,7 @@ export interface Hello {
   readonly observer: boolean;
 }
 
-interface Common<T> {
+export interface Common<T> {
   readonly config: Config;
   readonly acceptedEpoch: number;
   readonly currentEpoch: number;

@@ -4,7 +4,7 @@
 // timers fire when nothing else is pending, and also every TICK steps, since time passes even while
 // messages flow; armed timers take turns, so none is starved.
 import { isQuorum, type Sid, type TimerName } from '../src/zab/index.ts';
-import { apply, chan, isEstablishedLeader, linksOf, type Action, type World } from './world.ts';
+import { apply, isEstablishedLeader, linksOf, type Action, type World } from './world.ts';
 
 /** The finalize window closes first; the other timers take turns (ping before sync in each turn). */
 const TIMER_ORDER: readonly TimerName[] = ['ping', 'notify', 'init', 'sync'];

@@ -4,7 +4,7 @@ import { commonOf, type Ctx } from './ctx.ts';
 import { lastZxid } from './history.ts';
 import { isQuorum, isVoter } from './quorum.ts';
 import { syncLearner } from './sync.ts';
-import type { Hello, Leading, Learning, LearnerInfo, Looking, Message, ServerState, Sid } from './types.ts';
+import type { Hello, Leading, Learning, LearnerInfo, Looking, Message, Sid } from './types.ts';
 import type { Zxid } from './zxid.ts';
 
 type LearnerHello = Extract<Message<unknown>, { type: 'FOLLOWERINFO' | 'OBSERVERINFO' }>;

@@ -190,8 +190,9 @@ class Draft<T> {
     const before = slot.server;
     const [after, effects] = step(before, input);
     this.rec?.({ node: sid, input, effects, state: after });
+    if (after === before && effects.length === 0) return; // a no-op step: keep the slot (and its cached hash)
     this.setSlot(sid, { server: after });
-    if (effects.length || after !== before) this.ghost = nextGhost(this.ghost, sid, before, after, effects, input);
+    this.ghost = nextGhost(this.ghost, sid, before, after, effects, input);
     this.execute(sid, effects);
   }
 

@@ -4,7 +4,7 @@
 import type { Deviation, Sid } from '../src/zab/index.ts';
 import { CachedFingerprint, Encoder, FingerprintSet, hash64, type SidMap } from './fingerprint.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { apply, createWorld, enabled, isEstablishedLeader, type Action, type World } from './world.ts';
+import { apply, createWorld, enabled, environment, isEstablishedLeader, type Action, type World } from './world.ts';
 
 export interface Bounds {
   readonly servers: number; // voters
@@ -109,18 +109,9 @@ export function actions(node: Node, bounds: Bounds): Action<number>[] {
     }
     out.push(a);
   }
-  for (const sid of w.sids) {
-    const s = w.slots[sid]!.server;
-    if (s && used.txns < bounds.txns && isEstablishedLeader(s)) out.push({ type: 'propose', sid, value: used.txns + 1 });
-    if (s && used.crashes < bounds.crashes) out.push({ type: 'crash', sid });
-    if (!s) out.push({ type: 'restart', sid });
-  }
-  if (used.partitions < bounds.partitions) {
-    const live = w.sids.filter((s) => w.slots[s]!.server !== null);
-    for (const a of live) for (const b of live) if (a < b) out.push({ type: 'cut', a, b });
-    if (w.blocked.length === 0) for (const sid of w.sids) out.push({ type: 'partition', groups: [[sid], w.sids.filter((x) => x !== sid)] });
-  }
-  if (w.blocked.length) out.push({ type: 'heal' });
+  const partitions = used.partitions < bounds.partitions; // one budget for cut links and partitions
+  const allowed = { write: used.txns < bounds.txns, crash: used.crashes < bounds.crashes, cut: partitions, partition: partitions };
+  out.push(...environment(w, allowed, used.txns + 1));
   return out;
 }
 

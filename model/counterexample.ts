@@ -33,11 +33,11 @@ export function describeAction(w: World<number>, a: Action<number>): string {
 
 /** Replay `path` from `root`, one numbered line per action followed by what it changed. */
 export function renderPath(root: World<number>, path: readonly Action<number>[]): string[] {
-  const session = { world: root, violations: [] } as unknown as Session;
+  const session: Session<number> = { world: root, violations: [] };
   const lines: string[] = [];
   path.forEach((a, i) => {
-    lines.push(`${String(i + 1).padStart(3)}. ${describeAction(session.world as unknown as World<number>, a)}`);
-    for (const l of act(session, a as unknown as Action<string>, true)) lines.push(`       ${l.trim()}`);
+    lines.push(`${String(i + 1).padStart(3)}. ${describeAction(session.world, a)}`);
+    for (const l of act(session, a, true)) lines.push(`       ${l.trim()}`);
   });
   return lines;
 }

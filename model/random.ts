@@ -4,7 +4,7 @@
 // and fast-check can shrink it.
 import { type Sid } from '../src/zab/index.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { apply, createWorld, enabled, isEstablishedLeader, type Action, type World, type WorldOptions } from './world.ts';
+import { apply, createWorld, enabled, environment, isEstablishedLeader, type Action, type World, type WorldOptions } from './world.ts';
 
 export interface Bounds {
   readonly txns: number;
@@ -58,22 +58,8 @@ export function pickWeighted<A>(options: readonly A[], weight: (a: A) => number,
 
 /** The actions a schedule may take next: every enabled step, plus faults and writes within budget. */
 function options(w: World<number>, bounds: Bounds, used: { txns: number; crashes: number; cuts: number; partitions: number }): Action<number>[] {
-  const out: Action<number>[] = enabled(w);
-  const live = w.sids.filter((s) => w.slots[s]!.server !== null);
-  for (const sid of w.sids) {
-    const s = w.slots[sid]!.server;
-    if (used.txns < bounds.txns && isEstablishedLeader(s)) out.push({ type: 'propose', sid, value: used.txns + 1 });
-    if (s && used.crashes < bounds.crashes) out.push({ type: 'crash', sid });
-    if (!s) out.push({ type: 'restart', sid });
-  }
-  if (used.cuts < bounds.cuts) {
-    for (const a of live) for (const b of live) if (a < b) out.push({ type: 'cut', a, b });
-  }
-  if (used.partitions < bounds.partitions && w.blocked.length === 0) {
-    for (const sid of w.sids) out.push({ type: 'partition', groups: [[sid], w.sids.filter((x) => x !== sid)] });
-  }
-  if (w.blocked.length) out.push({ type: 'heal' });
-  return out;
+  const allowed = { write: used.txns < bounds.txns, crash: used.crashes < bounds.crashes, cut: used.cuts < bounds.cuts, partition: used.partitions < bounds.partitions };
+  return [...enabled(w), ...environment(w, allowed, used.txns + 1)];
 }
 
 /** Run one schedule; stop at the first invariant violation. */

@@ -7,8 +7,8 @@ import { apply, chan, createWorld, type Action, type World, type WorldOptions } 
 
 export type Value = string;
 
-export interface Session {
-  world: World<Value>;
+export interface Session<T = Value> {
+  world: World<T>;
   violations: Violation[];
 }
 
@@ -23,7 +23,7 @@ function sidList(words: readonly string[]): Sid[] {
 }
 
 /** Apply one action; return the lines worth printing: the message, role changes, deliveries. */
-export function act(session: Session, a: Action<Value>, quiet = false): string[] {
+export function act<T>(session: Session<T>, a: Action<T>, quiet = false): string[] {
   const before = session.world;
   const after = apply(before, a);
   session.world = after;
@@ -40,7 +40,7 @@ export function act(session: Session, a: Action<Value>, quiet = false): string[]
     const phaseChanged = b?.phase !== s?.phase || (b && s && 'stage' in b && 'stage' in s && b.stage !== s.stage);
     if (phaseChanged || (b === null) !== (s === null)) lines.push(`  s${sid}: ${rb} → ${ra}`);
     if (s && b && s.delivered > b.delivered) {
-      lines.push(`  s${sid} delivers ${s.history.slice(b.delivered, s.delivered).map((t) => `${formatZxid(t.zxid)}=${t.value}`).join(' ')}`);
+      lines.push(`  s${sid} delivers ${s.history.slice(b.delivered, s.delivered).map((t) => `${formatZxid(t.zxid)}=${String(t.value)}`).join(' ')}`);
     } else if (s && !b && s.delivered > 0) {
       lines.push(`  s${sid} delivers ${s.delivered} txns`);
     }

@@ -18,6 +18,17 @@ import { TRACE_VERSION, type TraceEvent } from '../conformance/trace-schema.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { apply, nextGhost, type Action, type Ghost, type Slot, type World } from './world.ts';
 
+/** One trace event. The one cast: the schema's inferred types are mutable, the domain's readonly. */
+function event(
+  seq: number,
+  node: Sid,
+  input: Input<number>,
+  effects: readonly Effect<number>[],
+  extra: { readonly config?: Config; readonly action?: number },
+): TraceEvent {
+  return { v: TRACE_VERSION, seq, node, input, effects, ...extra } as unknown as TraceEvent;
+}
+
 /** Replay a checker path through the world, recording every step as a trace event. */
 export function traceOf(root: World<number>, path: readonly Action<number>[], violation?: Violation): TraceEvent[] {
   const events: TraceEvent[] = [];
@@ -26,19 +37,11 @@ export function traceOf(root: World<number>, path: readonly Action<number>[], vi
   for (const sid of root.sids) {
     const slot = root.slots[sid]!;
     const [, effects] = boot(slot.config, emptyDurable<number>());
-    events.push({ v: TRACE_VERSION, seq: events.length, node: sid, input: { type: 'restart', durable: emptyDurable() } as unknown as TraceEvent['input'], effects: effects as unknown as TraceEvent['effects'], config: slot.config as unknown as TraceEvent['config'] });
+    events.push(event(events.length, sid, { type: 'restart', durable: emptyDurable() }, effects, { config: slot.config }));
   }
   path.forEach((a, i) => {
     w = apply(w, a, (e) => {
-      events.push({
-        v: TRACE_VERSION,
-        seq: events.length,
-        node: e.node,
-        input: e.input as unknown as TraceEvent['input'],
-        effects: e.effects as unknown as TraceEvent['effects'],
-        action: i,
-        ...(e.config ? { config: e.config as unknown as TraceEvent['config'] } : {}),
-      });
+      events.push(event(events.length, e.node, e.input, e.effects, { action: i, ...(e.config ? { config: e.config } : {}) }));
     });
   });
   if (violation && events.length) events[events.length - 1] = { ...events[events.length - 1]!, violation: { id: violation.id, detail: violation.detail } };

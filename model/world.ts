@@ -440,6 +440,38 @@ export function enabled<T>(w: World<T>): Action<T>[] {
   return out;
 }
 
+/** Which faults and writes the environment may still inject (each budget has something left). */
+export interface Allowed {
+  readonly write: boolean;
+  readonly crash: boolean;
+  readonly cut: boolean;
+  readonly partition: boolean;
+}
+
+/**
+ * The environment's actions beside the protocol's own: a client write (with `value`) at an
+ * established leader, a crash of a live server, a restart of a crashed one, a cut link between
+ * two live servers, one server partitioned from the rest, and healing — each while allowed.
+ */
+export function environment(w: World<number>, allowed: Allowed, value: number): Action<number>[] {
+  const out: Action<number>[] = [];
+  for (const sid of w.sids) {
+    const s = w.slots[sid]!.server;
+    if (allowed.write && isEstablishedLeader(s)) out.push({ type: 'propose', sid, value });
+    if (s && allowed.crash) out.push({ type: 'crash', sid });
+    if (!s) out.push({ type: 'restart', sid });
+  }
+  if (allowed.cut) {
+    const live = w.sids.filter((s) => w.slots[s]!.server !== null);
+    for (const a of live) for (const b of live) if (a < b) out.push({ type: 'cut', a, b });
+  }
+  if (allowed.partition && w.blocked.length === 0) {
+    for (const sid of w.sids) out.push({ type: 'partition', groups: [[sid], w.sids.filter((x) => x !== sid)] });
+  }
+  if (w.blocked.length) out.push({ type: 'heal' });
+  return out;
+}
+
 export function isEstablishedLeader(s: ServerState<unknown> | null): boolean {
   return s !== null && s.phase === 'leading' && s.stage === 'broadcast';
 }

@@ -1,0 +1,154 @@
+// apply(tree, txn) → (tree, events, result): every replica, in zxid order. It decides nothing;
+// what depends on the tree was decided by prepare and travels in the txn.
+import { Set as ISet } from 'immutable';
+import { match } from 'ts-pattern';
+import { Code, type ErrorCode, EventType } from './codes.ts';
+import { nameOf, parentOf } from './path.ts';
+import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, quotaPrefixOf, quotaTarget, usageOf, withUsage } from './quota.ts';
+import { newNode, statOf } from './tree.ts';
+import type { Applied, OpResult, Tree, TreeEvent, Txn, TxnOp } from './types.ts';
+
+interface Step {
+  readonly tree: Tree;
+  readonly result: OpResult;
+}
+
+const failed = (tree: Tree, err: ErrorCode): Step => ({ tree, result: { type: 'error', err } });
+
+function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Txn, events: TreeEvent[]): Step {
+  const parentPath = parentOf(op.path);
+  const parent = t.nodes.get(parentPath);
+  if (!parent) return failed(t, Code.NoNode);
+  if (t.nodes.has(op.path)) {
+    // TREE-10: a replayed create leaves the node alone but still moves the parent's counter forward.
+    if (op.parentCreates <= parent.childCreates) return failed(t, Code.NodeExists);
+    const nodes = t.nodes.set(parentPath, { ...parent, childCreates: op.parentCreates, pzxid: txn.zxid });
+    return failed({ ...t, nodes }, Code.NodeExists);
+  }
+  const name = nameOf(op.path);
+  const node = newNode(op.data, op.acl, op.kind, txn.zxid, txn.time); // TREE-9
+  const bump = op.parentCreates > parent.childCreates; // TREE-10
+  const newParent = {
+    ...parent,
+    children: parent.children.add(name),
+    childCreates: bump ? op.parentCreates : parent.childCreates,
+    pzxid: bump ? txn.zxid : parent.pzxid,
+  };
+  let nodes = t.nodes.set(op.path, node).set(parentPath, newParent);
+  let { sessions, quotas } = t;
+  const kind = op.kind;
+  if (kind.type === 'ephemeral') {
+    // TREE-5: the owner's ephemerals, for SESSION-4.
+    const s = sessions.get(kind.owner);
+    if (s) sessions = sessions.set(kind.owner, { ...s, ephemerals: s.ephemerals.add(op.path) });
+  }
+  if (parentPath.startsWith(QUOTA_ROOT)) {
+    // TREE-24: a limits node starts tracking its path; a stats node gets the subtree's usage.
+    const target = quotaTarget(parentPath);
+    if (name === LIMIT_NODE) quotas = quotas.add(target);
+    if (name === STAT_NODE) {
+      const u = usageOf(nodes, target);
+      nodes = withUsage(nodes, target, u.count, u.bytes, true);
+    }
+  }
+  const tree: Tree = { nodes, sessions, quotas };
+  const prefix = quotaPrefixOf(tree, op.path);
+  const final = prefix === undefined ? tree : { ...tree, nodes: withUsage(nodes, prefix, 1, op.data.length) };
+  // WATCH-2
+  events.push({ type: EventType.NodeCreated, path: op.path, acl: node.acl });
+  events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
+  const stat = op.withStat ? statOf(node) : undefined;
+  return { tree: final, result: stat ? { type: 'create', path: op.path, stat } : { type: 'create', path: op.path } };
+}
+
+function remove(t: Tree, path: string, zxid: number, events: TreeEvent[]): Step {
+  const parentPath = parentOf(path);
+  const parent = t.nodes.get(parentPath);
+  if (!parent) return failed(t, Code.NoNode);
+  const name = nameOf(path);
+  // TREE-11: pzxid only moves forward; the create counter stays.
+  const newParent = { ...parent, children: parent.children.remove(name), pzxid: Math.max(parent.pzxid, zxid) };
+  const node = t.nodes.get(path);
+  if (!node) return failed({ ...t, nodes: t.nodes.set(parentPath, newParent) }, Code.NoNode);
+  let nodes = t.nodes.remove(path).set(parentPath, newParent);
+  let { sessions, quotas } = t;
+  if (node.kind.type === 'ephemeral') {
+    const owner = node.kind.owner;
+    const s = sessions.get(owner);
+    if (s) sessions = sessions.set(owner, { ...s, ephemerals: s.ephemerals.remove(path) });
+  }
+  if (parentPath.startsWith(QUOTA_ROOT) && name === LIMIT_NODE) quotas = quotas.remove(quotaTarget(parentPath)); // TREE-24
+  const tree: Tree = { nodes, sessions, quotas };
+  const prefix = quotaPrefixOf(tree, path);
+  if (prefix !== undefined) nodes = withUsage(nodes, prefix, -1, -node.data.length);
+  // WATCH-2
+  events.push({ type: EventType.NodeDeleted, path, acl: node.acl });
+  events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
+  return { tree: { ...tree, nodes }, result: { type: 'delete' } };
+}
+
+function setData(t: Tree, op: Extract<TxnOp, { type: 'setData' }>, txn: Txn, events: TreeEvent[]): Step {
+  const node = t.nodes.get(op.path);
+  if (!node) return failed(t, Code.NoNode);
+  // TREE-12
+  const updated = { ...node, data: op.data, version: op.version, mzxid: txn.zxid, mtime: txn.time };
+  let nodes = t.nodes.set(op.path, updated);
+  const prefix = quotaPrefixOf(t, op.path);
+  if (prefix !== undefined) nodes = withUsage(nodes, prefix, 0, op.data.length - node.data.length); // TREE-24
+  events.push({ type: EventType.NodeDataChanged, path: op.path, acl: node.acl }); // WATCH-2
+  return { tree: { ...t, nodes }, result: { type: 'setData', stat: statOf(updated) } };
+}
+
+function setAcl(t: Tree, op: Extract<TxnOp, { type: 'setACL' }>): Step {
+  const node = t.nodes.get(op.path);
+  if (!node) return failed(t, Code.NoNode);
+  const updated = { ...node, acl: op.acl, aversion: op.aversion }; // TREE-13
+  return { tree: { ...t, nodes: t.nodes.set(op.path, updated) }, result: { type: 'setACL', stat: statOf(updated) } };
+}
+
+function closeSession(t: Tree, op: Extract<TxnOp, { type: 'closeSession' }>, txn: Txn, events: TreeEvent[]): Step {
+  // SESSION-4: the txn's list, plus any ephemeral this replica still holds for the session.
+  const held = t.sessions.get(txn.session)?.ephemerals ?? ISet<string>();
+  const paths = [...new Set([...op.paths, ...held])].sort();
+  let tree = t;
+  for (const p of paths) tree = remove(tree, p, txn.zxid, events).tree;
+  return { tree: { ...tree, sessions: tree.sessions.remove(txn.session) }, result: { type: 'closeSession' } };
+}
+
+function applyOp(t: Tree, op: TxnOp, txn: Txn, events: TreeEvent[]): Step {
+  return match(op)
+    .with({ type: 'create' }, (o) => create(t, o, txn, events))
+    .with({ type: 'delete' }, (o) => remove(t, o.path, txn.zxid, events))
+    .with({ type: 'setData' }, (o) => setData(t, o, txn, events))
+    .with({ type: 'setACL' }, (o) => setAcl(t, o))
+    .with({ type: 'check' }, (): Step => ({ tree: t, result: { type: 'check' } })) // TREE-19
+    .with({ type: 'createSession' }, (o): Step => {
+      // SESSION-2
+      const ephemerals = t.sessions.get(txn.session)?.ephemerals ?? ISet<string>();
+      return { tree: { ...t, sessions: t.sessions.set(txn.session, { timeout: o.timeout, ephemerals }) }, result: { type: 'createSession' } };
+    })
+    .with({ type: 'closeSession' }, (o) => closeSession(t, o, txn, events))
+    .with({ type: 'multi' }, (o): Step => {
+      // TREE-21: a multi txn is only made when every op succeeded; its ops apply in order.
+      let tree = t;
+      const results: OpResult[] = [];
+      for (const sub of o.ops) {
+        const s = applyOp(tree, sub, txn, events);
+        tree = s.tree;
+        results.push(s.result);
+      }
+      return { tree, result: { type: 'multi', results } };
+    })
+    .with({ type: 'error' }, (o): Step => ({ tree: t, result: o.results ? { type: 'error', err: o.err, results: o.results } : { type: 'error', err: o.err } })) // TREE-23
+    .exhaustive();
+}
+
+/** Apply one committed txn. Events are in the order their watches must be told (WATCH-8). */
+export function apply(tree: Tree, txn: Txn): Applied {
+  const events: TreeEvent[] = [];
+  const s = applyOp(tree, txn.op, txn, events);
+  return { tree: s.tree, events, result: s.result };
+}
+
+/** Apply a sub-op at prepare time, to prepare the next op of a multi against its outcome. */
+export const applyInto = (tree: Tree, op: TxnOp, txn: Txn): Tree => applyOp(tree, op, txn, []).tree;

@@ -1,0 +1,11 @@
+export * from './codes.ts';
+export * from './types.ts';
+export { prepare, errorTxn } from './prepare.ts';
+export { apply } from './apply.ts';
+export { emptyTree, statOf, newNode } from './tree.ts';
+export * from './read.ts';
+export * from './watches.ts';
+export * from './session.ts';
+export { serializeTree, deserializeTree, SNAPSHOT_VERSION } from './snapshot.ts';
+export { pathProblem, isValidPath, parentOf, sequenceSuffix } from './path.ts';
+export { authenticate, digestOf, fixupAcl, allowed, OPEN_ACL, READ_ACL, ANYONE } from './acl.ts';

@@ -1,0 +1,270 @@
+// The tree's snapshot format (versioned, binary, big-endian):
+//   "ZBTS" u32 version
+//   u32 #acls,     each: u32 #entries, each: u32 perms, str scheme, str id
+//   u32 #sessions, each: u64 id, u32 timeout
+//   u32 #quotas,   each: str path
+//   u32 #nodes,    each: str path, u8 kind (0 persistent, 1 ephemeral + u64 owner, 2 container,
+//                  3 ttl + f64 ttl), f64 czxid mzxid pzxid ctime mtime, i32 version aversion
+//                  childCreates, u32 acl index, u32 data length, data
+// str = u32 length + UTF-8. Children and each session's ephemerals are rebuilt from the paths.
+import { Map as IMap, Set as ISet } from 'immutable';
+import { OPEN_ACL } from './acl.ts';
+import { CONTAINER, PERSISTENT } from './tree.ts';
+import type { Acl, NodeKind, Session, SessionId, Tree, Znode } from './types.ts';
+
+const MAGIC = 0x5a425453; // "ZBTS"
+export const SNAPSHOT_VERSION = 1;
+
+class Writer {
+  buf = new Uint8Array(1 << 16);
+  view = new DataView(this.buf.buffer);
+  at = 0;
+  private readonly encoder = new TextEncoder();
+
+  room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.at + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  u8(v: number): void {
+    this.room(1);
+    this.view.setUint8(this.at, v);
+    this.at += 1;
+  }
+  u32(v: number): void {
+    this.room(4);
+    this.view.setUint32(this.at, v);
+    this.at += 4;
+  }
+  i32(v: number): void {
+    this.room(4);
+    this.view.setInt32(this.at, v);
+    this.at += 4;
+  }
+  f64(v: number): void {
+    this.room(8);
+    this.view.setFloat64(this.at, v);
+    this.at += 8;
+  }
+  u64(v: bigint): void {
+    this.room(8);
+    this.view.setBigUint64(this.at, BigInt.asUintN(64, v));
+    this.at += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.u32(b.length);
+    this.room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+  str(s: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    this.room(4 + s.length * 3);
+    const { written } = this.encoder.encodeInto(s, this.buf.subarray(this.at + 4));
+    this.view.setUint32(this.at, written);
+    this.at += 4 + written;
+  }
+}
+
+class Reader {
+  at = 0;
+  private readonly view: DataView;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  constructor(readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  need(n: number): void {
+    if (this.at + n > this.buf.length) throw new SnapshotError(`truncated at byte ${this.at} (wanted ${n} more)`);
+  }
+  u8(): number {
+    this.need(1);
+    return this.view.getUint8(this.at++);
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.at);
+    this.at += 4;
+    return v;
+  }
+  i32(): number {
+    this.need(4);
+    const v = this.view.getInt32(this.at);
+    this.at += 4;
+    return v;
+  }
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.at);
+    this.at += 8;
+    return v;
+  }
+  u64(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.at);
+    this.at += 8;
+    return BigInt.asIntN(64, v);
+  }
+  bytes(): Uint8Array {
+    const n = this.u32();
+    this.need(n);
+    const b = this.buf.slice(this.at, this.at + n);
+    this.at += n;
+    return b;
+  }
+  str(): string {
+    const n = this.u32();
+    this.need(n);
+    const s = this.decoder.decode(this.buf.subarray(this.at, this.at + n));
+    this.at += n;
+    return s;
+  }
+}
+
+export class SnapshotError extends Error {}
+
+const aclKey = (acl: readonly Acl[]): string => acl.map((a) => `${a.perms}:${a.id.scheme}:${a.id.id}`).join('\n');
+
+export function serializeTree(tree: Tree): Uint8Array {
+  const w = new Writer();
+  w.u32(MAGIC);
+  w.u32(SNAPSHOT_VERSION);
+  // ACL lists are shared by many nodes: write each distinct one once (by identity, then by value).
+  const byRef = new Map<readonly Acl[], number>();
+  const byKey = new Map<string, number>();
+  const lists: (readonly Acl[])[] = [];
+  const indexOf = (acl: readonly Acl[]): number => {
+    let i = byRef.get(acl);
+    if (i !== undefined) return i;
+    const key = aclKey(acl);
+    i = byKey.get(key);
+    if (i === undefined) {
+      i = lists.length;
+      lists.push(acl);
+      byKey.set(key, i);
+    }
+    byRef.set(acl, i);
+    return i;
+  };
+  const aclIndex = new Map<string, number>();
+  for (const [path, n] of tree.nodes) aclIndex.set(path, indexOf(n.acl));
+  w.u32(lists.length);
+  for (const acl of lists) {
+    w.u32(acl.length);
+    for (const a of acl) {
+      w.u32(a.perms);
+      w.str(a.id.scheme);
+      w.str(a.id.id);
+    }
+  }
+  w.u32(tree.sessions.size);
+  for (const [id, s] of tree.sessions) {
+    w.u64(id);
+    w.u32(s.timeout);
+  }
+  w.u32(tree.quotas.size);
+  for (const q of tree.quotas) w.str(q);
+  w.u32(tree.nodes.size);
+  for (const [path, n] of tree.nodes) {
+    w.str(path);
+    const k = n.kind;
+    if (k.type === 'persistent') w.u8(0);
+    else if (k.type === 'ephemeral') {
+      w.u8(1);
+      w.u64(k.owner);
+    } else if (k.type === 'container') w.u8(2);
+    else {
+      w.u8(3);
+      w.f64(k.ttl);
+    }
+    w.f64(n.czxid);
+    w.f64(n.mzxid);
+    w.f64(n.pzxid);
+    w.f64(n.ctime);
+    w.f64(n.mtime);
+    w.i32(n.version);
+    w.i32(n.aversion);
+    w.i32(n.childCreates);
+    w.u32(aclIndex.get(path) ?? 0);
+    w.bytes(n.data);
+  }
+  return w.buf.slice(0, w.at);
+}
+
+export type Loaded = { readonly ok: true; readonly tree: Tree } | { readonly ok: false; readonly error: string };
+
+/** Never throws: a damaged or foreign snapshot is an error value naming where it went wrong. */
+export function deserializeTree(bytes: Uint8Array): Loaded {
+  try {
+    return { ok: true, tree: read(new Reader(bytes)) };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+function read(r: Reader): Tree {
+  if (r.u32() !== MAGIC) throw new SnapshotError('not a zabkit tree snapshot (bad magic)');
+  const version = r.u32();
+  if (version !== SNAPSHOT_VERSION) throw new SnapshotError(`snapshot version ${version}, this build reads ${SNAPSHOT_VERSION}`);
+  const lists: (readonly Acl[])[] = [];
+  for (let i = r.u32(); i > 0; i--) {
+    const acl: Acl[] = [];
+    for (let j = r.u32(); j > 0; j--) acl.push({ perms: r.u32(), id: { scheme: r.str(), id: r.str() } });
+    lists.push(aclKey(acl) === aclKey(OPEN_ACL) ? OPEN_ACL : acl);
+  }
+  const timeouts: [SessionId, number][] = [];
+  for (let i = r.u32(); i > 0; i--) timeouts.push([r.u64(), r.u32()]);
+  const quotas: string[] = [];
+  for (let i = r.u32(); i > 0; i--) quotas.push(r.str());
+  const children = new Map<string, string[]>();
+  const ephemerals = new Map<SessionId, string[]>();
+  const noChildren = ISet<string>();
+  const nodes = IMap<string, Znode>().asMutable();
+  for (let i = r.u32(); i > 0; i--) {
+    const path = r.str();
+    const tag = r.u8();
+    let kind: NodeKind;
+    if (tag === 0) kind = PERSISTENT;
+    else if (tag === 1) kind = { type: 'ephemeral', owner: r.u64() };
+    else if (tag === 2) kind = CONTAINER;
+    else if (tag === 3) kind = { type: 'ttl', ttl: r.f64() };
+    else throw new SnapshotError(`node ${path}: unknown kind ${tag}`);
+    const czxid = r.f64();
+    const mzxid = r.f64();
+    const pzxid = r.f64();
+    const ctime = r.f64();
+    const mtime = r.f64();
+    const version = r.i32();
+    const aversion = r.i32();
+    const childCreates = r.i32();
+    const acl = lists[r.u32()];
+    if (!acl) throw new SnapshotError(`node ${path}: ACL index out of range`);
+    const data = r.bytes();
+    nodes.set(path, { data, acl, kind, czxid, mzxid, pzxid, ctime, mtime, version, aversion, childCreates, children: noChildren });
+    if (path !== '/') {
+      const slash = path.lastIndexOf('/');
+      const parent = slash === 0 ? '/' : path.slice(0, slash);
+      const names = children.get(parent);
+      if (names) names.push(path.slice(slash + 1));
+      else children.set(parent, [path.slice(slash + 1)]);
+    }
+    if (kind.type === 'ephemeral') {
+      const mine = ephemerals.get(kind.owner);
+      if (mine) mine.push(path);
+      else ephemerals.set(kind.owner, [path]);
+    }
+  }
+  if (r.at !== r.buf.length) throw new SnapshotError(`${r.at} bytes read, trailing bytes follow`);
+  for (const [parent, names] of children) {
+    const node = nodes.get(parent);
+    if (!node) throw new SnapshotError(`node ${parent}/${names[0]} has no parent`);
+    nodes.set(parent, { ...node, children: ISet(names) });
+  }
+  const sessions = IMap<SessionId, Session>().withMutations((m) => {
+    for (const [id, timeout] of timeouts) m.set(id, { timeout, ephemerals: ISet(ephemerals.get(id) ?? []) });
+  });
+  return { nodes: nodes.asImmutable(), sessions, quotas: ISet(quotas) };
+}

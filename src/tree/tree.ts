@@ -1,0 +1,60 @@
+// The tree itself: the fresh tree, node lookups and the client-visible Stat (TREE-3, TREE-9, TREE-11).
+import { Map as IMap, Set as ISet } from 'immutable';
+import { OPEN_ACL, READ_ACL } from './acl.ts';
+import type { NodeKind, SessionId, Stat, Tree, Znode } from './types.ts';
+
+export const PERSISTENT: NodeKind = { type: 'persistent' };
+export const CONTAINER: NodeKind = { type: 'container' };
+export const EMPTY_DATA = new Uint8Array(0);
+const NO_CHILDREN = ISet<string>();
+
+export function newNode(data: Uint8Array, acl: Znode['acl'], kind: NodeKind, zxid: number, time: number): Znode {
+  // TREE-9
+  return {
+    data,
+    acl,
+    kind,
+    czxid: zxid,
+    mzxid: zxid,
+    pzxid: zxid,
+    ctime: time,
+    mtime: time,
+    version: 0,
+    aversion: 0,
+    childCreates: 0,
+    children: NO_CHILDREN,
+  };
+}
+
+/** TREE-3: /, /zookeeper, /zookeeper/quota, /zookeeper/config with ZooKeeper's initial stats. */
+export function emptyTree(): Tree {
+  const blank = newNode(EMPTY_DATA, OPEN_ACL, PERSISTENT, 0, 0);
+  const nodes = IMap<string, Znode>().withMutations((m) => {
+    m.set('/', { ...blank, children: ISet(['zookeeper']) });
+    m.set('/zookeeper', { ...blank, children: ISet(['quota', 'config']) });
+    m.set('/zookeeper/quota', blank);
+    m.set('/zookeeper/config', { ...blank, acl: READ_ACL, aversion: -1 });
+  });
+  return { nodes, sessions: IMap(), quotas: ISet() };
+}
+
+/** TREE-9: containers and TTL nodes show ephemeralOwner 0 to clients. */
+export const ownerOf = (kind: NodeKind): SessionId => (kind.type === 'ephemeral' ? kind.owner : 0n);
+
+/** The Stat of a node as clients see it; cversion = creates + deletes of children (TREE-11). */
+export function statOf(n: Znode): Stat {
+  const numChildren = n.children.size;
+  return {
+    czxid: n.czxid,
+    mzxid: n.mzxid,
+    ctime: n.ctime,
+    mtime: n.mtime,
+    version: n.version,
+    cversion: 2 * n.childCreates - numChildren,
+    aversion: n.aversion,
+    ephemeralOwner: ownerOf(n.kind),
+    dataLength: n.data.length,
+    numChildren,
+    pzxid: n.pzxid,
+  };
+}

@@ -9,7 +9,7 @@
 // str = u32 length + UTF-8. Children and each session's ephemerals are rebuilt from the paths.
 import { Map as IMap, Set as ISet } from 'immutable';
 import { OPEN_ACL } from './acl.ts';
-import { CONTAINER, PERSISTENT } from './tree.ts';
+import { CONTAINER, EMPTY_DATA, PERSISTENT } from './tree.ts';
 import type { Acl, NodeKind, Session, SessionId, Tree, Znode } from './types.ts';
 
 const MAGIC = 0x5a425453; // "ZBTS"
@@ -108,10 +108,11 @@ class Reader {
     this.at += 8;
     return BigInt.asIntN(64, v);
   }
+  /** A view into the snapshot, not a copy: a million small copies cost more than the buffer they share. */
   bytes(): Uint8Array {
     const n = this.u32();
     this.need(n);
-    const b = this.buf.slice(this.at, this.at + n);
+    const b = n === 0 ? EMPTY_DATA : this.buf.subarray(this.at, this.at + n);
     this.at += n;
     return b;
   }
@@ -149,8 +150,8 @@ export function serializeTree(tree: Tree): Uint8Array {
     byRef.set(acl, i);
     return i;
   };
-  const aclIndex = new Map<string, number>();
-  for (const [path, n] of tree.nodes) aclIndex.set(path, indexOf(n.acl));
+  // First pass: the distinct lists (cheap: by identity, nearly every node shares one).
+  for (const n of tree.nodes.values()) indexOf(n.acl);
   w.u32(lists.length);
   for (const acl of lists) {
     w.u32(acl.length);
@@ -188,7 +189,7 @@ export function serializeTree(tree: Tree): Uint8Array {
     w.i32(n.version);
     w.i32(n.aversion);
     w.i32(n.childCreates);
-    w.u32(aclIndex.get(path) ?? 0);
+    w.u32(indexOf(n.acl));
     w.bytes(n.data);
   }
   return w.buf.slice(0, w.at);

@@ -129,7 +129,7 @@ describe('znode types', () => {
   });
 
   it('TREE-8 TTL nodes need extended types and a TTL in range, and expire when idle', () => {
-    const ttlCreate = (ttl: number, flags = CreateMode.PERSISTENT_WITH_TTL) =>
+    const ttlCreate = (ttl: number, flags: number = CreateMode.PERSISTENT_WITH_TTL) =>
       ({ op: 'createTTL', path: '/t', data: bytes(''), acl: OPEN_ACL, flags, ttl }) as const;
     expect(started().write(S, ttlCreate(100))).toBe(Code.Unimplemented);
     const h = started({ extendedTypes: true, enforceQuota: false, maxDataBytes: 0xfffff });

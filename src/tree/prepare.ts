@@ -19,6 +19,7 @@ import {
   type Txn,
   type TxnOp,
   type WriteOp,
+  type Znode,
 } from './types.ts';
 
 type Outcome = TxnOp | ErrorCode;
@@ -125,13 +126,19 @@ function prepareDeleteContainer(tree: Tree, path: string): Outcome {
   return { type: 'delete', path };
 }
 
+/** The checks setData and check open with: session, path, node, permission on the node. */
+function permittedNode(tree: Tree, path: string, perm: number, c: Context): Znode | ErrorCode {
+  if (!c.sessionLive(tree)) return Code.SessionExpired; // SESSION-5
+  if (pathProblem(path) !== undefined) return Code.BadArguments; // TREE-1
+  const node = tree.nodes.get(path);
+  if (!node) return Code.NoNode;
+  return allowed(node.acl, perm, c.header.auth) ? node : Code.NoAuth; // ACL-4
+}
+
 function prepareSetData(tree: Tree, w: Extract<WriteOp, { op: 'setData' }>, c: Context): Outcome {
   // TREE-17
-  if (!c.sessionLive(tree)) return Code.SessionExpired;
-  if (pathProblem(w.path) !== undefined) return Code.BadArguments;
-  const node = tree.nodes.get(w.path);
-  if (!node) return Code.NoNode;
-  if (!allowed(node.acl, Perms.WRITE, c.header.auth)) return Code.NoAuth;
+  const node = permittedNode(tree, w.path, Perms.WRITE, c);
+  if (typeof node === 'number') return node;
   const quota = c.quota(tree, w.path, 0, w.data.length - node.data.length);
   if (quota !== undefined) return quota;
   if (!versionMatches(node.version, w.version)) return Code.BadVersion;
@@ -154,11 +161,8 @@ function prepareSetAcl(tree: Tree, w: Extract<WriteOp, { op: 'setACL' }>, c: Con
 
 function prepareCheck(tree: Tree, w: Extract<WriteOp, { op: 'check' }>, c: Context): Outcome {
   // TREE-19
-  if (!c.sessionLive(tree)) return Code.SessionExpired;
-  if (pathProblem(w.path) !== undefined) return Code.BadArguments;
-  const node = tree.nodes.get(w.path);
-  if (!node) return Code.NoNode;
-  if (!allowed(node.acl, Perms.READ, c.header.auth)) return Code.NoAuth;
+  const node = permittedNode(tree, w.path, Perms.READ, c);
+  if (typeof node === 'number') return node;
   if (!versionMatches(node.version, w.version)) return Code.BadVersion;
   return { type: 'check', path: w.path };
 }

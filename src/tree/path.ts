@@ -28,7 +28,7 @@ export function pathProblem(path: string): string | undefined {
 
 export const isValidPath = (path: string): boolean => pathProblem(path) === undefined;
 
-/** The parent of a path that has a `/` ('' → the root is its own parent's name in ZooKeeper). */
+/** The parent of a path; `/` for a top-level node (ZooKeeper's empty parent name is the root). */
 export function parentOf(path: string): string {
   const slash = path.lastIndexOf('/');
   return slash <= 0 ? '/' : path.slice(0, slash);

@@ -9,6 +9,7 @@
 // str = u32 length + UTF-8. Children and each session's ephemerals are rebuilt from the paths.
 import { Map as IMap, Set as ISet } from 'immutable';
 import { OPEN_ACL } from './acl.ts';
+import { nameOf, parentOf } from './path.ts';
 import { CONTAINER, EMPTY_DATA, PERSISTENT } from './tree.ts';
 import type { Acl, NodeKind, Session, SessionId, Tree, Znode } from './types.ts';
 
@@ -246,11 +247,10 @@ function read(r: Reader): Tree {
     const data = r.bytes();
     nodes.set(path, { data, acl, kind, czxid, mzxid, pzxid, ctime, mtime, version, aversion, childCreates, children: noChildren });
     if (path !== '/') {
-      const slash = path.lastIndexOf('/');
-      const parent = slash === 0 ? '/' : path.slice(0, slash);
+      const parent = parentOf(path);
       const names = children.get(parent);
-      if (names) names.push(path.slice(slash + 1));
-      else children.set(parent, [path.slice(slash + 1)]);
+      if (names) names.push(nameOf(path));
+      else children.set(parent, [nameOf(path)]);
     }
     if (kind.type === 'ephemeral') {
       const mine = ephemerals.get(kind.owner);

@@ -1,10 +1,12 @@
 // The snapshot format: a round trip at 1,000,000 znodes, and damaged input as an error value.
 import { describe, expect, it } from 'vitest';
 import { applyAll, createTxns } from '../../bench/tree-fixture.ts';
-import { CreateMode, deserializeTree, emptyTree, serializeTree, type Tree } from '../../src/tree/index.ts';
+import { CreateMode, deserializeTree, emptyTree, type NodeKind, serializeTree, type Tree } from '../../src/tree/index.ts';
 import { Harness } from './harness.ts';
 
 const FIELDS = ['czxid', 'mzxid', 'pzxid', 'ctime', 'mtime', 'version', 'aversion', 'childCreates'] as const;
+
+const kindText = (k: NodeKind): string => (k.type === 'ephemeral' ? `e${k.owner}` : k.type === 'ttl' ? `t${k.ttl}` : k.type);
 
 function sameTree(a: Tree, b: Tree): void {
   expect(b.nodes.size).toBe(a.nodes.size);
@@ -12,8 +14,8 @@ function sameTree(a: Tree, b: Tree): void {
     const m = b.nodes.get(path);
     if (!m) throw new Error(`${path} missing after the round trip`);
     for (const f of FIELDS) if (n[f] !== m[f]) throw new Error(`${path}: ${f} ${n[f]} became ${m[f]}`);
-    const kindA = n.kind.type === 'ephemeral' ? `e${n.kind.owner}` : n.kind.type === 'ttl' ? `t${n.kind.ttl}` : n.kind.type;
-    const kindB = m.kind.type === 'ephemeral' ? `e${m.kind.owner}` : m.kind.type === 'ttl' ? `t${m.kind.ttl}` : m.kind.type;
+    const kindA = kindText(n.kind);
+    const kindB = kindText(m.kind);
     if (kindA !== kindB) throw new Error(`${path}: kind ${kindA} became ${kindB}`);
     if (n.acl !== m.acl && JSON.stringify(n.acl) !== JSON.stringify(m.acl)) throw new Error(`${path}: ACL differs`);
     if (!n.children.equals(m.children) || Buffer.compare(n.data, m.data) !== 0) throw new Error(`${path}: children or data differ`);

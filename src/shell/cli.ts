@@ -4,20 +4,29 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_HELP, runCheck } from '../../model/check-cli.ts';
 import { runScript } from '../../model/script.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { Server } from './server.ts';
 
 const SCENARIOS = join(import.meta.dirname, '..', '..', 'test', 'scenarios');
 
 const HELP = `zabkit — ZooKeeper's ZAB protocol as pure reducers, checked and run
 
 usage:
+  zabkit server [--config zoo.cfg] [--port N] [--data-dir DIR] [flags]
+                              a ZooKeeper server that real clients use (an ensemble of one);
+                              flags: --host --data-log-dir --tick-time --max-client-cnxns
+                              --4lw LIST --max-buffer N --snap-count N --snap-retain-count N
+                              --purge-interval HOURS --extended-types true --super-digest U:H
+                              --log-level debug|info|warn|error --myid N
   zabkit walkthrough [NAME]   run the protocol scenarios (election, crash, DIFF, TRUNC, SNAP,
                               observer, partition) through the reducers and print what happens
   zabkit scenario FILE        run a scenario script of your own (format: README.md)
   zabkit check [flags]        the bounded model checker ('zabkit check --help')
   zabkit help                 this text
 
-The real ensemble over TCP (zabkit server / ensemble) is not built yet: today every command runs
-the reducers in zabkit's simulated world, the same code the tests and the checker run.`;
+The replicated ensemble over TCP (zabkit ensemble) is not built yet; walkthrough, scenario and
+check run the reducers in zabkit's simulated world, the same code the tests and the server run.`;
 
 function scenarioFiles(): string[] {
   return readdirSync(SCENARIOS).filter((f) => f.endsWith('.txt')).sort();
@@ -37,6 +46,8 @@ export async function main(args: readonly string[], out: (s: string) => void = c
   const [cmd = 'help', ...rest] = args;
   try {
     switch (cmd) {
+      case 'server':
+        return await runServer(rest, out);
       case 'walkthrough': {
         const wanted = rest[0];
         const files = scenarioFiles().filter((f) => !wanted || f.includes(wanted));
@@ -82,4 +93,37 @@ export async function main(args: readonly string[], out: (s: string) => void = c
     out(`zabkit: ${(e as Error).message}`);
     return 1;
   }
+}
+
+/** `zabkit server`: runs until SIGTERM or SIGINT, then stops cleanly (exit 0). */
+async function runServer(args: readonly string[], out: (s: string) => void): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(args);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      out(`zabkit server: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const logger = createLogger(config.logLevel, { server: config.myid });
+  const server = new Server(config, logger);
+  try {
+    const port = await server.start();
+    out(`zabkit server ${config.myid} serving on ${config.clientPortAddress}:${port} (data in ${config.dataDir})`);
+  } catch (e) {
+    out(`zabkit server: cannot start: ${(e as Error).message}`);
+    await server.stop().catch(() => {});
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info('signal', { signal });
+      void server.stop().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return process.exitCode === undefined ? 0 : Number(process.exitCode);
 }

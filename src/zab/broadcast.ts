@@ -24,12 +24,17 @@ export function deliverUpTo<T>(ctx: Ctx<T>, count: number): void {
   maybeCompact(ctx);
 }
 
+/** BCAST-1: the zxid the leader's next proposal gets (the shell prepares the txn with it). */
+export function nextZxid(s: Leading<unknown>): Zxid {
+  const last = lastZxid(s.history);
+  return epochOf(last) === s.epoch ? last + 1 : makeZxid(s.epoch, 1);
+}
+
 /** BCAST-1: a client write at an established leader becomes the next proposal of its epoch. */
 export function onPropose<T>(ctx: Ctx<T>, value: T): void {
   const s = ctx.state;
   if (s.phase !== 'leading' || s.stage !== 'broadcast') return; // BCAST-1: only an established leader proposes
-  const last = lastZxid(s.history);
-  const zxid = epochOf(last) === s.epoch ? last + 1 : makeZxid(s.epoch, 1);
+  const zxid = nextZxid(s);
   const txn: Txn<T> = { zxid, value };
   ctx.patch<Leading<T>>({ history: [...s.history, txn] });
   const ticket = ctx.persist({ kind: 'append', txns: [txn] });

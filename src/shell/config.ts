@@ -1,0 +1,226 @@
+// The server's settings: ZooKeeper's zoo.cfg format, overridden by command-line flags.
+// A bad value is refused with the file, line and key that hold it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_MAX_BUFFER } from '../wire/protocol.ts';
+
+export const FOUR_LETTER_WORDS = ['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'isro'] as const;
+export type FourLetterWord = (typeof FOUR_LETTER_WORDS)[number];
+
+export interface PeerAddress {
+  readonly id: number;
+  readonly host: string;
+  readonly quorumPort: number;
+  readonly electionPort: number;
+  readonly observer: boolean;
+  readonly clientPort?: number;
+}
+
+export interface ServerConfig {
+  readonly tickTime: number;
+  readonly initLimit: number;
+  readonly syncLimit: number;
+  readonly dataDir: string;
+  readonly dataLogDir: string;
+  readonly clientPort: number;
+  readonly clientPortAddress: string;
+  readonly maxClientCnxns: number;
+  readonly minSessionTimeout: number;
+  readonly maxSessionTimeout: number;
+  readonly fourLetterWords: ReadonlySet<string>;
+  readonly maxBuffer: number;
+  readonly snapCount: number;
+  readonly snapRetainCount: number;
+  /** Hours between purges of old snapshots and logs; 0: never. */
+  readonly purgeInterval: number;
+  readonly servers: readonly PeerAddress[];
+  readonly myid: number;
+  readonly extendedTypes: boolean;
+  readonly superDigest?: string;
+  readonly logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().positive();
+const natural = z.coerce.number().int().min(0);
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** What each zoo.cfg key (and its flag) may hold. Keys not listed are accepted and ignored, as ZooKeeper turns them into system properties. */
+const KEYS = {
+  tickTime: positive,
+  initLimit: positive,
+  syncLimit: positive,
+  dataDir: z.string().min(1),
+  dataLogDir: z.string().min(1),
+  clientPort: port,
+  clientPortAddress: z.string().min(1),
+  maxClientCnxns: natural,
+  minSessionTimeout: positive,
+  maxSessionTimeout: positive,
+  '4lw.commands.whitelist': z.string(),
+  'jute.maxbuffer': positive,
+  snapCount: positive,
+  'autopurge.snapRetainCount': z.coerce.number().int().min(3),
+  'autopurge.purgeInterval': natural,
+  'zookeeper.extendedTypesEnabled': flag,
+  'zookeeper.DigestAuthenticationProvider.superDigest': z.string().regex(/^[^:]+:.+$/, 'user:base64-sha1'),
+  logLevel: z.enum(LOG_LEVELS),
+} as const;
+
+/** Command-line flags and the zoo.cfg key each sets. */
+export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
+  '--port': 'clientPort',
+  '--host': 'clientPortAddress',
+  '--data-dir': 'dataDir',
+  '--data-log-dir': 'dataLogDir',
+  '--tick-time': 'tickTime',
+  '--max-client-cnxns': 'maxClientCnxns',
+  '--4lw': '4lw.commands.whitelist',
+  '--max-buffer': 'jute.maxbuffer',
+  '--snap-count': 'snapCount',
+  '--snap-retain-count': 'autopurge.snapRetainCount',
+  '--purge-interval': 'autopurge.purgeInterval',
+  '--extended-types': 'zookeeper.extendedTypesEnabled',
+  '--super-digest': 'zookeeper.DigestAuthenticationProvider.superDigest',
+  '--log-level': 'logLevel',
+  '--myid': 'myid',
+};
+
+interface Entry {
+  readonly value: string;
+  readonly where: string;
+}
+
+/** zoo.cfg lines: `key=value`; `#` starts a comment line; whitespace around both is dropped. */
+export function parseZooCfg(text: string, file: string): Map<string, Entry> {
+  const out = new Map<string, Entry>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const where = `${file}:${i + 1}`;
+    if (eq <= 0) throw new ConfigError(`${where}: expected key=value, got '${line}'`);
+    out.set(line.slice(0, eq).trim(), { value: line.slice(eq + 1).trim(), where });
+  });
+  return out;
+}
+
+function parseServer(key: string, e: Entry): PeerAddress {
+  const id = Number(key.slice('server.'.length));
+  const bad = (why: string) => new ConfigError(`${e.where}: ${key}=${e.value}: ${why}`);
+  if (!Number.isInteger(id) || id < 0) throw bad('the server id must be a whole number');
+  const [addr = '', clientPart] = e.value.split(';');
+  const parts = addr.split(':');
+  if (parts.length < 3 || parts.length > 4) throw bad('expected host:quorumPort:electionPort[:participant|observer][;[host:]clientPort]');
+  const [host = '', q = '', el = '', role = 'participant'] = parts;
+  if (role !== 'participant' && role !== 'observer') throw bad(`unknown role '${role}'`);
+  const quorumPort = port.safeParse(q);
+  const electionPort = port.safeParse(el);
+  if (!host || !quorumPort.success || !electionPort.success) throw bad('bad host or port');
+  let clientPort: number | undefined;
+  if (clientPart !== undefined) {
+    const cp = port.safeParse(clientPart.split(':').pop());
+    if (!cp.success) throw bad('bad client port');
+    clientPort = cp.data;
+  }
+  return { id, host, quorumPort: quorumPort.data, electionPort: electionPort.data, observer: role === 'observer', ...(clientPort === undefined ? {} : { clientPort }) };
+}
+
+function value<K extends keyof typeof KEYS>(entries: Map<string, Entry>, key: K): z.output<(typeof KEYS)[K]> | undefined {
+  const e = entries.get(key);
+  if (!e) return undefined;
+  const r = KEYS[key].safeParse(e.value);
+  if (!r.success) throw new ConfigError(`${e.where}: ${key}=${e.value}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return r.data as z.output<(typeof KEYS)[K]>;
+}
+
+function whitelist(spec: string | undefined): ReadonlySet<string> {
+  // zabkit's default enables every word (ZooKeeper's enables srvr only); the whitelist narrows it.
+  if (spec === undefined || spec.trim() === '*') return new Set(FOUR_LETTER_WORDS);
+  return new Set(spec.split(/[\s,]+/).filter(Boolean));
+}
+
+/** The settings from `--config FILE` (if any) and flags; flags win. */
+export function loadConfig(args: readonly string[]): ServerConfig {
+  const fromFile = new Map<string, Entry>();
+  const fromFlags = new Map<string, Entry>();
+  let myidFlag: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const v = inline ?? args[i + 1];
+    if (name === '--config') {
+      if (v === undefined) throw new ConfigError('--config needs a file');
+      let text: string;
+      try {
+        text = readFileSync(v, 'utf8');
+      } catch (e) {
+        throw new ConfigError(`cannot read ${v}: ${(e as Error).message}`);
+      }
+      for (const [k, e] of parseZooCfg(text, v)) fromFile.set(k, e);
+    } else if (name in FLAGS) {
+      if (v === undefined) throw new ConfigError(`${name} needs a value`);
+      const key = FLAGS[name]!;
+      if (key === 'myid') myidFlag = v;
+      else fromFlags.set(key, { value: v, where: name });
+    } else throw new ConfigError(`unknown flag ${a} (flags: --config ${Object.keys(FLAGS).join(' ')})`);
+    if (inline === undefined) i++;
+  }
+  const entries = new Map([...fromFile, ...fromFlags]);
+  const servers = [...entries].filter(([k]) => k.startsWith('server.')).map(([k, e]) => parseServer(k, e));
+  const tickTime = value(entries, 'tickTime') ?? 2000;
+  const dataDir = value(entries, 'dataDir');
+  if (!dataDir) throw new ConfigError('no dataDir: give --data-dir DIR or dataDir=DIR in the config');
+  const myid = readMyid(dataDir, myidFlag, servers);
+  const minSessionTimeout = value(entries, 'minSessionTimeout') ?? 2 * tickTime;
+  const maxSessionTimeout = value(entries, 'maxSessionTimeout') ?? 20 * tickTime;
+  if (minSessionTimeout > maxSessionTimeout) throw new ConfigError(`minSessionTimeout ${minSessionTimeout} is above maxSessionTimeout ${maxSessionTimeout}`);
+  const superDigest = value(entries, 'zookeeper.DigestAuthenticationProvider.superDigest');
+  return {
+    tickTime,
+    initLimit: value(entries, 'initLimit') ?? 10,
+    syncLimit: value(entries, 'syncLimit') ?? 5,
+    dataDir,
+    dataLogDir: value(entries, 'dataLogDir') ?? dataDir,
+    clientPort: value(entries, 'clientPort') ?? 2181,
+    clientPortAddress: value(entries, 'clientPortAddress') ?? '0.0.0.0',
+    maxClientCnxns: value(entries, 'maxClientCnxns') ?? 60,
+    minSessionTimeout,
+    maxSessionTimeout,
+    fourLetterWords: whitelist(value(entries, '4lw.commands.whitelist')),
+    maxBuffer: value(entries, 'jute.maxbuffer') ?? DEFAULT_MAX_BUFFER,
+    snapCount: value(entries, 'snapCount') ?? 100000,
+    snapRetainCount: value(entries, 'autopurge.snapRetainCount') ?? 3,
+    purgeInterval: value(entries, 'autopurge.purgeInterval') ?? 0,
+    servers,
+    myid,
+    extendedTypes: value(entries, 'zookeeper.extendedTypesEnabled') ?? false,
+    ...(superDigest === undefined ? {} : { superDigest }),
+    logLevel: value(entries, 'logLevel') ?? 'info',
+  };
+}
+
+/** The server id: --myid, else dataDir/myid (as ZooKeeper), else 1 for a standalone server. */
+function readMyid(dataDir: string, flagValue: string | undefined, servers: readonly PeerAddress[]): number {
+  let text = flagValue;
+  let where = '--myid';
+  if (text === undefined) {
+    where = join(dataDir, 'myid');
+    try {
+      text = readFileSync(where, 'utf8').trim();
+    } catch {
+      if (servers.length > 1) throw new ConfigError(`${where} is missing: an ensemble member needs its id there`);
+      return servers[0]?.id ?? 1;
+    }
+  }
+  const id = Number(text);
+  if (!Number.isInteger(id) || id < 0) throw new ConfigError(`${where}: '${text}' is not a server id`);
+  if (servers.length > 0 && !servers.some((s) => s.id === id)) throw new ConfigError(`${where}: id ${id} has no server.${id} line`);
+  return id;
+}

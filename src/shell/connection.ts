@@ -1,0 +1,112 @@
+// One client connection: the bytes in (a four-letter word, or frames), and the replies out
+// strictly in request order. A reply that is not ready (a write waiting for its commit) holds
+// back every later one; a read waiting behind it runs only when its turn comes, so it sees
+// that write (per-connection order, as ZooKeeper's CommitProcessor gives).
+import type { Socket } from 'node:net';
+import type { Id } from '../tree/index.ts';
+import { FrameReader } from '../wire/protocol.ts';
+
+export interface Slot {
+  readonly xid: number;
+  /** The reply, once known; null: nothing to send (the request needs no answer). */
+  reply?: Uint8Array | null;
+  /** A read: computed when its turn comes. */
+  readonly run?: () => Uint8Array | null;
+  /** Close the connection once this reply is out. */
+  close?: boolean;
+}
+
+export type Incoming =
+  | { readonly type: 'word'; readonly word: string }
+  | { readonly type: 'frames'; readonly frames: Uint8Array[] }
+  | { readonly type: 'bad'; readonly error: string };
+
+let nextConnId = 1;
+
+export class Connection {
+  readonly id = nextConnId++;
+  readonly remote: string;
+  readonly since = Date.now();
+  private readonly frames: FrameReader;
+  private head: Buffer | null = Buffer.alloc(0); // until 4 bytes tell a word from a frame
+  private readonly slots: Slot[] = [];
+  session: bigint | null = null;
+  timeout = 0;
+  /** Handshake done: requests may be served. */
+  established = false;
+  auth: Id[];
+  closed = false;
+  received = 0;
+  sent = 0;
+  lastZxid = 0n;
+  lastOp = 'NA';
+
+  constructor(
+    readonly socket: Socket,
+    maxBuffer: number,
+  ) {
+    this.remote = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+    this.auth = [{ scheme: 'ip', id: this.remote }];
+    this.frames = new FrameReader(maxBuffer);
+    socket.setNoDelay(true);
+  }
+
+  /** Bytes from the socket: a four-letter word (first 4 bytes of a fresh connection) or frames. */
+  read(chunk: Buffer, isWord: (w: string) => boolean): Incoming {
+    if (this.head) {
+      const head = Buffer.concat([this.head, chunk]);
+      if (head.length < 4) {
+        this.head = head;
+        return { type: 'frames', frames: [] };
+      }
+      this.head = null;
+      const word = head.subarray(0, 4).toString('latin1');
+      if (isWord(word)) return { type: 'word', word };
+      chunk = head;
+    }
+    const r = this.frames.push(chunk);
+    return r.ok ? { type: 'frames', frames: r.frames } : { type: 'bad', error: r.error };
+  }
+
+  get outstanding(): number {
+    return this.slots.length;
+  }
+
+  /** Queue a reply slot; returns it so a write's reply can be filled in on commit. */
+  push(slot: Slot): Slot {
+    this.slots.push(slot);
+    this.flush();
+    return slot;
+  }
+
+  /** Send, in order, every reply whose turn has come. */
+  flush(): void {
+    while (this.slots.length > 0 && !this.closed) {
+      const s = this.slots[0]!;
+      if (s.reply === undefined) {
+        if (!s.run) return; // a write not yet committed
+        s.reply = s.run();
+      }
+      this.slots.shift();
+      if (s.reply) this.write(s.reply);
+      if (s.close) this.end();
+    }
+  }
+
+  /** Out of band: watch notifications, pings' and auth replies, the connect response. */
+  write(bytes: Uint8Array): void {
+    if (this.closed) return;
+    this.sent++;
+    this.socket.write(bytes);
+  }
+
+  /** Close after what was written has gone out. */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.slots.length = 0;
+    this.socket.end();
+    // A peer that stops reading must not hold the socket open for ever.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+}

@@ -1,0 +1,287 @@
+// Durable storage (spec/persistence.md): the epoch files, the txn log and snapshots.
+// Log: files `log.<first zxid, 16 hex>` of records [u32 length][u32 crc32][txn]; a record is
+// acknowledged only after the fdatasync that covers it, and one fdatasync covers every record
+// written since the last (group commit). Snapshots: `snapshot.<zxid>` = header, crc, tree.
+// Recovery keeps the newest valid snapshot and the log records after it up to the first torn
+// or corrupt record, and cuts the log there: what follows was never acknowledged.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { apply, deserializeTree, emptyTree, serializeTree, type Tree, type Txn } from '../tree/index.ts';
+import { decodeTxn, encodeTxn } from '../wire/txn.ts';
+import type { Logger } from './logger.ts';
+
+const LOG_MAGIC = 0x5a424c47; // "ZBLG"
+const SNAP_MAGIC = 0x5a42534e; // "ZBSN"
+const FORMAT = 1;
+const LOG_HEADER = 8;
+const SNAP_HEADER = 20; // magic, format, zxid (8), crc32 of the body
+
+const hex = (zxid: number): string => zxid.toString(16).padStart(16, '0');
+const zxidOfName = (name: string): number => parseInt(name.slice(name.indexOf('.') + 1), 16);
+
+export interface Recovered {
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  /** The newest valid snapshot, if any. */
+  readonly snapshot?: { readonly zxid: number; readonly tree: Tree };
+  /** Logged txns after the snapshot, in zxid order. */
+  readonly txns: readonly Txn[];
+}
+
+export class StorageError extends Error {}
+
+function listed(dir: string, prefix: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(`${prefix}.`) && /^[0-9a-f]{16}$/.test(f.slice(prefix.length + 1)))
+    .sort();
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class Storage {
+  private log: FileHandle | null = null;
+  private logPos = 0;
+  /** Start a new log file with the next append (after a snapshot, a truncation or a SNAP). */
+  private rollAt = false;
+
+  private constructor(
+    readonly snapDir: string,
+    readonly logDir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Open (creating) the directories and recover what they hold. */
+  static open(dataDir: string, dataLogDir: string, logger: Logger): { storage: Storage; recovered: Recovered } {
+    const snapDir = join(dataDir, 'version-2');
+    const logDir = join(dataLogDir, 'version-2');
+    mkdirSync(snapDir, { recursive: true });
+    mkdirSync(logDir, { recursive: true });
+    const s = new Storage(snapDir, logDir, logger);
+    return { storage: s, recovered: s.recover() };
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private readEpoch(name: string): number {
+    const file = join(this.snapDir, name);
+    if (!existsSync(file)) return 0;
+    const text = readFileSync(file, 'utf8').trim();
+    if (!/^\d+$/.test(text)) throw new StorageError(`${file}: '${text}' is not an epoch`);
+    return Number(text);
+  }
+
+  private loadSnapshot(): Recovered['snapshot'] {
+    for (const name of listed(this.snapDir, 'snapshot').reverse()) {
+      const file = join(this.snapDir, name);
+      const bytes = readFileSync(file);
+      const problem = (() => {
+        if (bytes.length < SNAP_HEADER || bytes.readUInt32BE(0) !== SNAP_MAGIC) return 'not a zabkit snapshot';
+        if (bytes.readUInt32BE(4) !== FORMAT) return `format ${bytes.readUInt32BE(4)}`;
+        if (crc32(bytes.subarray(SNAP_HEADER)) !== bytes.readUInt32BE(16)) return 'crc mismatch';
+        return undefined;
+      })();
+      const loaded = problem ? { ok: false as const, error: problem } : deserializeTree(bytes.subarray(SNAP_HEADER));
+      if (loaded.ok) return { zxid: Number(bytes.readBigInt64BE(8)), tree: loaded.tree };
+      this.logger.warn('skipping damaged snapshot', { file, error: loaded.error });
+    }
+    return undefined;
+  }
+
+  private recover(): Recovered {
+    const acceptedEpoch = this.readEpoch('acceptedEpoch');
+    const currentEpoch = this.readEpoch('currentEpoch');
+    const snapshot = this.loadSnapshot();
+    const after = snapshot?.zxid ?? 0;
+    const txns: Txn[] = [];
+    let last = after;
+    const files = listed(this.logDir, 'log');
+    for (let i = 0; i < files.length; i++) {
+      const file = join(this.logDir, files[i]!);
+      const cut = this.scanLog(file, (t) => {
+        if (t.zxid <= after) return true;
+        if (t.zxid <= last) return false; // out of order: treat as damage
+        txns.push(t);
+        last = t.zxid;
+        return true;
+      });
+      if (cut !== undefined) {
+        // Nothing after a damaged record was acknowledged: the fsync covering it never returned.
+        this.logger.warn('txn log damaged: cutting it at the last good record', { file, offset: cut.offset, reason: cut.reason });
+        truncateSync(file, cut.offset);
+        for (const later of files.slice(i + 1)) rmSync(join(this.logDir, later));
+        break;
+      }
+    }
+    this.logger.info('recovered', { snapshotZxid: hex(after), logged: txns.length, lastZxid: hex(last), acceptedEpoch, currentEpoch });
+    return { acceptedEpoch, currentEpoch, ...(snapshot ? { snapshot } : {}), txns };
+  }
+
+  /** Read a log's records in order; the first damage (or a record `take` refuses) is where to cut it. */
+  private scanLog(file: string, take: (t: Txn) => boolean): { offset: number; reason: string } | undefined {
+    const b = readFileSync(file);
+    if (b.length < LOG_HEADER || b.readUInt32BE(0) !== LOG_MAGIC || b.readUInt32BE(4) !== FORMAT) {
+      return { offset: 0, reason: 'bad header' };
+    }
+    let at = LOG_HEADER;
+    while (at < b.length) {
+      if (b.length - at < 8) return { offset: at, reason: 'torn record header' };
+      const n = b.readUInt32BE(at);
+      if (n > b.length - at - 8) return { offset: at, reason: 'torn record' };
+      const payload = b.subarray(at + 8, at + 8 + n);
+      if (crc32(payload) !== b.readUInt32BE(at + 4)) return { offset: at, reason: 'crc mismatch' };
+      const t = decodeTxn(payload);
+      if (!t.ok) return { offset: at, reason: t.error };
+      if (!take(t.value)) return { offset: at, reason: 'zxid out of order' };
+      at += 8 + n;
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- epochs
+
+  /** Write an epoch file durably: temp file, fsync, rename, fsync the directory. */
+  writeEpoch(name: 'acceptedEpoch' | 'currentEpoch', epoch: number): void {
+    this.replaceFile(name, Buffer.from(`${epoch}\n`));
+  }
+
+  private replaceFile(name: string, bytes: Uint8Array): void {
+    const file = join(this.snapDir, name);
+    const tmp = `${file}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+    fsyncDir(this.snapDir);
+  }
+
+  // ---------------------------------------------------------------- the log
+
+  /** Append txns as one write and make them durable with one fdatasync (group commit). */
+  async append(txns: readonly Txn[]): Promise<void> {
+    if (txns.length === 0) return;
+    if (!this.log || this.rollAt) await this.startLog(txns[0]!.zxid);
+    const parts: Buffer[] = [];
+    for (const t of txns) {
+      const payload = encodeTxn(t);
+      const head = Buffer.allocUnsafe(8);
+      head.writeUInt32BE(payload.length, 0);
+      head.writeUInt32BE(crc32(payload), 4);
+      parts.push(head, Buffer.from(payload.buffer, payload.byteOffset, payload.length));
+    }
+    const buf = Buffer.concat(parts);
+    const log = this.log!;
+    const { bytesWritten } = await log.write(buf, 0, buf.length, this.logPos);
+    this.logPos += bytesWritten;
+    await log.datasync();
+  }
+
+  private async startLog(firstZxid: number): Promise<void> {
+    await this.log?.close();
+    const file = join(this.logDir, `log.${hex(firstZxid)}`);
+    this.log = await open(file, 'w');
+    const head = Buffer.alloc(LOG_HEADER);
+    head.writeUInt32BE(LOG_MAGIC, 0);
+    head.writeUInt32BE(FORMAT, 4);
+    await this.log.write(head, 0, LOG_HEADER, 0);
+    await this.log.sync();
+    fsyncDir(this.logDir);
+    this.logPos = LOG_HEADER;
+    this.rollAt = false;
+  }
+
+  /** Drop every logged txn after `zxid` (TRUNC, SYNC-3). */
+  async truncateAfter(zxid: number): Promise<void> {
+    await this.log?.close();
+    this.log = null;
+    const files = listed(this.logDir, 'log');
+    for (let i = 0; i < files.length; i++) {
+      const file = join(this.logDir, files[i]!);
+      const cut = this.scanLog(file, (t) => t.zxid <= zxid);
+      if (cut !== undefined) {
+        truncateSync(file, Math.max(cut.offset, LOG_HEADER));
+        for (const later of files.slice(i + 1)) rmSync(join(this.logDir, later));
+        break;
+      }
+    }
+    this.rollAt = true;
+  }
+
+  /** Replace everything logged with `txns` (a SNAP from a leader holds the whole history). */
+  async replaceLog(txns: readonly Txn[]): Promise<void> {
+    await this.log?.close();
+    this.log = null;
+    for (const f of listed(this.logDir, 'log')) rmSync(join(this.logDir, f));
+    for (const f of listed(this.snapDir, 'snapshot')) rmSync(join(this.snapDir, f));
+    this.rollAt = true;
+    await this.append(txns);
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /**
+   * PERSIST-6: write the tree as of `zxid`, durably, then start a new log file so that old logs
+   * can be purged. The tree is an immutable value, so writes go on while this runs.
+   */
+  async snapshot(tree: Tree, zxid: number): Promise<void> {
+    this.rollAt = true;
+    const body = serializeTree(tree);
+    const head = Buffer.alloc(SNAP_HEADER);
+    head.writeUInt32BE(SNAP_MAGIC, 0);
+    head.writeUInt32BE(FORMAT, 4);
+    head.writeBigInt64BE(BigInt(zxid), 8);
+    head.writeUInt32BE(crc32(body), 16);
+    const file = join(this.snapDir, `snapshot.${hex(zxid)}`);
+    const tmp = await open(`${file}.tmp`, 'w');
+    try {
+      await tmp.writev([head, body]);
+      await tmp.sync();
+    } finally {
+      await tmp.close();
+    }
+    renameSync(`${file}.tmp`, file);
+    fsyncDir(this.snapDir);
+  }
+
+  /** autopurge: keep the newest `retain` snapshots and the logs that reach past the oldest of them. */
+  purge(retain: number): { snapshots: number; logs: number } {
+    const snaps = listed(this.snapDir, 'snapshot');
+    const gone = snaps.slice(0, Math.max(0, snaps.length - retain));
+    const kept = snaps.slice(gone.length);
+    for (const f of gone) rmSync(join(this.snapDir, f));
+    if (kept.length === 0) return { snapshots: gone.length, logs: 0 };
+    const oldest = zxidOfName(kept[0]!);
+    const logs = listed(this.logDir, 'log');
+    let removed = 0;
+    // A log may go once the next one starts at or before the oldest kept snapshot's successor.
+    for (let i = 0; i + 1 < logs.length && zxidOfName(logs[i + 1]!) <= oldest + 1; i++) {
+      rmSync(join(this.logDir, logs[i]!));
+      removed++;
+    }
+    return { snapshots: gone.length, logs: removed };
+  }
+
+  async close(): Promise<void> {
+    await this.log?.close();
+    this.log = null;
+  }
+}
+
+/** The tree a recovered snapshot plus log imply (for tests and tools; the server replays through ZAB). */
+export function replayed(r: Recovered): Tree {
+  let tree = r.snapshot?.tree ?? emptyTree();
+  for (const t of r.txns) tree = apply(tree, t).tree;
+  return tree;
+}

@@ -1,0 +1,200 @@
+// Runs the src/zab reducers for real: every input goes through `step`, and the effects it
+// returns are executed in order. Persists complete in ticket order (PERSIST-2); consecutive log
+// appends share one write and one fdatasync (group commit); a sendAfterPersist leaves only once
+// its ticket is durable (PERSIST-3). This file decides nothing.
+import { boot, emptyDurable } from '../zab/persistence.ts';
+import { step } from '../zab/step.ts';
+import type { Config, Durable, Effect, Input, Message, PersistOp, ServerState, Sid, TimerName, Txn as ZabTxn } from '../zab/types.ts';
+import type { Tree, Txn } from '../tree/index.ts';
+import type { Logger } from './logger.ts';
+import type { Recovered, Storage } from './storage.ts';
+
+/** What ZAB replicates: a data tree txn, or (first in a history) the snapshot the history starts from. */
+export type Entry = { readonly kind: 'txn'; readonly txn: Txn } | { readonly kind: 'base'; readonly tree: Tree };
+
+export interface NodeHooks {
+  /** A committed entry, in zxid order (BCAST-5). */
+  deliver(entry: Entry, zxid: number): void;
+  /** The committed tree now: a compaction snapshots it (PERSIST-6). */
+  committedTree(): Tree;
+  send(to: Sid, msg: Message<Entry>): void;
+  disconnect(peer: Sid): void;
+  /** After each step: the state may have changed phase. */
+  stepped(): void;
+}
+
+type Queued = { readonly ticket: number; readonly op: PersistOp<Entry> } | { readonly ticket: number; readonly snapshot: { tree: Tree; zxid: number } };
+
+/** The ZAB history a recovered disk implies: the snapshot as a base entry, then the logged txns. */
+export function durableOf(r: Recovered): Durable<Entry> {
+  const history: ZabTxn<Entry>[] = [];
+  if (r.snapshot) history.push({ zxid: r.snapshot.zxid, value: { kind: 'base', tree: r.snapshot.tree } });
+  for (const txn of r.txns) history.push({ zxid: txn.zxid, value: { kind: 'txn', txn } });
+  return { ...emptyDurable<Entry>(), acceptedEpoch: r.acceptedEpoch, currentEpoch: r.currentEpoch, history, snapIndex: r.snapshot ? 1 : 0 };
+}
+
+export class ZabNode {
+  state: ServerState<Entry>;
+  private inputs: Input<Entry>[] = [];
+  private stepping = false;
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly persists: Queued[] = [];
+  private persisting: Promise<void> | null = null;
+  private durableTicket = 0;
+  private held: { ticket: number; to: Sid; msg: Message<Entry> }[] = [];
+  private stopped = false;
+  /** The disk failed: the server must stop (it can no longer vouch for writes). */
+  onFatal?: (e: Error) => void;
+  /** A snapshot is durable (old snapshots and logs may now be purged). */
+  afterSnapshot?: (zxid: number) => void;
+
+  constructor(
+    config: Config,
+    private readonly storage: Storage,
+    private readonly hooks: NodeHooks,
+    private readonly logger: Logger,
+  ) {
+    this.state = boot<Entry>(config, emptyDurable())[0]; // replaced by `start`, whose effects run
+
+  }
+
+  /** PERSIST-4: boot from what the disk holds. */
+  start(durable: Durable<Entry>): void {
+    this.input({ type: 'restart', durable });
+  }
+
+  /** Inputs that arrive while effects run (a deliver that triggers a write) wait their turn. */
+  input(i: Input<Entry>): void {
+    if (this.stopped) return;
+    this.inputs.push(i);
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      for (let next = this.inputs.shift(); next; next = this.inputs.shift()) {
+        const [state, effects] = step(this.state, next);
+        this.state = state;
+        for (const e of effects) this.execute(e);
+        this.hooks.stepped();
+      }
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private execute(e: Effect<Entry>): void {
+    switch (e.type) {
+      case 'send':
+        this.hooks.send(e.to, e.msg);
+        return;
+      case 'sendAfterPersist':
+        if (e.ticket <= this.durableTicket) this.hooks.send(e.to, e.msg);
+        else this.held.push(e);
+        return;
+      case 'persist':
+        if (e.op.kind === 'compact') {
+          // Capture the tree now: the delivers before this effect brought it to exactly snapIndex.
+          const zxid = this.state.history[e.op.snapIndex - 1]?.zxid ?? 0;
+          this.persists.push({ ticket: e.ticket, snapshot: { tree: this.hooks.committedTree(), zxid } });
+        } else this.persists.push({ ticket: e.ticket, op: e.op });
+        this.persisting ??= this.drain();
+        return;
+      case 'deliver':
+        this.hooks.deliver(e.txn.value, e.txn.zxid);
+        return;
+      case 'setTimer': {
+        clearTimeout(this.timers.get(e.timer));
+        const t = setTimeout(() => {
+          this.timers.delete(e.timer);
+          this.input({ type: 'timeout', timer: e.timer });
+        }, e.ms);
+        this.timers.set(e.timer, t);
+        return;
+      }
+      case 'disconnect':
+        this.hooks.disconnect(e.peer);
+        return;
+    }
+  }
+
+  /** Execute queued persists in ticket order; each completed group becomes one `persisted` input. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.persists.length > 0 && !this.stopped) {
+        const batch = this.takeBatch();
+        await this.perform(batch);
+        const ticket = batch[batch.length - 1]!.ticket;
+        this.durableTicket = ticket;
+        this.release();
+        this.input({ type: 'persisted', ticket });
+      }
+    } catch (e) {
+      // A disk that fails a write cannot vouch for anything more: stop rather than acknowledge.
+      this.logger.error('persist failed; stopping', { error: (e as Error).message });
+      this.stopped = true;
+      process.exitCode = 1;
+      this.onFatal?.(e as Error);
+    } finally {
+      this.persisting = null;
+    }
+  }
+
+  /** One persist, or a run of consecutive appends (group commit). */
+  private takeBatch(): Queued[] {
+    const first = this.persists.shift()!;
+    const batch = [first];
+    if ('op' in first && first.op.kind === 'append') {
+      for (let n = this.persists[0]; n && 'op' in n && n.op.kind === 'append'; n = this.persists[0]) batch.push(this.persists.shift()!);
+    }
+    return batch;
+  }
+
+  private async perform(batch: readonly Queued[]): Promise<void> {
+    const first = batch[0]!;
+    if ('snapshot' in first) {
+      // PERSIST-6: the log still holds every txn, so the snapshot need not hold up later persists.
+      const { tree, zxid } = first.snapshot;
+      void this.storage.snapshot(tree, zxid).then(
+        () => this.afterSnapshot?.(zxid),
+        (e: Error) => this.logger.error('snapshot failed', { zxid, error: e.message }),
+      );
+      return;
+    }
+    const op = first.op;
+    switch (op.kind) {
+      case 'acceptedEpoch':
+      case 'currentEpoch':
+        return this.storage.writeEpoch(op.kind, op.epoch);
+      case 'append':
+        return this.storage.append(batch.flatMap((b) => ('op' in b && b.op.kind === 'append' ? b.op.txns.map(txnOf) : [])));
+      case 'truncate':
+        return this.storage.truncateAfter(op.zxid);
+      case 'snapshot': {
+        const base = op.txns[0]?.value.kind === 'base' ? (op.txns[0].value as { tree: Tree }).tree : undefined;
+        if (base) await this.storage.snapshot(base, op.txns[0]!.zxid);
+        return this.storage.replaceLog(op.txns.slice(base ? 1 : 0).map(txnOf));
+      }
+      case 'compact':
+        return; // turned into a snapshot when issued
+    }
+  }
+
+  private release(): void {
+    if (this.held.length === 0) return;
+    const ready = this.held.filter((h) => h.ticket <= this.durableTicket);
+    this.held = this.held.filter((h) => h.ticket > this.durableTicket);
+    for (const h of ready) this.hooks.send(h.to, h.msg);
+  }
+
+  /** Stop timers and wait for the disk writes already issued. */
+  async stop(): Promise<void> {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.persisting;
+    this.stopped = true;
+  }
+}
+
+function txnOf(t: ZabTxn<Entry>): Txn {
+  if (t.value.kind !== 'txn') throw new Error(`a base entry at ${t.zxid} cannot be logged; it is a snapshot`);
+  return t.value.txn;
+}

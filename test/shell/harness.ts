@@ -1,0 +1,206 @@
+// Real servers for the tests: `zabkit server` in a child process on a port of its choosing,
+// a raw protocol client, and the peers (kazoo, zkCli) when the machine has them.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeConnectResponse, decodeReplyHeader, encodeConnectRequest, encodeRequest, FrameReader, type Reply, type Request } from '../../src/wire/protocol.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'zabkit.mjs');
+
+export interface RunningServer {
+  readonly port: number;
+  readonly dataDir: string;
+  readonly proc: ChildProcess;
+  readonly logs: () => string;
+  /** SIGTERM, and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+}
+
+const started = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of started) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
+export function tempDir(prefix = 'zabkit-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Start `zabkit server` on 127.0.0.1 and a free port; resolves once it serves. */
+export async function startServer(dataDir: string, flags: readonly string[] = []): Promise<RunningServer> {
+  const proc = spawn(process.execPath, [BIN, 'server', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...flags], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.add(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  void exited.then(() => started.delete(proc));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
+    const check = () => {
+      const m = /serving on [\d.]+:(\d+)/.exec(out);
+      if (m && /"msg":"serving"/.test(out)) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.stderr!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    port,
+    dataDir,
+    proc,
+    logs: () => out,
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Send a four-letter word; resolves with the whole answer once the server closes. */
+export function fourLetter(port: number, word: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(word));
+    let got = '';
+    s.on('data', (d) => (got += d));
+    s.on('close', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
+/** A client speaking the protocol by hand, for what libraries hide: xids, order, bad frames. */
+export class RawClient {
+  private readonly frames = new FrameReader(1 << 24);
+  private readonly inbox: Uint8Array[] = [];
+  private waiting: ((f: Uint8Array | null) => void) | null = null;
+  closed = false;
+  sessionId = 0n;
+  passwd: Uint8Array = new Uint8Array(16);
+  timeout = 0;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk) => {
+      const r = this.frames.push(chunk);
+      if (r.ok) for (const f of r.frames) this.deliver(f);
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiting?.(null);
+      this.waiting = null;
+    });
+    socket.on('error', () => {});
+  }
+
+  private deliver(f: Uint8Array): void {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(f);
+    } else this.inbox.push(f);
+  }
+
+  static async open(port: number): Promise<RawClient> {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new RawClient(socket);
+  }
+
+  /** Open a connection and a session (new, or the given one). Rejects if the server refuses. */
+  static async session(port: number, opts: { timeout?: number; sessionId?: bigint; passwd?: Uint8Array } = {}): Promise<RawClient> {
+    const c = await RawClient.open(port);
+    c.socket.write(
+      encodeConnectRequest({
+        protocolVersion: 0,
+        lastZxidSeen: 0n,
+        timeOut: opts.timeout ?? 10000,
+        sessionId: opts.sessionId ?? 0n,
+        passwd: opts.passwd ?? new Uint8Array(16),
+        readOnly: false,
+      }),
+    );
+    const f = await c.next();
+    if (!f) throw new Error('connection closed during the handshake');
+    const r = decodeConnectResponse(f);
+    if (!r.ok) throw new Error(r.error);
+    c.sessionId = r.value.sessionId;
+    c.passwd = r.value.passwd ?? new Uint8Array(16);
+    c.timeout = r.value.timeOut;
+    return c;
+  }
+
+  /** The next frame, or null once the server closed the connection. */
+  next(timeoutMs = 10000): Promise<Uint8Array | null> {
+    const f = this.inbox.shift();
+    if (f) return Promise.resolve(f);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no frame within timeout')), timeoutMs);
+      this.waiting = (x) => {
+        clearTimeout(t);
+        resolve(x);
+      };
+    });
+  }
+
+  async reply(timeoutMs?: number): Promise<Reply | null> {
+    const f = await this.next(timeoutMs);
+    if (!f) return null;
+    const r = decodeReplyHeader(f);
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
+  }
+
+  send(xid: number, request: Exclude<Request, { op: 'unknown' }>): void {
+    this.socket.write(encodeRequest(xid, request));
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+// ---------------------------------------------------------------- the peers
+
+/** Debian's python3 with kazoo; `undefined` when this machine lacks it. */
+export const KAZOO_PYTHON = ['/usr/bin/python3'].find(
+  (py) => existsSync(py) && spawnSync(py, ['-c', 'import kazoo'], { stdio: 'ignore' }).status === 0,
+);
+export const ZKCLI = ['/usr/share/zookeeper/bin/zkCli.sh'].find((p) => existsSync(p));
+
+/**
+ * Tests that need a Debian peer run when it is installed (.ci/run installs it) and are skipped
+ * with a reason otherwise; with ZABKIT_REQUIRE_PEERS=1 (as .ci/run sets) a missing peer fails.
+ */
+export function peerMissing(name: string, present: unknown): boolean {
+  if (present) return false;
+  if (process.env.ZABKIT_REQUIRE_PEERS === '1') throw new Error(`${name} is required (ZABKIT_REQUIRE_PEERS=1) but not installed; .ci/run installs it`);
+  console.warn(`skipping ${name} tests: not installed (run .ci/run, or apt-get install python3-kazoo zookeeper)`);
+  return true;
+}

@@ -46,10 +46,12 @@ export const sessionClock = (tickTime: number): SessionClock => ({ tickTime, dea
 
 const roundUp = (t: number, tick: number): number => (Math.floor(t / tick) + 1) * tick;
 
-/** A session was heard from at `now`. */
+/** A session was heard from at `now`; the same clock when its deadline stays (most touches within a tick). */
 export function touch(clock: SessionClock, id: bigint, timeout: number, now: number): SessionClock {
+  const deadline = roundUp(now + timeout, clock.tickTime);
+  if (clock.deadlines.get(id) === deadline) return clock;
   const deadlines = new Map(clock.deadlines);
-  deadlines.set(id, roundUp(now + timeout, clock.tickTime));
+  deadlines.set(id, deadline);
   return { ...clock, deadlines };
 }
 

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { decodeConnectResponse, decodeReplyHeader, encodeConnectRequest, encodeRequest, FrameReader, type Reply, type Request } from '../../src/wire/protocol.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -75,6 +76,21 @@ export async function startServer(dataDir: string, flags: readonly string[] = []
       await exited;
     },
   };
+}
+
+/** One server for a whole suite, in a fresh directory: started before it, stopped (exit 0 required) and removed after. */
+export function suiteServer(flags: readonly string[] = []): { readonly server: RunningServer } {
+  const box = {} as { server: RunningServer };
+  let dir = '';
+  beforeAll(async () => {
+    dir = tempDir();
+    box.server = await startServer(dir, flags);
+  });
+  afterAll(async () => {
+    expect(await box.server.stop()).toBe(0);
+    removeDir(dir);
+  });
+  return box;
 }
 
 /** Send a four-letter word; resolves with the whole answer once the server closes. */

@@ -1,23 +1,14 @@
 // kazoo (Debian's python3-kazoo, run with /usr/bin/python3) against a real zabkit server.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KAZOO_PYTHON, peerMissing, removeDir, startServer, tempDir, type RunningServer } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { KAZOO_PYTHON, peerMissing, suiteServer } from './harness.ts';
 
 describe.skipIf(peerMissing('kazoo', KAZOO_PYTHON))('kazoo', () => {
-  let server: RunningServer;
-  let dir: string;
-  beforeAll(async () => {
-    dir = tempDir();
-    server = await startServer(dir);
-  });
-  afterAll(async () => {
-    expect(await server.stop()).toBe(0);
-    removeDir(dir);
-  });
+  const suite = suiteServer();
 
   it('every operation, watches, transactions, digest ACLs and ephemerals, as kazoo sees them', () => {
-    const r = spawnSync(KAZOO_PYTHON!, [join(import.meta.dirname, 'kazoo-ops.py'), `127.0.0.1:${server.port}`], { encoding: 'utf8', timeout: 60000 });
+    const r = spawnSync(KAZOO_PYTHON!, [join(import.meta.dirname, 'kazoo-ops.py'), `127.0.0.1:${suite.server.port}`], { encoding: 'utf8', timeout: 60000 });
     expect(r.stderr.includes('Traceback') ? r.stderr : '').toBe('');
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out).toEqual({

@@ -1,26 +1,17 @@
 // node-zookeeper-client (npm) against a real `zabkit server`: every operation it offers,
 // watches, ephemerals on close and on expiry, digest ACLs.
 import zookeeper, { type Client, type Event, type Stat } from 'node-zookeeper-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient, removeDir, startServer, tempDir, type RunningServer } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { RawClient, suiteServer } from './harness.ts';
 
 const { CreateMode, ACL, Id, Permission } = zookeeper;
 const OPEN = ACL.OPEN_ACL_UNSAFE;
 
-let server: RunningServer;
-let dir: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  server = await startServer(dir, ['--tick-time', '100']); // sessions may be as short as 200 ms
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-  removeDir(dir);
-});
+// Sessions may be as short as 200 ms: two ticks of 100 ms.
+const suite = suiteServer(['--tick-time', '100']);
 
 function client(timeout = 4000): Promise<Client> {
-  const c = zookeeper.createClient(`127.0.0.1:${server.port}`, { sessionTimeout: timeout, retries: 0 });
+  const c = zookeeper.createClient(`127.0.0.1:${suite.server.port}`, { sessionTimeout: timeout, retries: 0 });
   return new Promise((resolve) => {
     c.once('connected', () => resolve(c));
     c.connect();
@@ -137,7 +128,7 @@ describe('node-zookeeper-client', () => {
     expect((await gone.event).getType()).toBe(zookeeper.Event.NODE_DELETED);
 
     // Expiry: a session whose client vanishes without closing (its socket just drops).
-    const raw = await RawClient.session(server.port, { timeout: 400 });
+    const raw = await RawClient.session(suite.server.port, { timeout: 400 });
     expect(raw.timeout).toBe(400);
     raw.send(1, { op: 'create', path: '/e2', data: null, acl: OPEN.map((x) => ({ perms: x.permission, id: { scheme: x.id.scheme, id: x.id.id } })), flags: 1 });
     expect((await raw.reply())?.err).toBe(0);
@@ -148,7 +139,7 @@ describe('node-zookeeper-client', () => {
     expect((await expired.event).getType()).toBe(zookeeper.Event.NODE_DELETED);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
     // Its session is gone for good: a reconnect with its id and password is refused.
-    await expect(RawClient.session(server.port, { sessionId: raw.sessionId, passwd: raw.passwd })).resolves.toMatchObject({ sessionId: 0n, timeout: 0 });
+    await expect(RawClient.session(suite.server.port, { sessionId: raw.sessionId, passwd: raw.passwd })).resolves.toMatchObject({ sessionId: 0n, timeout: 0 });
     b.close();
   });
 

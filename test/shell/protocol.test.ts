@@ -4,30 +4,20 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Reader } from '../../src/wire/jute.ts';
 import { encodeRequest } from '../../src/wire/protocol.ts';
 import { GetDataResponse, WatcherEvent } from '../../src/wire/records.ts';
-import { fourLetter, RawClient, removeDir, startServer, tempDir, type RunningServer } from './harness.ts';
+import { fourLetter, RawClient, removeDir, startServer, suiteServer, tempDir } from './harness.ts';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
-let server: RunningServer;
-let dir: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  server = await startServer(dir, ['--4lw', 'ruok,srvr,stat,mntr,conf,cons,envi,wchs,wchc,wchp,dump,isro']);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-  removeDir(dir);
-});
+const suite = suiteServer(['--4lw', 'ruok,srvr,stat,mntr,conf,cons,envi,wchs,wchc,wchp,dump,isro']);
 
 const bodyOf = (r: { body: Reader }) => GetDataResponse.read(r.body);
 
 describe('requests and replies', () => {
   it('replies come in request order, and a read after a write on one connection sees it', async () => {
-    const c = await RawClient.session(server.port);
+    const c = await RawClient.session(suite.server.port);
     c.send(1, { op: 'create', path: '/ord', data: Buffer.from('v1'), acl: OPEN, flags: 0 });
     c.send(2, { op: 'getData', path: '/ord', watch: false });
     c.send(3, { op: 'setData', path: '/ord', data: Buffer.from('v2'), version: 0 });
@@ -49,7 +39,7 @@ describe('requests and replies', () => {
   });
 
   it('a watch notification (xid −1, zxid −1) comes before the reply to the write that fired it', async () => {
-    const c = await RawClient.session(server.port);
+    const c = await RawClient.session(suite.server.port);
     c.send(1, { op: 'create', path: '/wn', data: null, acl: OPEN, flags: 0 });
     c.send(2, { op: 'getData', path: '/wn', watch: true });
     c.send(3, { op: 'setData', path: '/wn', data: Buffer.from('x'), version: -1 });
@@ -62,7 +52,7 @@ describe('requests and replies', () => {
   });
 
   it('ping answers with xid −2; closeSession answers, then the server closes the socket', async () => {
-    const c = await RawClient.session(server.port);
+    const c = await RawClient.session(suite.server.port);
     c.send(-2, { op: 'ping' });
     expect((await c.reply())?.xid).toBe(-2);
     c.send(7, { op: 'closeSession' });
@@ -71,14 +61,14 @@ describe('requests and replies', () => {
   });
 
   it('a reconnect keeps the session (and its ephemerals) with the right password, and is refused with a wrong one', async () => {
-    const a = await RawClient.session(server.port, { timeout: 6000 });
+    const a = await RawClient.session(suite.server.port, { timeout: 6000 });
     a.send(1, { op: 'create', path: '/mine', data: null, acl: OPEN, flags: 1 });
     expect((await a.reply())?.err).toBe(0);
     a.close();
-    const wrong = await RawClient.session(server.port, { sessionId: a.sessionId, passwd: new Uint8Array(16).fill(1) });
+    const wrong = await RawClient.session(suite.server.port, { sessionId: a.sessionId, passwd: new Uint8Array(16).fill(1) });
     expect([wrong.sessionId, wrong.timeout]).toEqual([0n, 0]);
     expect(await wrong.next()).toBeNull();
-    const back = await RawClient.session(server.port, { sessionId: a.sessionId, passwd: a.passwd, timeout: 6000 });
+    const back = await RawClient.session(suite.server.port, { sessionId: a.sessionId, passwd: a.passwd, timeout: 6000 });
     expect(back.sessionId).toBe(a.sessionId);
     back.send(1, { op: 'getEphemerals', prefixPath: '/' });
     const r = (await back.reply())!;
@@ -90,7 +80,7 @@ describe('requests and replies', () => {
   });
 
   it('an unknown opcode gets Unimplemented (−6) with zxid −1, then the connection closes', async () => {
-    const c = await RawClient.session(server.port);
+    const c = await RawClient.session(suite.server.port);
     const frame = Buffer.from([0, 0, 0, 8, 0, 0, 0, 9, 0, 0, 0, 99]);
     c.raw(frame);
     expect(await c.reply()).toMatchObject({ xid: 9, err: -6, zxid: -1n });
@@ -100,19 +90,19 @@ describe('requests and replies', () => {
 
 describe('bad input closes one connection, never the server', () => {
   it('a malformed body, an oversized frame and a garbage handshake each close only their own connection', async () => {
-    const keep = await RawClient.session(server.port);
+    const keep = await RawClient.session(suite.server.port);
     keep.send(1, { op: 'create', path: '/sentinel', data: Buffer.from('intact'), acl: OPEN, flags: 0 });
     expect((await keep.reply())?.err).toBe(0);
 
-    const bad = await RawClient.session(server.port);
+    const bad = await RawClient.session(suite.server.port);
     bad.raw(Buffer.from([0, 0, 0, 10, 0, 0, 0, 1, 0, 0, 0, 4, 0x7f, 0xff])); // getData whose path length runs off the end
     expect(await bad.next()).toBeNull();
 
-    const big = await RawClient.session(server.port);
+    const big = await RawClient.session(suite.server.port);
     big.raw(Buffer.from([0x00, 0x10, 0x00, 0x00])); // 1 MiB + : over jute.maxbuffer
     expect(await big.next()).toBeNull();
 
-    const garbage = await RawClient.open(server.port);
+    const garbage = await RawClient.open(suite.server.port);
     garbage.raw(Buffer.from([0, 0, 0, 3, 1, 2, 3]));
     expect(await garbage.next()).toBeNull();
 
@@ -132,7 +122,7 @@ describe('bad input closes one connection, never the server', () => {
       { seed: 20261122, numRuns: 60 },
     );
     for (const payload of frames) {
-      const c = await RawClient.session(server.port);
+      const c = await RawClient.session(suite.server.port);
       const f = Buffer.alloc(4 + payload.length);
       f.writeInt32BE(payload.length);
       f.set(payload, 4);
@@ -141,8 +131,8 @@ describe('bad input closes one connection, never the server', () => {
       for (let r = await c.reply(); r; r = await c.reply()) if (r.xid === -2 || r.xid === 99) break;
       c.close();
     }
-    expect(await fourLetter(server.port, 'ruok')).toBe('imok');
-    const check = await RawClient.session(server.port);
+    expect(await fourLetter(suite.server.port, 'ruok')).toBe('imok');
+    const check = await RawClient.session(suite.server.port);
     check.send(1, { op: 'getData', path: '/sentinel', watch: false });
     const r = (await check.reply())!;
     const { data, stat } = bodyOf(r);
@@ -154,28 +144,28 @@ describe('bad input closes one connection, never the server', () => {
 
 describe('four-letter words', () => {
   it('answers each word in ZooKeeper layout', async () => {
-    expect(await fourLetter(server.port, 'ruok')).toBe('imok');
-    expect(await fourLetter(server.port, 'isro')).toBe('rw');
-    const srvr = await fourLetter(server.port, 'srvr');
+    expect(await fourLetter(suite.server.port, 'ruok')).toBe('imok');
+    expect(await fourLetter(suite.server.port, 'isro')).toBe('rw');
+    const srvr = await fourLetter(suite.server.port, 'srvr');
     expect(srvr).toMatch(/^Zookeeper version: 3\.8\.0-zabkit/);
     expect(srvr).toMatch(/\nMode: standalone\n/);
     expect(srvr).toMatch(/\nZxid: 0x[0-9a-f]+\n/);
     expect(srvr).toMatch(/\nNode count: \d+\n/);
-    expect(await fourLetter(server.port, 'stat')).toMatch(/Clients:\n/);
-    const mntr = await fourLetter(server.port, 'mntr');
+    expect(await fourLetter(suite.server.port, 'stat')).toMatch(/Clients:\n/);
+    const mntr = await fourLetter(suite.server.port, 'mntr');
     expect(mntr).toMatch(/^zk_version\t3\.8\.0-zabkit/);
     expect(mntr).toMatch(/\nzk_server_state\tstandalone\n/);
     expect(mntr).toMatch(/\nzk_znode_count\t\d+\n/);
-    expect(await fourLetter(server.port, 'conf')).toMatch(/\ntickTime=2000\n/);
-    expect(await fourLetter(server.port, 'envi')).toMatch(/^Environment:\nzookeeper\.version=3\.8\.0/);
-    const w = await RawClient.session(server.port);
+    expect(await fourLetter(suite.server.port, 'conf')).toMatch(/\ntickTime=2000\n/);
+    expect(await fourLetter(suite.server.port, 'envi')).toMatch(/^Environment:\nzookeeper\.version=3\.8\.0/);
+    const w = await RawClient.session(suite.server.port);
     w.send(1, { op: 'exists', path: '/watched', watch: true });
     await w.reply();
-    expect(await fourLetter(server.port, 'wchs')).toMatch(/^1 connections watching 1 paths\nTotal watches:1\n$/);
-    expect(await fourLetter(server.port, 'wchp')).toBe(`/watched\n\t0x${w.sessionId.toString(16)}\n`);
-    expect(await fourLetter(server.port, 'wchc')).toBe(`0x${w.sessionId.toString(16)}\n\t/watched\n`);
-    expect(await fourLetter(server.port, 'cons')).toMatch(new RegExp(`sid=0x${w.sessionId.toString(16)}`));
-    expect(await fourLetter(server.port, 'dump')).toMatch(/^SessionTracker dump:\nGlobal Sessions\(\d+\):/);
+    expect(await fourLetter(suite.server.port, 'wchs')).toMatch(/^1 connections watching 1 paths\nTotal watches:1\n$/);
+    expect(await fourLetter(suite.server.port, 'wchp')).toBe(`/watched\n\t0x${w.sessionId.toString(16)}\n`);
+    expect(await fourLetter(suite.server.port, 'wchc')).toBe(`0x${w.sessionId.toString(16)}\n\t/watched\n`);
+    expect(await fourLetter(suite.server.port, 'cons')).toMatch(new RegExp(`sid=0x${w.sessionId.toString(16)}`));
+    expect(await fourLetter(suite.server.port, 'dump')).toMatch(/^SessionTracker dump:\nGlobal Sessions\(\d+\):/);
     w.close();
   });
 

@@ -1,23 +1,14 @@
 // Apache ZooKeeper's own zkCli (Debian package zookeeper) against a real zabkit server.
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { peerMissing, removeDir, startServer, tempDir, ZKCLI, type RunningServer } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { peerMissing, suiteServer, ZKCLI } from './harness.ts';
 
 describe.skipIf(peerMissing('zkCli (Debian zookeeper)', ZKCLI))('zkCli', () => {
-  let server: RunningServer;
-  let dir: string;
-  beforeAll(async () => {
-    dir = tempDir();
-    server = await startServer(dir);
-  });
-  afterAll(async () => {
-    expect(await server.stop()).toBe(0);
-    removeDir(dir);
-  });
+  const suite = suiteServer();
 
   /** Run zkCli commands in one session; its output without the log lines. */
   function zkCli(commands: readonly string[]): string {
-    const r = spawnSync(ZKCLI!, ['-server', `127.0.0.1:${server.port}`], {
+    const r = spawnSync(ZKCLI!, ['-server', `127.0.0.1:${suite.server.port}`], {
       input: `${[...commands, 'quit'].join('\n')}\n`,
       encoding: 'utf8',
       timeout: 60000,

@@ -382,6 +382,9 @@ describe('sessions', () => {
     expect(expired(c, 5999)).toEqual([]);
     expect(expired(c, 6000)).toEqual([1n]);
     expect(expired(c, 8000)).toEqual([1n, 2n]);
+    // A touch within the same tick keeps the deadline, and the very same clock (no copy per packet).
+    expect(touch(c, 1n, 4000, 1500)).toBe(c);
+    expect(touch(c, 1n, 4000, 2000).deadlines.get(1n)).toBe(8000);
   });
 });
 

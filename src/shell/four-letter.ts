@@ -23,7 +23,6 @@ export interface ServerView {
   readonly watchTable: WatchTable<Connection>;
   readonly outstanding: number;
   readonly sessionDeadlines: ReadonlyMap<bigint, number>;
-  readonly knownWords: readonly string[];
   readonly stats: { received: number; sent: number; latencyMin: number; latencyMax: number; latencyTotal: number; latencyCount: number };
 }
 

@@ -26,12 +26,13 @@ import {
   type Tree,
   type TreeConfig,
   type WatchTable,
+  type WriteOp,
 } from '../tree/index.ts';
 import { nextZxid } from '../zab/broadcast.ts';
 import type { Leading } from '../zab/types.ts';
 import { formatZxid } from '../zab/zxid.ts';
 import { decodeConnectRequest, decodeRequest, encodeConnectResponse, encodeError, encodeNotification, encodeReply } from '../wire/protocol.ts';
-import { FOUR_LETTER_WORDS, type ServerConfig } from './config.ts';
+import type { ServerConfig } from './config.ts';
 import { Connection, type Slot } from './connection.ts';
 import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
@@ -243,7 +244,7 @@ export class Server implements ServerView {
   // ---------------------------------------------------------------- writes
 
   /** BCAST-1: prepare a write against the speculative tree and propose it; false if not serving. */
-  private propose(session: bigint, auth: Connection['auth'], write: Parameters<typeof prepare>[1]['write'], pending?: Pending): boolean {
+  private propose(session: bigint, auth: Connection['auth'], write: WriteOp, pending?: Pending): boolean {
     if (!this.serving || this.speculative === null) return false;
     const zxid = nextZxid(this.node.state as Leading<Entry>);
     const header = { session, auth, zxid, time: Date.now() };
@@ -413,9 +414,6 @@ export class Server implements ServerView {
   }
   get sessionDeadlines(): ReadonlyMap<bigint, number> {
     return this.clock.deadlines;
-  }
-  get knownWords(): readonly string[] {
-    return FOUR_LETTER_WORDS;
   }
 }
 

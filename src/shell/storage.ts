@@ -8,7 +8,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { apply, deserializeTree, emptyTree, serializeTree, type Tree, type Txn } from '../tree/index.ts';
+import { deserializeTree, serializeTree, type Tree, type Txn } from '../tree/index.ts';
 import { decodeTxn, encodeTxn } from '../wire/txn.ts';
 import type { Logger } from './logger.ts';
 
@@ -277,11 +277,4 @@ export class Storage {
     await this.log?.close();
     this.log = null;
   }
-}
-
-/** The tree a recovered snapshot plus log imply (for tests and tools; the server replays through ZAB). */
-export function replayed(r: Recovered): Tree {
-  let tree = r.snapshot?.tree ?? emptyTree();
-  for (const t of r.txns) tree = apply(tree, t).tree;
-  return tree;
 }

@@ -27,7 +27,7 @@ export type MultiOp =
   | { readonly type: 4 | 8; readonly body: BodyOf<typeof pathWatch> };
 
 /** Which record each op type of a multi carries. */
-const OP_BODY: Readonly<Record<MultiOp['type'], Codec<never>>> = {
+const OP_BODY: Readonly<Record<MultiOp['type'], Codec<unknown>>> = {
   1: CreateRequest,
   15: CreateRequest,
   19: CreateRequest,
@@ -37,30 +37,42 @@ const OP_BODY: Readonly<Record<MultiOp['type'], Codec<never>>> = {
   5: SetDataRequest,
   4: pathWatch,
   8: pathWatch,
-} as Record<MultiOp['type'], Codec<never>>;
+} as Record<MultiOp['type'], Codec<unknown>>;
 
 const DONE = { type: -1, done: true, err: -1 };
 
-export const MultiRequest: Codec<MultiOp[]> = {
-  shape: { t: 'custom', name: 'MultiRequest' },
-  read(r) {
-    const ops: MultiOp[] = [];
-    for (;;) {
-      const h = MultiHeader.read(r);
-      if (h.done) return ops;
-      const codec = OP_BODY[h.type as MultiOp['type']];
-      if (!codec) throw new WireError(`op type ${h.type} inside a multi`);
-      ops.push({ type: h.type, body: codec.read(r) } as MultiOp);
-    }
-  },
-  write(w, ops) {
-    for (const o of ops) {
-      MultiHeader.write(w, { type: o.type, done: false, err: -1 });
-      (OP_BODY[o.type] as Codec<unknown>).write(w, o.body);
-    }
-    MultiHeader.write(w, DONE);
-  },
-};
+/**
+ * Both directions share one layout: (MultiHeader + the record its type names) until a done
+ * header. `bodies` maps each type allowed here to its record (null: a header alone).
+ */
+function headed<T extends { readonly type: number; readonly body?: unknown }>(
+  name: string,
+  bodies: Readonly<Record<number, Codec<unknown> | null>>,
+  errOf: (x: T) => number,
+): Codec<T[]> {
+  return {
+    shape: { t: 'custom', name },
+    read(r) {
+      const out: T[] = [];
+      for (;;) {
+        const h = MultiHeader.read(r);
+        if (h.done) return out;
+        const codec = bodies[h.type];
+        if (codec === undefined) throw new WireError(`type ${h.type} inside a ${name}`);
+        out.push((codec === null ? { type: h.type } : { type: h.type, body: codec.read(r) }) as T);
+      }
+    },
+    write(w, xs) {
+      for (const x of xs) {
+        MultiHeader.write(w, { type: x.type, done: false, err: errOf(x) });
+        bodies[x.type]?.write(w, x.body);
+      }
+      MultiHeader.write(w, DONE);
+    },
+  };
+}
+
+export const MultiRequest: Codec<MultiOp[]> = headed<MultiOp>('MultiRequest', OP_BODY, () => -1);
 
 export type MultiResult =
   | { readonly type: 1; readonly body: BodyOf<typeof CreateResponse> }
@@ -71,7 +83,7 @@ export type MultiResult =
   | { readonly type: 8; readonly body: BodyOf<typeof OPS.getChildren.response> }
   | { readonly type: typeof ERROR_OP; readonly body: BodyOf<typeof ErrorResponse> };
 
-const RESULT_BODY: Readonly<Record<MultiResult['type'], Codec<never> | null>> = {
+const RESULT_BODY: Readonly<Record<MultiResult['type'], Codec<unknown> | null>> = {
   1: CreateResponse,
   15: Create2Response,
   2: null,
@@ -80,26 +92,8 @@ const RESULT_BODY: Readonly<Record<MultiResult['type'], Codec<never> | null>> = 
   4: GetDataResponse,
   8: OPS.getChildren.response,
   [ERROR_OP]: ErrorResponse,
-} as Record<MultiResult['type'], Codec<never> | null>;
+} as Record<MultiResult['type'], Codec<unknown> | null>;
 
-export const MultiResponse: Codec<MultiResult[]> = {
-  shape: { t: 'custom', name: 'MultiResponse' },
-  read(r) {
-    const out: MultiResult[] = [];
-    for (;;) {
-      const h = MultiHeader.read(r);
-      if (h.done) return out;
-      const codec = RESULT_BODY[h.type as MultiResult['type']];
-      if (codec === undefined) throw new WireError(`result type ${h.type} inside a multi response`);
-      out.push((codec === null ? { type: h.type } : { type: h.type, body: codec.read(r) }) as MultiResult);
-    }
-  },
-  write(w, results) {
-    for (const x of results) {
-      MultiHeader.write(w, { type: x.type, done: false, err: x.type === ERROR_OP ? x.body.err : 0 });
-      const codec = RESULT_BODY[x.type];
-      if (codec) (codec as Codec<unknown>).write(w, x.body);
-    }
-    MultiHeader.write(w, DONE);
-  },
-};
+export const MultiResponse: Codec<MultiResult[]> = headed<MultiResult>('MultiResponse', RESULT_BODY, (x) =>
+  x.type === ERROR_OP ? x.body.err : 0,
+);

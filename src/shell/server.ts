@@ -1,6 +1,9 @@
-// A zabkit server: the client port, sessions and the data tree around one ZAB node. A single
-// server is an ensemble of one: it elects itself through the same reducers, and every write is
-// a ZAB proposal that commits once the txn log has it on disk.
+// A zabkit server: the client port, sessions and the data tree around one ZAB node, and (in an
+// ensemble) the peer links. A single server is an ensemble of one: it elects itself through the
+// same reducers. Every write is a ZAB proposal prepared by the leader: a learner forwards its
+// clients' writes (REQUEST), and answers them when the txn, tagged with its origin, commits here.
+// Reads are served from this server's committed tree. The leader owns session expiry; learners
+// report their sessions' activity (TOUCH).
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import {
   apply,
@@ -29,13 +32,15 @@ import {
   type WriteOp,
 } from '../tree/index.ts';
 import { nextZxid } from '../zab/broadcast.ts';
-import type { Leading } from '../zab/types.ts';
+import type { Leading, Sid } from '../zab/types.ts';
 import { formatZxid } from '../zab/zxid.ts';
+import { isZabMessage, type Origin, type PeerMessage, type ShellMessage } from '../wire/peer.ts';
 import { decodeConnectRequest, decodeRequest, encodeConnectResponse, encodeError, encodeNotification, encodeReply } from '../wire/protocol.ts';
 import type { ServerConfig } from './config.ts';
 import { Connection, type Slot } from './connection.ts';
 import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
+import { Peers } from './peers.ts';
 import { serveRead, type ReadContext } from './reads.ts';
 import { writeOf, writeReply } from './requests.ts';
 import { Storage } from './storage.ts';
@@ -47,6 +52,17 @@ const SYNC_CONNECTED = 3;
 type Pending =
   | { readonly type: 'reply'; readonly conn: Connection; readonly slot: Slot; readonly start: number }
   | { readonly type: 'connect'; readonly conn: Connection; readonly readOnly: boolean | undefined };
+
+/** A learner's sync: answered once this server has applied what the leader had committed. */
+interface SyncWait {
+  readonly conn: Connection;
+  readonly slot: Slot;
+  readonly path: string;
+  zxid?: number;
+}
+
+/** What this server does for clients right now. */
+type Role = 'leader' | 'learner' | null;
 
 export class Server implements ServerView {
   readonly config: ServerConfig;
@@ -61,7 +77,17 @@ export class Server implements ServerView {
   private clock: SessionClock;
   private readonly conns = new Set<Connection>();
   private readonly bySession = new Map<bigint, Connection>();
+  /** Requests of this server's clients awaiting their txn, by Origin id. */
   private readonly pending = new Map<number, Pending>();
+  private nextRequest = 1;
+  private readonly syncs = new Map<number, SyncWait>();
+  private peers: Peers | null = null;
+  private role: Role = null;
+  /** Learner: sessions with client activity since the last TOUCH. */
+  private touched = new Set<bigint>();
+  private touchTimer: NodeJS.Timeout | null = null;
+  /** Leader: which server each session is connected to (a write from another gets SessionMoved). */
+  private readonly owner = new Map<bigint, Sid>();
   private nextSession = 0n;
   private expiryTimer: NodeJS.Timeout | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
@@ -117,8 +143,8 @@ export class Server implements ServerView {
       {
         deliver: (entry, zxid) => this.deliver(entry, zxid),
         committedTree: () => this.committed,
-        send: () => {}, // an ensemble of one has no peers (issue 6 brings the TCP peers)
-        disconnect: () => {},
+        send: (to, msg) => this.peers?.send(to, msg),
+        disconnect: (peer) => this.peers?.disconnect(peer),
         stepped: () => this.stepped(),
       },
       this.logger,
@@ -128,6 +154,13 @@ export class Server implements ServerView {
       this.logger.info('snapshot written', { zxid: formatZxid(zxid) });
       if (c.purgeInterval > 0) this.purge();
     };
+    if (c.servers.length > 1) {
+      this.peers = new Peers(c.myid, c.servers, {
+        receive: (from, msg) => this.onPeerMessage(from, msg),
+        lost: (peer) => this.node.input({ type: 'disconnected', peer }),
+      }, this.logger);
+      await this.peers.listen();
+    }
     this.node.start(durableOf(recovered));
     if (c.purgeInterval > 0) this.purgeTimer = setInterval(() => this.purge(), c.purgeInterval * 3600_000).unref();
     this.listener = createServer((socket) => this.accept(socket));
@@ -145,14 +178,16 @@ export class Server implements ServerView {
     this.stopping ??= (async () => {
       this.logger.info('stopping');
       if (this.expiryTimer) clearInterval(this.expiryTimer);
+      if (this.touchTimer) clearInterval(this.touchTimer);
       if (this.purgeTimer) clearInterval(this.purgeTimer);
       await new Promise<void>((resolve) => {
         if (!this.listener) return resolve();
         this.listener.close(() => resolve());
         for (const c of this.conns) c.end();
       });
-      await this.node.stop();
-      await this.storage.close();
+      await this.peers?.close();
+      await this.node?.stop();
+      await this.storage?.close();
       this.logger.info('stopped', { lastZxid: formatZxid(this.lastZxid) });
     })();
     return this.stopping;
@@ -165,9 +200,16 @@ export class Server implements ServerView {
 
   // ---------------------------------------------------------------- ZAB hooks
 
-  get serving(): boolean {
+  /** The role ZAB's state gives this server: a leader or learner in broadcast serves clients. */
+  private roleNow(): Role {
     const s = this.node.state;
-    return s.phase === 'leading' && s.stage === 'broadcast' && this.stopping === null;
+    if (this.stopping !== null || s.phase === 'looking') return null;
+    if (s.phase === 'leading') return s.stage === 'broadcast' ? 'leader' : null;
+    return s.stage === 'broadcast' ? 'learner' : null;
+  }
+
+  get serving(): boolean {
+    return this.role !== null;
   }
 
   get mode(): string {
@@ -176,21 +218,42 @@ export class Server implements ServerView {
     return s.phase === 'leading' ? 'leader' : s.phase === 'following' ? 'follower' : s.phase === 'observing' ? 'observer' : 'looking';
   }
 
-  /** After every step: a leader that became established starts serving; one that stopped, stops. */
+  get leaderId(): Sid | null {
+    const s = this.node.state;
+    return s.phase === 'leading' ? this.config.myid : s.phase === 'looking' ? null : s.leader;
+  }
+
+  /** After every step: start serving as the role ZAB gives, or stop when it is gone. */
   private stepped(): void {
-    if (this.serving && this.speculative === null) {
+    const role = this.roleNow();
+    if (role === this.role) return;
+    if (this.role !== null) this.stopServing();
+    this.role = role;
+    if (role === null) return;
+    if (role === 'leader') {
       this.speculative = this.committed;
       const now = Date.now();
-      // Sessions recovered from disk get their whole timeout again, as in ZooKeeper.
+      // Sessions recovered or inherited get their whole timeout again, as in ZooKeeper.
       for (const [id, s] of this.committed.sessions) this.clock = touch(this.clock, id, s.timeout, now);
       this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTime);
-      this.logger.info('serving', { mode: this.mode, epoch: this.node.state.currentEpoch, lastZxid: formatZxid(this.lastZxid) });
-    } else if (!this.serving && this.speculative !== null) {
-      this.speculative = null;
-      if (this.expiryTimer) clearInterval(this.expiryTimer);
-      this.expiryTimer = null;
-      for (const c of this.conns) c.end(); // clients reconnect once a leader serves again
+    } else {
+      this.touchTimer = setInterval(() => this.reportSessions(), Math.max(1, Math.floor(this.config.tickTime / 2)));
     }
+    this.logger.info('serving', { mode: this.mode, leader: this.leaderId, epoch: this.node.state.currentEpoch, lastZxid: formatZxid(this.lastZxid) });
+  }
+
+  private stopServing(): void {
+    this.logger.info('stopped serving', { was: this.role, mode: this.mode });
+    this.speculative = null;
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    if (this.touchTimer) clearInterval(this.touchTimer);
+    this.expiryTimer = this.touchTimer = null;
+    this.owner.clear();
+    this.touched.clear();
+    // Requests in flight may never be answered here: their clients reconnect and find out.
+    this.pending.clear();
+    this.syncs.clear();
+    for (const c of this.conns) c.end();
   }
 
   /** BCAST-5: a committed entry reaches the tree; watches fire before the write's reply goes out. */
@@ -208,14 +271,16 @@ export class Server implements ServerView {
       this.watches = fired.table;
       this.notify(fired.notifications);
     }
-    const p = this.pending.get(zxid);
-    if (p) this.pending.delete(zxid);
+    const p = entry.origin?.server === this.config.myid ? this.pending.get(entry.origin.id) : undefined;
+    if (p) this.pending.delete(entry.origin!.id);
     const op = txn.op;
     if (op.type === 'createSession') {
       this.clock = touch(this.clock, txn.session, op.timeout, Date.now());
       if (p?.type === 'connect') this.finishConnect(p.conn, txn.session, op.timeout, p.readOnly);
+      if (entry.origin && this.role === 'leader') this.owner.set(txn.session, entry.origin.server);
     } else if (op.type === 'closeSession') {
       this.clock = forget(this.clock, txn.session);
+      this.owner.delete(txn.session);
       const holder = this.bySession.get(txn.session);
       if (holder && holder !== (p?.type === 'reply' ? p.conn : undefined)) holder.end();
     }
@@ -226,6 +291,7 @@ export class Server implements ServerView {
       p.conn.lastZxid = BigInt(zxid);
       p.conn.flush();
     }
+    if (this.syncs.size) this.answerSyncs();
   }
 
   private notify(ns: readonly Notification<Connection>[]): void {
@@ -243,21 +309,106 @@ export class Server implements ServerView {
 
   // ---------------------------------------------------------------- writes
 
-  /** BCAST-1: prepare a write against the speculative tree and propose it; false if not serving. */
-  private propose(session: bigint, auth: Connection['auth'], write: WriteOp, pending?: Pending): boolean {
-    if (!this.serving || this.speculative === null) return false;
+  /**
+   * A write of one of this server's clients: the leader proposes it, a learner forwards it to the
+   * leader. Its txn comes back through `deliver` tagged with its origin. False if not serving.
+   */
+  private submit(session: bigint, auth: Connection['auth'], write: WriteOp, pending: Pending): boolean {
+    const leader = this.leaderId;
+    if (this.role === null || leader === null) return false;
+    const origin = { server: this.config.myid, id: this.nextRequest++ };
+    this.pending.set(origin.id, pending);
+    if (this.role === 'leader') this.propose(session, auth, write, origin);
+    else this.peers!.send(leader, { type: 'REQUEST', origin, session, auth, write });
+    return true;
+  }
+
+  /** BCAST-1: the leader prepares a write against its speculative tree and proposes it. */
+  private propose(session: bigint, auth: readonly Connection['auth'][number][], write: WriteOp, origin?: Origin): void {
+    if (this.role !== 'leader' || this.speculative === null) return;
     const zxid = nextZxid(this.node.state as Leading<Entry>);
     const header = { session, auth, zxid, time: Date.now() };
-    const prepared = prepare(this.speculative, { ...header, write }, this.treeConfig);
+    // A session serves its writes through one server: the one it last connected to.
+    const owner = this.owner.get(session);
+    const moved = origin !== undefined && owner !== undefined && owner !== origin.server && write.op !== 'createSession';
+    const prepared = moved ? ({ ok: false, err: Code.SessionMoved } as const) : prepare(this.speculative, { ...header, write }, this.treeConfig);
     const txn = prepared.ok ? prepared.txn : errorTxn(header, prepared);
     if (prepared.ok) for (const w of prepared.warnings) this.logger.warn('quota', { warning: w });
     this.speculative = apply(this.speculative, txn).tree;
-    if (pending) this.pending.set(zxid, pending);
-    this.node.input({ type: 'propose', value: { kind: 'txn', txn } });
+    this.node.input({ type: 'propose', value: origin ? { kind: 'txn', txn, origin } : { kind: 'txn', txn } });
     const proposed = this.node.state.history[this.node.state.history.length - 1];
     if (proposed?.zxid !== zxid) throw new Error(`ZAB gave the proposal ${proposed?.zxid}, prepared for ${zxid}`);
-    return true;
   }
+
+  // ---------------------------------------------------------------- peers
+
+  private onPeerMessage(from: Sid, msg: PeerMessage): void {
+    if (isZabMessage(msg)) {
+      if (msg.type === 'DIFF' || msg.type === 'TRUNC' || msg.type === 'SNAP') {
+        this.logger.info('sync from leader', { leader: from, type: msg.type, txns: msg.txns.length, ...(msg.type === 'TRUNC' ? { to: formatZxid(msg.zxid) } : {}) });
+      }
+      this.node.input({ type: 'receive', from, msg });
+      return;
+    }
+    this.onShellMessage(from, msg);
+  }
+
+  /** The shell's own messages: requests and syncs forwarded by learners, session reports. */
+  private onShellMessage(from: Sid, msg: ShellMessage): void {
+    switch (msg.type) {
+      case 'REQUEST':
+        return this.propose(msg.session, msg.auth, msg.write, msg.origin);
+      case 'SYNC':
+        // Everything committed so far has had its COMMIT sent to `from` already; name the last.
+        if (this.role === 'leader') this.peers!.send(from, { type: 'SYNCED', id: msg.id, zxid: this.lastZxid });
+        return;
+      case 'SYNCED': {
+        const w = this.syncs.get(msg.id);
+        if (w) w.zxid = msg.zxid;
+        return this.answerSyncs();
+      }
+      case 'TOUCH': {
+        if (this.role !== 'leader') return;
+        const now = Date.now();
+        for (const id of msg.sessions) {
+          const s = this.committed.sessions.get(id);
+          if (s) this.clock = touch(this.clock, id, s.timeout, now);
+        }
+        return;
+      }
+      case 'REVALIDATE':
+        if (this.role === 'leader' && this.committed.sessions.has(msg.session)) this.owner.set(msg.session, from);
+        return;
+      case 'HELLO':
+        return; // taken by the peer link
+    }
+  }
+
+  /** Learner: tell the leader which sessions were active (it owns their expiry). */
+  private reportSessions(): void {
+    const leader = this.leaderId;
+    if (this.role !== 'learner' || leader === null || this.touched.size === 0) return;
+    this.peers!.send(leader, { type: 'TOUCH', sessions: [...this.touched] });
+    this.touched.clear();
+  }
+
+  /** Syncs whose leader zxid this server has now applied get their reply, in request order. */
+  private answerSyncs(): void {
+    for (const [id, w] of this.syncs) {
+      if (w.zxid === undefined || w.zxid > this.lastZxid) continue;
+      this.syncs.delete(id);
+      w.slot.reply = encodeReply(w.slot.xid, BigInt(this.lastZxid), 'sync', { path: w.path });
+      w.conn.flush();
+    }
+  }
+
+  /** Fault hook for tests: cut this server off from its peers, or heal it (SIGUSR2 toggles). */
+  toggleIsolation(): void {
+    if (!this.peers) return;
+    this.isolated = !this.isolated;
+    this.peers.isolate(this.isolated);
+  }
+  private isolated = false;
 
   /** SESSION-6: the leader closes every session whose deadline passed. */
   private expireSessions(): void {
@@ -335,18 +486,23 @@ export class Server implements ServerView {
     if (req.sessionId === 0n) {
       const id = this.nextSession++;
       conn.session = id;
-      this.propose(id, conn.auth, { op: 'createSession', timeout }, { type: 'connect', conn, readOnly: req.readOnly });
+      if (!this.submit(id, [...conn.auth], { op: 'createSession', timeout }, { type: 'connect', conn, readOnly: req.readOnly })) conn.end();
       return;
     }
-    // SESSION-3: a reconnect keeps its session only with the right password.
+    // SESSION-3: a reconnect keeps its session only with the right password (and, on the
+    // leader, only while it has not expired: a learner learns that from the closeSession).
     const id = req.sessionId;
-    if (!this.committed.sessions.has(id) || !passwordMatches(id, req.passwd ?? new Uint8Array(0)) || !this.clock.deadlines.has(id)) {
+    const live = this.committed.sessions.has(id) && (this.role !== 'leader' || this.clock.deadlines.has(id));
+    if (!live || !passwordMatches(id, req.passwd ?? new Uint8Array(0))) {
       conn.session = id;
       conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(16), ...ro(req.readOnly) }));
       conn.end();
       return;
     }
     this.bySession.get(id)?.end(); // the session moves to this connection
+    // The leader learns the session's new home: writes still arriving through the old one get SessionMoved.
+    if (this.role === 'leader') this.owner.set(id, this.config.myid);
+    else this.peers!.send(this.leaderId!, { type: 'REVALIDATE', session: id });
     this.finishConnect(conn, id, timeout, req.readOnly);
   }
 
@@ -358,6 +514,7 @@ export class Server implements ServerView {
     this.clock = touch(this.clock, id, timeout, Date.now());
     conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: timeout, sessionId: id, passwd: sessionPassword(id), ...ro(readOnly) }));
     conn.lastZxid = BigInt(this.lastZxid);
+    if (this.role === 'learner') this.touched.add(id);
     this.logger.debug('session established', { session: id, timeout, remote: conn.remote });
   }
 
@@ -368,6 +525,7 @@ export class Server implements ServerView {
     const { xid, request } = d.value;
     const session = conn.session!;
     this.clock = touch(this.clock, session, conn.timeout, Date.now());
+    if (this.role === 'learner') this.touched.add(session);
     conn.lastOp = request.op;
     if (request.op === 'unknown') {
       conn.push({ xid, reply: encodeError(xid, -1n, Code.Unimplemented), close: true });
@@ -392,7 +550,14 @@ export class Server implements ServerView {
     }
     if (write) {
       const slot = conn.push({ xid });
-      if (!this.propose(session, [...conn.auth], write, { type: 'reply', conn, slot, start: Date.now() })) conn.end();
+      if (!this.submit(session, [...conn.auth], write, { type: 'reply', conn, slot, start: Date.now() })) conn.end();
+      return;
+    }
+    if (request.op === 'sync' && this.role === 'learner') {
+      // The reply waits until this server has applied what the leader had committed when it saw the sync.
+      const id = this.nextRequest++;
+      this.syncs.set(id, { conn, slot: conn.push({ xid }), path: request.path });
+      this.peers!.send(this.leaderId!, { type: 'SYNC', id });
       return;
     }
     conn.push({ xid, run: () => serveRead(this.reads, conn, xid, request) });

@@ -6,11 +6,11 @@ import { boot, emptyDurable } from '../zab/persistence.ts';
 import { step } from '../zab/step.ts';
 import type { Config, Durable, Effect, Input, Message, PersistOp, ServerState, Sid, TimerName, Txn as ZabTxn } from '../zab/types.ts';
 import type { Tree, Txn } from '../tree/index.ts';
+import type { Entry } from '../wire/peer.ts';
 import type { Logger } from './logger.ts';
 import type { Recovered, Storage } from './storage.ts';
 
-/** What ZAB replicates: a data tree txn, or (first in a history) the snapshot the history starts from. */
-export type Entry = { readonly kind: 'txn'; readonly txn: Txn } | { readonly kind: 'base'; readonly tree: Tree };
+export type { Entry };
 
 export interface NodeHooks {
   /** A committed entry, in zxid order (BCAST-5). */

@@ -15,6 +15,7 @@ export const Code = {
   NotEmpty: -111,
   SessionExpired: -112,
   InvalidACL: -114,
+  SessionMoved: -118,
   AuthFailed: -115,
   NoWatcher: -121,
   QuotaExceeded: -125,

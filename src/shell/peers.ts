@@ -1,0 +1,232 @@
+// The TCP links between the servers of one ensemble. Every server listens on the quorum and
+// election ports of its `server.N` line and dials a peer's ports to send to it, so each ordered
+// pair of servers has its own FIFO stream per channel (the per-pair channels of the model).
+// Notifications travel on the election channel, everything else on the quorum channel.
+//
+// A quorum link that breaks (either direction), a dial that fails, or a message that had to be
+// dropped is reported to ZAB as `disconnected`, so a stream never silently resumes after a gap.
+// Frames leave in batches: writes of one turn of the event loop are corked into one.
+import { createServer, connect, type Server as NetServer, type Socket } from 'node:net';
+import type { Sid } from '../zab/types.ts';
+import { decodePeer, encodePeer, type Channel, type PeerMessage } from '../wire/peer.ts';
+import { FrameReader } from '../wire/protocol.ts';
+import type { PeerAddress } from './config.ts';
+import type { Logger } from './logger.ts';
+
+export interface PeerHooks {
+  receive(from: Sid, msg: PeerMessage): void;
+  /** The quorum stream to or from `peer` broke: messages may have been lost. */
+  lost(peer: Sid): void;
+}
+
+interface Link {
+  socket: Socket | null;
+  /** No dial before this time (ms since epoch): backoff after a failure. */
+  retryAt: number;
+  backoff: number;
+  corked: boolean;
+}
+
+const MIN_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 1000;
+/** A peer may send snapshots: far more than a client's jute.maxbuffer. */
+const MAX_PEER_FRAME = 1 << 30;
+
+const channelOf = (m: PeerMessage): Channel => (m.type === 'NOTIFICATION' ? 'election' : 'quorum');
+const hostOf = (h: string) => (h === 'localhost' ? '127.0.0.1' : h);
+
+export class Peers {
+  private readonly out = new Map<string, Link>();
+  private readonly inbound = new Map<string, Socket>();
+  private readonly listeners: NetServer[] = [];
+  private readonly byId: ReadonlyMap<Sid, PeerAddress>;
+  /** Sockets we closed on purpose: their close is not news. */
+  private readonly quiet = new WeakSet<Socket>();
+  private isolated = false;
+  private closed = false;
+
+  constructor(
+    private readonly me: Sid,
+    servers: readonly PeerAddress[],
+    private readonly hooks: PeerHooks,
+    private readonly logger: Logger,
+  ) {
+    this.byId = new Map(servers.map((s) => [s.id, s]));
+  }
+
+  /** Bind this server's quorum and election ports. */
+  async listen(): Promise<void> {
+    const self = this.byId.get(this.me);
+    if (!self) throw new Error(`server.${this.me} is not among the server lines`);
+    for (const channel of ['quorum', 'election'] as const) {
+      const listener = createServer((socket) => this.accept(socket, channel));
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', (e) => reject(new Error(`${channel} port ${hostOf(self.host)}:${portOf(self, channel)}: ${e.message}`)));
+        listener.listen(portOf(self, channel), hostOf(self.host), () => resolve());
+      });
+      this.listeners.push(listener);
+    }
+  }
+
+  send(to: Sid, msg: PeerMessage): void {
+    if (this.closed || to === this.me) return;
+    const channel = channelOf(msg);
+    if (this.isolated) return this.dropped(to, channel);
+    const link = this.link(to, channel);
+    if (!link.socket) {
+      if (Date.now() < link.retryAt) return this.dropped(to, channel);
+      this.dial(to, channel, link);
+    }
+    const socket = link.socket!;
+    if (!link.corked) {
+      link.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        link.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(encodePeer(msg));
+  }
+
+  /** ZAB asked to drop this peer (e.g. a learner that fell silent): close both directions. */
+  disconnect(peer: Sid): void {
+    const link = this.out.get(key(peer, 'quorum'));
+    if (link?.socket) this.close(link.socket);
+    if (link) link.socket = null;
+    const s = this.inbound.get(key(peer, 'quorum'));
+    if (s) {
+      this.inbound.delete(key(peer, 'quorum'));
+      this.close(s);
+    }
+  }
+
+  /** Fault hook for tests: cut every link and refuse new ones (a partition), or heal it. */
+  isolate(on: boolean): void {
+    this.isolated = on;
+    this.logger.warn(on ? 'isolated from peers (fault hook)' : 'peer links restored (fault hook)');
+    if (!on) return;
+    const peers = new Set<Sid>();
+    for (const [k, link] of this.out) {
+      if (link.socket) this.close(link.socket);
+      link.socket = null;
+      if (k.endsWith(':quorum')) peers.add(Number(k.split(':')[0]));
+    }
+    for (const [k, s] of this.inbound) {
+      this.close(s);
+      if (k.endsWith(':quorum')) peers.add(Number(k.split(':')[0]));
+    }
+    this.inbound.clear();
+    for (const p of peers) this.reportLost(p);
+  }
+
+  async close(): Promise<void>;
+  close(socket: Socket): void;
+  close(socket?: Socket): void | Promise<void> {
+    if (socket) {
+      this.quiet.add(socket);
+      socket.destroy();
+      return;
+    }
+    this.closed = true;
+    for (const link of this.out.values()) if (link.socket) this.close(link.socket);
+    for (const s of this.inbound.values()) this.close(s);
+    return Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r())))).then(() => {});
+  }
+
+  // ---------------------------------------------------------------- outbound
+
+  private link(to: Sid, channel: Channel): Link {
+    const k = key(to, channel);
+    let link = this.out.get(k);
+    if (!link) {
+      link = { socket: null, retryAt: 0, backoff: MIN_BACKOFF_MS, corked: false };
+      this.out.set(k, link);
+    }
+    return link;
+  }
+
+  private dial(to: Sid, channel: Channel, link: Link): void {
+    const addr = this.byId.get(to);
+    if (!addr) return;
+    const socket = connect({ host: hostOf(addr.host), port: portOf(addr, channel) });
+    socket.setNoDelay(true);
+    link.socket = socket;
+    socket.write(encodePeer({ type: 'HELLO', sid: this.me, channel }));
+    socket.on('connect', () => {
+      link.backoff = MIN_BACKOFF_MS;
+      this.logger.debug('peer link up', { peer: to, channel });
+    });
+    socket.on('data', () => {}); // nothing comes back on a link we dialled
+    socket.on('error', (e) => this.logger.debug('peer link error', { peer: to, channel, error: e.message }));
+    socket.on('close', () => {
+      if (link.socket === socket) {
+        link.socket = null;
+        link.retryAt = Date.now() + link.backoff;
+        link.backoff = Math.min(MAX_BACKOFF_MS, link.backoff * 2);
+      }
+      if (!this.quiet.has(socket) && channel === 'quorum') this.reportLost(to);
+    });
+  }
+
+  private dropped(to: Sid, channel: Channel): void {
+    if (channel === 'quorum') this.reportLost(to);
+  }
+
+  /** At once, so that nothing the peer sends on a new stream is taken before the old one's loss. */
+  private reportLost(peer: Sid): void {
+    if (!this.closed) this.hooks.lost(peer);
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  private accept(socket: Socket, channel: Channel): void {
+    if (this.isolated || this.closed) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const frames = new FrameReader(MAX_PEER_FRAME);
+    let from: Sid | null = null;
+    const fail = (why: string) => {
+      this.logger.warn('closing peer connection: malformed input', { peer: from, channel, remote: socket.remoteAddress, error: why });
+      socket.destroy();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      const got = frames.push(chunk);
+      if (!got.ok) return fail(got.error);
+      for (const frame of got.frames) {
+        if (socket.destroyed) return;
+        const d = decodePeer(frame);
+        if (!d.ok) return fail(d.error);
+        const msg = d.value;
+        if (from === null) {
+          if (msg.type !== 'HELLO') return fail(`expected HELLO, got ${msg.type}`);
+          if (msg.channel !== channel || !this.byId.has(msg.sid) || msg.sid === this.me) return fail(`HELLO from server ${msg.sid} on the ${channel} port`);
+          from = msg.sid;
+          const k = key(from, channel);
+          const old = this.inbound.get(k);
+          this.inbound.set(k, socket);
+          if (old) {
+            // The peer reconnected: whatever the old stream still held is lost; say so first.
+            this.close(old);
+            if (channel === 'quorum') this.reportLost(from);
+          }
+          continue;
+        }
+        if (msg.type === 'HELLO' || channelOf(msg) !== channel) return fail(`${msg.type} on the ${channel} channel`);
+        this.hooks.receive(from, msg);
+      }
+    });
+    socket.on('error', (e) => this.logger.debug('peer connection error', { peer: from, channel, error: e.message }));
+    socket.on('close', () => {
+      if (from === null) return;
+      const k = key(from, channel);
+      if (this.inbound.get(k) === socket) this.inbound.delete(k);
+      if (!this.quiet.has(socket) && channel === 'quorum') this.reportLost(from);
+    });
+  }
+}
+
+const key = (sid: Sid, channel: Channel) => `${sid}:${channel}`;
+const portOf = (a: PeerAddress, channel: Channel) => (channel === 'quorum' ? a.quorumPort : a.electionPort);

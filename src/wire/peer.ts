@@ -1,0 +1,231 @@
+// The peer protocol: what servers of one ensemble say to each other. A frame is a 4-byte
+// big-endian length and a JSON body; txns travel in their binary log encoding (base64), a
+// snapshot as its serialized tree. Every body is validated with zod on receipt: a frame that
+// fails is an error value for the caller (who closes that peer connection), never an exception.
+//
+// Besides the spec's messages (spec/*.md), the shell exchanges a few of its own over the quorum
+// channel: HELLO opens every connection; REQUEST forwards a client's write to the leader; SYNC /
+// SYNCED make a learner's next read see what the leader had committed; TOUCH reports session
+// activity to the leader (which owns expiry); REVALIDATE tells the leader a session moved here.
+import { z } from 'zod';
+import { deserializeTree, serializeTree, type Id, type Tree, type Txn, type WriteOp } from '../tree/index.ts';
+import type { Message, PeerState, Txn as ZabTxn } from '../zab/types.ts';
+import type { Decoded } from './jute.ts';
+import { decodeTxn, encodeTxn } from './txn.ts';
+
+/** Which server and which of its requests a txn answers: that server replies to its client. */
+export interface Origin {
+  readonly server: number;
+  readonly id: number;
+}
+
+/** What ZAB replicates: a data tree txn, or (first in a history) the snapshot the history starts from. */
+export type Entry =
+  | { readonly kind: 'txn'; readonly txn: Txn; readonly origin?: Origin }
+  | { readonly kind: 'base'; readonly tree: Tree };
+
+export type Channel = 'quorum' | 'election';
+
+export type ShellMessage =
+  | { readonly type: 'HELLO'; readonly sid: number; readonly channel: Channel }
+  | { readonly type: 'REQUEST'; readonly origin: Origin; readonly session: bigint; readonly auth: readonly Id[]; readonly write: WriteOp }
+  | { readonly type: 'SYNC'; readonly id: number }
+  | { readonly type: 'SYNCED'; readonly id: number; readonly zxid: number }
+  | { readonly type: 'TOUCH'; readonly sessions: readonly bigint[] }
+  | { readonly type: 'REVALIDATE'; readonly session: bigint };
+
+export type PeerMessage = Message<Entry> | ShellMessage;
+
+export const PEER_PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------- encoding
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+function entryJson(e: Entry): unknown {
+  if (e.kind === 'base') return { kind: 'base', tree: b64(serializeTree(e.tree)) };
+  return e.origin ? { kind: 'txn', txn: b64(encodeTxn(e.txn)), origin: e.origin } : { kind: 'txn', txn: b64(encodeTxn(e.txn)) };
+}
+
+const txnJson = (t: ZabTxn<Entry>) => ({ zxid: t.zxid, value: entryJson(t.value) });
+
+/** Bigints (session ids) as decimal strings, byte arrays as base64. */
+function writeJson(w: WriteOp): unknown {
+  switch (w.op) {
+    case 'multi':
+      return { op: 'multi', ops: w.ops.map(writeJson) };
+    case 'create':
+    case 'create2':
+    case 'createContainer':
+    case 'createTTL':
+    case 'setData':
+      return { ...w, data: b64(w.data) };
+    default:
+      return w;
+  }
+}
+
+function bodyJson(m: PeerMessage): unknown {
+  switch (m.type) {
+    case 'PROPOSAL':
+    case 'INFORM':
+      return { type: m.type, txn: txnJson(m.txn) };
+    case 'DIFF':
+    case 'TRUNC':
+    case 'SNAP':
+      return { ...m, txns: m.txns.map(txnJson) };
+    case 'REQUEST':
+      return { ...m, session: String(m.session), write: writeJson(m.write) };
+    case 'TOUCH':
+      return { type: m.type, sessions: m.sessions.map(String) };
+    case 'REVALIDATE':
+      return { type: m.type, session: String(m.session) };
+    case 'HELLO':
+      return { ...m, v: PEER_PROTOCOL_VERSION };
+    default:
+      return m;
+  }
+}
+
+/** One frame: length, then the JSON body. */
+export function encodePeer(m: PeerMessage): Buffer {
+  const body = Buffer.from(JSON.stringify(bodyJson(m)), 'utf8');
+  const frame = Buffer.allocUnsafe(4 + body.length);
+  frame.writeInt32BE(body.length, 0);
+  body.copy(frame, 4);
+  return frame;
+}
+
+// ---------------------------------------------------------------- decoding (zod at the boundary)
+
+const nat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const sid = z.number().int().min(0).max(255);
+const zxid = nat;
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
+const bytes = base64.transform((s) => new Uint8Array(Buffer.from(s, 'base64')));
+const sessionId = z.string().regex(/^-?\d{1,20}$/).transform((s) => BigInt(s));
+const origin = z.object({ server: sid, id: nat });
+
+const entry = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('txn'), txn: bytes, origin: origin.optional() }),
+  z.object({ kind: z.literal('base'), tree: bytes }),
+]);
+const txn = z.object({ zxid, value: entry });
+
+const vote = z.object({ leader: sid, zxid, epoch: nat });
+const peerState = z.enum(['looking', 'following', 'leading', 'observing'] satisfies PeerState[]);
+
+const id = z.object({ scheme: z.string(), id: z.string() });
+const acl = z.object({ perms: z.number().int(), id });
+const int32 = z.number().int().min(-0x8000_0000).max(0x7fff_ffff);
+const writeOp: z.ZodType<unknown> = z.lazy(() =>
+  z.discriminatedUnion('op', [
+    z.object({
+      op: z.enum(['create', 'create2', 'createContainer', 'createTTL']),
+      path: z.string(),
+      data: bytes,
+      acl: z.array(acl),
+      flags: int32,
+      ttl: z.number().int().optional(),
+    }),
+    z.object({ op: z.literal('delete'), path: z.string(), version: int32 }),
+    z.object({ op: z.literal('deleteContainer'), path: z.string() }),
+    z.object({ op: z.literal('setData'), path: z.string(), data: bytes, version: int32 }),
+    z.object({ op: z.literal('setACL'), path: z.string(), acl: z.array(acl), version: int32 }),
+    z.object({ op: z.literal('check'), path: z.string(), version: int32 }),
+    z.object({ op: z.literal('multi'), ops: z.array(writeOp) }),
+    z.object({ op: z.literal('createSession'), timeout: int32 }),
+    z.object({ op: z.literal('closeSession') }),
+  ]),
+);
+
+const body = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('NOTIFICATION'), vote, round: nat, state: peerState }),
+  z.object({ type: z.literal('FOLLOWERINFO'), acceptedEpoch: nat }),
+  z.object({ type: z.literal('OBSERVERINFO'), acceptedEpoch: nat }),
+  z.object({ type: z.literal('LEADERINFO'), epoch: nat }),
+  z.object({ type: z.literal('ACKEPOCH'), currentEpoch: nat, lastZxid: zxid }),
+  z.object({ type: z.literal('DIFF'), txns: z.array(txn), committed: zxid }),
+  z.object({ type: z.literal('TRUNC'), zxid, txns: z.array(txn), committed: zxid }),
+  z.object({ type: z.literal('SNAP'), txns: z.array(txn), snapIndex: nat, committed: zxid }),
+  z.object({ type: z.literal('NEWLEADER'), epoch: nat }),
+  z.object({ type: z.literal('ACK'), zxid }),
+  z.object({ type: z.literal('UPTODATE') }),
+  z.object({ type: z.literal('PROPOSAL'), txn }),
+  z.object({ type: z.literal('COMMIT'), zxid }),
+  z.object({ type: z.literal('INFORM'), txn }),
+  z.object({ type: z.literal('PING') }),
+  z.object({ type: z.literal('HELLO'), sid, channel: z.enum(['quorum', 'election']), v: z.literal(PEER_PROTOCOL_VERSION) }),
+  z.object({ type: z.literal('REQUEST'), origin, session: sessionId, auth: z.array(id), write: writeOp }),
+  z.object({ type: z.literal('SYNC'), id: nat }),
+  z.object({ type: z.literal('SYNCED'), id: nat, zxid }),
+  z.object({ type: z.literal('TOUCH'), sessions: z.array(sessionId) }),
+  z.object({ type: z.literal('REVALIDATE'), session: sessionId }),
+]);
+
+type Body = z.output<typeof body>;
+
+class EntryError extends Error {}
+
+function entryOf(e: z.output<typeof entry>): Entry {
+  if (e.kind === 'base') {
+    const t = deserializeTree(e.tree);
+    if (!t.ok) throw new EntryError(`snapshot: ${t.error}`);
+    return { kind: 'base', tree: t.tree };
+  }
+  const t = decodeTxn(e.txn);
+  if (!t.ok) throw new EntryError(`txn: ${t.error}`);
+  return e.origin ? { kind: 'txn', txn: t.value, origin: e.origin } : { kind: 'txn', txn: t.value };
+}
+
+function zabTxnOf(t: z.output<typeof txn>): ZabTxn<Entry> {
+  const value = entryOf(t.value);
+  if (value.kind === 'txn' && value.txn.zxid !== t.zxid) throw new EntryError(`txn ${value.txn.zxid} sent as ${t.zxid}`);
+  return { zxid: t.zxid, value };
+}
+
+function messageOf(b: Body): PeerMessage {
+  switch (b.type) {
+    case 'PROPOSAL':
+    case 'INFORM':
+      return { type: b.type, txn: zabTxnOf(b.txn) };
+    case 'DIFF':
+    case 'TRUNC':
+    case 'SNAP':
+      return { ...b, txns: b.txns.map(zabTxnOf) };
+    case 'HELLO':
+      return { type: 'HELLO', sid: b.sid, channel: b.channel };
+    case 'REQUEST':
+      return { ...b, write: b.write as WriteOp };
+    default:
+      return b;
+  }
+}
+
+/** A frame's payload (without its length) as a message, or why it is not one. */
+export function decodePeer(payload: Uint8Array): Decoded<PeerMessage> {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch (e) {
+    return { ok: false, error: `not JSON: ${(e as Error).message}` };
+  }
+  const parsed = body.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, error: `bad peer message: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'}` };
+  }
+  try {
+    return { ok: true, value: messageOf(parsed.data) };
+  } catch (e) {
+    if (e instanceof EntryError) return { ok: false, error: e.message };
+    throw e;
+  }
+}
+
+/** The spec's messages, as opposed to the shell's own. */
+export function isZabMessage(m: PeerMessage): m is Message<Entry> {
+  return !SHELL_TYPES.has(m.type);
+}
+
+const SHELL_TYPES: ReadonlySet<string> = new Set<ShellMessage['type']>(['HELLO', 'REQUEST', 'SYNC', 'SYNCED', 'TOUCH', 'REVALIDATE']);

@@ -1,10 +1,11 @@
-// `zabkit` entry points. Until the TCP ensemble exists (issues 5 and 6), the commands run the
-// spec's reducers in the simulated world: a scripted walkthrough, or your own scenario script.
+// `zabkit` entry points: a server, an ensemble of them, their status; and the spec's reducers
+// in the simulated world (a scripted walkthrough, your own scenario script, the model checker).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_HELP, runCheck } from '../../model/check-cli.ts';
 import { runScript } from '../../model/script.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { ENSEMBLE_HELP, runEnsemble, runStatus } from './ensemble.ts';
 import { createLogger } from './logger.ts';
 import { Server } from './server.ts';
 
@@ -13,20 +14,25 @@ const SCENARIOS = join(import.meta.dirname, '..', '..', 'test', 'scenarios');
 const HELP = `zabkit — ZooKeeper's ZAB protocol as pure reducers, checked and run
 
 usage:
+  zabkit ensemble [--size 3] [--observers 0] [--base-port 2181] [--data-dir ./data]
+                              a replicated ensemble on 127.0.0.1, one process per server;
+                              prints the connection string; Ctrl-C stops it
   zabkit server [--config zoo.cfg] [--port N] [--data-dir DIR] [flags]
-                              a ZooKeeper server that real clients use (an ensemble of one);
+                              one ZooKeeper server that real clients use: standalone, or a
+                              member of the ensemble its zoo.cfg's server.N lines describe;
                               flags: --host --data-log-dir --tick-time --max-client-cnxns
                               --4lw LIST --max-buffer N --snap-count N --snap-retain-count N
                               --purge-interval HOURS --extended-types true --super-digest U:H
                               --log-level debug|info|warn|error --myid N
+  zabkit status HOST:PORT[,…]  each server's role, epoch, last zxid and connections
   zabkit walkthrough [NAME]   run the protocol scenarios (election, crash, DIFF, TRUNC, SNAP,
                               observer, partition) through the reducers and print what happens
   zabkit scenario FILE        run a scenario script of your own (format: README.md)
   zabkit check [flags]        the bounded model checker ('zabkit check --help')
   zabkit help                 this text
 
-The replicated ensemble over TCP (zabkit ensemble) is not built yet; walkthrough, scenario and
-check run the reducers in zabkit's simulated world, the same code the tests and the server run.`;
+walkthrough, scenario and check run the reducers in zabkit's simulated world: the same code the
+servers run over TCP.`;
 
 function scenarioFiles(): string[] {
   return readdirSync(SCENARIOS).filter((f) => f.endsWith('.txt')).sort();
@@ -48,6 +54,14 @@ export async function main(args: readonly string[], out: (s: string) => void = c
     switch (cmd) {
       case 'server':
         return await runServer(rest, out);
+      case 'ensemble':
+        if (rest.includes('--help')) {
+          out(ENSEMBLE_HELP);
+          return 0;
+        }
+        return await runEnsemble(rest, out);
+      case 'status':
+        return await runStatus(rest, out);
       case 'walkthrough': {
         const wanted = rest[0];
         const files = scenarioFiles().filter((f) => !wanted || f.includes(wanted));
@@ -55,7 +69,7 @@ export async function main(args: readonly string[], out: (s: string) => void = c
           out(`no scenario matches ${wanted}; there are: ${scenarioFiles().join(', ')}`);
           return 2;
         }
-        out('zabkit: the ZAB reducers in a simulated 3- to 5-server world (no TCP ensemble yet).\n');
+        out('zabkit: the ZAB reducers in a simulated 3- to 5-server world (the servers run the same code over TCP).\n');
         let code = 0;
         for (const f of files) {
           out(`=== ${f.replace(/\.txt$/, '')} ${'='.repeat(Math.max(0, 70 - f.length))}\n`);
@@ -124,6 +138,8 @@ async function runServer(args: readonly string[], out: (s: string) => void): Pro
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // Tests only: SIGUSR2 cuts this server off from its peers, or heals it (a partition).
+    if (process.env.ZABKIT_FAULT_HOOK === '1') process.on('SIGUSR2', () => server.toggleIsolation());
   });
   return process.exitCode === undefined ? 0 : Number(process.exitCode);
 }

@@ -2,7 +2,7 @@
 // its answer and closes. Layouts follow ZooKeeper 3.8's commands, so scripts that read them work.
 import { hostname, platform, release, arch, cpus, totalmem } from 'node:os';
 import type { Tree, WatchTable } from '../tree/index.ts';
-import { formatZxid } from '../zab/zxid.ts';
+import { formatZxid, makeZxid } from '../zab/zxid.ts';
 import type { ServerConfig } from './config.ts';
 import type { Connection } from './connection.ts';
 
@@ -18,6 +18,8 @@ export interface ServerView {
   readonly serving: boolean;
   readonly mode: string;
   readonly lastZxid: number;
+  /** The established epoch: a server that has applied nothing in it shows epoch.0, as ZooKeeper. */
+  readonly epoch: number;
   readonly tree: Tree;
   readonly connections: readonly Connection[];
   readonly watchTable: WatchTable<Connection>;
@@ -27,6 +29,7 @@ export interface ServerView {
 }
 
 const hex = (n: bigint | number): string => `0x${n.toString(16)}`;
+const shownZxid = (v: ServerView): number => Math.max(v.lastZxid, v.serving ? makeZxid(v.epoch, 0) : 0);
 
 function latency(s: ServerView['stats']): { min: number; avg: string; max: number } {
   return {
@@ -44,7 +47,7 @@ function srvr(v: ServerView): string {
     `Sent: ${v.stats.sent + v.connections.reduce((n, c) => n + c.sent, 0)}`,
     `Connections: ${v.connections.length}`,
     `Outstanding: ${v.outstanding}`,
-    `Zxid: ${hex(v.lastZxid)}`,
+    `Zxid: ${hex(shownZxid(v))}`,
     `Mode: ${v.mode}`,
     `Node count: ${v.tree.nodes.size}`,
     '',
@@ -161,8 +164,8 @@ const ANSWERS: Readonly<Record<string, (v: ServerView) => string>> = {
       ['zk_ephemerals_count', ephemeralCount(v.tree)],
       ['zk_approximate_data_size', [...v.tree.nodes.values()].reduce((n, z) => n + z.data.length, 0)],
       ['zk_global_sessions', v.tree.sessions.size],
-      ['zk_last_zxid', hex(v.lastZxid)],
-      ['zk_last_zxid_split', formatZxid(v.lastZxid)],
+      ['zk_last_zxid', hex(shownZxid(v))],
+      ['zk_last_zxid_split', formatZxid(shownZxid(v))],
       ['zk_uptime', Math.round(process.uptime() * 1000)],
       ['zk_heap_used_bytes', process.memoryUsage().heapUsed],
       ['zk_rss_bytes', process.memoryUsage().rss],

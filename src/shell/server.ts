@@ -218,6 +218,10 @@ export class Server implements ServerView {
     return s.phase === 'leading' ? 'leader' : s.phase === 'following' ? 'follower' : s.phase === 'observing' ? 'observer' : 'looking';
   }
 
+  get epoch(): number {
+    return this.node.state.currentEpoch;
+  }
+
   get leaderId(): Sid | null {
     const s = this.node.state;
     return s.phase === 'leading' ? this.config.myid : s.phase === 'looking' ? null : s.leader;

@@ -112,7 +112,9 @@ const entry = z.discriminatedUnion('kind', [
 ]);
 const txn = z.object({ zxid, value: entry });
 
-const vote = z.object({ leader: sid, zxid, epoch: nat });
+// ELECT-14: an observer's vote names nobody: -1 throughout.
+const orNone = (t: z.ZodNumber) => z.union([t, z.literal(-1)]);
+const vote = z.object({ leader: orNone(sid), zxid: orNone(zxid), epoch: orNone(nat) });
 const peerState = z.enum(['looking', 'following', 'leading', 'observing'] satisfies PeerState[]);
 
 const id = z.object({ scheme: z.string(), id: z.string() });

@@ -35,45 +35,60 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Start `zabkit server` on 127.0.0.1 and a free port; resolves once it serves. */
-export async function startServer(dataDir: string, flags: readonly string[] = []): Promise<RunningServer> {
-  const proc = spawn(process.execPath, [BIN, 'server', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...flags], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export interface Launched {
+  readonly proc: ChildProcess;
+  readonly logs: () => string;
+  readonly exited: Promise<number | null>;
+  /** Resolves with the first match of `pattern` in the output once `also` (if given) is there too. */
+  waitFor(pattern: RegExp, also?: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+}
+
+/** `zabkit ARGS…` in a child process, its output collected; killed at the latest when the tests exit. */
+export function launch(args: readonly string[], env: NodeJS.ProcessEnv = {}): Launched {
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   started.add(proc);
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   void exited.then(() => started.delete(proc));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
-    const check = () => {
-      const m = /serving on [\d.]+:(\d+)/.exec(out);
-      if (m && /"msg":"serving"/.test(out)) {
+  const waitFor = (pattern: RegExp, also?: RegExp, timeoutMs = 15000) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${out.slice(-4000)}`)), timeoutMs);
+      const check = () => {
+        const m = pattern.exec(out);
+        if (m && (!also || also.test(out))) {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      };
+      proc.stdout!.on('data', check);
+      proc.stderr!.on('data', check);
+      check();
+      void exited.then((code) => {
         clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    proc.stdout!.on('data', check);
-    proc.stderr!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}`));
+        reject(new Error(`zabkit exited with ${code}:\n${out.slice(-4000)}`));
+      });
     });
-  });
+  return { proc, logs: () => out, exited, waitFor };
+}
+
+/** Start `zabkit server` on 127.0.0.1 and a free port; resolves once it serves. */
+export async function startServer(dataDir: string, flags: readonly string[] = []): Promise<RunningServer> {
+  const l = launch(['server', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...flags]);
+  const port = Number((await l.waitFor(/serving on [\d.]+:(\d+)/, /"msg":"serving"/))[1]);
   return {
     port,
     dataDir,
-    proc,
-    logs: () => out,
+    proc: l.proc,
+    logs: l.logs,
     async stop() {
-      if (proc.exitCode === null) proc.kill('SIGTERM');
-      return exited;
+      if (l.proc.exitCode === null) l.proc.kill('SIGTERM');
+      return l.exited;
     },
     async kill() {
-      if (proc.exitCode === null) proc.kill('SIGKILL');
-      await exited;
+      if (l.proc.exitCode === null) l.proc.kill('SIGKILL');
+      await l.exited;
     },
   };
 }

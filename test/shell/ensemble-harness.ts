@@ -1,0 +1,115 @@
+// Real ensembles for the tests: one `zabkit server --config` process per member, with the zoo.cfg
+// files `zabkit ensemble` writes, on ports of their own; members can be killed, stopped,
+// restarted, and (through the test-only fault hook, SIGUSR2) cut off from their peers.
+import { createServer } from 'node:net';
+import { expect } from 'vitest';
+import { members, writeConfigs, type EnsembleOptions, type Member } from '../../src/shell/ensemble.ts';
+import { fourLetter, launch, removeDir, tempDir, type Launched } from './harness.ts';
+
+export interface Peer {
+  readonly id: number;
+  readonly member: Member;
+  readonly port: number;
+  /** This run's output (restarts start a new one). */
+  logs(): string;
+  running(): boolean;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Fault hook: toggle this server's isolation from its peers. */
+  partition(): void;
+  mode(): Promise<string>;
+}
+
+export interface Ensemble {
+  readonly dir: string;
+  readonly peers: readonly Peer[];
+  readonly connect: string;
+  /** Waits (bounded) until the running members report one leader and the others learners. */
+  stable(timeoutMs?: number): Promise<{ leader: Peer; learners: Peer[] }>;
+  close(): Promise<void>;
+}
+
+/** Free ports for a whole ensemble: client P.., quorum P+100.., election P+200... */
+async function basePort(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30000 + Math.floor(Math.random() * 25000);
+    const ports = [0, 100, 200].flatMap((off) => Array.from({ length: n }, (_, k) => base + off + k));
+    if ((await Promise.all(ports.map(free))).every(Boolean)) return base;
+  }
+  throw new Error('no free ports');
+}
+
+function free(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'observers' | 'tickTime'>> & { extra?: string[] } = {}): Promise<Ensemble> {
+  const dir = tempDir('zabkit-ensemble-');
+  const options: EnsembleOptions = { size: o.size ?? 3, observers: o.observers ?? 0, tickTime: o.tickTime ?? 200, dataDir: dir, basePort: 0 };
+  options.basePort = await basePort(options.size + options.observers);
+  const configs = writeConfigs(options, o.extra ?? []);
+  const peers = members(options).map((m, k): Peer => {
+    let run: Launched | null = null;
+    return {
+      id: m.id,
+      member: m,
+      port: m.clientPort,
+      logs: () => run?.logs() ?? '',
+      running: () => run !== null && run.proc.exitCode === null && run.proc.signalCode === null,
+      async start() {
+        run = launch(['server', '--config', configs[k]!], { ZABKIT_FAULT_HOOK: '1' });
+        await run.waitFor(/"msg":"listening"/);
+      },
+      async kill() {
+        if (run && run.proc.exitCode === null) run.proc.kill('SIGKILL');
+        await run?.exited;
+      },
+      async stop() {
+        if (run && run.proc.exitCode === null) run.proc.kill('SIGTERM');
+        return (await run?.exited) ?? null;
+      },
+      partition() {
+        run?.proc.kill('SIGUSR2');
+      },
+      async mode() {
+        try {
+          return /Mode: (\w+)/.exec(await fourLetter(m.clientPort, 'srvr'))?.[1] ?? 'none';
+        } catch {
+          return 'down';
+        }
+      },
+    };
+  });
+  await Promise.all(peers.map((p) => p.start()));
+  const ensemble: Ensemble = {
+    dir,
+    peers,
+    connect: peers.map((p) => `127.0.0.1:${p.port}`).join(','),
+    async stable(timeoutMs = 20000) {
+      const deadline = Date.now() + timeoutMs;
+      let modes: string[] = [];
+      for (;;) {
+        const up = peers.filter((p) => p.running());
+        modes = await Promise.all(up.map((p) => p.mode()));
+        const leaders = up.filter((_, i) => modes[i] === 'leader');
+        if (leaders.length === 1 && modes.every((x) => x === 'leader' || x === 'follower' || x === 'observer')) {
+          return { leader: leaders[0]!, learners: up.filter((p) => p !== leaders[0]) };
+        }
+        if (Date.now() > deadline) throw new Error(`no stable ensemble after ${timeoutMs} ms: ${modes.join(', ')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      const codes = await Promise.all(peers.map((p) => (p.running() ? p.stop() : Promise.resolve(0))));
+      removeDir(dir);
+      expect(codes.every((c) => c === 0)).toBe(true);
+    },
+  };
+  return ensemble;
+}

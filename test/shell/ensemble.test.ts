@@ -1,0 +1,162 @@
+// Real ensembles: 3 and 5 servers (and an observer) in their own processes, with real clients
+// (node-zookeeper-client, kazoo, a raw protocol client) writing through learners and reading
+// from every server after sync; sessions that move between servers; `zabkit status`.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import zookeeper, { type Client } from 'node-zookeeper-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEnsemble, type Ensemble } from './ensemble-harness.ts';
+import { KAZOO_PYTHON, peerMissing, RawClient } from './harness.ts';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
+
+export function nodeClient(hosts: string, timeout = 6000): Promise<Client> {
+  const c = zookeeper.createClient(hosts, { sessionTimeout: timeout, retries: 0 });
+  return new Promise((resolve) => {
+    c.once('connected', () => resolve(c));
+    c.connect();
+  });
+}
+
+export function create(c: Client, path: string, data: string, mode: number = zookeeper.CreateMode.PERSISTENT): Promise<{ err: number; path?: string }> {
+  return new Promise((resolve) =>
+    c.create(path, Buffer.from(data), zookeeper.ACL.OPEN_ACL_UNSAFE, mode, (e, p) => resolve(e ? { err: (e as unknown as { code: number }).code } : { err: 0, path: p })),
+  );
+}
+
+/** On one server only: sync, then read `path` (data, or the error code). */
+export async function readAfterSync(port: number, path: string): Promise<string | number> {
+  const c = await RawClient.session(port);
+  try {
+    c.send(1, { op: 'sync', path });
+    c.send(2, { op: 'getData', path, watch: false });
+    const sync = await c.reply();
+    expect(sync?.xid).toBe(1);
+    const got = await c.reply();
+    expect(got?.xid).toBe(2);
+    if (got!.err !== 0) return got!.err;
+    return Buffer.from(got!.body.buffer() ?? []).toString();
+  } finally {
+    c.close();
+  }
+}
+
+/** On one server only: sync, then the children of `path`. */
+export async function childrenAfterSync(port: number, path: string): Promise<string[]> {
+  const c = await RawClient.session(port);
+  try {
+    c.send(1, { op: 'sync', path });
+    c.send(2, { op: 'getChildren', path, watch: false });
+    await c.reply();
+    const got = await c.reply();
+    expect(got?.err).toBe(0);
+    const n = got!.body.int();
+    return Array.from({ length: n }, () => got!.body.string());
+  } finally {
+    c.close();
+  }
+}
+
+describe('a 3-server ensemble', () => {
+  let e: Ensemble;
+  beforeAll(async () => {
+    e = await startEnsemble({ size: 3 });
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('elects one leader; writes through a follower reach every server; zabkit status shows the roles', async () => {
+    const { leader, learners } = await e.stable();
+    expect(learners).toHaveLength(2);
+    const follower = learners[0]!;
+    const c = await nodeClient(`127.0.0.1:${follower.port}`);
+    expect(await create(c, '/via-follower', 'hello')).toEqual({ err: 0, path: '/via-follower' });
+    expect((await create(c, '/via-follower/s-', 'x', zookeeper.CreateMode.PERSISTENT_SEQUENTIAL)).path).toBe('/via-follower/s-0000000000');
+    expect((await create(c, '/via-follower', 'again')).err).toBe(-110);
+    c.close();
+    for (const p of e.peers) expect(await readAfterSync(p.port, '/via-follower')).toBe('hello');
+
+    const r = spawnSync(process.execPath, [BIN, 'status', e.connect], { encoding: 'utf8', timeout: 30000 });
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').slice(1);
+    expect(rows).toHaveLength(3);
+    expect(rows.filter((l) => /\bleader\b/.test(l))).toEqual([expect.stringContaining(`127.0.0.1:${leader.port}`)]);
+    expect(rows.filter((l) => /\bfollower\b/.test(l))).toHaveLength(2);
+    // Every server names the same established epoch.
+    expect(new Set(rows.map((l) => l.split(/\s+/)[2])).size).toBe(1);
+  });
+
+  it.skipIf(peerMissing('kazoo', KAZOO_PYTHON))('kazoo writes through one follower and reads from each server after sync', async () => {
+    const { learners } = await e.stable();
+    const py = `
+import sys, json
+from kazoo.client import KazooClient
+w = KazooClient(hosts=sys.argv[1], timeout=10); w.start(timeout=10)
+w.create('/kz-ens', b'k1'); w.set('/kz-ens', b'k2'); w.create('/kz-ens/e', b'', ephemeral=True)
+out = []
+for h in sys.argv[2].split(','):
+    r = KazooClient(hosts=h, timeout=10); r.start(timeout=10); r.sync('/kz-ens')
+    data, stat = r.get('/kz-ens'); out.append([data.decode(), stat.version, sorted(r.get_children('/kz-ens'))]); r.stop()
+w.stop()
+print(json.dumps(out))`;
+    const r = spawnSync(KAZOO_PYTHON!, ['-c', py, `127.0.0.1:${learners[1]!.port}`, e.connect], { encoding: 'utf8', timeout: 60000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      ['k2', 1, ['e']],
+      ['k2', 1, ['e']],
+      ['k2', 1, ['e']],
+    ]);
+    // The writer's session closed: its ephemeral is gone everywhere.
+    for (const p of e.peers) expect(await childrenAfterSync(p.port, '/kz-ens')).toEqual([]);
+  });
+
+  it('a session that reconnects to another server keeps its ephemerals; the old connection gets SessionMoved', async () => {
+    const { learners, leader } = await e.stable();
+    const [a, b] = [learners[0]!, leader];
+    const first = await RawClient.session(a.port, { timeout: 6000 });
+    first.send(1, { op: 'create', path: '/moving', data: new Uint8Array(0), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 1 });
+    expect((await first.reply())?.err).toBe(0);
+    const second = await RawClient.session(b.port, { sessionId: first.sessionId, passwd: first.passwd, timeout: 6000 });
+    expect(second.sessionId).toBe(first.sessionId);
+    second.send(1, { op: 'exists', path: '/moving', watch: false });
+    expect((await second.reply())?.err).toBe(0);
+    // The old server does not know yet; the leader does: a write through the old connection is refused.
+    first.send(2, { op: 'setData', path: '/moving', data: new Uint8Array([1]), version: -1 });
+    expect((await first.reply())?.err).toBe(-118);
+    second.send(2, { op: 'setData', path: '/moving', data: new Uint8Array([2]), version: -1 });
+    expect((await second.reply())?.err).toBe(0);
+    first.close();
+    second.send(3, { op: 'closeSession' });
+    await second.reply();
+    second.close();
+    for (const p of e.peers) expect(await readAfterSync(p.port, '/moving')).toBe(-101);
+  });
+});
+
+describe('5 voters and an observer', () => {
+  let e: Ensemble;
+  beforeAll(async () => {
+    e = await startEnsemble({ size: 5, observers: 1 });
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('elects a voter; writes through the observer and a follower are read back from all six after sync', async () => {
+    const { leader, learners } = await e.stable();
+    const observer = e.peers[5]!;
+    expect(await observer.mode()).toBe('observer');
+    expect(leader.member.observer).toBe(false);
+    const viaObserver = await nodeClient(`127.0.0.1:${observer.port}`);
+    expect((await create(viaObserver, '/obs', 'from-observer')).err).toBe(0);
+    viaObserver.close();
+    const viaFollower = await nodeClient(`127.0.0.1:${learners.find((p) => p !== observer)!.port}`);
+    expect((await create(viaFollower, '/obs/f', 'from-follower')).err).toBe(0);
+    viaFollower.close();
+    for (const p of e.peers) {
+      expect(await readAfterSync(p.port, '/obs')).toBe('from-observer');
+      expect(await readAfterSync(p.port, '/obs/f')).toBe('from-follower');
+    }
+  });
+});

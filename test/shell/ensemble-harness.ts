@@ -2,9 +2,10 @@
 // files `zabkit ensemble` writes, on ports of their own; members can be killed, stopped,
 // restarted, and (through the test-only fault hook, SIGUSR2) cut off from their peers.
 import { createServer } from 'node:net';
+import zookeeper, { type Client } from 'node-zookeeper-client';
 import { expect } from 'vitest';
 import { members, writeConfigs, type EnsembleOptions, type Member } from '../../src/shell/ensemble.ts';
-import { fourLetter, launch, removeDir, tempDir, type Launched } from './harness.ts';
+import { fourLetter, launch, RawClient, removeDir, tempDir, type Launched } from './harness.ts';
 
 export interface Peer {
   readonly id: number;
@@ -79,7 +80,8 @@ export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'o
       },
       async mode() {
         try {
-          return /Mode: (\w+)/.exec(await fourLetter(m.clientPort, 'srvr'))?.[1] ?? 'none';
+          const text = await fourLetter(m.clientPort, 'srvr');
+          return /Mode: (\w+)/.exec(text)?.[1] ?? (/not currently serving/.test(text) ? 'not serving' : 'none');
         } catch {
           return 'down';
         }
@@ -112,4 +114,53 @@ export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'o
     },
   };
   return ensemble;
+}
+
+// ---------------------------------------------------------------- clients
+
+export function nodeClient(hosts: string, timeout = 6000): Promise<Client> {
+  const c = zookeeper.createClient(hosts, { sessionTimeout: timeout, retries: 0 });
+  return new Promise((resolve) => {
+    c.once('connected', () => resolve(c));
+    c.connect();
+  });
+}
+
+export function create(c: Client, path: string, data: string, mode: number = zookeeper.CreateMode.PERSISTENT): Promise<{ err: number; path?: string }> {
+  return new Promise((resolve) =>
+    c.create(path, Buffer.from(data), zookeeper.ACL.OPEN_ACL_UNSAFE, mode, (e, p) => resolve(e ? { err: (e as unknown as { code: number }).code } : { err: 0, path: p })),
+  );
+}
+
+/** On one server only: sync, then read `path` (data, or the error code). */
+export async function readAfterSync(port: number, path: string): Promise<string | number> {
+  const c = await RawClient.session(port);
+  try {
+    c.send(1, { op: 'sync', path });
+    c.send(2, { op: 'getData', path, watch: false });
+    const sync = await c.reply();
+    expect(sync?.xid).toBe(1);
+    const got = await c.reply();
+    expect(got?.xid).toBe(2);
+    if (got!.err !== 0) return got!.err;
+    return Buffer.from(got!.body.buffer() ?? []).toString();
+  } finally {
+    c.close();
+  }
+}
+
+/** On one server only: sync, then the children of `path`. */
+export async function childrenAfterSync(port: number, path: string): Promise<string[]> {
+  const c = await RawClient.session(port);
+  try {
+    c.send(1, { op: 'sync', path });
+    c.send(2, { op: 'getChildren', path, watch: false });
+    await c.reply();
+    const got = await c.reply();
+    expect(got?.err).toBe(0);
+    const n = got!.body.int();
+    return Array.from({ length: n }, () => got!.body.string());
+  } finally {
+    c.close();
+  }
 }

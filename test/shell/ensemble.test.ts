@@ -3,59 +3,12 @@
 // from every server after sync; sessions that move between servers; `zabkit status`.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import zookeeper, { type Client } from 'node-zookeeper-client';
+import zookeeper from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEnsemble, type Ensemble } from './ensemble-harness.ts';
+import { childrenAfterSync, create, nodeClient, readAfterSync, startEnsemble, type Ensemble } from './ensemble-harness.ts';
 import { KAZOO_PYTHON, peerMissing, RawClient } from './harness.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
-
-export function nodeClient(hosts: string, timeout = 6000): Promise<Client> {
-  const c = zookeeper.createClient(hosts, { sessionTimeout: timeout, retries: 0 });
-  return new Promise((resolve) => {
-    c.once('connected', () => resolve(c));
-    c.connect();
-  });
-}
-
-export function create(c: Client, path: string, data: string, mode: number = zookeeper.CreateMode.PERSISTENT): Promise<{ err: number; path?: string }> {
-  return new Promise((resolve) =>
-    c.create(path, Buffer.from(data), zookeeper.ACL.OPEN_ACL_UNSAFE, mode, (e, p) => resolve(e ? { err: (e as unknown as { code: number }).code } : { err: 0, path: p })),
-  );
-}
-
-/** On one server only: sync, then read `path` (data, or the error code). */
-export async function readAfterSync(port: number, path: string): Promise<string | number> {
-  const c = await RawClient.session(port);
-  try {
-    c.send(1, { op: 'sync', path });
-    c.send(2, { op: 'getData', path, watch: false });
-    const sync = await c.reply();
-    expect(sync?.xid).toBe(1);
-    const got = await c.reply();
-    expect(got?.xid).toBe(2);
-    if (got!.err !== 0) return got!.err;
-    return Buffer.from(got!.body.buffer() ?? []).toString();
-  } finally {
-    c.close();
-  }
-}
-
-/** On one server only: sync, then the children of `path`. */
-export async function childrenAfterSync(port: number, path: string): Promise<string[]> {
-  const c = await RawClient.session(port);
-  try {
-    c.send(1, { op: 'sync', path });
-    c.send(2, { op: 'getChildren', path, watch: false });
-    await c.reply();
-    const got = await c.reply();
-    expect(got?.err).toBe(0);
-    const n = got!.body.int();
-    return Array.from({ length: n }, () => got!.body.string());
-  } finally {
-    c.close();
-  }
-}
 
 describe('a 3-server ensemble', () => {
   let e: Ensemble;

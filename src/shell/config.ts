@@ -37,6 +37,8 @@ export interface ServerConfig {
   readonly servers: readonly PeerAddress[];
   readonly myid: number;
   readonly extendedTypes: boolean;
+  /** reconfigEnabled: zabkit has no dynamic reconfiguration; this only picks the refusal's code. */
+  readonly reconfigEnabled: boolean;
   readonly superDigest?: string;
   readonly logLevel: LogLevel;
 }
@@ -69,6 +71,7 @@ const KEYS = {
   'autopurge.snapRetainCount': z.coerce.number().int().min(3),
   'autopurge.purgeInterval': natural,
   'zookeeper.extendedTypesEnabled': flag,
+  reconfigEnabled: flag,
   'zookeeper.DigestAuthenticationProvider.superDigest': z.string().regex(/^[^:]+:.+$/, 'user:base64-sha1'),
   logLevel: z.enum(LOG_LEVELS),
 } as const;
@@ -201,6 +204,7 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     servers,
     myid,
     extendedTypes: value(entries, 'zookeeper.extendedTypesEnabled') ?? false,
+    reconfigEnabled: value(entries, 'reconfigEnabled') ?? false,
     ...(superDigest === undefined ? {} : { superDigest }),
     logLevel: value(entries, 'logLevel') ?? 'info',
   };

@@ -30,6 +30,8 @@ const RECONFIG_DISABLED = -123;
 
 export interface ReadContext {
   readonly tree: Tree;
+  /** Whether the config asked for reconfig (which zabkit does not implement). */
+  readonly reconfigEnabled: boolean;
   readonly zxid: bigint;
   watches: WatchTable<Connection>;
   /** Notifications a setWatches owes right away. */
@@ -120,7 +122,9 @@ export function serveRead(ctx: ReadContext, conn: Connection, xid: number, r: Re
       return encodeReply(xid, zxid, 'setWatches', {});
     }
     case 'reconfig':
-      return fail(RECONFIG_DISABLED);
+      // ZooKeeper with reconfigEnabled=false answers ReconfigDisabled. Asked to enable it, zabkit
+      // says plainly that it cannot (clients such as kazoo 2.8 do not know the code -123 at all).
+      return fail(ctx.reconfigEnabled ? Code.Unimplemented : RECONFIG_DISABLED);
     default:
       return fail(Code.Unimplemented);
   }

@@ -106,6 +106,7 @@ export class Server implements ServerView {
     this.treeConfig = { extendedTypes: config.extendedTypes, enforceQuota: false, maxDataBytes: config.maxBuffer };
     const server = this;
     this.reads = {
+      reconfigEnabled: config.reconfigEnabled,
       get tree() {
         return server.committed;
       },
@@ -171,6 +172,7 @@ export class Server implements ServerView {
     const addr = this.listener.address();
     this.port = typeof addr === 'object' && addr ? addr.port : c.clientPort;
     this.logger.info('listening', { address: c.clientPortAddress, port: this.port, myid: c.myid });
+    if (c.reconfigEnabled) this.logger.warn('reconfigEnabled=true: zabkit has no dynamic reconfiguration; reconfig requests get Unimplemented (-6)');
     return this.port;
   }
 

@@ -1,7 +1,7 @@
 // Four-letter words: sent in place of a frame length on a fresh connection; the server writes
 // its answer and closes. Layouts follow ZooKeeper 3.8's commands, so scripts that read them work.
 import { hostname, platform, release, arch, cpus, totalmem } from 'node:os';
-import type { Tree, WatchTable } from '../tree/index.ts';
+import { dataLength, type Tree, type WatchTable } from '../tree/index.ts';
 import { formatZxid, makeZxid } from '../zab/zxid.ts';
 import type { ServerConfig } from './config.ts';
 import type { Connection } from './connection.ts';
@@ -162,7 +162,7 @@ const ANSWERS: Readonly<Record<string, (v: ServerView) => string>> = {
       ['zk_znode_count', v.tree.nodes.size],
       ['zk_watch_count', watchCount(v.watchTable)],
       ['zk_ephemerals_count', ephemeralCount(v.tree)],
-      ['zk_approximate_data_size', [...v.tree.nodes.values()].reduce((n, z) => n + z.data.length, 0)],
+      ['zk_approximate_data_size', [...v.tree.nodes.values()].reduce((n, z) => n + dataLength(z.data), 0)],
       ['zk_global_sessions', v.tree.sessions.size],
       ['zk_last_zxid', hex(shownZxid(v))],
       ['zk_last_zxid_split', formatZxid(shownZxid(v))],

@@ -5,8 +5,6 @@ import type { MultiOp, MultiResult } from '../wire/multi.ts';
 import { encodeError, encodeMultiReply, encodeReply, type Request } from '../wire/protocol.ts';
 import { ERROR_OP, type WireStat } from '../wire/records.ts';
 
-const EMPTY = new Uint8Array(0);
-
 export function wireStat(s: Stat): WireStat {
   return {
     czxid: BigInt(s.czxid),
@@ -31,15 +29,15 @@ function multiOpOf(o: MultiOp): WriteOp | undefined {
     case 1:
     case 15:
     case 19:
-      return { op: CREATE_OPS[o.type], path: o.body.path, data: o.body.data ?? EMPTY, acl: o.body.acl, flags: o.body.flags };
+      return { op: CREATE_OPS[o.type], path: o.body.path, data: o.body.data, acl: o.body.acl, flags: o.body.flags };
     case 21:
-      return { op: 'createTTL', path: o.body.path, data: o.body.data ?? EMPTY, acl: o.body.acl, flags: o.body.flags, ttl: Number(o.body.ttl) };
+      return { op: 'createTTL', path: o.body.path, data: o.body.data, acl: o.body.acl, flags: o.body.flags, ttl: Number(o.body.ttl) };
     case 2:
       return { op: 'delete', path: o.body.path, version: o.body.version };
     case 13:
       return { op: 'check', path: o.body.path, version: o.body.version };
     case 5:
-      return { op: 'setData', path: o.body.path, data: o.body.data ?? EMPTY, version: o.body.version };
+      return { op: 'setData', path: o.body.path, data: o.body.data, version: o.body.version };
     case 4:
     case 8:
       return undefined;
@@ -55,15 +53,15 @@ export function writeOf(r: Request): WriteOp | 'badArguments' | undefined {
     case 'create':
     case 'create2':
     case 'createContainer':
-      return { op: r.op, path: r.path, data: r.data ?? EMPTY, acl: r.acl, flags: r.flags };
+      return { op: r.op, path: r.path, data: r.data, acl: r.acl, flags: r.flags };
     case 'createTTL':
-      return { op: 'createTTL', path: r.path, data: r.data ?? EMPTY, acl: r.acl, flags: r.flags, ttl: Number(r.ttl) };
+      return { op: 'createTTL', path: r.path, data: r.data, acl: r.acl, flags: r.flags, ttl: Number(r.ttl) };
     case 'delete':
       return { op: 'delete', path: r.path, version: r.version };
     case 'deleteContainer':
       return { op: 'deleteContainer', path: r.path };
     case 'setData':
-      return { op: 'setData', path: r.path, data: r.data ?? EMPTY, version: r.version };
+      return { op: 'setData', path: r.path, data: r.data, version: r.version };
     case 'setACL':
       return { op: 'setACL', path: r.path, acl: r.acl, version: r.version };
     case 'check':

@@ -5,7 +5,7 @@ import { match } from 'ts-pattern';
 import { Code, type ErrorCode, EventType } from './codes.ts';
 import { nameOf, parentOf } from './path.ts';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, quotaPrefixOf, quotaTarget, usageOf, withUsage } from './quota.ts';
-import { newNode, statOf } from './tree.ts';
+import { dataLength, newNode, statOf } from './tree.ts';
 import type { Applied, OpResult, Tree, TreeEvent, Txn, TxnOp } from './types.ts';
 
 interface Step {
@@ -53,7 +53,7 @@ function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Txn, event
   }
   const tree: Tree = { nodes, sessions, quotas };
   const prefix = quotaPrefixOf(tree, op.path);
-  const final = prefix === undefined ? tree : { ...tree, nodes: withUsage(nodes, prefix, 1, op.data.length) };
+  const final = prefix === undefined ? tree : { ...tree, nodes: withUsage(nodes, prefix, 1, dataLength(op.data)) };
   // WATCH-2
   events.push({ type: EventType.NodeCreated, path: op.path, acl: node.acl });
   events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
@@ -80,7 +80,7 @@ function remove(t: Tree, path: string, zxid: number, events: TreeEvent[]): Step 
   if (parentPath.startsWith(QUOTA_ROOT) && name === LIMIT_NODE) quotas = quotas.remove(quotaTarget(parentPath)); // TREE-24
   const tree: Tree = { nodes, sessions, quotas };
   const prefix = quotaPrefixOf(tree, path);
-  if (prefix !== undefined) nodes = withUsage(nodes, prefix, -1, -node.data.length);
+  if (prefix !== undefined) nodes = withUsage(nodes, prefix, -1, -dataLength(node.data));
   // WATCH-2
   events.push({ type: EventType.NodeDeleted, path, acl: node.acl });
   events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
@@ -94,7 +94,7 @@ function setData(t: Tree, op: Extract<TxnOp, { type: 'setData' }>, txn: Txn, eve
   const updated = { ...node, data: op.data, version: op.version, mzxid: txn.zxid, mtime: txn.time };
   let nodes = t.nodes.set(op.path, updated);
   const prefix = quotaPrefixOf(t, op.path);
-  if (prefix !== undefined) nodes = withUsage(nodes, prefix, 0, op.data.length - node.data.length); // TREE-24
+  if (prefix !== undefined) nodes = withUsage(nodes, prefix, 0, dataLength(op.data) - dataLength(node.data)); // TREE-24
   events.push({ type: EventType.NodeDataChanged, path: op.path, acl: node.acl }); // WATCH-2
   return { tree: { ...t, nodes }, result: { type: 'setData', stat: statOf(updated) } };
 }

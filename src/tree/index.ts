@@ -2,7 +2,7 @@ export * from './codes.ts';
 export * from './types.ts';
 export { prepare, errorTxn } from './prepare.ts';
 export { apply } from './apply.ts';
-export { emptyTree, statOf, newNode } from './tree.ts';
+export { emptyTree, statOf, newNode, dataLength } from './tree.ts';
 export * from './read.ts';
 export * from './watches.ts';
 export * from './session.ts';

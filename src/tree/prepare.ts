@@ -7,7 +7,7 @@ import { applyInto } from './apply.ts';
 import { Code, CreateMode, type ErrorCode, MAX_TTL, Perms } from './codes.ts';
 import { parentOf, pathProblem, RESERVED, sequenceSuffix } from './path.ts';
 import { quotaCheck } from './quota.ts';
-import { CONTAINER, PERSISTENT } from './tree.ts';
+import { CONTAINER, dataLength, PERSISTENT } from './tree.ts';
 import {
   DEFAULT_TREE_CONFIG,
   type NodeKind,
@@ -80,9 +80,9 @@ function prepareCreate(tree: Tree, w: Extract<WriteOp, { path: string; flags: nu
   if (pathProblem(path) !== undefined) return Code.BadArguments; // TREE-1
   if (tree.nodes.has(path)) return Code.NodeExists;
   if (parent.kind.type === 'ephemeral') return Code.NoChildrenForEphemerals; // TREE-5
-  const quota = c.quota(tree, path, 1, w.data.length);
+  const quota = c.quota(tree, path, 1, dataLength(w.data));
   if (quota !== undefined) return quota;
-  if (w.data.length > c.config.maxDataBytes) return Code.BadArguments; // TREE-25
+  if (dataLength(w.data) > c.config.maxDataBytes) return Code.BadArguments; // TREE-25
   const kind: NodeKind =
     flags === CreateMode.EPHEMERAL || flags === CreateMode.EPHEMERAL_SEQUENTIAL
       ? { type: 'ephemeral', owner: c.header.session }
@@ -139,10 +139,10 @@ function prepareSetData(tree: Tree, w: Extract<WriteOp, { op: 'setData' }>, c: C
   // TREE-17
   const node = permittedNode(tree, w.path, Perms.WRITE, c);
   if (typeof node === 'number') return node;
-  const quota = c.quota(tree, w.path, 0, w.data.length - node.data.length);
+  const quota = c.quota(tree, w.path, 0, dataLength(w.data) - dataLength(node.data));
   if (quota !== undefined) return quota;
   if (!versionMatches(node.version, w.version)) return Code.BadVersion;
-  if (w.data.length > c.config.maxDataBytes) return Code.BadArguments; // TREE-25
+  if (dataLength(w.data) > c.config.maxDataBytes) return Code.BadArguments; // TREE-25
   return { type: 'setData', path: w.path, data: w.data, version: nextVersion(node.version) };
 }
 

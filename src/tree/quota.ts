@@ -1,7 +1,8 @@
 // Quotas (TREE-24): limits and usage kept as znodes under /zookeeper/quota, in ZooKeeper's
 // StatsTrack text format ("count=N,bytes=M" then "=;key=value" for the hard limits).
 import { childPath } from './path.ts';
-import type { Tree, Znode } from './types.ts';
+import { dataLength } from './tree.ts';
+import type { Data, Tree, Znode } from './types.ts';
 
 export const QUOTA_ROOT = '/zookeeper/quota';
 export const LIMIT_NODE = 'zookeeper_limits';
@@ -15,9 +16,9 @@ export const quotaTarget = (quotaParent: string): string => quotaParent.slice(QU
 
 export type StatsTrack = ReadonlyMap<string, number>;
 
-export function parseStats(data: Uint8Array): StatsTrack {
+export function parseStats(data: Data): StatsTrack {
   const out = new Map<string, number>();
-  const text = new TextDecoder().decode(data);
+  const text = data ? new TextDecoder().decode(data) : '';
   if (text.length === 0) return out;
   for (const pair of text.split(/[,;]+/)) {
     const [key, value] = pair.split('=');
@@ -55,7 +56,7 @@ export function usageOf(nodes: Tree['nodes'], path: string): { count: number; by
     const n = nodes.get(p);
     if (!n) continue;
     count++;
-    bytes += n.data.length;
+    bytes += dataLength(n.data);
     for (const c of n.children) stack.push(childPath(p, c));
   }
   return { count, bytes };

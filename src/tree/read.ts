@@ -2,7 +2,7 @@
 import { allowed, maskDigests } from './acl.ts';
 import { Code, type ErrorCode, Perms } from './codes.ts';
 import { statOf } from './tree.ts';
-import type { Acl, Id, SessionId, Stat, Tree, Znode } from './types.ts';
+import type { Acl, Data, Id, SessionId, Stat, Tree, Znode } from './types.ts';
 
 export type Read<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly err: ErrorCode };
 
@@ -22,7 +22,7 @@ export function exists(tree: Tree, path: string, auth: readonly Id[]): Read<Stat
   return r.ok ? ok(statOf(r.value)) : r;
 }
 
-export function getData(tree: Tree, path: string, auth: readonly Id[]): Read<{ data: Uint8Array; stat: Stat }> {
+export function getData(tree: Tree, path: string, auth: readonly Id[]): Read<{ data: Data; stat: Stat }> {
   const r = readable(tree, path, Perms.READ, auth);
   return r.ok ? ok({ data: r.value.data, stat: statOf(r.value) }) : r;
 }
@@ -63,7 +63,7 @@ export function whoAmI(auth: readonly Id[]): { scheme: string; user: string }[] 
 
 export type ReadOp = { readonly op: 'getData'; readonly path: string } | { readonly op: 'getChildren'; readonly path: string };
 export type MultiReadResult =
-  | { readonly type: 'getData'; readonly data: Uint8Array; readonly stat: Stat }
+  | { readonly type: 'getData'; readonly data: Data; readonly stat: Stat }
   | { readonly type: 'getChildren'; readonly children: string[] }
   | { readonly type: 'error'; readonly err: ErrorCode };
 

@@ -5,7 +5,7 @@
 //   u32 #quotas,   each: str path
 //   u32 #nodes,    each: str path, u8 kind (0 persistent, 1 ephemeral + u64 owner, 2 container,
 //                  3 ttl + f64 ttl), f64 czxid mzxid pzxid ctime mtime, i32 version aversion
-//                  childCreates, u32 acl index, u32 data length, data
+//                  childCreates, u32 acl index, u32 data length (0xffffffff: null), data
 // str = u32 length + UTF-8. Children and each session's ephemerals are rebuilt from the paths.
 import { Map as IMap, Set as ISet } from 'immutable';
 import { OPEN_ACL } from './acl.ts';
@@ -15,6 +15,7 @@ import type { Acl, NodeKind, Session, SessionId, Tree, Znode } from './types.ts'
 
 const MAGIC = 0x5a425453; // "ZBTS"
 export const SNAPSHOT_VERSION = 1;
+const NULL_LENGTH = 0xffff_ffff;
 
 class Writer {
   buf = new Uint8Array(1 << 16);
@@ -56,7 +57,9 @@ class Writer {
     this.view.setBigUint64(this.at, BigInt.asUintN(64, v));
     this.at += 8;
   }
-  bytes(b: Uint8Array): void {
+  /** null (ZooKeeper's null data) is length 0xffffffff. */
+  bytes(b: Uint8Array | null): void {
+    if (b === null) return void this.u32(NULL_LENGTH);
     this.u32(b.length);
     this.room(b.length);
     this.buf.set(b, this.at);
@@ -110,8 +113,9 @@ class Reader {
     return BigInt.asIntN(64, v);
   }
   /** A view into the snapshot, not a copy: a million small copies cost more than the buffer they share. */
-  bytes(): Uint8Array {
+  bytes(): Uint8Array | null {
     const n = this.u32();
+    if (n === NULL_LENGTH) return null;
     this.need(n);
     const b = n === 0 ? EMPTY_DATA : this.buf.subarray(this.at, this.at + n);
     this.at += n;

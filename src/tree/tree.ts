@@ -1,14 +1,16 @@
 // The tree itself: the fresh tree, node lookups and the client-visible Stat (TREE-3, TREE-9, TREE-11).
 import { Map as IMap, Set as ISet } from 'immutable';
 import { OPEN_ACL, READ_ACL } from './acl.ts';
-import type { NodeKind, SessionId, Stat, Tree, Znode } from './types.ts';
+import type { Data, NodeKind, SessionId, Stat, Tree, Znode } from './types.ts';
 
 export const PERSISTENT: NodeKind = { type: 'persistent' };
 export const CONTAINER: NodeKind = { type: 'container' };
 export const EMPTY_DATA = new Uint8Array(0);
+/** TREE-9: null data has length 0 in the stat. */
+export const dataLength = (d: Data): number => d?.length ?? 0;
 const NO_CHILDREN = ISet<string>();
 
-export function newNode(data: Uint8Array, acl: Znode['acl'], kind: NodeKind, zxid: number, time: number): Znode {
+export function newNode(data: Data, acl: Znode['acl'], kind: NodeKind, zxid: number, time: number): Znode {
   // TREE-9
   return {
     data,
@@ -53,7 +55,7 @@ export function statOf(n: Znode): Stat {
     cversion: 2 * n.childCreates - numChildren,
     aversion: n.aversion,
     ephemeralOwner: ownerOf(n.kind),
-    dataLength: n.data.length,
+    dataLength: dataLength(n.data),
     numChildren,
     pzxid: n.pzxid,
   };

@@ -24,8 +24,11 @@ export type NodeKind =
   | { readonly type: 'container' }
   | { readonly type: 'ttl'; readonly ttl: number };
 
+/** A znode's data. null is not empty: ZooKeeper keeps a create or setData with null data as null (length −1 on the wire). */
+export type Data = Uint8Array | null;
+
 export interface Znode {
-  readonly data: Uint8Array;
+  readonly data: Data;
   readonly acl: readonly Acl[];
   readonly kind: NodeKind;
   readonly czxid: Zxid;
@@ -86,7 +89,7 @@ export type WriteOp =
   | {
       readonly op: CreateOpName;
       readonly path: string;
-      readonly data: Uint8Array;
+      readonly data: Data;
       readonly acl: readonly Acl[];
       readonly flags: number;
       /** createTTL only. */
@@ -94,7 +97,7 @@ export type WriteOp =
     }
   | { readonly op: 'delete'; readonly path: string; readonly version: number }
   | { readonly op: 'deleteContainer'; readonly path: string }
-  | { readonly op: 'setData'; readonly path: string; readonly data: Uint8Array; readonly version: number }
+  | { readonly op: 'setData'; readonly path: string; readonly data: Data; readonly version: number }
   | { readonly op: 'setACL'; readonly path: string; readonly acl: readonly Acl[]; readonly version: number }
   | { readonly op: 'check'; readonly path: string; readonly version: number }
   | { readonly op: 'multi'; readonly ops: readonly WriteOp[] }
@@ -119,7 +122,7 @@ export type TxnOp =
   | {
       readonly type: 'create';
       readonly path: string;
-      readonly data: Uint8Array;
+      readonly data: Data;
       readonly acl: readonly Acl[];
       readonly kind: NodeKind;
       /** The parent's child-create counter after this create (TREE-10). */
@@ -128,7 +131,7 @@ export type TxnOp =
       readonly withStat: boolean;
     }
   | { readonly type: 'delete'; readonly path: string }
-  | { readonly type: 'setData'; readonly path: string; readonly data: Uint8Array; readonly version: number }
+  | { readonly type: 'setData'; readonly path: string; readonly data: Data; readonly version: number }
   | { readonly type: 'setACL'; readonly path: string; readonly acl: readonly Acl[]; readonly aversion: number }
   | { readonly type: 'check'; readonly path: string }
   | { readonly type: 'createSession'; readonly timeout: number }

@@ -59,7 +59,7 @@ function writeJson(w: WriteOp): unknown {
     case 'createContainer':
     case 'createTTL':
     case 'setData':
-      return { ...w, data: b64(w.data) };
+      return { ...w, data: w.data === null ? null : b64(w.data) };
     default:
       return w;
   }
@@ -103,6 +103,7 @@ const sid = z.number().int().min(0).max(255);
 const zxid = nat;
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
 const bytes = base64.transform((s) => new Uint8Array(Buffer.from(s, 'base64')));
+const data = bytes.nullable(); // null data is not empty data
 const sessionId = z.string().regex(/^-?\d{1,20}$/).transform((s) => BigInt(s));
 const origin = z.object({ server: sid, id: nat });
 
@@ -125,14 +126,14 @@ const writeOp: z.ZodType<unknown> = z.lazy(() =>
     z.object({
       op: z.enum(['create', 'create2', 'createContainer', 'createTTL']),
       path: z.string(),
-      data: bytes,
+      data,
       acl: z.array(acl),
       flags: int32,
       ttl: z.number().int().optional(),
     }),
     z.object({ op: z.literal('delete'), path: z.string(), version: int32 }),
     z.object({ op: z.literal('deleteContainer'), path: z.string() }),
-    z.object({ op: z.literal('setData'), path: z.string(), data: bytes, version: int32 }),
+    z.object({ op: z.literal('setData'), path: z.string(), data, version: int32 }),
     z.object({ op: z.literal('setACL'), path: z.string(), acl: z.array(acl), version: int32 }),
     z.object({ op: z.literal('check'), path: z.string(), version: int32 }),
     z.object({ op: z.literal('multi'), ops: z.array(writeOp) }),

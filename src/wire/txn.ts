@@ -32,7 +32,8 @@ function readKind(r: Reader): NodeKind {
   throw new WireError(`node kind ${t}`);
 }
 
-const bytes = (r: Reader): Uint8Array => r.buffer() ?? new Uint8Array(0);
+/** Null data stays null (ZooKeeper keeps it apart from empty). */
+const bytes = (r: Reader): Uint8Array | null => r.buffer();
 
 function writeOp(w: Writer, op: TxnOp): void {
   w.int(TAG[op.type]);

@@ -50,7 +50,7 @@ function freshRef(): Ref {
 
 const parent = (p: string) => (p.lastIndexOf('/') === 0 ? '/' : p.slice(0, p.lastIndexOf('/')));
 const kids = (ref: Ref, p: string) => [...ref.nodes.keys()].filter((k) => k !== '/' && parent(k) === p).sort();
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const text = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : '');
 const bytes = (s: string) => new TextEncoder().encode(s);
 
 function refStat(ref: Ref, p: string): Stat {

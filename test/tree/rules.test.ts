@@ -32,7 +32,10 @@ import {
   sessionClock,
   touch,
   expired,
+  serializeTree,
+  deserializeTree,
 } from '../../src/tree/index.ts';
+import { decodeTxn, encodeTxn } from '../../src/wire/txn.ts';
 import { bytes, createdPath, Harness, text } from './harness.ts';
 
 const S = 0x100000000000001n;
@@ -156,6 +159,20 @@ describe('stat', () => {
     });
     // The root's counter starts at 0 with /zookeeper already there (hence its cversion −1).
     expect(h.tree.nodes.get('/')).toMatchObject({ pzxid: h.zxid, childCreates: 1 });
+  });
+
+  it('TREE-9 null data stays null (not empty) through create, setData, snapshot and the txn log', () => {
+    const h = started();
+    h.write(S, { op: 'create', path: '/nul', data: null, acl: OPEN_ACL, flags: 0 });
+    h.create(S, '/empty', { data: '' });
+    expect(getData(h.tree, '/nul', [])).toMatchObject({ ok: true, value: { data: null, stat: { dataLength: 0 } } });
+    expect(getData(h.tree, '/empty', [])).toMatchObject({ ok: true, value: { data: new Uint8Array(0) } });
+    h.write(S, { op: 'setData', path: '/empty', data: null, version: -1 });
+    expect(getData(h.tree, '/empty', [])).toMatchObject({ ok: true, value: { data: null } });
+    const loaded = deserializeTree(serializeTree(h.tree));
+    expect(loaded.ok && loaded.tree.nodes.get('/nul')?.data).toBeNull();
+    const txn = { zxid: 7, time: 1, session: S, op: { type: 'setData', path: '/x', data: null, version: 1 } } as const;
+    expect(decodeTxn(encodeTxn(txn))).toEqual({ ok: true, value: txn });
   });
 
   it('TREE-11 a delete moves the parent pzxid, and cversion counts creates plus deletes', () => {

@@ -18,7 +18,7 @@ function sameTree(a: Tree, b: Tree): void {
     const kindB = kindText(m.kind);
     if (kindA !== kindB) throw new Error(`${path}: kind ${kindA} became ${kindB}`);
     if (n.acl !== m.acl && JSON.stringify(n.acl) !== JSON.stringify(m.acl)) throw new Error(`${path}: ACL differs`);
-    if (!n.children.equals(m.children) || Buffer.compare(n.data, m.data) !== 0) throw new Error(`${path}: children or data differ`);
+    if (!n.children.equals(m.children) || (n.data === null) !== (m.data === null) || Buffer.compare(n.data ?? new Uint8Array(0), m.data ?? new Uint8Array(0)) !== 0) throw new Error(`${path}: children or data differ`);
   }
   expect([...b.sessions.keys()].sort()).toEqual([...a.sessions.keys()].sort());
   for (const [id, s] of a.sessions) expect(b.sessions.get(id)?.ephemerals.equals(s.ephemerals)).toBe(true);

@@ -2,6 +2,7 @@
 // (node-zookeeper-client, kazoo, a raw protocol client) writing through learners and reading
 // from every server after sync; sessions that move between servers; `zabkit status`.
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import zookeeper from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,37 @@ print(json.dumps(out))`;
     ]);
     // The writer's session closed: its ephemeral is gone everywhere.
     for (const p of e.peers) expect(await childrenAfterSync(p.port, '/kz-ens')).toEqual([]);
+  });
+
+  it('a malformed peer frame closes that peer connection, is logged, and leaves the ensemble serving', async () => {
+    const { leader } = await e.stable();
+    const frame = (body: string) => {
+      const b = Buffer.from(body);
+      const f = Buffer.alloc(4 + b.length);
+      f.writeInt32BE(b.length);
+      b.copy(f, 4);
+      return f;
+    };
+    const bad = [
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]), // negative length
+      frame('not json'),
+      frame(JSON.stringify({ type: 'HELLO', sid: 42, channel: 'quorum', v: 1 })), // not a member
+      Buffer.concat([frame(JSON.stringify({ type: 'HELLO', sid: 2, channel: 'quorum', v: 1 })), frame(JSON.stringify({ type: 'PROPOSAL', txn: { zxid: 1, value: { kind: 'txn', txn: 'AAAA' } } }))]),
+    ];
+    for (const bytes of bad) {
+      const closed = await new Promise<boolean>((resolve) => {
+        const s = connect(leader.member.quorumPort, '127.0.0.1', () => s.write(bytes));
+        s.on('error', () => {});
+        s.on('close', () => resolve(true));
+        setTimeout(() => resolve(false), 5000);
+      });
+      expect(closed).toBe(true);
+    }
+    expect(leader.logs().match(/closing peer connection: malformed input/g)?.length).toBeGreaterThanOrEqual(bad.length);
+    expect((await e.stable()).leader).toBe(leader);
+    const c = await nodeClient(e.connect);
+    expect((await create(c, '/after-garbage', 'ok')).err).toBe(0);
+    c.close();
   });
 
   it('a session that reconnects to another server keeps its ephemerals; the old connection gets SessionMoved', async () => {

@@ -39,6 +39,8 @@ export interface ServerConfig {
   readonly extendedTypes: boolean;
   /** reconfigEnabled: zabkit has no dynamic reconfiguration; this only picks the refusal's code. */
   readonly reconfigEnabled: boolean;
+  /** readonlymode.enabled: a member without a quorum serves reads to clients that ask for read-only sessions. */
+  readonly readOnlyMode: boolean;
   readonly superDigest?: string;
   readonly logLevel: LogLevel;
 }
@@ -72,6 +74,7 @@ const KEYS = {
   'autopurge.purgeInterval': natural,
   'zookeeper.extendedTypesEnabled': flag,
   reconfigEnabled: flag,
+  'readonlymode.enabled': flag,
   'zookeeper.DigestAuthenticationProvider.superDigest': z.string().regex(/^[^:]+:.+$/, 'user:base64-sha1'),
   logLevel: z.enum(LOG_LEVELS),
 } as const;
@@ -90,6 +93,7 @@ export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
   '--snap-retain-count': 'autopurge.snapRetainCount',
   '--purge-interval': 'autopurge.purgeInterval',
   '--extended-types': 'zookeeper.extendedTypesEnabled',
+  '--read-only-mode': 'readonlymode.enabled',
   '--super-digest': 'zookeeper.DigestAuthenticationProvider.superDigest',
   '--log-level': 'logLevel',
   '--myid': 'myid',
@@ -205,6 +209,7 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     myid,
     extendedTypes: value(entries, 'zookeeper.extendedTypesEnabled') ?? false,
     reconfigEnabled: value(entries, 'reconfigEnabled') ?? false,
+    readOnlyMode: value(entries, 'readonlymode.enabled') ?? false,
     ...(superDigest === undefined ? {} : { superDigest }),
     logLevel: value(entries, 'logLevel') ?? 'info',
   };

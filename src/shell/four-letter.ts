@@ -87,7 +87,7 @@ function ephemeralCount(tree: Tree): number {
 
 const ANSWERS: Readonly<Record<string, (v: ServerView) => string>> = {
   ruok: () => 'imok',
-  isro: () => 'rw',
+  isro: (v) => (v.mode === 'read-only' ? 'ro' : 'rw'),
   srvr: (v) => `Zookeeper version: ${VERSION}\n${srvr(v)}`,
   stat: (v) => `Zookeeper version: ${VERSION}\nClients:\n${v.connections.map((c) => `${connLine(c, false)}\n`).join('')}\n${srvr(v)}`,
   cons: (v) => `${v.connections.map((c) => `${connLine(c, true)}\n`).join('')}\n`,

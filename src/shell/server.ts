@@ -61,8 +61,11 @@ interface SyncWait {
   zxid?: number;
 }
 
-/** What this server does for clients right now. */
-type Role = 'leader' | 'learner' | null;
+/**
+ * What this server does for clients right now: lead or learn in broadcast; or, without a quorum
+ * and with readonlymode.enabled, serve reads to clients that ask for read-only sessions.
+ */
+type Role = 'leader' | 'learner' | 'readonly' | null;
 
 export class Server implements ServerView {
   readonly config: ServerConfig;
@@ -205,7 +208,8 @@ export class Server implements ServerView {
   /** The role ZAB's state gives this server: a leader or learner in broadcast serves clients. */
   private roleNow(): Role {
     const s = this.node.state;
-    if (this.stopping !== null || s.phase === 'looking') return null;
+    if (this.stopping !== null) return null;
+    if (s.phase === 'looking') return this.config.readOnlyMode && this.peers ? 'readonly' : null;
     if (s.phase === 'leading') return s.stage === 'broadcast' ? 'leader' : null;
     return s.stage === 'broadcast' ? 'learner' : null;
   }
@@ -217,6 +221,7 @@ export class Server implements ServerView {
   get mode(): string {
     const s = this.node.state;
     if (this.config.servers.length <= 1) return 'standalone';
+    if (this.role === 'readonly') return 'read-only';
     return s.phase === 'leading' ? 'leader' : s.phase === 'following' ? 'follower' : s.phase === 'observing' ? 'observer' : 'looking';
   }
 
@@ -236,6 +241,10 @@ export class Server implements ServerView {
     if (this.role !== null) this.stopServing();
     this.role = role;
     if (role === null) return;
+    if (role === 'readonly') {
+      this.logger.info('serving read-only sessions', { lastZxid: formatZxid(this.lastZxid) });
+      return;
+    }
     if (role === 'leader') {
       this.speculative = this.committed;
       const now = Date.now();
@@ -483,6 +492,10 @@ export class Server implements ServerView {
       this.logger.info('refusing connection: not serving yet', { remote: conn.remote });
       return conn.end();
     }
+    if (this.role === 'readonly' && !req.readOnly) {
+      this.logger.info('refusing connection: read-only, and the client did not ask for read-only', { remote: conn.remote });
+      return conn.end();
+    }
     if (req.lastZxidSeen > BigInt(this.lastZxid)) {
       // The client has seen a newer state than ours: it must find another server (ZooKeeper does the same).
       this.logger.info('refusing session: client is ahead', { remote: conn.remote, clientZxid: req.lastZxidSeen, lastZxid: this.lastZxid });
@@ -492,6 +505,8 @@ export class Server implements ServerView {
     if (req.sessionId === 0n) {
       const id = this.nextSession++;
       conn.session = id;
+      // A read-only session lives on this server only: nothing can be committed.
+      if (this.role === 'readonly') return this.finishConnect(conn, id, timeout, req.readOnly);
       if (!this.submit(id, [...conn.auth], { op: 'createSession', timeout }, { type: 'connect', conn, readOnly: req.readOnly })) conn.end();
       return;
     }
@@ -508,7 +523,7 @@ export class Server implements ServerView {
     this.bySession.get(id)?.end(); // the session moves to this connection
     // The leader learns the session's new home: writes still arriving through the old one get SessionMoved.
     if (this.role === 'leader') this.owner.set(id, this.config.myid);
-    else this.peers!.send(this.leaderId!, { type: 'REVALIDATE', session: id });
+    else if (this.role === 'learner') this.peers!.send(this.leaderId!, { type: 'REVALIDATE', session: id });
     this.finishConnect(conn, id, timeout, req.readOnly);
   }
 
@@ -518,7 +533,7 @@ export class Server implements ServerView {
     conn.established = true;
     this.bySession.set(id, conn);
     this.clock = touch(this.clock, id, timeout, Date.now());
-    conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: timeout, sessionId: id, passwd: sessionPassword(id), ...ro(readOnly) }));
+    conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: timeout, sessionId: id, passwd: sessionPassword(id), ...ro(readOnly, this.role === 'readonly') }));
     conn.lastZxid = BigInt(this.lastZxid);
     if (this.role === 'learner') this.touched.add(id);
     this.logger.debug('session established', { session: id, timeout, remote: conn.remote });
@@ -552,6 +567,12 @@ export class Server implements ServerView {
     const write = writeOf(request);
     if (write === 'badArguments') {
       conn.push({ xid, reply: encodeError(xid, BigInt(this.lastZxid), Code.BadArguments) });
+      return;
+    }
+    if (this.role === 'readonly' && (write || request.op === 'sync')) {
+      // As ZooKeeper's read-only server: a read-only session's close just ends it; other writes are refused.
+      if (write && write.op === 'closeSession') conn.push({ xid, reply: encodeReply(xid, BigInt(this.lastZxid), 'closeSession', {}), close: true });
+      else conn.push({ xid, reply: encodeError(xid, BigInt(this.lastZxid), Code.NotReadOnly) });
       return;
     }
     if (write) {
@@ -588,4 +609,7 @@ export class Server implements ServerView {
   }
 }
 
-const ro = (readOnly: boolean | undefined): { readOnly?: boolean } => (readOnly === undefined ? {} : { readOnly: false });
+/** The connect response's readOnly flag, present only if the client sent one. */
+function ro(readOnly: boolean | undefined, readOnlyServer = false): { readOnly?: boolean } {
+  return readOnly === undefined ? {} : { readOnly: readOnlyServer };
+}

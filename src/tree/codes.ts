@@ -16,6 +16,7 @@ export const Code = {
   SessionExpired: -112,
   InvalidACL: -114,
   SessionMoved: -118,
+  NotReadOnly: -119,
   AuthFailed: -115,
   NoWatcher: -121,
   QuotaExceeded: -125,

@@ -81,7 +81,7 @@ export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'o
       async mode() {
         try {
           const text = await fourLetter(m.clientPort, 'srvr');
-          return /Mode: (\w+)/.exec(text)?.[1] ?? (/not currently serving/.test(text) ? 'not serving' : 'none');
+          return /Mode: ([\w-]+)/.exec(text)?.[1] ?? (/not currently serving/.test(text) ? 'not serving' : 'none');
         } catch {
           return 'down';
         }

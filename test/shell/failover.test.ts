@@ -126,6 +126,33 @@ describe('faults', () => {
     }
   });
 
+  it('with readonlymode.enabled, a server without a quorum serves reads to read-only sessions and refuses writes', async () => {
+    e = await startEnsemble({ size: 3, extra: ['readonlymode.enabled=true'] });
+    const { leader, learners } = await e.stable();
+    const c = await nodeClient(`127.0.0.1:${leader.port}`);
+    expect((await create(c, '/ro', 'seen')).err).toBe(0);
+    c.close();
+    const alone = learners[0]!;
+    await readAfterSync(alone.port, '/ro');
+    await Promise.all([leader.stop(), learners[1]!.stop()]);
+    await until('read-only mode', async () => (await alone.mode()) === 'read-only');
+    await expect(RawClient.session(alone.port)).rejects.toThrow(); // a client that did not ask for read-only
+    const ro = await RawClient.session(alone.port, { readOnly: true });
+    expect(ro.readOnly).toBe(true);
+    ro.send(1, { op: 'getData', path: '/ro', watch: false });
+    const got = await ro.reply();
+    expect(got?.err).toBe(0);
+    expect(Buffer.from(got!.body.buffer() ?? []).toString()).toBe('seen');
+    ro.send(2, { op: 'create', path: '/nope', data: new Uint8Array(0), acl: OPEN, flags: 0 });
+    expect((await ro.reply())?.err).toBe(-119);
+    ro.send(3, { op: 'sync', path: '/' });
+    expect((await ro.reply())?.err).toBe(-119);
+    await Promise.all([leader.start(), learners[1]!.start()]);
+    await e.stable();
+    expect(await ro.next()).toBeNull(); // back in the ensemble: read-only sessions are closed
+    expect(await readAfterSync(alone.port, '/ro')).toBe('seen');
+  });
+
   it('a follower in a minority partition stops serving; the majority commits; after healing it converges', async () => {
     e = await startEnsemble({ size: 3 });
     const { leader, learners } = await e.stable();

@@ -128,6 +128,8 @@ export class RawClient {
   sessionId = 0n;
   passwd: Uint8Array = new Uint8Array(16);
   timeout = 0;
+  /** The server said this session is read-only. */
+  readOnly = false;
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk) => {
@@ -160,7 +162,7 @@ export class RawClient {
   }
 
   /** Open a connection and a session (new, or the given one). Rejects if the server refuses. */
-  static async session(port: number, opts: { timeout?: number; sessionId?: bigint; passwd?: Uint8Array } = {}): Promise<RawClient> {
+  static async session(port: number, opts: { timeout?: number; sessionId?: bigint; passwd?: Uint8Array; readOnly?: boolean } = {}): Promise<RawClient> {
     const c = await RawClient.open(port);
     c.socket.write(
       encodeConnectRequest({
@@ -169,7 +171,7 @@ export class RawClient {
         timeOut: opts.timeout ?? 10000,
         sessionId: opts.sessionId ?? 0n,
         passwd: opts.passwd ?? new Uint8Array(16),
-        readOnly: false,
+        readOnly: opts.readOnly ?? false,
       }),
     );
     const f = await c.next();
@@ -179,6 +181,7 @@ export class RawClient {
     c.sessionId = r.value.sessionId;
     c.passwd = r.value.passwd ?? new Uint8Array(16);
     c.timeout = r.value.timeOut;
+    c.readOnly = r.value.readOnly ?? false;
     return c;
   }
 

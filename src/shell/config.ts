@@ -41,6 +41,10 @@ export interface ServerConfig {
   readonly reconfigEnabled: boolean;
   /** readonlymode.enabled: a member without a quorum serves reads to clients that ask for read-only sessions. */
   readonly readOnlyMode: boolean;
+  /** The JAAS file whose `Server` section lists SASL DIGEST-MD5 users (ZooKeeper's java.security.auth.login.config). */
+  readonly jaasFile?: string;
+  /** The `sasl` ACL scheme is known: an authProvider.N names SASLAuthenticationProvider, or a JAAS file is given. */
+  readonly saslAcl: boolean;
   readonly superDigest?: string;
   readonly logLevel: LogLevel;
 }
@@ -75,6 +79,7 @@ const KEYS = {
   'zookeeper.extendedTypesEnabled': flag,
   reconfigEnabled: flag,
   'readonlymode.enabled': flag,
+  'java.security.auth.login.config': z.string().min(1),
   'zookeeper.DigestAuthenticationProvider.superDigest': z.string().regex(/^[^:]+:.+$/, 'user:base64-sha1'),
   logLevel: z.enum(LOG_LEVELS),
 } as const;
@@ -94,6 +99,7 @@ export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
   '--purge-interval': 'autopurge.purgeInterval',
   '--extended-types': 'zookeeper.extendedTypesEnabled',
   '--read-only-mode': 'readonlymode.enabled',
+  '--jaas': 'java.security.auth.login.config',
   '--super-digest': 'zookeeper.DigestAuthenticationProvider.superDigest',
   '--log-level': 'logLevel',
   '--myid': 'myid',
@@ -189,6 +195,8 @@ export function loadConfig(args: readonly string[]): ServerConfig {
   const maxSessionTimeout = value(entries, 'maxSessionTimeout') ?? 20 * tickTime;
   if (minSessionTimeout > maxSessionTimeout) throw new ConfigError(`minSessionTimeout ${minSessionTimeout} is above maxSessionTimeout ${maxSessionTimeout}`);
   const superDigest = value(entries, 'zookeeper.DigestAuthenticationProvider.superDigest');
+  const jaasFile = value(entries, 'java.security.auth.login.config');
+  const saslProvider = [...entries].some(([k, e]) => /^authProvider\./.test(k) && e.value.trim().endsWith('.SASLAuthenticationProvider'));
   return {
     tickTime,
     initLimit: value(entries, 'initLimit') ?? 10,
@@ -210,6 +218,8 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     extendedTypes: value(entries, 'zookeeper.extendedTypesEnabled') ?? false,
     reconfigEnabled: value(entries, 'reconfigEnabled') ?? false,
     readOnlyMode: value(entries, 'readonlymode.enabled') ?? false,
+    ...(jaasFile === undefined ? {} : { jaasFile }),
+    saslAcl: saslProvider || jaasFile !== undefined,
     ...(superDigest === undefined ? {} : { superDigest }),
     logLevel: value(entries, 'logLevel') ?? 'info',
   };

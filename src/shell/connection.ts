@@ -4,6 +4,7 @@
 // that write (per-connection order, as ZooKeeper's CommitProcessor gives).
 import type { Socket } from 'node:net';
 import type { Id } from '../tree/index.ts';
+import type { DigestMd5Server } from './sasl.ts';
 import { FrameReader } from '../wire/protocol.ts';
 
 export interface Slot {
@@ -40,6 +41,8 @@ export class Connection {
   sent = 0;
   lastZxid = 0n;
   lastOp = 'NA';
+  /** A SASL exchange under way or done. */
+  sasl: DigestMd5Server | null = null;
 
   constructor(
     readonly socket: Socket,

@@ -41,6 +41,7 @@ import { Connection, type Slot } from './connection.ts';
 import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
 import { Peers } from './peers.ts';
+import { DigestMd5Server, jaasUsers } from './sasl.ts';
 import { serveRead, type ReadContext } from './reads.ts';
 import { writeOf, writeReply } from './requests.ts';
 import { Storage } from './storage.ts';
@@ -95,6 +96,7 @@ export class Server implements ServerView {
   private expiryTimer: NodeJS.Timeout | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
   private readonly treeConfig: TreeConfig;
+  private readonly saslUsers: ReadonlyMap<string, string>;
   readonly stats = { received: 0, sent: 0, latencyMin: Infinity, latencyMax: 0, latencyTotal: 0, latencyCount: 0 };
   lastZxid = 0;
   port = 0;
@@ -106,7 +108,8 @@ export class Server implements ServerView {
     this.config = config;
     this.logger = logger;
     this.clock = sessionClock(config.tickTime);
-    this.treeConfig = { extendedTypes: config.extendedTypes, enforceQuota: false, maxDataBytes: config.maxBuffer };
+    this.treeConfig = { extendedTypes: config.extendedTypes, enforceQuota: false, maxDataBytes: config.maxBuffer, saslAcl: config.saslAcl };
+    this.saslUsers = config.jaasFile ? jaasUsers(config.jaasFile) : new Map();
     const server = this;
     this.reads = {
       reconfigEnabled: config.reconfigEnabled,
@@ -564,6 +567,7 @@ export class Server implements ServerView {
       conn.write(encodeReply(xid, 0n, 'auth', {}));
       return;
     }
+    if (request.op === 'sasl') return this.onSasl(conn, xid, request.token);
     const write = writeOf(request);
     if (write === 'badArguments') {
       conn.push({ xid, reply: encodeError(xid, BigInt(this.lastZxid), Code.BadArguments) });
@@ -588,6 +592,22 @@ export class Server implements ServerView {
       return;
     }
     conn.push({ xid, run: () => serveRead(this.reads, conn, xid, request) });
+  }
+
+  /** SASL DIGEST-MD5 (sasl.ts): each token answered in order; a failure answers AuthFailed and closes, as ZooKeeper. */
+  private onSasl(conn: Connection, xid: number, token: Uint8Array | null): void {
+    conn.sasl ??= new DigestMd5Server(this.saslUsers);
+    const step = conn.sasl.step(token ?? new Uint8Array(0));
+    if (step.type === 'failure') {
+      this.logger.info('SASL authentication failed', { remote: conn.remote, why: step.why });
+      conn.push({ xid, reply: encodeError(xid, BigInt(this.lastZxid), Code.AuthFailed), close: true });
+      return;
+    }
+    if (step.type === 'success') {
+      if (!conn.auth.some((a) => a.scheme === 'sasl' && a.id === step.user)) conn.auth.push({ scheme: 'sasl', id: step.user });
+      this.logger.debug('SASL authenticated', { remote: conn.remote, user: step.user });
+    }
+    conn.push({ xid, reply: encodeReply(xid, BigInt(this.lastZxid), 'sasl', { token: step.token }) });
   }
 
   // ---------------------------------------------------------------- what the four-letter words show

@@ -90,8 +90,10 @@ function ipMatches(address: string, aclId: string): boolean {
 }
 
 /** ACL-3: whether an id of a concrete scheme is well formed. */
-function validId(id: Id): boolean {
+function validId(id: Id, sasl: boolean): boolean {
   switch (id.scheme) {
+    case 'sasl':
+      return sasl && id.id !== '';
     case 'world':
       return id.id === 'anyone';
     case 'digest': {
@@ -108,10 +110,10 @@ function validId(id: Id): boolean {
 }
 
 /** Authenticated ids count for `auth`; ip ids do not (ACL-3). */
-const authenticated = (id: Id): boolean => id.scheme === 'digest';
+const authenticated = (id: Id): boolean => id.scheme === 'digest' || id.scheme === 'sasl';
 
 /** ACL-3: check and expand an ACL being set; InvalidACL when it cannot be. */
-export function fixupAcl(acl: readonly Acl[], auth: readonly Id[]): readonly Acl[] | ErrorCode {
+export function fixupAcl(acl: readonly Acl[], auth: readonly Id[], sasl = false): readonly Acl[] | ErrorCode {
   const unique: Acl[] = [];
   for (const a of acl) {
     if (!unique.some((u) => u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id)) unique.push(a);
@@ -123,7 +125,7 @@ export function fixupAcl(acl: readonly Acl[], auth: readonly Id[]): readonly Acl
       const ids = auth.filter(authenticated);
       if (ids.length === 0) return Code.InvalidACL;
       for (const id of ids) out.push({ perms: a.perms, id });
-    } else if (validId(a.id)) out.push(a);
+    } else if (validId(a.id, sasl)) out.push(a);
     else return Code.InvalidACL;
   }
   // Most nodes carry the open ACL: share one array rather than hold a copy per node.

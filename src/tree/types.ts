@@ -77,6 +77,8 @@ export interface TreeConfig {
   readonly enforceQuota: boolean;
   /** jute.maxbuffer (TREE-25). */
   readonly maxDataBytes: number;
+  /** The `sasl` ACL scheme is known (ZooKeeper's SASLAuthenticationProvider is configured, ACL-3). */
+  readonly saslAcl?: boolean;
 }
 
 export const DEFAULT_TREE_CONFIG: TreeConfig = { extendedTypes: false, enforceQuota: false, maxDataBytes: 0xfffff };

@@ -82,6 +82,8 @@ export const GetChildren2Response = record({ children: vector(string), stat: Sta
 export const GetACLResponse = record({ acl: ACLs, stat: Stat });
 export const GetEphemeralsResponse = record({ ephemerals: vector(string) });
 export const GetAllChildrenNumberResponse = record({ totalNumber: int });
+/** SASL's GetSASLRequest and SetSASLResponse: one token each way. */
+export const SaslToken = record({ token: buffer });
 export const WhoAmIResponse = record({ clientInfo: vector(record({ authScheme: string, user: string })) });
 
 /**
@@ -111,6 +113,7 @@ export const OPS = {
   createTTL: { code: 21, request: CreateTTLRequest, response: Create2Response },
   auth: { code: 100, request: AuthPacket, response: empty },
   setWatches: { code: 101, request: SetWatches, response: empty },
+  sasl: { code: 102, request: SaslToken, response: SaslToken },
   getEphemerals: { code: 103, request: GetEphemeralsRequest, response: GetEphemeralsResponse },
   getAllChildrenNumber: { code: 104, request: pathOnly, response: GetAllChildrenNumberResponse },
   setWatches2: { code: 105, request: SetWatches2, response: empty },
@@ -121,7 +124,6 @@ export const OPS = {
 
 export const MULTI = 14;
 export const MULTI_READ = 22;
-export const SASL = 102;
 export const CREATE_SESSION = -10;
 /** The multi result type of a failed op. */
 export const ERROR_OP = -1;

@@ -424,6 +424,11 @@ describe('ACLs', () => {
     expect(fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }], [ip, bob])).toEqual([{ perms: 31, id: bob }]);
     expect(fixupAcl([{ perms: 31, id: { scheme: 'world', id: 'someone' } }], [])).toBe(Code.InvalidACL);
     expect(fixupAcl([{ perms: 31, id: { scheme: 'digest', id: 'nohash' } }], [])).toBe(Code.InvalidACL);
+    const sasl = { scheme: 'sasl', id: 'jaasuser' };
+    expect(fixupAcl([{ perms: 31, id: sasl }], [])).toBe(Code.InvalidACL); // no SASL provider configured
+    expect(fixupAcl([{ perms: 31, id: sasl }], [], true)).toEqual([{ perms: 31, id: sasl }]);
+    expect(fixupAcl([{ perms: 31, id: { scheme: 'sasl', id: '' } }], [], true)).toBe(Code.InvalidACL);
+    expect(fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }], [ip, sasl], true)).toEqual([{ perms: 31, id: sasl }]);
     expect(fixupAcl([{ perms: 31, id: { scheme: 'digest', id: 'a:b:' } }], [])).not.toBe(Code.InvalidACL);
     expect(fixupAcl([{ perms: 31, id: { scheme: 'ip', id: '10.0.0.0/33' } }], [])).toBe(Code.InvalidACL);
     expect(fixupAcl([{ perms: 31, id: { scheme: 'ip', id: '300.0.0.1' } }], [])).toBe(Code.InvalidACL);

@@ -1,0 +1,79 @@
+// SASL for clients (opcode 102), with the one mechanism ZooKeeper offers without Kerberos:
+// DIGEST-MD5 (RFC 2831, qop "auth"), against the users of the JAAS file's `Server` section
+// (DigestLoginModule's `user_<name>="<password>"` options), as ZooKeeper's SaslServer does.
+// ZooKeeper names the server `zk-sasl-md5`: the realm of the challenge and the host part of the
+// digest-uri. Success gives the connection the id `sasl:<user>`.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+export const SASL_REALM = 'zk-sasl-md5';
+
+/** The JAAS file's `Server { … }` users: name → password. Throws with the file name if unreadable. */
+export function jaasUsers(file: string): ReadonlyMap<string, string> {
+  const text = readFileSync(file, 'utf8');
+  const section = /(^|\s)Server\s*\{([\s\S]*?)\}\s*;/.exec(text)?.[2] ?? '';
+  return new Map([...section.matchAll(/\buser_([^\s=]+)\s*=\s*"([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+export type SaslStep =
+  | { readonly type: 'challenge'; readonly token: Uint8Array }
+  | { readonly type: 'success'; readonly token: Uint8Array; readonly user: string }
+  | { readonly type: 'failure'; readonly why: string };
+
+const md5 = (...parts: (string | Buffer)[]) => createHash('md5').update(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))));
+const md5hex = (...parts: (string | Buffer)[]) => md5(...parts).digest('hex');
+
+/** `k=v,k="quoted, with \" escapes"` → map. */
+export function parseDirectives(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const re = /\s*([A-Za-z-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,]*))\s*(?:,|$)/gy;
+  for (let m = re.exec(text); m && m[0] !== ''; m = re.exec(text)) out.set(m[1]!.toLowerCase(), m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!.trim());
+  return out;
+}
+
+/** One connection's DIGEST-MD5 exchange: the first token gets the challenge, the second is checked. */
+export class DigestMd5Server {
+  private readonly nonce: string;
+  private stage: 'start' | 'challenged' | 'done' = 'start';
+
+  constructor(
+    private readonly users: ReadonlyMap<string, string>,
+    nonce = randomBytes(24).toString('base64'),
+  ) {
+    this.nonce = nonce;
+  }
+
+  step(token: Uint8Array): SaslStep {
+    switch (this.stage) {
+      case 'start':
+        this.stage = 'challenged';
+        return {
+          type: 'challenge',
+          token: Buffer.from(`realm="${SASL_REALM}",nonce="${this.nonce}",qop="auth",charset=utf-8,algorithm=md5-sess`),
+        };
+      case 'challenged':
+        this.stage = 'done';
+        return this.verify(parseDirectives(Buffer.from(token).toString('utf8')));
+      case 'done':
+        return { type: 'failure', why: 'the exchange is over' };
+    }
+  }
+
+  private verify(d: Map<string, string>): SaslStep {
+    const user = d.get('username');
+    const password = user === undefined ? undefined : this.users.get(user);
+    if (user === undefined || password === undefined) return { type: 'failure', why: `unknown user ${user ?? '(none)'}` };
+    const [nonce, cnonce, nc, qop, uri, response] = ['nonce', 'cnonce', 'nc', 'qop', 'digest-uri', 'response'].map((k) => d.get(k));
+    if (nonce !== this.nonce) return { type: 'failure', why: 'nonce mismatch' };
+    if (!cnonce || !nc || !uri || !response || (qop ?? 'auth') !== 'auth') return { type: 'failure', why: 'incomplete response' };
+    const realm = d.get('realm') ?? SASL_REALM;
+    const authzid = d.get('authzid');
+    // RFC 2831 2.1.2.1: A1 = H(user:realm:password):nonce:cnonce[:authzid]
+    const a1 = md5(md5(`${user}:${realm}:${password}`).digest(), `:${nonce}:${cnonce}${authzid ? `:${authzid}` : ''}`).digest('hex');
+    const kd = (a2: string) => md5hex(`${a1}:${nonce}:${nc}:${cnonce}:auth:${md5hex(a2)}`);
+    const expected = Buffer.from(kd(`AUTHENTICATE:${uri}`));
+    const got = Buffer.from(response.toLowerCase());
+    if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { type: 'failure', why: `wrong password for ${user}` };
+    return { type: 'success', token: Buffer.from(`rspauth=${kd(`:${uri}`)}`), user: authzid || user };
+  }
+}

@@ -232,6 +232,13 @@ export class Server implements ServerView {
     return this.node.state.currentEpoch;
   }
 
+  get followers(): { connected: number; synced: number } | null {
+    const s = this.node.state;
+    if (s.phase !== 'leading') return null;
+    const voters = Object.values(s.learners).filter((l) => !l.observer);
+    return { connected: voters.length, synced: voters.filter((l) => l.stage === 'uptodate').length };
+  }
+
   get leaderId(): Sid | null {
     const s = this.node.state;
     return s.phase === 'leading' ? this.config.myid : s.phase === 'looking' ? null : s.leader;

@@ -152,7 +152,8 @@ export function onPingTimeout<T>(ctx: Ctx<T>): void {
 
 /**
  * BCAST-8: a learner that heard nothing from its leader for syncLimit ticks looks for another.
- * BCAST-9: a leader that did not hear from a quorum of voters for syncLimit ticks steps down.
+ * BCAST-9: a leader that did not hear from a quorum of voters for syncLimit ticks steps down;
+ * otherwise it drops each learner in broadcast that it did not hear from.
  */
 export function onSyncTimeout<T>(ctx: Ctx<T>): void {
   const s = ctx.state;
@@ -160,7 +161,16 @@ export function onSyncTimeout<T>(ctx: Ctx<T>): void {
   const ms = s.config.timing.syncLimit * s.config.timing.tickMs;
   if (s.phase === 'leading') {
     if (countVoters(s.config, [...s.heard, s.config.sid]) < quorumSize(s.config)) return stepDown(ctx); // BCAST-9
-    ctx.patch<Leading<T>>({ heard: [] });
+    // BCAST-9: a silent learner in broadcast is dropped, as if its connection were lost (BCAST-10).
+    let learners = s.learners;
+    for (const [key, l] of Object.entries(s.learners)) {
+      const sid = Number(key);
+      if (l.stage !== 'uptodate' || s.heard.includes(sid)) continue;
+      ctx.disconnect(sid);
+      const { [sid]: _silent, ...rest } = learners;
+      learners = rest;
+    }
+    ctx.patch<Leading<T>>({ heard: [], learners });
   } else {
     if (!s.heard) return stepDown(ctx); // BCAST-8
     ctx.patch<Learning<T>>({ heard: false });

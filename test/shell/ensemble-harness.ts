@@ -20,6 +20,10 @@ export interface Peer {
   stop(): Promise<number | null>;
   /** Fault hook: toggle this server's isolation from its peers. */
   partition(): void;
+  /** SIGSTOP / SIGCONT: a server that freezes and thaws. */
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void;
+  /** A four-letter word's answer. */
+  word(w: string): Promise<string>;
   mode(): Promise<string>;
 }
 
@@ -78,6 +82,10 @@ export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'o
       partition() {
         run?.proc.kill('SIGUSR2');
       },
+      signal(sig) {
+        run?.proc.kill(sig);
+      },
+      word: (w) => fourLetter(m.clientPort, w),
       async mode() {
         try {
           const text = await fourLetter(m.clientPort, 'srvr');

@@ -153,6 +153,25 @@ describe('faults', () => {
     expect(await readAfterSync(alone.port, '/ro')).toBe('seen');
   });
 
+  it('a follower frozen (SIGSTOP) past syncLimit is dropped by the leader; the rest commits; thawed, it rejoins', async () => {
+    e = await startEnsemble({ size: 3 });
+    const { leader, learners } = await e.stable();
+    const synced = async () => Number(/zk_synced_followers\t(\d+)/.exec(await leader.word('mntr'))?.[1]);
+    await until('both followers synced', async () => (await synced()) === 2);
+    const frozen = learners[0]!;
+    frozen.signal('SIGSTOP');
+    try {
+      await until('the leader to drop the frozen follower', async () => (await synced()) === 1, 10000);
+      const c = await nodeClient(`127.0.0.1:${leader.port}`);
+      for (let i = 0; i < 10; i++) expect((await create(c, `/thaw${i}`, String(i))).err).toBe(0);
+      c.close();
+    } finally {
+      frozen.signal('SIGCONT');
+    }
+    await until('the follower to rejoin', async () => (await synced()) === 2);
+    for (let i = 0; i < 10; i++) expect(await readAfterSync(frozen.port, `/thaw${i}`)).toBe(String(i));
+  });
+
   it('a follower in a minority partition stops serving; the majority commits; after healing it converges', async () => {
     e = await startEnsemble({ size: 3 });
     const { leader, learners } = await e.stable();

@@ -3,6 +3,7 @@
 // returned; a restart carries the server's config. The checker writes counterexamples in it;
 // the shell will write it when tracing is on; replay reads it.
 import { z } from 'zod';
+import { zabMessageOptions } from '../src/wire/zab-messages.ts';
 
 export const TRACE_VERSION = 1;
 
@@ -10,29 +11,9 @@ const sid = z.number().int();
 const zxid = z.number().int().nonnegative();
 const txn = z.object({ zxid, value: z.unknown() });
 const vote = z.object({ leader: sid, zxid: z.number().int(), epoch: z.number().int() });
-const peerState = z.enum(['looking', 'following', 'leading', 'observing']);
 
-const syncMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('DIFF'), txns: z.array(txn), committed: zxid }),
-  z.object({ type: z.literal('TRUNC'), zxid, txns: z.array(txn), committed: zxid }),
-  z.object({ type: z.literal('SNAP'), txns: z.array(txn), snapIndex: z.number().int().nonnegative(), committed: zxid }),
-]);
-
-export const messageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('NOTIFICATION'), vote, round: z.number().int(), state: peerState }),
-  z.object({ type: z.literal('FOLLOWERINFO'), acceptedEpoch: z.number().int() }),
-  z.object({ type: z.literal('OBSERVERINFO'), acceptedEpoch: z.number().int() }),
-  z.object({ type: z.literal('LEADERINFO'), epoch: z.number().int() }),
-  z.object({ type: z.literal('ACKEPOCH'), currentEpoch: z.number().int(), lastZxid: zxid }),
-  ...syncMessage.options,
-  z.object({ type: z.literal('NEWLEADER'), epoch: z.number().int() }),
-  z.object({ type: z.literal('ACK'), zxid }),
-  z.object({ type: z.literal('UPTODATE') }),
-  z.object({ type: z.literal('PROPOSAL'), txn }),
-  z.object({ type: z.literal('COMMIT'), zxid }),
-  z.object({ type: z.literal('INFORM'), txn }),
-  z.object({ type: z.literal('PING') }),
-]);
+const parts = { count: z.number().int(), zxid, vote, txn };
+export const messageSchema = z.discriminatedUnion('type', [...zabMessageOptions(parts)]);
 
 const timer = z.enum(['notify', 'finalize', 'init', 'sync', 'ping']);
 

@@ -9,9 +9,10 @@
 // activity to the leader (which owns expiry); REVALIDATE tells the leader a session moved here.
 import { z } from 'zod';
 import { deserializeTree, serializeTree, type Id, type Tree, type Txn, type WriteOp } from '../tree/index.ts';
-import type { Message, PeerState, Txn as ZabTxn } from '../zab/types.ts';
+import type { Message, Txn as ZabTxn } from '../zab/types.ts';
 import type { Decoded } from './jute.ts';
 import { decodeTxn, encodeTxn } from './txn.ts';
+import { zabMessageOptions } from './zab-messages.ts';
 
 /** Which server and which of its requests a txn answers: that server replies to its client. */
 export interface Origin {
@@ -116,7 +117,6 @@ const txn = z.object({ zxid, value: entry });
 // ELECT-14: an observer's vote names nobody: -1 throughout.
 const orNone = (t: z.ZodNumber) => z.union([t, z.literal(-1)]);
 const vote = z.object({ leader: orNone(sid), zxid: orNone(zxid), epoch: orNone(nat) });
-const peerState = z.enum(['looking', 'following', 'leading', 'observing'] satisfies PeerState[]);
 
 const id = z.object({ scheme: z.string(), id: z.string() });
 const acl = z.object({ perms: z.number().int(), id });
@@ -143,21 +143,7 @@ const writeOp: z.ZodType<unknown> = z.lazy(() =>
 );
 
 const body = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('NOTIFICATION'), vote, round: nat, state: peerState }),
-  z.object({ type: z.literal('FOLLOWERINFO'), acceptedEpoch: nat }),
-  z.object({ type: z.literal('OBSERVERINFO'), acceptedEpoch: nat }),
-  z.object({ type: z.literal('LEADERINFO'), epoch: nat }),
-  z.object({ type: z.literal('ACKEPOCH'), currentEpoch: nat, lastZxid: zxid }),
-  z.object({ type: z.literal('DIFF'), txns: z.array(txn), committed: zxid }),
-  z.object({ type: z.literal('TRUNC'), zxid, txns: z.array(txn), committed: zxid }),
-  z.object({ type: z.literal('SNAP'), txns: z.array(txn), snapIndex: nat, committed: zxid }),
-  z.object({ type: z.literal('NEWLEADER'), epoch: nat }),
-  z.object({ type: z.literal('ACK'), zxid }),
-  z.object({ type: z.literal('UPTODATE') }),
-  z.object({ type: z.literal('PROPOSAL'), txn }),
-  z.object({ type: z.literal('COMMIT'), zxid }),
-  z.object({ type: z.literal('INFORM'), txn }),
-  z.object({ type: z.literal('PING') }),
+  ...zabMessageOptions({ count: nat, zxid, vote, txn }),
   z.object({ type: z.literal('HELLO'), sid, channel: z.enum(['quorum', 'election']), v: z.literal(PEER_PROTOCOL_VERSION) }),
   z.object({ type: z.literal('REQUEST'), origin, session: sessionId, auth: z.array(id), write: writeOp }),
   z.object({ type: z.literal('SYNC'), id: nat }),

@@ -69,7 +69,9 @@ const limit = setTimeout(() => {
 const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
 clearTimeout(limit);
 
-const count = (word) => Number(new RegExp(`(\\d+) ${word}`).exec(out.split('\n').filter((l) => /passed|failed/.test(l)).pop() ?? '')?.[1] ?? 0);
+// pytest's last line: "1 failed, 475 passed, 3 skipped, 493 warnings in 125.04s (0:02:05)".
+const summary = out.split('\n').filter((l) => /^=*\s*\d+ \w+.* in [\d.]+s\b/.test(l)).pop() ?? '';
+const count = (word) => Number(new RegExp(`(\\d+) ${word}\\b`).exec(summary)?.[1] ?? 0);
 const passed = count('passed');
 const failed = count('failed');
 const errors = count('errors?');

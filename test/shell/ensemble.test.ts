@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childrenAfterSync, create, nodeClient, readAfterSync, startEnsemble, type Ensemble } from './ensemble-harness.ts';
 import { KAZOO_PYTHON, peerMissing, RawClient } from './harness.ts';
 
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
 
 describe('a 3-server ensemble', () => {
@@ -116,6 +117,48 @@ print(json.dumps(out))`;
     await second.reply();
     second.close();
     for (const p of e.peers) expect(await readAfterSync(p.port, '/moving')).toBe(-101);
+  });
+});
+
+describe('a session whose server dies', () => {
+  let e: Ensemble;
+  beforeAll(async () => {
+    e = await startEnsemble({ size: 3 });
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('moves to another server with its ephemerals and its watches (setWatches), which then fire', async () => {
+    const { leader, learners } = await e.stable();
+    const home = learners[0]!;
+    const next = learners[1]!;
+    const a = await RawClient.session(home.port, { timeout: 8000 });
+    a.send(1, { op: 'create', path: '/watched', data: Buffer.from('v0'), acl: OPEN, flags: 0 });
+    a.send(2, { op: 'create', path: '/mine', data: null, acl: OPEN, flags: 1 });
+    a.send(3, { op: 'getData', path: '/watched', watch: true });
+    const seen = [await a.reply(), await a.reply(), await a.reply()];
+    expect(seen.map((r) => r?.err)).toEqual([0, 0, 0]);
+    await home.kill(); // the client's server dies; the client moves, as a ZooKeeper client does
+    a.close();
+    const b = await RawClient.session(next.port, { sessionId: a.sessionId, passwd: a.passwd, timeout: 8000 });
+    expect(b.sessionId).toBe(a.sessionId);
+    b.send(-8, { op: 'setWatches', relativeZxid: seen[2]!.zxid, dataWatches: ['/watched'], existWatches: [], childWatches: [] });
+    expect((await b.reply())?.xid).toBe(-8);
+    const writer = await RawClient.session(leader.port);
+    writer.send(1, { op: 'setData', path: '/watched', data: Buffer.from('v1'), version: -1 });
+    expect((await writer.reply())?.err).toBe(0);
+    const event = (await b.reply())!;
+    expect(event.xid).toBe(-1);
+    expect([event.body.int(), event.body.int(), event.body.string()]).toEqual([3, 3, '/watched']); // NodeDataChanged, SyncConnected
+    for (const p of [leader, next]) expect(await childrenAfterSync(p.port, '/')).toContain('mine');
+    b.send(1, { op: 'closeSession' });
+    await b.reply();
+    b.close();
+    writer.close();
+    for (const p of [leader, next]) expect(await childrenAfterSync(p.port, '/')).not.toContain('mine');
+    await home.start();
+    await e.stable();
   });
 });
 

@@ -48,7 +48,7 @@ if (peer === 'zabkit') {
   env.ZOOKEEPER_CLASSPATH = ['/etc/zookeeper/conf', ...jars].join(':');
 }
 
-const pytest = ['-m', 'pytest', '-q', '-rfE', '-p', 'no:cacheprovider', '--color=no', TESTS, ...(filter ? ['-k', filter] : [])];
+const pytest = ['-m', 'pytest', '-q', '-rfEs', '-p', 'no:cacheprovider', '--color=no', TESTS, ...(filter ? ['-k', filter] : [])];
 console.log(`kazoo ${TESTS} against ${peer} (work dir ${work}; limit ${minutes} min)`);
 const started = Date.now();
 const child = spawn(PYTHON, pytest, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

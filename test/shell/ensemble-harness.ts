@@ -54,7 +54,7 @@ function free(port: number): Promise<boolean> {
   });
 }
 
-export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'observers' | 'tickTime'>> & { extra?: string[] } = {}): Promise<Ensemble> {
+export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'observers' | 'tickTime'>> & { extra?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Ensemble> {
   const dir = tempDir('zabkit-ensemble-');
   const options: EnsembleOptions = { size: o.size ?? 3, observers: o.observers ?? 0, tickTime: o.tickTime ?? 200, dataDir: dir, basePort: 0 };
   options.basePort = await basePort(options.size + options.observers);
@@ -68,7 +68,7 @@ export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'o
       logs: () => run?.logs() ?? '',
       running: () => run !== null && run.proc.exitCode === null && run.proc.signalCode === null,
       async start() {
-        run = launch(['server', '--config', configs[k]!], { ZABKIT_FAULT_HOOK: '1' });
+        run = launch(['server', '--config', configs[k]!], { ZABKIT_FAULT_HOOK: '1', ...o.env });
         await run.waitFor(/"msg":"listening"/);
       },
       async kill() {

@@ -66,6 +66,26 @@ print(json.dumps(out))`;
     for (const p of e.peers) expect(await childrenAfterSync(p.port, '/kz-ens')).toEqual([]);
   });
 
+  it('a client of a follower reads its own writes in order, pipelined', async () => {
+    const { learners } = await e.stable();
+    const c = await RawClient.session(learners[1]!.port);
+    c.send(1, { op: 'create', path: '/rw', data: Buffer.from('a'), acl: OPEN, flags: 0 });
+    c.send(2, { op: 'getData', path: '/rw', watch: false });
+    c.send(3, { op: 'setData', path: '/rw', data: Buffer.from('b'), version: 0 });
+    c.send(4, { op: 'getData', path: '/rw', watch: false });
+    c.send(5, { op: 'delete', path: '/rw', version: 1 });
+    c.send(6, { op: 'exists', path: '/rw', watch: false });
+    const replies = [];
+    for (let i = 0; i < 6; i++) replies.push((await c.reply())!);
+    expect(replies.map((r) => [r.xid, r.err])).toEqual([[1, 0], [2, 0], [3, 0], [4, 0], [5, 0], [6, -101]]);
+    expect(Buffer.from(replies[1]!.body.buffer() ?? []).toString()).toBe('a');
+    expect(Buffer.from(replies[3]!.body.buffer() ?? []).toString()).toBe('b');
+    // Zxids in the reply headers never go backwards on one connection.
+    const zxids = replies.map((r) => r.zxid);
+    expect([...zxids].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))).toEqual(zxids);
+    c.close();
+  });
+
   it('a malformed peer frame closes that peer connection, is logged, and leaves the ensemble serving', async () => {
     const { leader } = await e.stable();
     const frame = (body: string) => {

@@ -71,7 +71,7 @@ export class ZabNode {
     this.stepping = true;
     try {
       for (let next = this.inputs.shift(); next; next = this.inputs.shift()) {
-        const [state, effects] = step(this.state, next);
+        const [state, effects] = step(this.state, next, true); // owned: the old state is dropped here
         this.state = state;
         for (const e of effects) this.execute(e);
         this.hooks.stepped();

@@ -36,7 +36,7 @@ export function onPropose<T>(ctx: Ctx<T>, value: T): void {
   if (s.phase !== 'leading' || s.stage !== 'broadcast') return; // BCAST-1: only an established leader proposes
   const zxid = nextZxid(s);
   const txn: Txn<T> = { zxid, value };
-  ctx.patch<Leading<T>>({ history: [...s.history, txn] });
+  ctx.patch<Leading<T>>({ history: ctx.appendHistory(txn) });
   const ticket = ctx.persist({ kind: 'append', txns: [txn] });
   ctx.patch<Leading<T>>({ proposals: [...s.proposals, { zxid, acks: [], ticket }] });
   for (const [sid, l] of Object.entries(s.learners)) {
@@ -53,7 +53,7 @@ export function onProposal<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
     stepDown(ctx); // BCAST-2: a proposal out of order is a broken leader or channel
     return;
   }
-  ctx.patch<Learning<T>>({ history: [...s.history, txn] });
+  ctx.patch<Learning<T>>({ history: ctx.appendHistory(txn) });
   const ticket = ctx.persist({ kind: 'append', txns: [txn] });
   const ack = { type: 'ACK', zxid: txn.zxid } as const;
   if (s.config.deviation === 'ack-before-persist') ctx.send(from, ack); // mutant
@@ -119,7 +119,7 @@ export function onInform<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
     stepDown(ctx); // BCAST-6: out of order
     return;
   }
-  ctx.patch<Learning<T>>({ history: [...s.history, txn], committed: txn.zxid });
+  ctx.patch<Learning<T>>({ history: ctx.appendHistory(txn), committed: txn.zxid });
   ctx.persist({ kind: 'append', txns: [txn] });
   if (s.stage === 'broadcast') deliverUpTo(ctx, ctx.state.history.length);
 }

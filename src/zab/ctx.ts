@@ -1,6 +1,12 @@
 // One step's scratchpad: the state being built and the effects emitted, in order.
 // It is created and discarded inside `step`, so the reducers stay pure from outside.
-import type { Common, Effect, Message, PersistOp, ServerState, Sid, TimerName } from './types.ts';
+import type { Common, Effect, Message, PersistOp, ServerState, Sid, TimerName, Txn } from './types.ts';
+
+/**
+ * History arrays that `appendHistory` made in owned mode. Only these may grow in place: an array
+ * that came from elsewhere (a durable state, a sync message) may be shared with a queued effect.
+ */
+const grown = new WeakSet<readonly unknown[]>();
 
 /** The fields every phase shares: what a phase change carries over. */
 export function commonOf<T>(s: ServerState<T>): Common<T> {
@@ -22,8 +28,28 @@ export class Ctx<T> {
   readonly effects: Effect<T>[] = [];
   state: ServerState<T>;
 
-  constructor(readonly start: ServerState<T>) {
+  /**
+   * @param owned the caller keeps no state older than the one it passes (the shell): the history
+   * may then grow in place, O(1) per txn instead of a copy. The checker keeps every state and
+   * never sets it; a test replays checker runs in owned mode and requires identical results.
+   */
+  constructor(
+    readonly start: ServerState<T>,
+    private readonly owned = false,
+  ) {
     this.state = start;
+  }
+
+  /** The history with `txn` appended (a new array, or in owned mode the same one grown). */
+  appendHistory(txn: Txn<T>): readonly Txn<T>[] {
+    const h = this.state.history;
+    if (this.owned && grown.has(h)) {
+      (h as Txn<T>[]).push(txn);
+      return h;
+    }
+    const next = [...h, txn];
+    if (this.owned) grown.add(next);
+    return next;
   }
 
   get cfg() {

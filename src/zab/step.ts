@@ -21,9 +21,13 @@ import { boot, onPersisted } from './persistence.ts';
 import { onNewLeader, onNewLeaderAck, onSyncMessage, onUpToDate } from './sync.ts';
 import type { Input, Message, ServerState, Sid, StepResult } from './types.ts';
 
-export function step<T>(state: ServerState<T>, input: Input<T>): StepResult<T> {
+/**
+ * `owned`: the caller discards `state` once it has the result (as the shell does), so the history
+ * may grow in place (Ctx.appendHistory). Results are the same either way.
+ */
+export function step<T>(state: ServerState<T>, input: Input<T>, owned = false): StepResult<T> {
   if (input.type === 'restart') return boot(state.config, input.durable); // PERSIST-4
-  const ctx = new Ctx<T>(state);
+  const ctx = new Ctx<T>(state, owned);
   switch (input.type) {
     case 'receive':
       receive(ctx, input.from, input.msg);

@@ -30,6 +30,7 @@ export const inputSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('propose'), value: z.unknown() }),
   z.object({ type: z.literal('persisted'), ticket: z.number().int() }),
   z.object({ type: z.literal('disconnected'), peer: sid }),
+  z.object({ type: z.literal('compacted'), zxid, base: z.unknown() }),
   z.object({ type: z.literal('restart'), durable: durableSchema }),
 ]);
 

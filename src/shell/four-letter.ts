@@ -20,6 +20,8 @@ export interface ServerView {
   readonly lastZxid: number;
   /** The established epoch: a server that has applied nothing in it shows epoch.0, as ZooKeeper. */
   readonly epoch: number;
+  /** Entries ZAB holds in memory (bounded by snapshots, PERSIST-9). */
+  readonly historyEntries: number;
   /** On a leader: its followers (voting learners) connected, and those in broadcast. */
   readonly followers: { readonly connected: number; readonly synced: number } | null;
   readonly tree: Tree;
@@ -172,6 +174,7 @@ const ANSWERS: Readonly<Record<string, (v: ServerView) => string>> = {
       ['zk_heap_used_bytes', process.memoryUsage().heapUsed],
       ['zk_rss_bytes', process.memoryUsage().rss],
     ];
+    rows.push(['zabkit_history_entries', v.historyEntries]);
     if (v.followers) rows.push(['zk_followers', v.followers.connected], ['zk_synced_followers', v.followers.synced]);
     return rows.map(([k, x]) => `${k}\t${x}\n`).join('');
   },

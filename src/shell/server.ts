@@ -232,6 +232,10 @@ export class Server implements ServerView {
     return this.node.state.currentEpoch;
   }
 
+  get historyEntries(): number {
+    return this.node.state.history.length;
+  }
+
   get followers(): { connected: number; synced: number } | null {
     const s = this.node.state;
     if (s.phase !== 'leading') return null;

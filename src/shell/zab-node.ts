@@ -154,7 +154,10 @@ export class ZabNode {
       // PERSIST-6: the log still holds every txn, so the snapshot need not hold up later persists.
       const { tree, zxid } = first.snapshot;
       void this.storage.snapshot(tree, zxid).then(
-        () => this.afterSnapshot?.(zxid),
+        () => {
+          this.input({ type: 'compacted', zxid, base: { kind: 'base', tree } }); // PERSIST-9
+          this.afterSnapshot?.(zxid);
+        },
         (e: Error) => this.logger.error('snapshot failed', { zxid, error: e.message }),
       );
       return;

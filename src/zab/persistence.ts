@@ -56,6 +56,18 @@ export function maybeCompact<T>(ctx: Ctx<T>): void {
   ctx.persist({ kind: 'compact', snapIndex: s.delivered });
 }
 
+/**
+ * PERSIST-9: once the snapshot of history[0..n) is written, those n entries become one entry that
+ * carries the n-th zxid and the snapshot: memory stays bounded, and every later decision, which
+ * reads zxids (a learner behind it is sent SNAP either way, SYNC-4), is the same.
+ */
+export function onCompacted<T>(ctx: Ctx<T>, zxid: number, base: T): void {
+  const s = ctx.state;
+  const n = countUpTo(s.history, zxid);
+  if (n <= 1 || s.history[n - 1]!.zxid !== zxid || n > s.delivered || n > s.snapIndex) return;
+  ctx.patch({ history: [{ zxid, value: base }, ...s.history.slice(n)], delivered: s.delivered - (n - 1), snapIndex: s.snapIndex - (n - 1) });
+}
+
 /** PERSIST-5: the meaning of each persist op on durable state (the executor's half of the contract). */
 export function applyPersist<T>(d: Durable<T>, op: PersistOp<T>): Durable<T> {
   switch (op.kind) {

@@ -17,7 +17,7 @@ import {
 import { Ctx } from './ctx.ts';
 import { onAckEpoch, onInitTimeout, onLeaderInfo, onLearnerHello } from './discovery.ts';
 import { onFinalizeTimeout, onNotification, onNotifyTimeout } from './election.ts';
-import { boot, onPersisted } from './persistence.ts';
+import { boot, onCompacted, onPersisted } from './persistence.ts';
 import { onNewLeader, onNewLeaderAck, onSyncMessage, onUpToDate } from './sync.ts';
 import type { Input, Message, ServerState, Sid, StepResult } from './types.ts';
 
@@ -49,6 +49,9 @@ export function step<T>(state: ServerState<T>, input: Input<T>, owned = false): 
       break;
     case 'disconnected':
       onDisconnected(ctx, input.peer);
+      break;
+    case 'compacted':
+      onCompacted(ctx, input.zxid, input.base);
       break;
     default:
       assertNever(input);

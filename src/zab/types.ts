@@ -96,6 +96,8 @@ export type Input<T> =
   | { readonly type: 'propose'; readonly value: T }
   | { readonly type: 'persisted'; readonly ticket: number }
   | { readonly type: 'disconnected'; readonly peer: Sid }
+  /** PERSIST-9: the snapshot of the history up to `zxid` is written; `base` stands for it. */
+  | { readonly type: 'compacted'; readonly zxid: Zxid; readonly base: T }
   | { readonly type: 'restart'; readonly durable: Durable<T> };
 
 export type PersistOp<T> =

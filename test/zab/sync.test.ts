@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseSync, makeZxid, type Leading, type Txn } from '../../src/zab/index.ts';
+import { chooseSync, makeZxid, step, type Leading, type Txn } from '../../src/zab/index.ts';
 import { DEFAULT_TIMING } from '../../model/world.ts';
 
 const z = makeZxid;
@@ -39,5 +39,48 @@ describe('SYNC-2..4: choosing DIFF, TRUNC or SNAP', () => {
     // compacted: the first three txns exist only in the snapshot
     expect(chooseSync(leader(H, 3), H, z(1, 1), last(H), H.length)).toMatchObject({ type: 'SNAP' });
     expect(chooseSync(leader(H, 3), H, z(2, 1), last(H), H.length)).toEqual({ type: 'DIFF', txns: [txn(3, 1)], committed: z(3, 1) });
+  });
+});
+
+describe('PERSIST-9: a compacted history makes the same sync decisions', () => {
+  // Histories over epochs 1..3 with gaps in the counters, so that learners can hold zxids the
+  // leader never had; every learner position against every compaction point.
+  const history: Txn<string>[] = [];
+  for (let e = 1; e <= 3; e++) for (let c = 1; c <= 9; c += 2) history.push(txn(e, c));
+  const candidates = [0, ...history.map((t) => t.zxid), ...[1, 2, 3].flatMap((e) => [2, 4, 6, 10].map((c) => z(e, c))), z(4, 1)];
+  const zxids = (ts: readonly Txn<string>[]) => ts.map((t) => t.zxid);
+
+  it('DIFF and TRUNC carry the same txns; SNAP stays SNAP (ending at the same zxid)', () => {
+    let compared = 0;
+    for (let snapIndex = 2; snapIndex <= history.length; snapIndex++) {
+      for (let n = 2; n <= snapIndex; n++) {
+        const full = leader(history, snapIndex);
+        const collapsed: Txn<string>[] = [{ zxid: history[n - 1]!.zxid, value: 'base' }, ...history.slice(n)];
+        const small = { ...leader(collapsed, snapIndex - (n - 1)), delivered: collapsed.length };
+        for (const peer of candidates) {
+          const a = chooseSync(full, history, peer, last(history), history.length);
+          const b = chooseSync(small, collapsed, peer, last(collapsed), collapsed.length);
+          expect(b.type, `snapIndex ${snapIndex}, compacted at ${n}, learner at ${peer}`).toBe(a.type);
+          expect(b.committed).toBe(a.committed);
+          if (a.type === 'SNAP') expect(last(b.txns as Txn<string>[])).toBe(last(a.txns as Txn<string>[]));
+          else expect(zxids(b.txns)).toEqual(zxids(a.txns));
+          if (a.type === 'TRUNC' && b.type === 'TRUNC') expect(b.zxid).toBe(a.zxid);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(2000);
+  });
+
+  it('step collapses the delivered, snapshotted prefix and ignores a report that no longer fits', () => {
+    const s = { ...leader(history, 6) };
+    const [after, effects] = step(s, { type: 'compacted', zxid: history[5]!.zxid, base: 'snapshot' });
+    expect(effects).toEqual([]);
+    expect(after.history[0]).toEqual({ zxid: history[5]!.zxid, value: 'snapshot' });
+    expect(zxids(after.history.slice(1))).toEqual(zxids(history.slice(6)));
+    expect([after.snapIndex, after.delivered]).toEqual([1, history.length - 5]);
+    expect(step(s, { type: 'compacted', zxid: history[7]!.zxid, base: 'x' })[0]).toBe(s); // beyond snapIndex
+    expect(step(s, { type: 'compacted', zxid: z(1, 4), base: 'x' })[0]).toBe(s); // not in the history
+    expect(step({ ...s, delivered: 3 }, { type: 'compacted', zxid: history[5]!.zxid, base: 'x' })[0].history).toHaveLength(history.length); // not delivered
   });
 });

@@ -15,6 +15,8 @@ export interface PeerAddress {
   readonly electionPort: number;
   readonly observer: boolean;
   readonly clientPort?: number;
+  /** The client address as written after `;` (`host:port`, or `port` alone). */
+  readonly client?: string;
 }
 
 export interface ServerConfig {
@@ -125,24 +127,37 @@ export function parseZooCfg(text: string, file: string): Map<string, Entry> {
 }
 
 function parseServer(key: string, e: Entry): PeerAddress {
-  const id = Number(key.slice('server.'.length));
-  const bad = (why: string) => new ConfigError(`${e.where}: ${key}=${e.value}: ${why}`);
-  if (!Number.isInteger(id) || id < 0) throw bad('the server id must be a whole number');
-  const [addr = '', clientPart] = e.value.split(';');
+  const r = parseServerLine(key, e.value);
+  if (typeof r === 'string') throw new ConfigError(`${e.where}: ${key}=${e.value}: ${r}`);
+  return r;
+}
+
+/** `server.N` = `host:quorumPort:electionPort[:participant|observer][;[host:]clientPort]`, or why not. */
+export function parseServerLine(key: string, value: string): PeerAddress | string {
+  const id = Number(key.trim().slice('server.'.length));
+  if (!key.trim().startsWith('server.') || !Number.isInteger(id) || id < 0) return ('the server id must be a whole number');
+  const [addr = '', clientPart] = value.trim().split(';');
   const parts = addr.split(':');
-  if (parts.length < 3 || parts.length > 4) throw bad('expected host:quorumPort:electionPort[:participant|observer][;[host:]clientPort]');
+  if (parts.length < 3 || parts.length > 4) return ('expected host:quorumPort:electionPort[:participant|observer][;[host:]clientPort]');
   const [host = '', q = '', el = '', role = 'participant'] = parts;
-  if (role !== 'participant' && role !== 'observer') throw bad(`unknown role '${role}'`);
+  if (role !== 'participant' && role !== 'observer') return (`unknown role '${role}'`);
   const quorumPort = port.safeParse(q);
   const electionPort = port.safeParse(el);
-  if (!host || !quorumPort.success || !electionPort.success) throw bad('bad host or port');
+  if (!host || !quorumPort.success || !electionPort.success) return ('bad host or port');
   let clientPort: number | undefined;
   if (clientPart !== undefined) {
     const cp = port.safeParse(clientPart.split(':').pop());
-    if (!cp.success) throw bad('bad client port');
+    if (!cp.success) return ('bad client port');
     clientPort = cp.data;
   }
-  return { id, host, quorumPort: quorumPort.data, electionPort: electionPort.data, observer: role === 'observer', ...(clientPort === undefined ? {} : { clientPort }) };
+  return {
+    id,
+    host,
+    quorumPort: quorumPort.data,
+    electionPort: electionPort.data,
+    observer: role === 'observer',
+    ...(clientPort === undefined ? {} : { clientPort, client: clientPart!.trim() }),
+  };
 }
 
 function value<K extends keyof typeof KEYS>(entries: Map<string, Entry>, key: K): z.output<(typeof KEYS)[K]> | undefined {

@@ -39,7 +39,7 @@ export class Peers {
   private readonly out = new Map<string, Link>();
   private readonly inbound = new Map<string, Socket>();
   private readonly listeners: NetServer[] = [];
-  private readonly byId: ReadonlyMap<Sid, PeerAddress>;
+  private byId: ReadonlyMap<Sid, PeerAddress>;
   /** Sockets we closed on purpose: their close is not news. */
   private readonly quiet = new WeakSet<Socket>();
   private isolated = false;
@@ -87,6 +87,21 @@ export class Peers {
       });
     }
     socket.write(encodePeer(msg));
+  }
+
+  /** A reconfig changed the members (observers join or leave): drop the links of those who left. */
+  setMembers(servers: readonly PeerAddress[]): void {
+    const next = new Map(servers.map((s) => [s.id, s]));
+    for (const sid of this.byId.keys()) {
+      if (next.has(sid) || sid === this.me) continue;
+      this.disconnect(sid);
+      const election = this.out.get(key(sid, 'election'));
+      if (election?.socket) this.close(election.socket);
+      this.out.delete(key(sid, 'quorum'));
+      this.out.delete(key(sid, 'election'));
+    }
+    if (!next.has(this.me)) next.set(this.me, this.byId.get(this.me)!); // our own ports stay ours
+    this.byId = next;
   }
 
   /** ZAB asked to drop this peer (e.g. a learner that fell silent): close both directions. */

@@ -30,7 +30,7 @@ const RECONFIG_DISABLED = -123;
 
 export interface ReadContext {
   readonly tree: Tree;
-  /** Whether the config asked for reconfig (which zabkit does not implement). */
+  /** reconfigEnabled: picks the refusal of a reconfig this server does not take. */
   readonly reconfigEnabled: boolean;
   readonly zxid: bigint;
   watches: WatchTable<Connection>;
@@ -122,8 +122,8 @@ export function serveRead(ctx: ReadContext, conn: Connection, xid: number, r: Re
       return encodeReply(xid, zxid, 'setWatches', {});
     }
     case 'reconfig':
-      // ZooKeeper with reconfigEnabled=false answers ReconfigDisabled. Asked to enable it, zabkit
-      // says plainly that it cannot (clients such as kazoo 2.8 do not know the code -123 at all).
+      // Only reaches here when the server does not take it (server.ts): reconfigEnabled=false
+      // answers ReconfigDisabled, as ZooKeeper; a standalone server has no ensemble to change.
       return fail(ctx.reconfigEnabled ? Code.Unimplemented : RECONFIG_DISABLED);
     default:
       return fail(Code.Unimplemented);

@@ -29,6 +29,7 @@ import {
   type Tree,
   type TreeConfig,
   type WatchTable,
+  type ErrorCode,
   type WriteOp,
 } from '../tree/index.ts';
 import { nextZxid } from '../zab/broadcast.ts';
@@ -40,10 +41,11 @@ import type { ServerConfig } from './config.ts';
 import { Connection, type Slot } from './connection.ts';
 import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
+import { configText, parseConfigText, reconfigure, type Membership, type ReconfigAsk } from './membership.ts';
 import { Peers } from './peers.ts';
 import { DigestMd5Server, jaasUsers } from './sasl.ts';
 import { serveRead, type ReadContext } from './reads.ts';
-import { writeOf, writeReply } from './requests.ts';
+import { wireStat, writeOf, writeReply } from './requests.ts';
 import { Storage } from './storage.ts';
 import { durableOf, ZabNode, type Entry } from './zab-node.ts';
 
@@ -51,7 +53,7 @@ import { durableOf, ZabNode, type Entry } from './zab-node.ts';
 const SYNC_CONNECTED = 3;
 
 type Pending =
-  | { readonly type: 'reply'; readonly conn: Connection; readonly slot: Slot; readonly start: number }
+  | { readonly type: 'reply'; readonly conn: Connection; readonly slot: Slot; readonly start: number; readonly reconfig?: boolean }
   | { readonly type: 'connect'; readonly conn: Connection; readonly readOnly: boolean | undefined };
 
 /** A learner's sync: answered once this server has applied what the leader had committed. */
@@ -67,6 +69,12 @@ interface SyncWait {
  * and with readonlymode.enabled, serve reads to clients that ask for read-only sessions.
  */
 type Role = 'leader' | 'learner' | 'readonly' | null;
+
+/** A client's reconfig on its way to the leader, which alone can build the new configuration. */
+interface ReconfigRequest {
+  readonly ask: ReconfigAsk;
+  readonly fromConfig: number;
+}
 
 export class Server implements ServerView {
   readonly config: ServerConfig;
@@ -90,6 +98,8 @@ export class Server implements ServerView {
   /** Learner: sessions with client activity since the last TOUCH. */
   private touched = new Set<bigint>();
   private touchTimer: NodeJS.Timeout | null = null;
+  /** The members and config version /zookeeper/config says (zoo.cfg's until a reconfig commits). */
+  private membership: Membership;
   /** Leader: which server each session is connected to (a write from another gets SessionMoved). */
   private readonly owner = new Map<bigint, Sid>();
   private nextSession = 0n;
@@ -108,6 +118,7 @@ export class Server implements ServerView {
     this.config = config;
     this.logger = logger;
     this.clock = sessionClock(config.tickTime);
+    this.membership = { members: config.servers, version: 0 };
     this.treeConfig = { extendedTypes: config.extendedTypes, enforceQuota: false, maxDataBytes: config.maxBuffer, saslAcl: config.saslAcl };
     this.saslUsers = config.jaasFile ? jaasUsers(config.jaasFile) : new Map();
     const server = this;
@@ -290,6 +301,7 @@ export class Server implements ServerView {
     this.lastZxid = zxid;
     if (entry.kind === 'base') {
       this.committed = entry.tree;
+      this.refreshMembership();
       return;
     }
     const txn = entry.txn;
@@ -313,8 +325,12 @@ export class Server implements ServerView {
       const holder = this.bySession.get(txn.session);
       if (holder && holder !== (p?.type === 'reply' ? p.conn : undefined)) holder.end();
     }
+    if (op.type === 'setData' && op.path === '/zookeeper/config') this.refreshMembership();
     if (p?.type === 'reply') {
-      p.slot.reply = writeReply(p.slot.xid, BigInt(zxid), applied.result);
+      p.slot.reply =
+        p.reconfig && op.type === 'setData' && applied.result.type === 'setData'
+          ? encodeReply(p.slot.xid, BigInt(zxid), 'reconfig', { data: op.data, stat: wireStat(applied.result.stat) })
+          : writeReply(p.slot.xid, BigInt(zxid), applied.result);
       if (op.type === 'closeSession') p.slot.close = true;
       this.noteLatency(p.start);
       p.conn.lastZxid = BigInt(zxid);
@@ -342,25 +358,44 @@ export class Server implements ServerView {
    * A write of one of this server's clients: the leader proposes it, a learner forwards it to the
    * leader. Its txn comes back through `deliver` tagged with its origin. False if not serving.
    */
-  private submit(session: bigint, auth: Connection['auth'], write: WriteOp, pending: Pending): boolean {
+  private submit(session: bigint, auth: Connection['auth'], write: WriteOp | ReconfigRequest, pending: Pending): boolean {
     const leader = this.leaderId;
-    if (this.role === null || leader === null) return false;
+    if (this.role === null || this.role === 'readonly' || leader === null) return false;
     const origin = { server: this.config.myid, id: this.nextRequest++ };
     this.pending.set(origin.id, pending);
-    if (this.role === 'leader') this.propose(session, auth, write, origin);
+    if ('ask' in write) {
+      if (this.role === 'leader') this.proposeReconfig(session, auth, write, origin);
+      else this.peers!.send(leader, { type: 'RECONFIG', origin, session, auth, ...write.ask, fromConfig: write.fromConfig });
+    } else if (this.role === 'leader') this.propose(session, auth, write, origin);
     else this.peers!.send(leader, { type: 'REQUEST', origin, session, auth, write });
     return true;
   }
 
+  /**
+   * The leader turns a reconfig into the new configuration text (TREE-26), checked as ZooKeeper
+   * does: the version asked from, the server strings; only observers may join or leave here.
+   * It reads the configuration from its speculative tree, so reconfigs in flight build on each other.
+   */
+  private proposeReconfig(session: bigint, auth: readonly Connection['auth'][number][], r: ReconfigRequest, origin: Origin): void {
+    if (this.role !== 'leader' || this.speculative === null) return;
+    const now = parseConfigText(Buffer.from(this.speculative.nodes.get('/zookeeper/config')?.data ?? []).toString('utf8')) ?? this.membership;
+    const next = r.fromConfig !== -1 && r.fromConfig !== now.version ? Code.BadVersion : reconfigure(now.members, r.ask);
+    if (typeof next === 'number') return this.propose(session, auth, next, origin);
+    const version = nextZxid(this.node.state as Leading<Entry>); // ZooKeeper's config version is the reconfig's zxid
+    this.propose(session, auth, { op: 'reconfig', data: Buffer.from(configText({ members: next, version })) }, origin);
+  }
+
   /** BCAST-1: the leader prepares a write against its speculative tree and proposes it. */
-  private propose(session: bigint, auth: readonly Connection['auth'][number][], write: WriteOp, origin?: Origin): void {
+  private propose(session: bigint, auth: readonly Connection['auth'][number][], write: WriteOp | ErrorCode, origin?: Origin): void {
     if (this.role !== 'leader' || this.speculative === null) return;
     const zxid = nextZxid(this.node.state as Leading<Entry>);
     const header = { session, auth, zxid, time: Date.now() };
     // A session serves its writes through one server: the one it last connected to.
     const owner = this.owner.get(session);
-    const moved = origin !== undefined && owner !== undefined && owner !== origin.server && write.op !== 'createSession';
-    const prepared = moved ? ({ ok: false, err: Code.SessionMoved } as const) : prepare(this.speculative, { ...header, write }, this.treeConfig);
+    const moved = origin !== undefined && owner !== undefined && owner !== origin.server && (typeof write === 'number' || write.op !== 'createSession');
+    // A number: the ensemble refused the request (a reconfig it cannot make); it still gets a txn, and so its reply.
+    const refused = typeof write === 'number' ? write : moved ? Code.SessionMoved : undefined;
+    const prepared = refused !== undefined ? ({ ok: false, err: refused } as const) : prepare(this.speculative, { ...header, write: write as WriteOp }, this.treeConfig);
     const txn = prepared.ok ? prepared.txn : errorTxn(header, prepared);
     if (prepared.ok) for (const w of prepared.warnings) this.logger.warn('quota', { warning: w });
     this.speculative = apply(this.speculative, txn).tree;
@@ -408,6 +443,8 @@ export class Server implements ServerView {
       case 'REVALIDATE':
         if (this.role === 'leader' && this.committed.sessions.has(msg.session)) this.owner.set(msg.session, from);
         return;
+      case 'RECONFIG':
+        return this.proposeReconfig(msg.session, msg.auth, { ask: { joining: msg.joining, leaving: msg.leaving, newMembers: msg.newMembers }, fromConfig: msg.fromConfig }, msg.origin);
       case 'HELLO':
         return; // taken by the peer link
     }
@@ -579,6 +616,14 @@ export class Server implements ServerView {
       return;
     }
     if (request.op === 'sasl') return this.onSasl(conn, xid, request.token);
+    if (request.op === 'reconfig' && this.config.reconfigEnabled && this.peers) {
+      // jute strings have no null: an absent list arrives empty.
+      const ask = { joining: request.joiningServers || null, leaving: request.leavingServers || null, newMembers: request.newMembers || null };
+      const slot = conn.push({ xid });
+      const pending: Pending = { type: 'reply', conn, slot, start: Date.now(), reconfig: true };
+      if (!this.submit(session, [...conn.auth], { ask, fromConfig: Number(request.curConfigId) }, pending)) conn.end();
+      return;
+    }
     const write = writeOf(request);
     if (write === 'badArguments') {
       conn.push({ xid, reply: encodeError(xid, BigInt(this.lastZxid), Code.BadArguments) });
@@ -603,6 +648,18 @@ export class Server implements ServerView {
       return;
     }
     conn.push({ xid, run: () => serveRead(this.reads, conn, xid, request) });
+  }
+
+  /** A committed reconfig (or a snapshot holding one): adopt its members; links to those who left are dropped. */
+  private refreshMembership(): void {
+    const text = Buffer.from(this.committed.nodes.get('/zookeeper/config')?.data ?? []).toString('utf8');
+    const next = parseConfigText(text);
+    if (!next || next.version === this.membership.version) return;
+    const gone = this.membership.members.filter((m) => !next.members.some((n) => n.id === m.id)).map((m) => m.id);
+    this.membership = next;
+    this.peers?.setMembers(next.members);
+    this.logger.info('reconfigured', { version: next.version.toString(16), members: next.members.map((m) => m.id), left: gone });
+    for (const peer of gone) if (peer !== this.config.myid) this.node.input({ type: 'disconnected', peer });
   }
 
   /** SASL DIGEST-MD5 (sasl.ts): each token answered in order; a failure answers AuthFailed and closes, as ZooKeeper. */

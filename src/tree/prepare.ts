@@ -167,6 +167,8 @@ function prepareCheck(tree: Tree, w: Extract<WriteOp, { op: 'check' }>, c: Conte
   return { type: 'check', path: w.path };
 }
 
+const CONFIG_NODE = '/zookeeper/config';
+
 const MULTI_OPS: ReadonlySet<WriteOp['op']> = new Set(['create', 'create2', 'createContainer', 'createTTL', 'delete', 'setData', 'check']);
 
 function txnOf(op: TxnOp, h: RequestHeader): Txn {
@@ -181,6 +183,12 @@ function prepareOp(tree: Tree, w: WriteOp, c: Context): Outcome | { multiFailure
     .with({ op: 'setData' }, (o) => prepareSetData(tree, o, c))
     .with({ op: 'setACL' }, (o) => prepareSetAcl(tree, o, c))
     .with({ op: 'check' }, (o) => prepareCheck(tree, o, c))
+    .with({ op: 'reconfig' }, (o): Outcome => {
+      // TREE-26: WRITE on /zookeeper/config (only super, by its ACL); the stat's version becomes −1, as ZooKeeper's.
+      const node = permittedNode(tree, CONFIG_NODE, Perms.WRITE, c);
+      if (typeof node === 'number') return node;
+      return { type: 'setData', path: CONFIG_NODE, data: o.data, version: -1 };
+    })
     .with({ op: 'createSession' }, (o): Outcome => ({ type: 'createSession', timeout: o.timeout })) // SESSION-2
     .with({ op: 'closeSession' }, (): Outcome => {
       // SESSION-4: the ephemerals as they will be when this txn applies.

@@ -104,7 +104,9 @@ export type WriteOp =
   | { readonly op: 'check'; readonly path: string; readonly version: number }
   | { readonly op: 'multi'; readonly ops: readonly WriteOp[] }
   | { readonly op: 'createSession'; readonly timeout: number }
-  | { readonly op: 'closeSession' };
+  | { readonly op: 'closeSession' }
+  /** TREE-26: the ensemble's new configuration (its text, built by the leader) into /zookeeper/config. */
+  | { readonly op: 'reconfig'; readonly data: Uint8Array };
 
 /** Who asks, and the zxid and time the leader gives the txn. */
 export interface RequestHeader {

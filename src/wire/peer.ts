@@ -6,7 +6,8 @@
 // Besides the spec's messages (spec/*.md), the shell exchanges a few of its own over the quorum
 // channel: HELLO opens every connection; REQUEST forwards a client's write to the leader; SYNC /
 // SYNCED make a learner's next read see what the leader had committed; TOUCH reports session
-// activity to the leader (which owns expiry); REVALIDATE tells the leader a session moved here.
+// activity to the leader (which owns expiry); REVALIDATE tells the leader a session moved here;
+// RECONFIG forwards a client's reconfig (the leader builds the new configuration).
 import { z } from 'zod';
 import { deserializeTree, serializeTree, type Id, type Tree, type Txn, type WriteOp } from '../tree/index.ts';
 import type { Message, Txn as ZabTxn } from '../zab/types.ts';
@@ -33,7 +34,17 @@ export type ShellMessage =
   | { readonly type: 'SYNC'; readonly id: number }
   | { readonly type: 'SYNCED'; readonly id: number; readonly zxid: number }
   | { readonly type: 'TOUCH'; readonly sessions: readonly bigint[] }
-  | { readonly type: 'REVALIDATE'; readonly session: bigint };
+  | { readonly type: 'REVALIDATE'; readonly session: bigint }
+  | {
+      readonly type: 'RECONFIG';
+      readonly origin: Origin;
+      readonly session: bigint;
+      readonly auth: readonly Id[];
+      readonly joining: string | null;
+      readonly leaving: string | null;
+      readonly newMembers: string | null;
+      readonly fromConfig: number;
+    };
 
 export type PeerMessage = Message<Entry> | ShellMessage;
 
@@ -61,6 +72,8 @@ function writeJson(w: WriteOp): unknown {
     case 'createTTL':
     case 'setData':
       return { ...w, data: w.data === null ? null : b64(w.data) };
+    case 'reconfig':
+      return { ...w, data: b64(w.data) };
     default:
       return w;
   }
@@ -81,6 +94,8 @@ function bodyJson(m: PeerMessage): unknown {
       return { type: m.type, sessions: m.sessions.map(String) };
     case 'REVALIDATE':
       return { type: m.type, session: String(m.session) };
+    case 'RECONFIG':
+      return { ...m, session: String(m.session) };
     case 'HELLO':
       return { ...m, v: PEER_PROTOCOL_VERSION };
     default:
@@ -139,6 +154,7 @@ const writeOp: z.ZodType<unknown> = z.lazy(() =>
     z.object({ op: z.literal('multi'), ops: z.array(writeOp) }),
     z.object({ op: z.literal('createSession'), timeout: int32 }),
     z.object({ op: z.literal('closeSession') }),
+    z.object({ op: z.literal('reconfig'), data: bytes }),
   ]),
 );
 
@@ -150,6 +166,16 @@ const body = z.discriminatedUnion('type', [
   z.object({ type: z.literal('SYNCED'), id: nat, zxid }),
   z.object({ type: z.literal('TOUCH'), sessions: z.array(sessionId) }),
   z.object({ type: z.literal('REVALIDATE'), session: sessionId }),
+  z.object({
+    type: z.literal('RECONFIG'),
+    origin,
+    session: sessionId,
+    auth: z.array(id),
+    joining: z.string().nullable(),
+    leaving: z.string().nullable(),
+    newMembers: z.string().nullable(),
+    fromConfig: z.number().int(),
+  }),
 ]);
 
 type Body = z.output<typeof body>;
@@ -217,4 +243,4 @@ export function isZabMessage(m: PeerMessage): m is Message<Entry> {
   return !SHELL_TYPES.has(m.type);
 }
 
-const SHELL_TYPES: ReadonlySet<string> = new Set<ShellMessage['type']>(['HELLO', 'REQUEST', 'SYNC', 'SYNCED', 'TOUCH', 'REVALIDATE']);
+const SHELL_TYPES: ReadonlySet<string> = new Set<ShellMessage['type']>(['HELLO', 'REQUEST', 'SYNC', 'SYNCED', 'TOUCH', 'REVALIDATE', 'RECONFIG']);

@@ -2,12 +2,13 @@
 // (node-zookeeper-client, kazoo, a raw protocol client) writing through learners and reading
 // from every server after sync; sessions that move between servers; `zabkit status`.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import zookeeper from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childrenAfterSync, create, nodeClient, readAfterSync, startEnsemble, type Ensemble } from './ensemble-harness.ts';
-import { KAZOO_PYTHON, peerMissing, RawClient } from './harness.ts';
+import { fourLetter, KAZOO_PYTHON, launch, peerMissing, RawClient } from './harness.ts';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
@@ -181,6 +182,94 @@ describe('a session whose server dies', () => {
     await e.stable();
   });
 });
+
+describe('reconfig (reconfigEnabled=true): observers join and leave a running ensemble', () => {
+  const SUPER = 'zookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU='; // super:test
+  let e: Ensemble;
+  beforeAll(async () => {
+    e = await startEnsemble({ size: 3, extra: ['reconfigEnabled=true', SUPER] });
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  async function reconfig(port: number, ask: { joining?: string; leaving?: string; from?: bigint }, asSuper = true) {
+    const c = await RawClient.session(port);
+    try {
+      if (asSuper) {
+        c.send(-4, { op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('super:test') });
+        expect((await c.reply())?.err).toBe(0);
+      }
+      c.send(1, { op: 'reconfig', joiningServers: ask.joining ?? '', leavingServers: ask.leaving ?? '', newMembers: '', curConfigId: ask.from ?? -1n });
+      const r = (await c.reply())!;
+      return { err: r.err, data: r.err === 0 ? Buffer.from(r.body.buffer() ?? []).toString() : '' };
+    } finally {
+      c.close();
+    }
+  }
+
+  it('adds an observer that then serves, refuses what zabkit cannot or may not do, and removes it', async () => {
+    const { learners } = await e.stable();
+    const base = e.peers[0]!.port;
+    const [q, el, cp] = [base + 150, base + 250, base + 50]; // beside the ensemble's own ports
+    const dir = join(e.dir, 'server-4');
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'myid'), '4\n');
+    const voters = readFileSync(join(e.dir, 'server-1', 'zoo.cfg'), 'utf8').split('\n').filter((l) => l.startsWith('server.'));
+    const joining = `server.4=127.0.0.1:${q}:${el}:observer;127.0.0.1:${cp}`;
+    writeFileSync(join(dir, 'zoo.cfg'), ['tickTime=200', 'initLimit=10', 'syncLimit=5', `dataDir=${join(dir, 'data')}`, `clientPort=${cp}`, 'clientPortAddress=127.0.0.1', 'reconfigEnabled=true', ...voters, joining, ''].join('\n'));
+    const observer = launch(['server', '--config', join(dir, 'zoo.cfg')]);
+    try {
+      await observer.waitFor(/"msg":"listening"/);
+      // Not a member yet: the voters refuse its links, so it cannot find a leader.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await fourLetter(cp, 'srvr')).toMatch(/not currently serving/);
+
+      expect((await reconfig(learners[0]!.port, { joining }, false)).err).toBe(-102); // NoAuth: only super writes /zookeeper/config
+      expect((await reconfig(learners[0]!.port, { joining: 'some thing' }, false)).err).toBe(-8); // BadArguments, before the ACL, as ZooKeeper
+      expect((await reconfig(learners[0]!.port, { joining: `server.5=127.0.0.1:${q + 1}:${el + 1}:participant;127.0.0.1:${cp + 1}` })).err).toBe(-6); // voters are fixed
+      const added = await reconfig(learners[0]!.port, { joining });
+      expect(added.err).toBe(0);
+      expect(added.data).toContain(joining);
+      const version = BigInt(`0x${/version=([0-9a-f]+)$/.exec(added.data)![1]}`);
+      expect(version).toBeGreaterThan(0n);
+      expect((await reconfig(learners[1]!.port, { leaving: '4', from: version + 1n })).err).toBe(-103); // BadVersion
+
+      await until(async () => /Mode: observer/.test(await fourLetter(cp, 'srvr')));
+      const c = await nodeClient(`127.0.0.1:${cp}`);
+      expect((await create(c, '/via-new-observer', 'joined')).err).toBe(0);
+      c.close();
+      for (const p of e.peers) expect(await readAfterSync(p.port, '/via-new-observer')).toBe('joined');
+      for (const p of e.peers) expect(Buffer.from(await getConfig(p.port)).toString()).toBe(added.data);
+
+      const removed = await reconfig(learners[1]!.port, { leaving: '4', from: version });
+      expect(removed.err).toBe(0);
+      expect(removed.data).not.toContain('server.4=');
+      await until(async () => !/Mode: observer/.test(await fourLetter(cp, 'srvr')));
+    } finally {
+      observer.proc.kill('SIGTERM');
+      await observer.exited;
+    }
+  });
+});
+
+const until = async (f: () => Promise<boolean>, timeoutMs = 15000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await f())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+async function getConfig(port: number): Promise<Uint8Array> {
+  const c = await RawClient.session(port);
+  c.send(1, { op: 'sync', path: '/zookeeper/config' });
+  c.send(2, { op: 'getData', path: '/zookeeper/config', watch: false });
+  await c.reply();
+  const r = (await c.reply())!;
+  c.close();
+  return r.body.buffer() ?? new Uint8Array(0);
+}
 
 describe('5 voters and an observer', () => {
   let e: Ensemble;

@@ -71,7 +71,8 @@ export class Peers {
   send(to: Sid, msg: PeerMessage): void {
     if (this.closed || to === this.me) return;
     const channel = channelOf(msg);
-    if (this.isolated) return this.dropped(to, channel);
+    // Isolated by the fault hook, or no longer a member (a reconfig removed it): the message is lost.
+    if (this.isolated || !this.byId.has(to)) return this.dropped(to, channel);
     const link = this.link(to, channel);
     if (!link.socket) {
       if (Date.now() < link.retryAt) return this.dropped(to, channel);
@@ -162,8 +163,7 @@ export class Peers {
   }
 
   private dial(to: Sid, channel: Channel, link: Link): void {
-    const addr = this.byId.get(to);
-    if (!addr) return;
+    const addr = this.byId.get(to)!;
     const socket = connect({ host: hostOf(addr.host), port: portOf(addr, channel) });
     socket.setNoDelay(true);
     link.socket = socket;

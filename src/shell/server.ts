@@ -189,7 +189,7 @@ export class Server implements ServerView {
     const addr = this.listener.address();
     this.port = typeof addr === 'object' && addr ? addr.port : c.clientPort;
     this.logger.info('listening', { address: c.clientPortAddress, port: this.port, myid: c.myid });
-    if (c.reconfigEnabled) this.logger.warn('reconfigEnabled=true: zabkit has no dynamic reconfiguration; reconfig requests get Unimplemented (-6)');
+    if (c.reconfigEnabled) this.logger.info('reconfigEnabled=true: observers may join and leave by reconfig; the voting members are fixed');
     return this.port;
   }
 

@@ -14,7 +14,8 @@ import {
 } from '../../src/wire/protocol.ts';
 import { ConnectResponse, OPS, Stat, type SimpleOp } from '../../src/wire/records.ts';
 import { decodeTxn, encodeTxn } from '../../src/wire/txn.ts';
-import type { Txn, TxnOp } from '../../src/tree/index.ts';
+import { apply, emptyTree, OPEN_ACL, serializeTree, type Txn, type TxnOp, type WriteOp } from '../../src/tree/index.ts';
+import { decodePeer, encodePeer, type PeerMessage } from '../../src/wire/peer.ts';
 
 const SEED = 20261122;
 const runs = { seed: SEED, numRuns: 300 };
@@ -258,5 +259,67 @@ describe('framing', () => {
     const fr = new FrameReader(100);
     expect(fr.push(Buffer.from([0, 0, 0, 101]))).toEqual({ ok: false, error: 'frame length 101 (jute.maxbuffer is 100)' });
     expect(new FrameReader(100).push(Buffer.from([0xff, 0xff, 0xff, 0xff])).ok).toBe(false);
+  });
+});
+
+describe('peer protocol (src/wire/peer.ts)', () => {
+  const zabTxn = fc.tuple(txn, fc.option(fc.record({ server: fc.integer({ min: 0, max: 255 }), id: fc.nat() }), { nil: undefined })).map(([t, origin]) => ({
+    zxid: t.zxid,
+    value: origin ? ({ kind: 'txn', txn: t, origin } as const) : ({ kind: 'txn', txn: t } as const),
+  }));
+  const zxid = fc.nat();
+  const write: fc.Arbitrary<WriteOp> = fc.oneof(
+    fc.record({ op: fc.constant('setData' as const), path: fc.string(), data: fc.option(fc.uint8Array(), { nil: null }), version: int32 }),
+    fc.record({ op: fc.constant('create2' as const), path: fc.string(), data: fc.uint8Array(), acl: fc.array(fc.record({ perms: fc.nat(31), id: fc.record({ scheme: fc.string(), id: fc.string() }) })), flags: int32 }),
+    fc.record({ op: fc.constant('delete' as const), path: fc.string(), version: int32 }),
+    fc.record({ op: fc.constant('createSession' as const), timeout: int32 }),
+    fc.constant({ op: 'closeSession' as const }),
+    fc.record({ op: fc.constant('reconfig' as const), data: fc.uint8Array() }),
+  );
+  const session = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+  const message: fc.Arbitrary<PeerMessage> = fc.oneof(
+    fc.record({ type: fc.constant('NOTIFICATION' as const), vote: fc.oneof(fc.record({ leader: fc.nat(255), zxid, epoch: fc.nat() }), fc.constant({ leader: -1, zxid: -1, epoch: -1 })), round: fc.nat(), state: fc.constantFrom('looking' as const, 'following' as const, 'leading' as const, 'observing' as const) }),
+    fc.record({ type: fc.constant('PROPOSAL' as const), txn: zabTxn }),
+    fc.record({ type: fc.constant('INFORM' as const), txn: zabTxn }),
+    fc.record({ type: fc.constant('DIFF' as const), txns: fc.array(zabTxn, { maxLength: 4 }), committed: zxid }),
+    fc.record({ type: fc.constant('TRUNC' as const), zxid, txns: fc.array(zabTxn, { maxLength: 4 }), committed: zxid }),
+    fc.record({ type: fc.constantFrom('ACK' as const, 'COMMIT' as const), zxid }),
+    fc.record({ type: fc.constant('ACKEPOCH' as const), currentEpoch: fc.nat(), lastZxid: zxid }),
+    fc.record({ type: fc.constant('REQUEST' as const), origin: fc.record({ server: fc.nat(255), id: fc.nat() }), session, auth: fc.array(fc.record({ scheme: fc.string(), id: fc.string() })), write }),
+    fc.record({ type: fc.constant('TOUCH' as const), sessions: fc.array(session) }),
+    fc.record({ type: fc.constant('SYNCED' as const), id: fc.nat(), zxid }),
+    fc.record({ type: fc.constant('RECONFIG' as const), origin: fc.record({ server: fc.nat(255), id: fc.nat() }), session, auth: fc.constant([]), joining: fc.option(fc.string(), { nil: null }), leaving: fc.option(fc.string(), { nil: null }), newMembers: fc.constant(null), fromConfig: fc.integer() }),
+  ) as fc.Arbitrary<PeerMessage>;
+
+  it('decodePeer(encodePeer(m)) = m for the spec messages and the shell\'s own', () => {
+    fc.assert(
+      fc.property(message, (m) => {
+        const frame = encodePeer(m);
+        expect(frame.readInt32BE(0)).toBe(frame.length - 4);
+        expect(decodePeer(frame.subarray(4))).toEqual({ ok: true, value: m });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a snapshot travels as its serialized tree', () => {
+    const tree = apply(emptyTree(), { zxid: 5, time: 1, session: 0n, op: { type: 'create', path: '/a', data: new Uint8Array([1]), acl: OPEN_ACL, kind: { type: 'persistent' }, parentCreates: 2, withStat: false } }).tree;
+    const d = decodePeer(encodePeer({ type: 'SNAP', txns: [{ zxid: 5, value: { kind: 'base', tree } }], snapIndex: 1, committed: 5 }).subarray(4));
+    expect(d.ok && d.value.type === 'SNAP' && d.value.txns[0]!.value.kind === 'base' && Buffer.from(serializeTree(d.value.txns[0]!.value.tree)).equals(Buffer.from(serializeTree(tree)))).toBe(true);
+  });
+
+  it('random bytes and random JSON are refused with a reason, never thrown', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.json().map((j) => new Uint8Array(Buffer.from(j)))), (bytes) => {
+        const d = decodePeer(bytes);
+        if (!d.ok) expect(d.error.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 2000 },
+    );
+    // A txn whose bytes do not decode, and one that claims another zxid than its entry.
+    const bad = (body: unknown) => decodePeer(Buffer.from(JSON.stringify(body)));
+    expect(bad({ type: 'PROPOSAL', txn: { zxid: 1, value: { kind: 'txn', txn: 'AAAA' } } }).ok).toBe(false);
+    const t = Buffer.from(encodeTxn({ zxid: 7, time: 0, session: 0n, op: { type: 'check', path: '/' } })).toString('base64');
+    expect(bad({ type: 'PROPOSAL', txn: { zxid: 8, value: { kind: 'txn', txn: t } } })).toMatchObject({ ok: false, error: 'txn 7 sent as 8' });
   });
 });

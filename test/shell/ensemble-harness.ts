@@ -3,7 +3,7 @@
 // restarted, and (through the test-only fault hook, SIGUSR2) cut off from their peers.
 import { createServer } from 'node:net';
 import zookeeper, { type Client } from 'node-zookeeper-client';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { members, writeConfigs, type EnsembleOptions, type Member } from '../../src/shell/ensemble.ts';
 import { fourLetter, launch, RawClient, removeDir, tempDir, type Launched } from './harness.ts';
 
@@ -34,6 +34,18 @@ export interface Ensemble {
   /** Waits (bounded) until the running members report one leader and the others learners. */
   stable(timeoutMs?: number): Promise<{ leader: Peer; learners: Peer[] }>;
   close(): Promise<void>;
+}
+
+/** One ensemble for a whole describe block: started before it, closed (every exit 0 required) after. */
+export function suiteEnsemble(o: Parameters<typeof startEnsemble>[0] = {}): { readonly e: Ensemble } {
+  const box = {} as { e: Ensemble };
+  beforeAll(async () => {
+    box.e = await startEnsemble(o);
+  });
+  afterAll(async () => {
+    await box.e?.close();
+  });
+  return box;
 }
 
 /** Free ports for a whole ensemble: client P.., quorum P+100.., election P+200... */

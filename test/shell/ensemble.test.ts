@@ -6,24 +6,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import zookeeper from 'node-zookeeper-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childrenAfterSync, create, nodeClient, readAfterSync, startEnsemble, type Ensemble } from './ensemble-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { childrenAfterSync, create, nodeClient, readAfterSync, suiteEnsemble } from './ensemble-harness.ts';
 import { fourLetter, KAZOO_PYTHON, launch, peerMissing, RawClient } from './harness.ts';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
 
 describe('a 3-server ensemble', () => {
-  let e: Ensemble;
-  beforeAll(async () => {
-    e = await startEnsemble({ size: 3 });
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
+  const suite = suiteEnsemble({ size: 3 });
 
   it('elects one leader; writes through a follower reach every server; zabkit status shows the roles', async () => {
-    const { leader, learners } = await e.stable();
+    const { leader, learners } = await suite.e.stable();
     expect(learners).toHaveLength(2);
     const follower = learners[0]!;
     const c = await nodeClient(`127.0.0.1:${follower.port}`);
@@ -31,9 +25,9 @@ describe('a 3-server ensemble', () => {
     expect((await create(c, '/via-follower/s-', 'x', zookeeper.CreateMode.PERSISTENT_SEQUENTIAL)).path).toBe('/via-follower/s-0000000000');
     expect((await create(c, '/via-follower', 'again')).err).toBe(-110);
     c.close();
-    for (const p of e.peers) expect(await readAfterSync(p.port, '/via-follower')).toBe('hello');
+    for (const p of suite.e.peers) expect(await readAfterSync(p.port, '/via-follower')).toBe('hello');
 
-    const r = spawnSync(process.execPath, [BIN, 'status', e.connect], { encoding: 'utf8', timeout: 30000 });
+    const r = spawnSync(process.execPath, [BIN, 'status', suite.e.connect], { encoding: 'utf8', timeout: 30000 });
     expect(r.status).toBe(0);
     const rows = r.stdout.trim().split('\n').slice(1);
     expect(rows).toHaveLength(3);
@@ -44,7 +38,7 @@ describe('a 3-server ensemble', () => {
   });
 
   it.skipIf(peerMissing('kazoo', KAZOO_PYTHON))('kazoo writes through one follower and reads from each server after sync', async () => {
-    const { learners } = await e.stable();
+    const { learners } = await suite.e.stable();
     const py = `
 import sys, json
 from kazoo.client import KazooClient
@@ -56,7 +50,7 @@ for h in sys.argv[2].split(','):
     data, stat = r.get('/kz-ens'); out.append([data.decode(), stat.version, sorted(r.get_children('/kz-ens'))]); r.stop()
 w.stop()
 print(json.dumps(out))`;
-    const r = spawnSync(KAZOO_PYTHON!, ['-c', py, `127.0.0.1:${learners[1]!.port}`, e.connect], { encoding: 'utf8', timeout: 60000 });
+    const r = spawnSync(KAZOO_PYTHON!, ['-c', py, `127.0.0.1:${learners[1]!.port}`, suite.e.connect], { encoding: 'utf8', timeout: 60000 });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
       ['k2', 1, ['e']],
@@ -64,11 +58,11 @@ print(json.dumps(out))`;
       ['k2', 1, ['e']],
     ]);
     // The writer's session closed: its ephemeral is gone everywhere.
-    for (const p of e.peers) expect(await childrenAfterSync(p.port, '/kz-ens')).toEqual([]);
+    for (const p of suite.e.peers) expect(await childrenAfterSync(p.port, '/kz-ens')).toEqual([]);
   });
 
   it('a client of a follower reads its own writes in order, pipelined', async () => {
-    const { learners } = await e.stable();
+    const { learners } = await suite.e.stable();
     const c = await RawClient.session(learners[1]!.port);
     c.send(1, { op: 'create', path: '/rw', data: Buffer.from('a'), acl: OPEN, flags: 0 });
     c.send(2, { op: 'getData', path: '/rw', watch: false });
@@ -88,7 +82,7 @@ print(json.dumps(out))`;
   });
 
   it('a malformed peer frame closes that peer connection, is logged, and leaves the ensemble serving', async () => {
-    const { leader } = await e.stable();
+    const { leader } = await suite.e.stable();
     const frame = (body: string) => {
       const b = Buffer.from(body);
       const f = Buffer.alloc(4 + b.length);
@@ -112,14 +106,14 @@ print(json.dumps(out))`;
       expect(closed).toBe(true);
     }
     expect(leader.logs().match(/closing peer connection: malformed input/g)?.length).toBeGreaterThanOrEqual(bad.length);
-    expect((await e.stable()).leader).toBe(leader);
-    const c = await nodeClient(e.connect);
+    expect((await suite.e.stable()).leader).toBe(leader);
+    const c = await nodeClient(suite.e.connect);
     expect((await create(c, '/after-garbage', 'ok')).err).toBe(0);
     c.close();
   });
 
   it('a session that reconnects to another server keeps its ephemerals; the old connection gets SessionMoved', async () => {
-    const { learners, leader } = await e.stable();
+    const { learners, leader } = await suite.e.stable();
     const [a, b] = [learners[0]!, leader];
     const first = await RawClient.session(a.port, { timeout: 6000 });
     first.send(1, { op: 'create', path: '/moving', data: new Uint8Array(0), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 1 });
@@ -137,21 +131,15 @@ print(json.dumps(out))`;
     second.send(3, { op: 'closeSession' });
     await second.reply();
     second.close();
-    for (const p of e.peers) expect(await readAfterSync(p.port, '/moving')).toBe(-101);
+    for (const p of suite.e.peers) expect(await readAfterSync(p.port, '/moving')).toBe(-101);
   });
 });
 
 describe('a session whose server dies', () => {
-  let e: Ensemble;
-  beforeAll(async () => {
-    e = await startEnsemble({ size: 3 });
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
+  const suite = suiteEnsemble({ size: 3 });
 
   it('moves to another server with its ephemerals and its watches (setWatches), which then fire', async () => {
-    const { leader, learners } = await e.stable();
+    const { leader, learners } = await suite.e.stable();
     const home = learners[0]!;
     const next = learners[1]!;
     const a = await RawClient.session(home.port, { timeout: 8000 });
@@ -179,19 +167,13 @@ describe('a session whose server dies', () => {
     writer.close();
     for (const p of [leader, next]) expect(await childrenAfterSync(p.port, '/')).not.toContain('mine');
     await home.start();
-    await e.stable();
+    await suite.e.stable();
   });
 });
 
 describe('reconfig (reconfigEnabled=true): observers join and leave a running ensemble', () => {
   const SUPER = 'zookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU='; // super:test
-  let e: Ensemble;
-  beforeAll(async () => {
-    e = await startEnsemble({ size: 3, extra: ['reconfigEnabled=true', SUPER] });
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
+  const suite = suiteEnsemble({ size: 3, extra: ['reconfigEnabled=true', SUPER] });
 
   async function reconfig(port: number, ask: { joining?: string; leaving?: string; from?: bigint }, asSuper = true) {
     const c = await RawClient.session(port);
@@ -209,13 +191,13 @@ describe('reconfig (reconfigEnabled=true): observers join and leave a running en
   }
 
   it('adds an observer that then serves, refuses what zabkit cannot or may not do, and removes it', async () => {
-    const { learners } = await e.stable();
-    const base = e.peers[0]!.port;
+    const { learners } = await suite.e.stable();
+    const base = suite.e.peers[0]!.port;
     const [q, el, cp] = [base + 150, base + 250, base + 50]; // beside the ensemble's own ports
-    const dir = join(e.dir, 'server-4');
+    const dir = join(suite.e.dir, 'server-4');
     mkdirSync(join(dir, 'data'), { recursive: true });
     writeFileSync(join(dir, 'data', 'myid'), '4\n');
-    const voters = readFileSync(join(e.dir, 'server-1', 'zoo.cfg'), 'utf8').split('\n').filter((l) => l.startsWith('server.'));
+    const voters = readFileSync(join(suite.e.dir, 'server-1', 'zoo.cfg'), 'utf8').split('\n').filter((l) => l.startsWith('server.'));
     const joining = `server.4=127.0.0.1:${q}:${el}:observer;127.0.0.1:${cp}`;
     writeFileSync(join(dir, 'zoo.cfg'), ['tickTime=200', 'initLimit=10', 'syncLimit=5', `dataDir=${join(dir, 'data')}`, `clientPort=${cp}`, 'clientPortAddress=127.0.0.1', 'reconfigEnabled=true', ...voters, joining, ''].join('\n'));
     const observer = launch(['server', '--config', join(dir, 'zoo.cfg')]);
@@ -239,8 +221,8 @@ describe('reconfig (reconfigEnabled=true): observers join and leave a running en
       const c = await nodeClient(`127.0.0.1:${cp}`);
       expect((await create(c, '/via-new-observer', 'joined')).err).toBe(0);
       c.close();
-      for (const p of e.peers) expect(await readAfterSync(p.port, '/via-new-observer')).toBe('joined');
-      for (const p of e.peers) expect(Buffer.from(await getConfig(p.port)).toString()).toBe(added.data);
+      for (const p of suite.e.peers) expect(await readAfterSync(p.port, '/via-new-observer')).toBe('joined');
+      for (const p of suite.e.peers) expect(Buffer.from(await getConfig(p.port)).toString()).toBe(added.data);
 
       const removed = await reconfig(learners[1]!.port, { leaving: '4', from: version });
       expect(removed.err).toBe(0);
@@ -272,17 +254,11 @@ async function getConfig(port: number): Promise<Uint8Array> {
 }
 
 describe('5 voters and an observer', () => {
-  let e: Ensemble;
-  beforeAll(async () => {
-    e = await startEnsemble({ size: 5, observers: 1 });
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
+  const suite = suiteEnsemble({ size: 5, observers: 1 });
 
   it('elects a voter; writes through the observer and a follower are read back from all six after sync', async () => {
-    const { leader, learners } = await e.stable();
-    const observer = e.peers[5]!;
+    const { leader, learners } = await suite.e.stable();
+    const observer = suite.e.peers[5]!;
     expect(await observer.mode()).toBe('observer');
     expect(leader.member.observer).toBe(false);
     const viaObserver = await nodeClient(`127.0.0.1:${observer.port}`);
@@ -291,7 +267,7 @@ describe('5 voters and an observer', () => {
     const viaFollower = await nodeClient(`127.0.0.1:${learners.find((p) => p !== observer)!.port}`);
     expect((await create(viaFollower, '/obs/f', 'from-follower')).err).toBe(0);
     viaFollower.close();
-    for (const p of e.peers) {
+    for (const p of suite.e.peers) {
       expect(await readAfterSync(p.port, '/obs')).toBe('from-observer');
       expect(await readAfterSync(p.port, '/obs/f')).toBe('from-follower');
     }

@@ -4,6 +4,7 @@ import {
   addWatch,
   afterRead,
   Code,
+  dataLength,
   exists,
   getAcl,
   getAllChildrenNumber,
@@ -30,6 +31,11 @@ const RECONFIG_DISABLED = -123;
 
 export interface ReadContext {
   readonly tree: Tree;
+  /**
+   * The configuration this server runs with, as /zookeeper/config shows it until a reconfig writes
+   * one there (ZooKeeper shows each server's own view of it; null: standalone, nothing to show).
+   */
+  readonly configText: () => Uint8Array | null;
   /** reconfigEnabled: picks the refusal of a reconfig this server does not take. */
   readonly reconfigEnabled: boolean;
   readonly zxid: bigint;
@@ -55,7 +61,10 @@ export function serveRead(ctx: ReadContext, conn: Connection, xid: number, r: Re
     case 'getData': {
       const d = getData(tree, r.path, auth);
       watchAfter('getData', r.path, r.watch, d.ok ? 0 : d.err);
-      return d.ok ? encodeReply(xid, zxid, 'getData', { data: d.value.data, stat: wireStat(d.value.stat) }) : fail(d.err);
+      if (!d.ok) return fail(d.err);
+      const shown = r.path === '/zookeeper/config' && dataLength(d.value.data) === 0 ? ctx.configText() : null;
+      if (shown) return encodeReply(xid, zxid, 'getData', { data: shown, stat: { ...wireStat(d.value.stat), dataLength: shown.length } });
+      return encodeReply(xid, zxid, 'getData', { data: d.value.data, stat: wireStat(d.value.stat) });
     }
     case 'getChildren':
     case 'getChildren2': {

@@ -124,6 +124,7 @@ export class Server implements ServerView {
     const server = this;
     this.reads = {
       reconfigEnabled: config.reconfigEnabled,
+      configText: () => (server.peers ? Buffer.from(configText(server.membership)) : null),
       get tree() {
         return server.committed;
       },

@@ -207,6 +207,8 @@ describe('reconfig (reconfigEnabled=true): observers join and leave a running en
       await new Promise((r) => setTimeout(r, 500));
       expect(await fourLetter(cp, 'srvr')).toMatch(/not currently serving/);
 
+      // Before any reconfig, /zookeeper/config shows the configuration from zoo.cfg, version 0.
+      for (const p of suite.e.peers) expect(Buffer.from(await getConfig(p.port)).toString()).toBe([...voters, 'version=0'].join('\n'));
       expect((await reconfig(learners[0]!.port, { joining }, false)).err).toBe(-102); // NoAuth: only super writes /zookeeper/config
       expect((await reconfig(learners[0]!.port, { joining: 'some thing' }, false)).err).toBe(-8); // BadArguments, before the ACL, as ZooKeeper
       expect((await reconfig(learners[0]!.port, { joining: `server.5=127.0.0.1:${q + 1}:${el + 1}:participant;127.0.0.1:${cp + 1}` })).err).toBe(-6); // voters are fixed

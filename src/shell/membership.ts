@@ -2,7 +2,7 @@
 // /zookeeper/config (one `server.N=…` line per member, then `version=<hex zxid>`), and the
 // incremental reconfig a client asks for. zabkit changes only observers at run time: the voting
 // members are the ones ZAB's reducers were configured with (dynamic quorums are not modelled).
-import { Code, type ErrorCode } from '../tree/index.ts';
+import { Code, type ErrorCode, type Tree } from '../tree/index.ts';
 import { parseServerLine, type PeerAddress } from './config.ts';
 
 export interface Membership {
@@ -23,6 +23,12 @@ const lineOf = (m: PeerAddress) =>
 /** The configuration as ZooKeeper writes it into /zookeeper/config. */
 export function configText(c: Membership): string {
   return [...[...c.members].sort((a, b) => a.id - b.id).map(lineOf), `version=${c.version.toString(16)}`].join('\n');
+}
+
+/** The configuration a tree's /zookeeper/config holds, or null if none was ever written there. */
+export function configOf(tree: Tree): Membership | null {
+  const data = tree.nodes.get('/zookeeper/config')?.data;
+  return data ? parseConfigText(Buffer.from(data).toString('utf8')) : null;
 }
 
 /** /zookeeper/config's text back into members, or null if it holds none (never reconfigured). */

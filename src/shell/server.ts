@@ -41,7 +41,7 @@ import type { ServerConfig } from './config.ts';
 import { Connection, type Slot } from './connection.ts';
 import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
-import { configText, parseConfigText, reconfigure, type Membership, type ReconfigAsk } from './membership.ts';
+import { configOf, configText, reconfigure, type Membership, type ReconfigAsk } from './membership.ts';
 import { Peers } from './peers.ts';
 import { DigestMd5Server, jaasUsers } from './sasl.ts';
 import { serveRead, type ReadContext } from './reads.ts';
@@ -379,7 +379,7 @@ export class Server implements ServerView {
    */
   private proposeReconfig(session: bigint, auth: readonly Connection['auth'][number][], r: ReconfigRequest, origin: Origin): void {
     if (this.role !== 'leader' || this.speculative === null) return;
-    const now = parseConfigText(Buffer.from(this.speculative.nodes.get('/zookeeper/config')?.data ?? []).toString('utf8')) ?? this.membership;
+    const now = configOf(this.speculative) ?? this.membership;
     const next = r.fromConfig !== -1 && r.fromConfig !== now.version ? Code.BadVersion : reconfigure(now.members, r.ask);
     if (typeof next === 'number') return this.propose(session, auth, next, origin);
     const version = nextZxid(this.node.state as Leading<Entry>); // ZooKeeper's config version is the reconfig's zxid
@@ -653,8 +653,7 @@ export class Server implements ServerView {
 
   /** A committed reconfig (or a snapshot holding one): adopt its members; links to those who left are dropped. */
   private refreshMembership(): void {
-    const text = Buffer.from(this.committed.nodes.get('/zookeeper/config')?.data ?? []).toString('utf8');
-    const next = parseConfigText(text);
+    const next = configOf(this.committed);
     if (!next || next.version === this.membership.version) return;
     const gone = this.membership.members.filter((m) => !next.members.some((n) => n.id === m.id)).map((m) => m.id);
     this.membership = next;

@@ -56,7 +56,7 @@ export function reconfigure(current: readonly PeerAddress[], ask: ReconfigAsk): 
   if (ask.newMembers !== null) {
     next = [];
     for (const spec of ask.newMembers.split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
-      const m = joiner(spec);
+      const m = serverOf(spec, false);
       if (typeof m === 'number') return m;
       next.push(m);
     }
@@ -68,7 +68,7 @@ export function reconfigure(current: readonly PeerAddress[], ask: ReconfigAsk): 
     }
     next = current.filter((m) => !leaving.has(m.id));
     for (const spec of (ask.joining ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-      const m = joiner(spec);
+      const m = serverOf(spec, true);
       if (typeof m === 'number') return m;
       next = [...next.filter((x) => x.id !== m.id), m];
     }
@@ -78,10 +78,10 @@ export function reconfigure(current: readonly PeerAddress[], ask: ReconfigAsk): 
   return next.sort((a, b) => a.id - b.id);
 }
 
-function joiner(spec: string): PeerAddress | ErrorCode {
+/** `server.N=…`; an incremental joiner must name all three addresses (quorum, election, client), as ZooKeeper wants. */
+function serverOf(spec: string, joining: boolean): PeerAddress | ErrorCode {
   const eq = spec.indexOf('=');
   if (eq <= 0 || spec.indexOf('=', eq + 1) >= 0) return Code.BadArguments; // "Wrong format of server string"
   const m = parseServerLine(spec.slice(0, eq), spec.slice(eq + 1));
-  // ZooKeeper wants all three addresses of a joining server: quorum, election and client.
-  return typeof m === 'string' || m.clientPort === undefined ? Code.BadArguments : m;
+  return typeof m === 'string' || (joining && m.clientPort === undefined) ? Code.BadArguments : m;
 }

@@ -2,7 +2,7 @@
 // ordinary `zabkit server --config` with its own zoo.cfg and data directory; and `zabkit status`,
 // which asks servers what they are through the four-letter words.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -144,10 +144,20 @@ export async function runEnsemble(args: readonly string[], out: (s: string) => v
   // Wait (bounded) until every server reports a role, then say who is who.
   const deadline = Date.now() + 60_000;
   let states: Status[] = [];
-  while (!stopping && Date.now() < deadline) {
+  while (!stopping && Date.now() < deadline && children.size === ms.length) {
     states = await Promise.all(ms.map((m) => status('127.0.0.1', m.clientPort)));
     if (states.every((s) => s.mode === 'leader' || s.mode === 'follower' || s.mode === 'observer')) break;
     await new Promise((r) => setTimeout(r, 200));
+  }
+  const dead = ms.filter((m) => !children.has(m.id));
+  if (!stopping && dead.length) {
+    // A server that could not start (a port in use, a bad data directory): say why, stop the rest.
+    for (const m of dead) {
+      const log = readFileSync(join(m.dir, 'server.log'), 'utf8').trim().split('\n').slice(-3);
+      out(`server ${m.id} did not start:\n${log.map((l) => `  ${l}`).join('\n')}`);
+    }
+    await stop();
+    return 1;
   }
   if (!stopping) {
     for (const [i, m] of ms.entries()) {

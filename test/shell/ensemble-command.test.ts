@@ -2,6 +2,7 @@
 // observer as child processes, prints their roles and the connection string, Apache's zkCli and
 // kazoo use that string, and SIGINT stops every server cleanly.
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { expect, it } from 'vitest';
 import { KAZOO_PYTHON, launch, peerMissing, removeDir, tempDir, ZKCLI } from './harness.ts';
 
@@ -48,3 +49,20 @@ zk.sync('/from-cli'); print(zk.get('/from-cli')[0].decode()); zk.set('/from-cli'
     removeDir(dir);
   },
 );
+
+it('zabkit ensemble: a server that cannot start (its election port is taken) is named with the reason; the rest are stopped; exit 1', async () => {
+  const dir = tempDir();
+  const base = 31000 + Math.floor(Math.random() * 20000);
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(base + 201, '127.0.0.1', () => resolve()));
+  try {
+    const run = launch(['ensemble', '--size', '3', '--base-port', String(base), '--data-dir', dir, '--tick-time', '200']);
+    expect(await run.exited).toBe(1);
+    expect(run.logs()).toMatch(/server 2 did not start:\n.*election port 127\.0\.0\.1:\d+: listen EADDRINUSE/);
+    expect(run.logs()).toMatch(/stopped\.\n/);
+    expect(run.logs()).not.toMatch(/connection string/);
+  } finally {
+    squatter.close();
+    removeDir(dir);
+  }
+});

@@ -71,7 +71,7 @@ interface SyncWait {
 type Role = 'leader' | 'learner' | 'readonly' | null;
 
 /** A client's reconfig on its way to the leader, which alone can build the new configuration. */
-interface ReconfigRequest {
+interface ReconfigSubmission {
   readonly ask: ReconfigAsk;
   readonly fromConfig: number;
 }
@@ -359,7 +359,7 @@ export class Server implements ServerView {
    * A write of one of this server's clients: the leader proposes it, a learner forwards it to the
    * leader. Its txn comes back through `deliver` tagged with its origin. False if not serving.
    */
-  private submit(session: bigint, auth: Connection['auth'], write: WriteOp | ReconfigRequest, pending: Pending): boolean {
+  private submit(session: bigint, auth: Connection['auth'], write: WriteOp | ReconfigSubmission, pending: Pending): boolean {
     const leader = this.leaderId;
     if (this.role === null || this.role === 'readonly' || leader === null) return false;
     const origin = { server: this.config.myid, id: this.nextRequest++ };
@@ -377,7 +377,7 @@ export class Server implements ServerView {
    * does: the version asked from, the server strings; only observers may join or leave here.
    * It reads the configuration from its speculative tree, so reconfigs in flight build on each other.
    */
-  private proposeReconfig(session: bigint, auth: readonly Connection['auth'][number][], r: ReconfigRequest, origin: Origin): void {
+  private proposeReconfig(session: bigint, auth: readonly Connection['auth'][number][], r: ReconfigSubmission, origin: Origin): void {
     if (this.role !== 'leader' || this.speculative === null) return;
     const now = configOf(this.speculative) ?? this.membership;
     const next = r.fromConfig !== -1 && r.fromConfig !== now.version ? Code.BadVersion : reconfigure(now.members, r.ask);

@@ -47,6 +47,8 @@ export interface ServerConfig {
   readonly jaasFile?: string;
   /** The `sasl` ACL scheme is known: an authProvider.N names SASLAuthenticationProvider, or a JAAS file is given. */
   readonly saslAcl: boolean;
+  /** `--trace FILE`: write every step of the reducers there (NDJSON, conformance/trace-schema.ts). */
+  readonly trace?: string;
   readonly superDigest?: string;
   readonly logLevel: LogLevel;
 }
@@ -82,6 +84,7 @@ const KEYS = {
   reconfigEnabled: flag,
   'readonlymode.enabled': flag,
   'java.security.auth.login.config': z.string().min(1),
+  'zabkit.trace': z.string().min(1),
   'zookeeper.DigestAuthenticationProvider.superDigest': z.string().regex(/^[^:]+:.+$/, 'user:base64-sha1'),
   logLevel: z.enum(LOG_LEVELS),
 } as const;
@@ -102,6 +105,7 @@ export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
   '--extended-types': 'zookeeper.extendedTypesEnabled',
   '--read-only-mode': 'readonlymode.enabled',
   '--jaas': 'java.security.auth.login.config',
+  '--trace': 'zabkit.trace',
   '--super-digest': 'zookeeper.DigestAuthenticationProvider.superDigest',
   '--log-level': 'logLevel',
   '--myid': 'myid',
@@ -211,6 +215,7 @@ export function loadConfig(args: readonly string[]): ServerConfig {
   if (minSessionTimeout > maxSessionTimeout) throw new ConfigError(`minSessionTimeout ${minSessionTimeout} is above maxSessionTimeout ${maxSessionTimeout}`);
   const superDigest = value(entries, 'zookeeper.DigestAuthenticationProvider.superDigest');
   const jaasFile = value(entries, 'java.security.auth.login.config');
+  const trace = value(entries, 'zabkit.trace');
   const saslProvider = [...entries].some(([k, e]) => /^authProvider\./.test(k) && e.value.trim().endsWith('.SASLAuthenticationProvider'));
   return {
     tickTime,
@@ -235,6 +240,7 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     readOnlyMode: value(entries, 'readonlymode.enabled') ?? false,
     ...(jaasFile === undefined ? {} : { jaasFile }),
     saslAcl: saslProvider || jaasFile !== undefined,
+    ...(trace === undefined ? {} : { trace }),
     ...(superDigest === undefined ? {} : { superDigest }),
     logLevel: value(entries, 'logLevel') ?? 'info',
   };

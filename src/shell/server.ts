@@ -43,6 +43,7 @@ import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter
 import type { Logger } from './logger.ts';
 import { configOf, configText, reconfigure, type Membership, type ReconfigAsk } from './membership.ts';
 import { Peers } from './peers.ts';
+import { TraceWriter } from './trace-writer.ts';
 import { DigestMd5Server, jaasUsers } from './sasl.ts';
 import { serveRead, type ReadContext } from './reads.ts';
 import { wireStat, writeOf, writeReply } from './requests.ts';
@@ -169,6 +170,7 @@ export class Server implements ServerView {
       this.logger,
     );
     this.node.onFatal = () => void this.stop();
+    if (c.trace) this.node.tracer = new TraceWriter(c.trace, c.myid);
     this.node.afterSnapshot = (zxid) => {
       this.logger.info('snapshot written', { zxid: formatZxid(zxid) });
       if (c.purgeInterval > 0) this.purge();

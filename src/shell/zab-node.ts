@@ -9,6 +9,7 @@ import type { Tree, Txn } from '../tree/index.ts';
 import type { Entry } from '../wire/peer.ts';
 import type { Logger } from './logger.ts';
 import type { Recovered, Storage } from './storage.ts';
+import type { TraceWriter } from './trace-writer.ts';
 
 export type { Entry };
 
@@ -47,6 +48,8 @@ export class ZabNode {
   onFatal?: (e: Error) => void;
   /** A snapshot is durable (old snapshots and logs may now be purged). */
   afterSnapshot?: (zxid: number) => void;
+  /** `--trace`: every step, written before its effects run. */
+  tracer?: TraceWriter;
 
   constructor(
     config: Config,
@@ -73,6 +76,7 @@ export class ZabNode {
       for (let next = this.inputs.shift(); next; next = this.inputs.shift()) {
         const [state, effects] = step(this.state, next, true); // owned: the old state is dropped here
         this.state = state;
+        this.tracer?.step(next, effects, next.type === 'restart' ? state.config : undefined);
         for (const e of effects) this.execute(e);
         this.hooks.stepped();
       }
@@ -194,6 +198,7 @@ export class ZabNode {
     this.timers.clear();
     await this.persisting;
     this.stopped = true;
+    await this.tracer?.close();
   }
 }
 

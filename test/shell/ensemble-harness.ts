@@ -2,6 +2,7 @@
 // files `zabkit ensemble` writes, on ports of their own; members can be killed, stopped,
 // restarted, and (through the test-only fault hook, SIGUSR2) cut off from their peers.
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { members, writeConfigs, type EnsembleOptions, type Member } from '../../src/shell/ensemble.ts';
@@ -66,7 +67,9 @@ function free(port: number): Promise<boolean> {
   });
 }
 
-export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'observers' | 'tickTime'>> & { extra?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Ensemble> {
+export async function startEnsemble(
+  o: Partial<Pick<EnsembleOptions, 'size' | 'observers' | 'tickTime'>> & { extra?: string[]; env?: NodeJS.ProcessEnv; traceDir?: string } = {},
+): Promise<Ensemble> {
   const dir = tempDir('zabkit-ensemble-');
   const options: EnsembleOptions = { size: o.size ?? 3, observers: o.observers ?? 0, tickTime: o.tickTime ?? 200, dataDir: dir, basePort: 0 };
   options.basePort = await basePort(options.size + options.observers);
@@ -80,7 +83,8 @@ export async function startEnsemble(o: Partial<Pick<EnsembleOptions, 'size' | 'o
       logs: () => run?.logs() ?? '',
       running: () => run !== null && run.proc.exitCode === null && run.proc.signalCode === null,
       async start() {
-        run = launch(['server', '--config', configs[k]!], { ZABKIT_FAULT_HOOK: '1', ...o.env });
+        const trace = o.traceDir ? ['--trace', join(o.traceDir, `server-${m.id}.ndjson`)] : [];
+        run = launch(['server', '--config', configs[k]!, ...trace], { ZABKIT_FAULT_HOOK: '1', ...o.env });
         await run.waitFor(/"msg":"listening"/);
       },
       async kill() {

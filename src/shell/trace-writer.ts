@@ -6,10 +6,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { TRACE_VERSION } from '../../conformance/trace-schema.ts';
 import type { Config, Effect, Input, Sid } from '../zab/types.ts';
-import type { Entry } from '../wire/peer.ts';
-import { encodeTxn } from '../wire/txn.ts';
-
-const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+import { txnEntryJson, type Entry } from '../wire/peer.ts';
 
 /** An entry appears in many events (proposal, append, ack, commit, deliver): encode it once. */
 const encoded = new WeakMap<object, unknown>();
@@ -23,11 +20,7 @@ function replacer(this: unknown, _key: string, v: unknown): unknown {
     if (e.kind === 'base' && 'tree' in e) return BASE;
     if (e.kind === 'txn' && 'txn' in e) {
       let out = encoded.get(e);
-      if (out === undefined) {
-        const txn = b64(encodeTxn(e.txn));
-        out = e.origin ? { kind: 'txn', txn, origin: e.origin } : { kind: 'txn', txn };
-        encoded.set(e, out);
-      }
+      if (out === undefined) encoded.set(e, (out = txnEntryJson(e)));
       return out;
     }
   }

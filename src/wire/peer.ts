@@ -54,9 +54,14 @@ export const PEER_PROTOCOL_VERSION = 1;
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
+/** A txn entry as it travels (and as traces record it): its log encoding in base64, and its origin. */
+export function txnEntryJson(e: Extract<Entry, { kind: 'txn' }>): unknown {
+  const txn = b64(encodeTxn(e.txn));
+  return e.origin ? { kind: 'txn', txn, origin: e.origin } : { kind: 'txn', txn };
+}
+
 function entryJson(e: Entry): unknown {
-  if (e.kind === 'base') return { kind: 'base', tree: b64(serializeTree(e.tree)) };
-  return e.origin ? { kind: 'txn', txn: b64(encodeTxn(e.txn)), origin: e.origin } : { kind: 'txn', txn: b64(encodeTxn(e.txn)) };
+  return e.kind === 'base' ? { kind: 'base', tree: b64(serializeTree(e.tree)) } : txnEntryJson(e);
 }
 
 const txnJson = (t: ZabTxn<Entry>) => ({ zxid: t.zxid, value: entryJson(t.value) });

@@ -49,6 +49,15 @@ export function suiteEnsemble(o: Parameters<typeof startEnsemble>[0] = {}): { re
   return box;
 }
 
+/** Poll `f` every 100 ms until it holds; fail naming `what` after `timeoutMs`. */
+export async function until(what: string, f: () => Promise<boolean> | boolean, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await f())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Free ports for a whole ensemble: client P.., quorum P+100.., election P+200... */
 async function basePort(n: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {

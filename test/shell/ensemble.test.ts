@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import zookeeper from 'node-zookeeper-client';
 import { describe, expect, it } from 'vitest';
-import { childrenAfterSync, create, nodeClient, readAfterSync, suiteEnsemble } from './ensemble-harness.ts';
+import { childrenAfterSync, create, nodeClient, readAfterSync, suiteEnsemble, until } from './ensemble-harness.ts';
 import { fourLetter, KAZOO_PYTHON, launch, peerMissing, RawClient } from './harness.ts';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -219,7 +219,7 @@ describe('reconfig (reconfigEnabled=true): observers join and leave a running en
       expect(version).toBeGreaterThan(0n);
       expect((await reconfig(learners[1]!.port, { leaving: '4', from: version + 1n })).err).toBe(-103); // BadVersion
 
-      await until(async () => /Mode: observer/.test(await fourLetter(cp, 'srvr')));
+      await until('the new observer to join', async () => /Mode: observer/.test(await fourLetter(cp, 'srvr')));
       const c = await nodeClient(`127.0.0.1:${cp}`);
       expect((await create(c, '/via-new-observer', 'joined')).err).toBe(0);
       c.close();
@@ -229,21 +229,13 @@ describe('reconfig (reconfigEnabled=true): observers join and leave a running en
       const removed = await reconfig(learners[1]!.port, { leaving: '4', from: version });
       expect(removed.err).toBe(0);
       expect(removed.data).not.toContain('server.4=');
-      await until(async () => !/Mode: observer/.test(await fourLetter(cp, 'srvr')));
+      await until('the removed observer to leave', async () => !/Mode: observer/.test(await fourLetter(cp, 'srvr')));
     } finally {
       observer.proc.kill('SIGTERM');
       await observer.exited;
     }
   });
 });
-
-const until = async (f: () => Promise<boolean>, timeoutMs = 15000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 async function getConfig(port: number): Promise<Uint8Array> {
   const c = await RawClient.session(port);

@@ -3,7 +3,7 @@
 // partition. Through all of them: no acknowledged write is lost, and the ensemble converges.
 import type { Client } from 'node-zookeeper-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childrenAfterSync, create, nodeClient, readAfterSync, startEnsemble, type Ensemble, type Peer } from './ensemble-harness.ts';
+import { childrenAfterSync, create, nodeClient, readAfterSync, startEnsemble, until, type Ensemble, type Peer } from './ensemble-harness.ts';
 import { RawClient } from './harness.ts';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -39,14 +39,6 @@ function load(clients: readonly Client[]) {
     },
   };
 }
-
-const until = async (what: string, f: () => Promise<boolean> | boolean, timeoutMs = 20000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 const syncType = (p: Peer) => [...p.logs().matchAll(/"msg":"sync from leader".*?"type":"(\w+)"/g)].map((m) => m[1]);
 

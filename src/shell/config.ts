@@ -41,6 +41,12 @@ export interface ServerConfig {
   readonly extendedTypes: boolean;
   /** reconfigEnabled: zabkit has no dynamic reconfiguration; this only picks the refusal's code. */
   readonly reconfigEnabled: boolean;
+  /**
+   * `zabkit.compat`: the ZooKeeper 3.8 patch release whose client-visible behaviour to follow
+   * where 3.8 releases differ (default 3.8.6). Only exists' READ check differs today: added in
+   * 3.8.4 (ZOOKEEPER-2590), so `--compat 3.8.0` answers exists without it, as Debian's 3.8.0.
+   */
+  readonly compatPatch: number;
   /** readonlymode.enabled: a member without a quorum serves reads to clients that ask for read-only sessions. */
   readonly readOnlyMode: boolean;
   /** The JAAS file whose `Server` section lists SASL DIGEST-MD5 users (ZooKeeper's java.security.auth.login.config). */
@@ -85,6 +91,7 @@ const KEYS = {
   'readonlymode.enabled': flag,
   'java.security.auth.login.config': z.string().min(1),
   'zabkit.trace': z.string().min(1),
+  'zabkit.compat': z.string().regex(/^3\.8\.\d+$/, 'a ZooKeeper 3.8 release, e.g. 3.8.0').transform((v) => Number(v.split('.')[2])),
   'zookeeper.DigestAuthenticationProvider.superDigest': z.string().regex(/^[^:]+:.+$/, 'user:base64-sha1'),
   logLevel: z.enum(LOG_LEVELS),
 } as const;
@@ -106,6 +113,7 @@ export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
   '--read-only-mode': 'readonlymode.enabled',
   '--jaas': 'java.security.auth.login.config',
   '--trace': 'zabkit.trace',
+  '--compat': 'zabkit.compat',
   '--super-digest': 'zookeeper.DigestAuthenticationProvider.superDigest',
   '--log-level': 'logLevel',
   '--myid': 'myid',
@@ -237,6 +245,7 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     myid,
     extendedTypes: value(entries, 'zookeeper.extendedTypesEnabled') ?? false,
     reconfigEnabled: value(entries, 'reconfigEnabled') ?? false,
+    compatPatch: value(entries, 'zabkit.compat') ?? 6,
     readOnlyMode: value(entries, 'readonlymode.enabled') ?? false,
     ...(jaasFile === undefined ? {} : { jaasFile }),
     saslAcl: saslProvider || jaasFile !== undefined,

@@ -12,6 +12,7 @@ import {
   getData,
   getEphemerals,
   hasWatch,
+  isWatcherType,
   multiRead,
   removeWatches,
   setWatches,
@@ -38,6 +39,8 @@ export interface ReadContext {
   readonly configText: () => Uint8Array | null;
   /** reconfigEnabled: picks the refusal of a reconfig this server does not take. */
   readonly reconfigEnabled: boolean;
+  /** exists checks READ (ZooKeeper 3.8.4 and later; zabkit.compat). */
+  readonly existsChecksAcl: boolean;
   readonly zxid: bigint;
   watches: WatchTable<Connection>;
   /** Notifications a setWatches owes right away. */
@@ -54,7 +57,7 @@ export function serveRead(ctx: ReadContext, conn: Connection, xid: number, r: Re
   };
   switch (r.op) {
     case 'exists': {
-      const s = exists(tree, r.path, auth);
+      const s = exists(tree, r.path, auth, ctx.existsChecksAcl);
       watchAfter('exists', r.path, r.watch, s.ok ? 0 : s.err);
       return s.ok ? encodeReply(xid, zxid, 'exists', { stat: wireStat(s.value) }) : fail(s.err);
     }
@@ -105,12 +108,14 @@ export function serveRead(ctx: ReadContext, conn: Connection, xid: number, r: Re
     case 'ping':
       return encodeReply(xid, zxid, 'ping', {});
     case 'addWatch':
-      if (r.mode !== 0 && r.mode !== 1) return fail(Code.BadArguments);
+      if (r.mode !== 0 && r.mode !== 1) return fail(Code.MarshallingError); // WATCH-4: no such mode to decode
       ctx.watches = addWatch(ctx.watches, conn, r.path, r.mode);
       return encodeReply(xid, zxid, 'addWatch', { err: 0 });
     case 'checkWatches':
-      return hasWatch(ctx.watches, conn, r.path, r.type) ? encodeReply(xid, zxid, 'checkWatches', {}) : fail(Code.NoWatcher);
+      if (!isWatcherType(r.type)) return fail(Code.MarshallingError); // WATCH-9: ZooKeeper fails to decode the type
+      return hasWatch(ctx.watches, r.path, r.type) ? encodeReply(xid, zxid, 'checkWatches', {}) : fail(Code.NoWatcher);
     case 'removeWatches': {
+      if (!isWatcherType(r.type)) return fail(Code.MarshallingError);
       const t = removeWatches(ctx.watches, conn, r.path, r.type);
       if (typeof t === 'number') return fail(t);
       ctx.watches = t;

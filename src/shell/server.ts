@@ -125,6 +125,7 @@ export class Server implements ServerView {
     const server = this;
     this.reads = {
       reconfigEnabled: config.reconfigEnabled,
+      existsChecksAcl: config.compatPatch >= 4,
       configText: () => (server.peers ? Buffer.from(configText(server.membership)) : null),
       get tree() {
         return server.committed;

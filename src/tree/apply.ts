@@ -5,7 +5,7 @@ import { match } from 'ts-pattern';
 import { Code, type ErrorCode, EventType } from './codes.ts';
 import { nameOf, parentOf } from './path.ts';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, quotaPrefixOf, quotaTarget, usageOf, withUsage } from './quota.ts';
-import { dataLength, newNode, statOf } from './tree.ts';
+import { dataLength, ephemeralsInCloseOrder, newNode, statOf } from './tree.ts';
 import type { Applied, OpResult, Tree, TreeEvent, Txn, TxnOp } from './types.ts';
 
 interface Step {
@@ -109,7 +109,9 @@ function setAcl(t: Tree, op: Extract<TxnOp, { type: 'setACL' }>): Step {
 function closeSession(t: Tree, op: Extract<TxnOp, { type: 'closeSession' }>, txn: Txn, events: TreeEvent[]): Step {
   // SESSION-4: the txn's list, plus any ephemeral this replica still holds for the session.
   const held = t.sessions.get(txn.session)?.ephemerals ?? ISet<string>();
-  const paths = [...new Set([...op.paths, ...held])].sort();
+  // The txn's order first (ZooKeeper's DataTree.killSession), then what only this replica holds.
+  const listed = new Set(op.paths);
+  const paths = [...op.paths, ...ephemeralsInCloseOrder(t, [...held].filter((p) => !listed.has(p)))];
   let tree = t;
   for (const p of paths) tree = remove(tree, p, txn.zxid, events).tree;
   return { tree: { ...tree, sessions: tree.sessions.remove(txn.session) }, result: { type: 'closeSession' } };

@@ -4,6 +4,8 @@
 export const Code = {
   OK: 0,
   RuntimeInconsistency: -2,
+  /** What ZooKeeper answers when a request's fields cannot be turned into its objects (an unknown watcher type). */
+  MarshallingError: -5,
   Unimplemented: -6,
   BadArguments: -8,
   UnknownSession: -12,
@@ -46,6 +48,7 @@ export const CreateMode = {
 
 /** removeWatches / checkWatches types (WATCH-9). */
 export const WatcherType = { Children: 1, Data: 2, Any: 3 } as const;
+export const isWatcherType = (t: number): boolean => t === 1 || t === 2 || t === 3;
 
 /** addWatch modes (WATCH-4, WATCH-5). */
 export const AddWatchMode = { PERSISTENT: 0, PERSISTENT_RECURSIVE: 1 } as const;

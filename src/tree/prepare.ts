@@ -7,7 +7,7 @@ import { applyInto } from './apply.ts';
 import { Code, CreateMode, type ErrorCode, MAX_TTL, Perms } from './codes.ts';
 import { parentOf, pathProblem, RESERVED, sequenceSuffix } from './path.ts';
 import { quotaCheck } from './quota.ts';
-import { CONTAINER, dataLength, PERSISTENT } from './tree.ts';
+import { CONTAINER, dataLength, ephemeralsInCloseOrder, PERSISTENT } from './tree.ts';
 import {
   DEFAULT_TREE_CONFIG,
   type NodeKind,
@@ -193,7 +193,7 @@ function prepareOp(tree: Tree, w: WriteOp, c: Context): Outcome | { multiFailure
     .with({ op: 'closeSession' }, (): Outcome => {
       // SESSION-4: the ephemerals as they will be when this txn applies.
       const held = tree.sessions.get(c.header.session)?.ephemerals;
-      return { type: 'closeSession', paths: held ? [...held].sort() : [] };
+      return { type: 'closeSession', paths: held ? ephemeralsInCloseOrder(tree, held) : [] };
     })
     .with({ op: 'multi' }, (o) => {
       // TREE-21: each op sees what the ops before it did; the first failure fails them all.

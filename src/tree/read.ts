@@ -16,8 +16,13 @@ function readable(tree: Tree, path: string, perm: number, auth: readonly Id[]): 
   return allowed(node.acl, perm, auth) ? ok(node) : fail(Code.NoAuth);
 }
 
-export function exists(tree: Tree, path: string, auth: readonly Id[]): Read<Stat> {
+/** TREE-22: READ is checked when the node exists, unless `checkAcl` is off (ZooKeeper before 3.8.4). */
+export function exists(tree: Tree, path: string, auth: readonly Id[], checkAcl = true): Read<Stat> {
   if (path.includes('\0')) return fail(Code.BadArguments);
+  if (!checkAcl) {
+    const node = tree.nodes.get(path);
+    return node ? ok(statOf(node)) : fail(Code.NoNode);
+  }
   const r = readable(tree, path, Perms.READ, auth);
   return r.ok ? ok(statOf(r.value)) : r;
 }

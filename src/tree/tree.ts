@@ -1,6 +1,7 @@
 // The tree itself: the fresh tree, node lookups and the client-visible Stat (TREE-3, TREE-9, TREE-11).
 import { Map as IMap, Set as ISet } from 'immutable';
 import { OPEN_ACL, READ_ACL } from './acl.ts';
+import { closeOrder } from './hash-order.ts';
 import type { Data, NodeKind, SessionId, Stat, Tree, Znode } from './types.ts';
 
 export const PERSISTENT: NodeKind = { type: 'persistent' };
@@ -59,4 +60,9 @@ export function statOf(n: Znode): Stat {
     numChildren,
     pzxid: n.pzxid,
   };
+}
+
+/** SESSION-4: a session's ephemerals in the order ZooKeeper deletes them when it closes. */
+export function ephemeralsInCloseOrder(t: Tree, paths: Iterable<string>): string[] {
+  return closeOrder([...paths].map((path) => ({ path, czxid: t.nodes.get(path)?.czxid ?? 0 })));
 }

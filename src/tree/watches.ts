@@ -12,7 +12,7 @@ type PathTable<W> = IMap<string, IMap<W, WatchMode>>;
 export interface WatchTable<W> {
   readonly data: PathTable<W>;
   readonly child: PathTable<W>;
-  /** How many recursive registrations exist: without any, a trigger looks at its path only. */
+  /** How many recursive registrations exist, in either table: without any, a trigger looks at its path only. */
   readonly recursive: number;
 }
 
@@ -28,28 +28,32 @@ function put<W>(t: PathTable<W>, path: string, w: W, mode: WatchMode): PathTable
   return t.set(path, (t.get(path) ?? IMap<W, WatchMode>()).set(w, mode));
 }
 
-/** The change in recursive registrations when (path, w) goes from `before` to `after` in the data table. */
+/** The change in recursive registrations when (path, w) goes from `before` to `after` in one table. */
 const recursiveDelta = (before: WatchMode | undefined, after: WatchMode | undefined): number =>
   (after === 'recursive' ? 1 : 0) - (before === 'recursive' ? 1 : 0);
 
-function putData<W>(t: WatchTable<W>, path: string, w: W, mode: WatchMode): WatchTable<W> {
-  const before = t.data.get(path)?.get(w);
-  return { ...t, data: put(t.data, path, w, mode), recursive: t.recursive + recursiveDelta(before, mode) };
+/**
+ * Set (path, w)'s mode in one table. The tables keep a mode each: a standard watch set over a
+ * recursive one downgrades it in that table only (ZooKeeper 3.8's two WatchManagers), so after
+ * addWatch(/p, 1) and exists(/p, watch) the child table still fires for /p's descendants.
+ */
+function putIn<W>(t: WatchTable<W>, which: 'data' | 'child', path: string, w: W, mode: WatchMode): WatchTable<W> {
+  const before = t[which].get(path)?.get(w);
+  return { ...t, [which]: put(t[which], path, w, mode), recursive: t.recursive + recursiveDelta(before, mode) };
 }
 
 /** WATCH-1: exists and getData set data watches, getChildren child watches. */
 export function addDataWatch<W>(t: WatchTable<W>, w: W, path: string): WatchTable<W> {
-  return putData(t, path, w, 'standard');
+  return putIn(t, 'data', path, w, 'standard');
 }
 export function addChildWatch<W>(t: WatchTable<W>, w: W, path: string): WatchTable<W> {
-  return { ...t, child: put(t.child, path, w, 'standard') };
+  return putIn(t, 'child', path, w, 'standard');
 }
 
 /** WATCH-4, WATCH-5: addWatch mode 0 (persistent) or 1 (persistent recursive); both tables, as ZooKeeper 3.8. */
 export function addWatch<W>(t: WatchTable<W>, w: W, path: string, mode: 0 | 1): WatchTable<W> {
   const m: WatchMode = mode === 1 ? 'recursive' : 'persistent';
-  const withData = putData(t, path, w, m);
-  return { ...withData, child: put(t.child, path, w, m) };
+  return putIn(putIn(t, 'data', path, w, m), 'child', path, w, m);
 }
 
 /**
@@ -143,37 +147,47 @@ const tablesFor = (type: number): { data: boolean; child: boolean } => ({
   child: type === WatcherType.Children || type === WatcherType.Any,
 });
 
-/** WATCH-9: checkWatches. */
-export function hasWatch<W>(t: WatchTable<W>, w: W, path: string, type: number): boolean {
+/** Whether the connection has a watch on the path in a table of the type (what removeWatches removes). */
+function hasOwnWatch<W>(t: WatchTable<W>, w: W, path: string, type: number): boolean {
   const which = tablesFor(type);
   return (which.data && (t.data.get(path)?.has(w) ?? false)) || (which.child && (t.child.get(path)?.has(w) ?? false));
 }
 
+/**
+ * WATCH-9: checkWatches. As ZooKeeper 3.8 (WatchManager.containsWatcher), it asks whether the
+ * path is watched at all in a table of the type, by any connection, not only by the caller.
+ */
+export function hasWatch<W>(t: WatchTable<W>, path: string, type: number): boolean {
+  const which = tablesFor(type);
+  return (which.data && t.data.has(path)) || (which.child && t.child.has(path));
+}
+
 /** WATCH-9: removeWatches; NoWatcher when nothing matched. */
 export function removeWatches<W>(t: WatchTable<W>, w: W, path: string, type: number): WatchTable<W> | ErrorCode {
-  if (!hasWatch(t, w, path, type)) return Code.NoWatcher;
+  if (!hasOwnWatch(t, w, path, type)) return Code.NoWatcher;
   const which = tablesFor(type);
-  const before = which.data ? t.data.get(path)?.get(w) : undefined;
+  const dataBefore = which.data ? t.data.get(path)?.get(w) : undefined;
+  const childBefore = which.child ? t.child.get(path)?.get(w) : undefined;
   return {
     data: which.data ? without(t.data, path, w) : t.data,
     child: which.child ? without(t.child, path, w) : t.child,
-    recursive: t.recursive + recursiveDelta(before, undefined),
+    recursive: t.recursive + recursiveDelta(dataBefore, undefined) + recursiveDelta(childBefore, undefined),
   };
 }
 
 /** A closed connection leaves no watch behind. */
 export function dropWatcher<W>(t: WatchTable<W>, w: W): WatchTable<W> {
   let recursive = t.recursive;
-  const strip = (table: PathTable<W>, counted: boolean) => {
+  const strip = (table: PathTable<W>) => {
     let out = table;
     for (const [path, ws] of table) {
       if (!ws.has(w)) continue;
-      if (counted) recursive += recursiveDelta(ws.get(w), undefined);
+      recursive += recursiveDelta(ws.get(w), undefined);
       out = without(out, path, w);
     }
     return out;
   };
-  return { data: strip(t.data, true), child: strip(t.child, false), recursive };
+  return { data: strip(t.data), child: strip(t.child), recursive };
 }
 
 export interface WatchLists {

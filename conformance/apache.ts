@@ -1,0 +1,89 @@
+// Apache ZooKeeper 3.8 (Debian's `zookeeper` package) as a reference server: one standalone
+// server on 127.0.0.1, started from a zoo.cfg of ours, ready once it answers `ruok`, stopped
+// by the PID we started. Java system properties (`-D`) set what zoo.cfg cannot.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+
+const JARS = '/usr/share/java';
+const CONF = '/etc/zookeeper/conf';
+
+/** Whether this machine has Debian's ZooKeeper and a Java to run it. */
+export function apacheInstalled(): boolean {
+  return existsSync(join(JARS, 'zookeeper.jar')) && existsSync('/usr/bin/java');
+}
+
+export interface ApacheServer {
+  readonly port: number;
+  readonly proc: ChildProcess;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+export interface ApacheOptions {
+  readonly port: number;
+  readonly dir: string;
+  /** zoo.cfg lines beyond the defaults (dataDir, clientPort, 4lw, admin server off). */
+  readonly cfg?: readonly string[];
+  /** Java system properties, e.g. { 'zookeeper.extendedTypesEnabled': 'true' }. */
+  readonly props?: Readonly<Record<string, string>>;
+  readonly readyMs?: number;
+}
+
+/** `ruok` answered `imok`: the server is serving. */
+function ruok(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write('ruok'));
+    let got = '';
+    s.setTimeout(1000, () => s.destroy());
+    s.on('data', (d) => (got += d));
+    s.on('close', () => resolve(got === 'imok'));
+    s.on('error', () => resolve(false));
+  });
+}
+
+export async function startApache(o: ApacheOptions): Promise<ApacheServer> {
+  const data = join(o.dir, 'data');
+  mkdirSync(data, { recursive: true });
+  const cfgFile = join(o.dir, 'zoo.cfg');
+  const cfg = [
+    `dataDir=${data}`,
+    `clientPort=${o.port}`,
+    'clientPortAddress=127.0.0.1',
+    'tickTime=2000',
+    '4lw.commands.whitelist=*',
+    'admin.enableServer=false',
+    ...(o.cfg ?? []),
+  ];
+  writeFileSync(cfgFile, `${cfg.join('\n')}\n`);
+  const jars = readdirSync(JARS).filter((f) => f.endsWith('.jar')).map((f) => join(JARS, f));
+  const props = Object.entries(o.props ?? {}).map(([k, v]) => `-D${k}=${v}`);
+  const proc = spawn(
+    'java',
+    ['-Xmx512m', '-Dzookeeper.log.dir=' + o.dir, ...props, '-cp', [CONF, ...jars].join(':'), 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgFile],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20000));
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const server: ApacheServer = {
+    port: o.port,
+    proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+  const deadline = Date.now() + (o.readyMs ?? 30000);
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`Apache ZooKeeper exited with ${proc.exitCode}:\n${out}`);
+    if (await ruok(o.port)) return server;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await server.stop();
+  throw new Error(`Apache ZooKeeper did not answer ruok on port ${o.port} within ${o.readyMs ?? 30000} ms:\n${out}`);
+}

@@ -1,0 +1,83 @@
+// `zabkit` in child processes: a server on a port of its choosing, or any command, its output
+// collected. Every child is killed, at the latest, when this process exits. The tests start
+// their servers with it, and so do the differential runs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'zabkit.mjs');
+
+export interface RunningServer {
+  readonly port: number;
+  readonly dataDir: string;
+  readonly proc: ChildProcess;
+  readonly logs: () => string;
+  /** SIGTERM, and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+}
+
+const started = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of started) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
+export interface Launched {
+  readonly proc: ChildProcess;
+  readonly logs: () => string;
+  readonly exited: Promise<number | null>;
+  /** Resolves with the first match of `pattern` in the output once `also` (if given) is there too. */
+  waitFor(pattern: RegExp, also?: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+}
+
+/** `zabkit ARGS…` in a child process, its output collected; killed at the latest when the tests exit. */
+export function launch(args: readonly string[], env: NodeJS.ProcessEnv = {}): Launched {
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  started.add(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  void exited.then(() => started.delete(proc));
+  const waitFor = (pattern: RegExp, also?: RegExp, timeoutMs = 15000) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${out.slice(-4000)}`)), timeoutMs);
+      const check = () => {
+        const m = pattern.exec(out);
+        if (m && (!also || also.test(out))) {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      };
+      proc.stdout!.on('data', check);
+      proc.stderr!.on('data', check);
+      check();
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`zabkit exited with ${code}:\n${out.slice(-4000)}`));
+      });
+    });
+  return { proc, logs: () => out, exited, waitFor };
+}
+
+/** Start `zabkit server` on 127.0.0.1 and a free port; resolves once it serves. */
+export async function startServer(dataDir: string, flags: readonly string[] = []): Promise<RunningServer> {
+  const l = launch(['server', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...flags]);
+  const port = Number((await l.waitFor(/serving on [\d.]+:(\d+)/, /"msg":"serving"/))[1]);
+  return {
+    port,
+    dataDir,
+    proc: l.proc,
+    logs: l.logs,
+    async stop() {
+      if (l.proc.exitCode === null) l.proc.kill('SIGTERM');
+      return l.exited;
+    },
+    async kill() {
+      if (l.proc.exitCode === null) l.proc.kill('SIGKILL');
+      await l.exited;
+    },
+  };
+}
+

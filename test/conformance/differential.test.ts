@@ -1,0 +1,131 @@
+// Differential runs against Apache ZooKeeper 3.8 (Debian's `zookeeper`, started here on
+// 127.0.0.1): the same seeded workloads on both, every reply and watch event compared by
+// structure. A mismatch prints its seed, the request and both replies; the seed reproduces it
+// (`npx zabkit differential --seed N`).
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apacheInstalled, startApache, type ApacheServer } from '../../conformance/apache.ts';
+import { APACHE_PROPS, differential, versionOf } from '../../conformance/differential/cli.ts';
+import { compare, formatMismatch, runWorkload, type Observation } from '../../conformance/differential/run.ts';
+import { startEnsemble } from '../shell/ensemble-harness.ts';
+import { peerMissing, removeDir, startServer, tempDir, type RunningServer } from '../shell/harness.ts';
+
+const skip = peerMissing('Apache ZooKeeper (Debian zookeeper)', apacheInstalled());
+
+async function freshApache(dir: string, port: number): Promise<ApacheServer> {
+  return startApache({ port, dir, props: APACHE_PROPS });
+}
+
+/** Ports for the Apache servers of this file; zabkit servers pick their own. */
+const PORT = 24000 + (process.pid % 1000) * 3;
+
+describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = tempDir('zabkit-differential-');
+  });
+  afterAll(() => removeDir(dir));
+
+  it('200 workloads of 100 operations answer alike on a standalone server', async () => {
+    const apache = await freshApache(join(dir, 'apache-1'), PORT);
+    let zabkit: RunningServer | undefined;
+    try {
+      const version = (await versionOf('127.0.0.1', apache.port)) ?? '';
+      expect(version).toMatch(/^3\.8\.\d+$/);
+      zabkit = await startServer(join(dir, 'zabkit-1'), ['--extended-types', 'true', '--compat', version]);
+      const r = await differential(apache.port, zabkit.port, { from: 0, to: 199, ops: 100 });
+      expect(r.referenceLost).toBeNull();
+      expect(r.workloads).toBe(200);
+      expect(r.mismatches.map((m) => formatMismatch(m, ['apache', 'zabkit']))).toEqual([]);
+    } finally {
+      await apache.stop();
+      expect(await zabkit?.stop()).toBe(0);
+    }
+  }, 240_000);
+
+  it('a follower of a 3-server ensemble answers as Apache does (every session on that follower)', async () => {
+    const apache = await freshApache(join(dir, 'apache-2'), PORT + 1);
+    const e = await startEnsemble({ size: 3, extra: ['zookeeper.extendedTypesEnabled=true', `zabkit.compat=${(await versionOf('127.0.0.1', apache.port)) ?? '3.8.0'}`] });
+    try {
+      const { learners } = await e.stable();
+      const r = await differential(apache.port, learners[0]!.port, { from: 1000, to: 1029, ops: 100 });
+      expect(r.referenceLost).toBeNull();
+      expect(r.mismatches.map((m) => formatMismatch(m, ['apache', 'zabkit follower']))).toEqual([]);
+    } finally {
+      await apache.stop();
+      await e.close();
+    }
+  }, 180_000);
+
+  it('a real difference is reported with its seed, request and both replies', async () => {
+    // Without --compat zabkit follows 3.8.4+, whose exists checks READ (ZOOKEEPER-2590): seed 10
+    // asks exists of a node its session may not read, which 3.8.0 answers with a stat.
+    const apache = await freshApache(join(dir, 'apache-3'), PORT + 2);
+    const zabkit = await startServer(join(dir, 'zabkit-3'), ['--extended-types', 'true', '--compat', '3.8.6']);
+    try {
+      const version = (await versionOf('127.0.0.1', apache.port)) ?? '';
+      const [a, b] = await Promise.all([runWorkload(apache.port, 10, 100), runWorkload(zabkit.port, 10, 100)]);
+      const m = compare(a, b);
+      if (version < '3.8.4') {
+        expect(m).not.toBeNull();
+        const text = formatMismatch(m!, ['apache', 'zabkit']);
+        expect(text).toContain('seed 10');
+        expect(text).toContain('"op":"exists"');
+        expect(text).toMatch(/zabkit: \{"err":-102/);
+        expect(text).toContain('npx zabkit differential --seed 10');
+      } else expect(m).toBeNull();
+    } finally {
+      await apache.stop();
+      expect(await zabkit.stop()).toBe(0);
+    }
+  }, 60_000);
+});
+
+describe('differential: structure, not values', () => {
+  const stat = (czxid: bigint, mzxid: bigint, ctime: bigint, mtime: bigint) => ({
+    czxid,
+    mzxid,
+    ctime,
+    mtime,
+    version: 0,
+    cversion: 0,
+    aversion: 0,
+    ephemeralOwner: 0n,
+    dataLength: 0,
+    numChildren: 0,
+    pzxid: czxid,
+  });
+  const obs = (replies: unknown[]): Observation => ({
+    seed: 7,
+    steps: replies.map((reply) => ({ step: { kind: 'open' }, reply })),
+    streams: [],
+    sessionIds: [],
+  });
+
+  it('zxids and times that differ in value but not in order or equality match', () => {
+    const a = obs([{ err: 0, zxid: 5n, body: { stat: stat(5n, 5n, 100n, 100n) } }, { err: 0, zxid: 6n, body: { stat: stat(5n, 6n, 100n, 130n) } }]);
+    const b = obs([{ err: 0, zxid: 0x100000009n, body: { stat: stat(0x100000009n, 0x100000009n, 7n, 7n) } }, { err: 0, zxid: 0x10000000an, body: { stat: stat(0x100000009n, 0x10000000an, 7n, 9n) } }]);
+    expect(compare(a, b)).toBeNull();
+  });
+
+  it('a zxid equal where the other server has two different ones is a mismatch', () => {
+    const a = obs([{ err: 0, zxid: 5n, body: null }, { err: 0, zxid: 6n, body: null }]);
+    const b = obs([{ err: 0, zxid: 9n, body: null }, { err: 0, zxid: 9n, body: null }]);
+    expect(compare(a, b)?.where).toBe('step 1');
+  });
+
+  it('one zxid with two times, or times running backwards, breaks the structure', () => {
+    const twoTimes = obs([{ err: 0, zxid: 5n, body: { stat: stat(5n, 5n, 100n, 101n) } }]);
+    expect(compare(twoTimes, twoTimes)?.where).toMatch(/structure/);
+    const backwards = obs([{ err: 0, zxid: 6n, body: { stat: stat(5n, 6n, 100n, 90n) } }]);
+    expect(compare(backwards, backwards)?.where).toMatch(/structure/);
+  });
+
+  it('children, ephemerals and auth ids compare as sets; data does not', () => {
+    const a = obs([{ err: 0, zxid: 5n, body: { children: ['b', 'a'] } }]);
+    expect(compare(a, obs([{ err: 0, zxid: 5n, body: { children: ['a', 'b'] } }]))).toBeNull();
+    expect(compare(a, obs([{ err: 0, zxid: 5n, body: { children: ['a', 'c'] } }]))).not.toBeNull();
+    const d = (bytes: number[]) => obs([{ err: 0, zxid: 5n, body: { data: Uint8Array.from(bytes) } }]);
+    expect(compare(d([1, 2]), d([2, 1]))).not.toBeNull();
+  });
+});

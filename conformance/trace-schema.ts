@@ -77,6 +77,12 @@ export const traceEventSchema = z.object({
   config: configSchema.optional(),
   /** The world action (checker's step) this event belongs to, when the trace comes from the checker. */
   action: z.number().int().nonnegative().optional(),
+  /** Real runs (`--trace`): the received message's id, as its sender gave it. */
+  recv: z.string().optional(),
+  /** Per effect: the id of a send or sendAfterPersist's message (null for other effects). */
+  ids: z.array(z.string().nullable()).optional(),
+  /** The ids of the messages the shell handed to the transport at this step, in order (held ones released by a persist included). */
+  sent: z.array(z.string()).optional(),
   /** The invariant the run breaks, on the last event of a counterexample. */
   violation: z.object({ id: z.string(), detail: z.string() }).optional(),
   state: z.unknown().optional(),

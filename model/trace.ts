@@ -3,6 +3,7 @@
 // the recorded ones, and the invariants are judged on the state the replay rebuilds.
 import {
   applyPersist,
+  formatZxid,
   boot,
   emptyDurable,
   step,
@@ -13,6 +14,7 @@ import {
   type PersistOp,
   type ServerState,
   type Sid,
+  type Txn,
 } from '../src/zab/index.ts';
 import { TRACE_VERSION, type TraceEvent } from '../conformance/trace-schema.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
@@ -54,70 +56,105 @@ export function toNdjson(events: readonly TraceEvent[]): string {
 
 export interface ReplayResult {
   /** The first event whose effects differ from what `step` returns, with both sides. */
-  readonly mismatch: { readonly seq: number; readonly recorded: unknown; readonly replayed: unknown } | null;
+  readonly mismatch: { readonly seq: number; readonly node?: Sid; readonly recorded: unknown; readonly replayed: unknown } | null;
   /** The first invariant violation on the rebuilt state, and the event after which it shows. */
-  readonly violation: (Violation & { readonly seq: number }) | null;
+  readonly violation: (Violation & { readonly seq: number; readonly node?: Sid }) | null;
+  /** A restart whose disk lacks what a `persisted` input had reported durable (PERSIST-1). */
+  readonly lost: { readonly seq: number; readonly node: Sid; readonly detail: string } | null;
 }
 
 interface Replayed {
-  server: ServerState<number> | null;
-  durable: Durable<number>;
-  pending: Map<number, PersistOp<number>>;
+  server: ServerState<unknown> | null;
+  durable: Durable<unknown>;
+  pending: Map<number, PersistOp<unknown>>;
 }
 
+const isBase = (v: unknown): boolean => v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'base';
+
 /**
- * Re-run a trace through `step`. Crashes are not steps: a server whose next event is a restart
- * lost its volatile state, so its unfinished persists are dropped there. The durable state is
- * rebuilt from each `persisted` input applying the op issued under that ticket.
+ * A real server's history may begin with a snapshot (a base entry: PERSIST-9 compaction, a SNAP,
+ * a boot from disk) standing for every committed txn up to its zxid. The invariants speak of
+ * positions in the one committed sequence, so they are judged on a view where the base entry is
+ * replaced by those txns. null: the base holds a zxid the committed sequence never reached.
+ */
+function viewOf(s: ServerState<unknown>, committed: readonly Txn<unknown>[]): ServerState<unknown> | null {
+  const first = s.history[0];
+  if (!first || !isBase(first.value)) return s;
+  const upTo = first.zxid === 0 ? -1 : committed.findIndex((t) => t.zxid === first.zxid);
+  if (upTo < 0 && first.zxid !== 0) return null;
+  const shift = upTo; // the base's one slot becomes upTo + 1 slots
+  const history = [...committed.slice(0, upTo + 1), ...s.history.slice(1)];
+  return { ...s, history, delivered: Math.max(0, s.delivered + shift), snapIndex: Math.max(0, s.snapIndex + shift) };
+}
+
+const lastZxid = (d: Durable<unknown>): number => d.history[d.history.length - 1]?.zxid ?? 0;
+
+/**
+ * Re-run a trace through `step`, in the order given (one server's, or a run's merged across
+ * servers). Crashes are not steps: a server whose next event is a restart lost its volatile
+ * state, so its unfinished persists are dropped there. A restart boots from the durable state it
+ * records; that state must hold at least what the persists reported complete had written.
  */
 export function replay(events: readonly TraceEvent[]): ReplayResult {
   const nodes = new Map<Sid, Replayed>();
-  let ghost: Ghost<number> = { committed: [], commitEpoch: [], proposed: {}, established: {}, violations: [] };
+  let ghost: Ghost<unknown> = { committed: [], commitEpoch: [], proposed: {}, established: {}, violations: [] };
   let sids: Sid[] = [];
-  let configs = new Map<Sid, Config>();
+  const configs = new Map<Sid, Config>();
+  const none = { mismatch: null, violation: null, lost: null };
   for (const e of events) {
-    const input = e.input as Input<number>;
+    const input = e.input as Input<unknown>;
     let r = nodes.get(e.node);
-    let before: ServerState<number> | null = r?.server ?? null;
-    let result: readonly [ServerState<number>, readonly Effect<number>[]];
+    let before: ServerState<unknown> | null = r?.server ?? null;
+    let result: readonly [ServerState<unknown>, readonly Effect<unknown>[]];
     if (input.type === 'restart') {
       const config = (e.config as Config | undefined) ?? configs.get(e.node);
-      if (!config) return { mismatch: { seq: e.seq, recorded: 'restart without a config', replayed: null }, violation: null };
+      if (!config) return { ...none, mismatch: { seq: e.seq, node: e.node, recorded: 'restart without a config', replayed: null } };
       configs.set(e.node, config);
       if (!sids.includes(e.node)) sids = [...sids, e.node].sort((a, b) => a - b);
-      r = { server: null, durable: r?.durable ?? emptyDurable(), pending: new Map() };
+      const recorded = input.durable as Durable<unknown>;
+      const rebuilt = r?.durable ?? emptyDurable<unknown>();
+      if (recorded.acceptedEpoch < rebuilt.acceptedEpoch || recorded.currentEpoch < rebuilt.currentEpoch || lastZxid(recorded) < lastZxid(rebuilt)) {
+        const show = (d: Durable<unknown>) => `epochs ${d.acceptedEpoch}/${d.currentEpoch}, last zxid ${formatZxid(lastZxid(d))}`;
+        return { ...none, lost: { seq: e.seq, node: e.node, detail: `restarted with ${show(recorded)}; persisted before: ${show(rebuilt)}` } };
+      }
+      r = { server: null, durable: recorded, pending: new Map() };
       nodes.set(e.node, r);
-      result = boot(config, r.durable);
+      result = boot(config, recorded);
       before = result[0];
     } else {
-      if (!r || !r.server) return { mismatch: { seq: e.seq, recorded: `an input to server ${e.node}, which is not running`, replayed: null }, violation: null };
+      if (!r || !r.server) return { ...none, mismatch: { seq: e.seq, node: e.node, recorded: `an input to server ${e.node}, which is not running`, replayed: null } };
       result = step(r.server, input);
     }
     const [after, effects] = result;
     if (JSON.stringify(effects) !== JSON.stringify(e.effects)) {
-      return { mismatch: { seq: e.seq, recorded: e.effects, replayed: effects }, violation: null };
+      return { ...none, mismatch: { seq: e.seq, node: e.node, recorded: e.effects, replayed: effects } };
     }
     if (input.type === 'persisted') {
-      const op = r.pending.get(input.ticket);
-      if (op) {
+      // PERSIST-2: tickets complete in order, so one completion covers every earlier ticket.
+      for (const [ticket, op] of [...r.pending].sort((a, b) => a[0] - b[0])) {
+        if (ticket > input.ticket) break;
         r.durable = applyPersist(r.durable, op);
-        r.pending.delete(input.ticket);
+        r.pending.delete(ticket);
       }
     }
     for (const eff of effects) if (eff.type === 'persist') r.pending.set(eff.ticket, eff.op);
-    ghost = nextGhost(ghost, e.node, before, after, effects, input);
+    const viewBefore = before && viewOf(before, ghost.committed);
+    const viewAfter = viewOf(after, ghost.committed);
+    if (!viewAfter) return { ...none, violation: { id: 'INV-8', detail: `server ${e.node} holds a snapshot at ${formatZxid(after.history[0]!.zxid)}, which was never committed`, seq: e.seq, node: e.node } };
+    ghost = nextGhost(ghost, e.node, viewBefore, viewAfter, effects, input);
     r.server = after;
     const v = checkInvariants(worldOf(sids, nodes, configs, ghost));
-    if (v.length) return { mismatch: null, violation: { ...v[0]!, seq: e.seq } };
+    if (v.length) return { ...none, violation: { ...v[0]!, seq: e.seq, node: e.node } };
   }
-  return { mismatch: null, violation: null };
+  return none;
 }
 
-function worldOf(sids: Sid[], nodes: Map<Sid, Replayed>, configs: Map<Sid, Config>, ghost: Ghost<number>): World<number> {
-  const slots: Record<Sid, Slot<number>> = {};
+function worldOf(sids: Sid[], nodes: Map<Sid, Replayed>, configs: Map<Sid, Config>, ghost: Ghost<unknown>): World<unknown> {
+  const slots: Record<Sid, Slot<unknown>> = {};
   for (const sid of sids) {
     const r = nodes.get(sid)!;
-    slots[sid] = { config: configs.get(sid)!, server: r.server, durable: r.durable, pending: [], completed: 0, outbox: [], timers: [] };
+    const server = r.server && viewOf(r.server, ghost.committed);
+    slots[sid] = { config: configs.get(sid)!, server, durable: r.durable, pending: [], completed: 0, outbox: [], timers: [] };
   }
   return { sids, syncDisk: false, slots, channels: {}, blocked: [], ghost };
 }

@@ -8,13 +8,14 @@
 // Frames leave in batches: writes of one turn of the event loop are corked into one.
 import { createServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import type { Sid } from '../zab/types.ts';
-import { decodePeer, encodePeer, type Channel, type PeerMessage } from '../wire/peer.ts';
+import { decodePeerFrame, encodePeer, type Channel, type PeerMessage } from '../wire/peer.ts';
 import { FrameReader } from '../wire/protocol.ts';
 import type { PeerAddress } from './config.ts';
 import type { Logger } from './logger.ts';
 
 export interface PeerHooks {
-  receive(from: Sid, msg: PeerMessage): void;
+  /** `mid`: the sender's message id, when it traces. */
+  receive(from: Sid, msg: PeerMessage, mid?: string): void;
   /** The quorum stream to or from `peer` broke: messages may have been lost. */
   lost(peer: Sid): void;
 }
@@ -68,7 +69,7 @@ export class Peers {
     }
   }
 
-  send(to: Sid, msg: PeerMessage): void {
+  send(to: Sid, msg: PeerMessage, mid?: string): void {
     if (this.closed || to === this.me) return;
     const channel = channelOf(msg);
     // Isolated by the fault hook, or no longer a member (a reconfig removed it): the message is lost.
@@ -87,7 +88,7 @@ export class Peers {
         socket.uncork();
       });
     }
-    socket.write(encodePeer(msg));
+    socket.write(encodePeer(msg, mid));
   }
 
   /** A reconfig changed the members (observers join or leave): drop the links of those who left. */
@@ -212,9 +213,9 @@ export class Peers {
       if (!got.ok) return fail(got.error);
       for (const frame of got.frames) {
         if (socket.destroyed) return;
-        const d = decodePeer(frame);
+        const d = decodePeerFrame(frame);
         if (!d.ok) return fail(d.error);
-        const msg = d.value;
+        const { msg, mid } = d.value;
         if (from === null) {
           if (msg.type !== 'HELLO') return fail(`expected HELLO, got ${msg.type}`);
           if (msg.channel !== channel || !this.byId.has(msg.sid) || msg.sid === this.me) return fail(`HELLO from server ${msg.sid} on the ${channel} port`);
@@ -230,7 +231,7 @@ export class Peers {
           continue;
         }
         if (msg.type === 'HELLO' || channelOf(msg) !== channel) return fail(`${msg.type} on the ${channel} channel`);
-        this.hooks.receive(from, msg);
+        this.hooks.receive(from, msg, mid);
       }
     });
     socket.on('error', (e) => this.logger.debug('peer connection error', { peer: from, channel, error: e.message }));

@@ -164,7 +164,7 @@ export class Server implements ServerView {
       {
         deliver: (entry, zxid) => this.deliver(entry, zxid),
         committedTree: () => this.committed,
-        send: (to, msg) => this.peers?.send(to, msg),
+        send: (to, msg, mid) => this.peers?.send(to, msg, mid),
         disconnect: (peer) => this.peers?.disconnect(peer),
         stepped: () => this.stepped(),
       },
@@ -178,7 +178,7 @@ export class Server implements ServerView {
     };
     if (c.servers.length > 1) {
       this.peers = new Peers(c.myid, c.servers, {
-        receive: (from, msg) => this.onPeerMessage(from, msg),
+        receive: (from, msg, mid) => this.onPeerMessage(from, msg, mid),
         lost: (peer) => this.node.input({ type: 'disconnected', peer }),
       }, this.logger);
       await this.peers.listen();
@@ -410,12 +410,12 @@ export class Server implements ServerView {
 
   // ---------------------------------------------------------------- peers
 
-  private onPeerMessage(from: Sid, msg: PeerMessage): void {
+  private onPeerMessage(from: Sid, msg: PeerMessage, mid?: string): void {
     if (isZabMessage(msg)) {
       if (msg.type === 'DIFF' || msg.type === 'TRUNC' || msg.type === 'SNAP') {
         this.logger.info('sync from leader', { leader: from, type: msg.type, txns: msg.txns.length, ...(msg.type === 'TRUNC' ? { to: formatZxid(msg.zxid) } : {}) });
       }
-      this.node.input({ type: 'receive', from, msg });
+      this.node.input({ type: 'receive', from, msg }, mid);
       return;
     }
     this.onShellMessage(from, msg);

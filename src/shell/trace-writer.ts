@@ -1,9 +1,10 @@
-// `--trace FILE`: every input a server's reducers receive and the effects they return, one
-// NDJSON event per step in the format of conformance/trace-schema.ts. ZAB never looks inside a
-// txn's value, so values are written in a form that is exact for txns (their log encoding, with
-// the origin) and names a snapshot only by the place it holds (`{ kind: 'base' }`): replay
-// treats values as opaque, and equal values stay equal.
-import { createWriteStream, type WriteStream } from 'node:fs';
+// `--trace`: every input a server's reducers receive and the effects they return, one NDJSON
+// event per step in the format of conformance/trace-schema.ts, with the message ids that let a
+// replay pair each send with its receive. ZAB never looks inside a txn's value, so values are
+// written in a form that is exact for txns (their log encoding, with the origin) and names a
+// snapshot only by the place it holds (`{ kind: 'base' }`): replay treats values as opaque, and
+// equal values stay equal.
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { TRACE_VERSION } from '../../conformance/trace-schema.ts';
 import type { Config, Effect, Input, Sid } from '../zab/types.ts';
 import { txnEntryJson, type Entry } from '../wire/peer.ts';
@@ -27,24 +28,63 @@ function replacer(this: unknown, _key: string, v: unknown): unknown {
   return v;
 }
 
+export interface StepIo {
+  /** On a restart: the server's config. */
+  readonly config?: Config | undefined;
+  /** The received message's id. */
+  readonly recv?: string | undefined;
+  /** Per effect: the id given to a send or sendAfterPersist, else null. */
+  readonly ids: readonly (string | null)[];
+  /** The ids of the messages handed to the transport at this step (held ones released included). */
+  readonly sent: readonly string[];
+}
+
 export class TraceWriter {
-  private readonly out: WriteStream;
+  private readonly fd: number;
   private seq = 0;
+  private lines: string[] = [];
+  private messages = 0;
+  /** Ids are `server:run:n`; the run (this process's start, base 36) keeps them unique across restarts and in order. */
+  private readonly run = Date.now().toString(36);
 
   constructor(
     readonly file: string,
     private readonly node: Sid,
   ) {
-    this.out = createWriteStream(file, { flags: 'a' });
+    this.fd = openSync(file, 'a');
   }
 
-  /** One step: what went in, what came out (and the config, on a restart). */
-  step(input: Input<Entry>, effects: readonly Effect<Entry>[], config?: Config): void {
-    const event = { v: TRACE_VERSION, seq: this.seq++, node: this.node, input, effects, ...(config ? { config } : {}) };
-    this.out.write(`${JSON.stringify(event, replacer)}\n`);
+  messageId(): string {
+    return `${this.node}:${this.run}:${this.messages++}`;
+  }
+
+  /** One step: what went in, what came out, and the messages it moved. */
+  step(input: Input<Entry>, effects: readonly Effect<Entry>[], io: StepIo): void {
+    const event = {
+      v: TRACE_VERSION,
+      seq: this.seq++,
+      node: this.node,
+      input,
+      effects,
+      ...(io.config ? { config: io.config } : {}),
+      ...(io.recv !== undefined ? { recv: io.recv } : {}),
+      ...(io.ids.some((x) => x !== null) ? { ids: io.ids } : {}),
+      ...(io.sent.length ? { sent: io.sent } : {}),
+    };
+    this.lines.push(JSON.stringify(event, replacer));
+  }
+
+  /** To the file, synchronously: a peer never receives a message whose send is not on disk (page cache). */
+  flush(): void {
+    if (this.lines.length === 0) return;
+    const text = `${this.lines.join('\n')}\n`;
+    this.lines = [];
+    writeSync(this.fd, text);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.out.end(() => resolve()));
+    this.flush();
+    closeSync(this.fd);
+    return Promise.resolve();
   }
 }

@@ -18,7 +18,8 @@ export interface NodeHooks {
   deliver(entry: Entry, zxid: number): void;
   /** The committed tree now: a compaction snapshots it (PERSIST-6). */
   committedTree(): Tree;
-  send(to: Sid, msg: Message<Entry>): void;
+  /** `mid`: the message's id when tracing (it travels in the frame). */
+  send(to: Sid, msg: Message<Entry>, mid?: string): void;
   disconnect(peer: Sid): void;
   /** After each step: the state may have changed phase. */
   stepped(): void;
@@ -36,13 +37,15 @@ export function durableOf(r: Recovered): Durable<Entry> {
 
 export class ZabNode {
   state: ServerState<Entry>;
-  private inputs: Input<Entry>[] = [];
+  private inputs: { readonly input: Input<Entry>; readonly mid?: string }[] = [];
   private stepping = false;
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private readonly persists: Queued[] = [];
   private persisting: Promise<void> | null = null;
   private durableTicket = 0;
-  private held: { ticket: number; to: Sid; msg: Message<Entry> }[] = [];
+  private held: { ticket: number; to: Sid; msg: Message<Entry>; mid?: string }[] = [];
+  /** Tracing: ids of the messages handed to the transport since the last trace line. */
+  private sent: string[] = [];
   private stopped = false;
   /** The disk failed: the server must stop (it can no longer vouch for writes). */
   onFatal?: (e: Error) => void;
@@ -66,33 +69,51 @@ export class ZabNode {
     this.input({ type: 'restart', durable });
   }
 
-  /** Inputs that arrive while effects run (a deliver that triggers a write) wait their turn. */
-  input(i: Input<Entry>): void {
+  /**
+   * Inputs that arrive while effects run (a deliver that triggers a write) wait their turn.
+   * `mid` is a received message's id (tracing). A step's trace line is written once its effects
+   * have run (so it names the messages they sent), and reaches the file before this turn of the
+   * event loop ends, i.e. before the corked peer sockets write those messages.
+   */
+  input(i: Input<Entry>, mid?: string): void {
     if (this.stopped) return;
-    this.inputs.push(i);
+    this.inputs.push(mid === undefined ? { input: i } : { input: i, mid });
     if (this.stepping) return;
     this.stepping = true;
     try {
-      for (let next = this.inputs.shift(); next; next = this.inputs.shift()) {
+      for (let q = this.inputs.shift(); q; q = this.inputs.shift()) {
+        const next = q.input;
         const [state, effects] = step(this.state, next, true); // owned: the old state is dropped here
         this.state = state;
-        this.tracer?.step(next, effects, next.type === 'restart' ? state.config : undefined);
-        for (const e of effects) this.execute(e);
+        const tracer = this.tracer;
+        if (!tracer) for (const e of effects) this.execute(e);
+        else {
+          const ids = effects.map((e) => (e.type === 'send' || e.type === 'sendAfterPersist' ? tracer.messageId() : null));
+          effects.forEach((e, k) => this.execute(e, ids[k] ?? undefined));
+          tracer.step(next, effects, { config: next.type === 'restart' ? state.config : undefined, recv: q.mid, ids, sent: this.sent });
+          this.sent = [];
+        }
         this.hooks.stepped();
       }
     } finally {
       this.stepping = false;
+      this.tracer?.flush();
     }
   }
 
-  private execute(e: Effect<Entry>): void {
+  private transmit(to: Sid, msg: Message<Entry>, mid: string | undefined): void {
+    if (mid !== undefined) this.sent.push(mid);
+    this.hooks.send(to, msg, mid);
+  }
+
+  private execute(e: Effect<Entry>, mid?: string): void {
     switch (e.type) {
       case 'send':
-        this.hooks.send(e.to, e.msg);
+        this.transmit(e.to, e.msg, mid);
         return;
       case 'sendAfterPersist':
-        if (e.ticket <= this.durableTicket) this.hooks.send(e.to, e.msg);
-        else this.held.push(e);
+        if (e.ticket <= this.durableTicket) this.transmit(e.to, e.msg, mid);
+        else this.held.push(mid === undefined ? e : { ...e, mid });
         return;
       case 'persist':
         if (e.op.kind === 'compact') {
@@ -189,7 +210,7 @@ export class ZabNode {
     if (this.held.length === 0) return;
     const ready = this.held.filter((h) => h.ticket <= this.durableTicket);
     this.held = this.held.filter((h) => h.ticket > this.durableTicket);
-    for (const h of ready) this.hooks.send(h.to, h.msg);
+    for (const h of ready) this.transmit(h.to, h.msg, h.mid); // traced on the `persisted` step that follows
   }
 
   /** Stop timers and wait for the disk writes already issued. */

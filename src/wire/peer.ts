@@ -108,9 +108,13 @@ function bodyJson(m: PeerMessage): unknown {
   }
 }
 
-/** One frame: length, then the JSON body. */
-export function encodePeer(m: PeerMessage): Buffer {
-  const body = Buffer.from(JSON.stringify(bodyJson(m)), 'utf8');
+/**
+ * One frame: length, then the JSON body. `mid` is a traced message's id (`--trace`): the
+ * receiver records it, so a replay pairs each receive with its send.
+ */
+export function encodePeer(m: PeerMessage, mid?: string): Buffer {
+  const json = bodyJson(m);
+  const body = Buffer.from(JSON.stringify(mid === undefined ? json : { ...(json as object), mid }), 'utf8');
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeInt32BE(body.length, 0);
   body.copy(frame, 4);
@@ -224,6 +228,14 @@ function messageOf(b: Body): PeerMessage {
 
 /** A frame's payload (without its length) as a message, or why it is not one. */
 export function decodePeer(payload: Uint8Array): Decoded<PeerMessage> {
+  const d = decodePeerFrame(payload);
+  return d.ok ? { ok: true, value: d.value.msg } : d;
+}
+
+const messageId = z.string().max(64).optional();
+
+/** decodePeer, with the message id a traced sender put on it. */
+export function decodePeerFrame(payload: Uint8Array): Decoded<{ readonly msg: PeerMessage; readonly mid?: string }> {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
@@ -235,8 +247,11 @@ export function decodePeer(payload: Uint8Array): Decoded<PeerMessage> {
     const issue = parsed.error.issues[0];
     return { ok: false, error: `bad peer message: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'}` };
   }
+  const mid = messageId.safeParse((json as { mid?: unknown }).mid);
+  if (!mid.success) return { ok: false, error: 'bad peer message: mid: not a message id' };
   try {
-    return { ok: true, value: messageOf(parsed.data) };
+    const msg = messageOf(parsed.data);
+    return { ok: true, value: mid.data === undefined ? { msg } : { msg, mid: mid.data } };
   } catch (e) {
     if (e instanceof EntryError) return { ok: false, error: e.message };
     throw e;

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_HELP, runCheck } from '../../model/check-cli.ts';
 import { runDifferential } from '../../conformance/differential/cli.ts';
+import { runReplay } from '../../conformance/replay.ts';
 import { runScript } from '../../model/script.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { ENSEMBLE_HELP, runEnsemble, runStatus } from './ensemble.ts';
@@ -30,6 +31,8 @@ usage:
                               observer, partition) through the reducers and print what happens
   zabkit scenario FILE        run a scenario script of your own (format: README.md)
   zabkit check [flags]        the bounded model checker ('zabkit check --help')
+  zabkit replay PATH…          judge captured traces (a run's directory, or one file) against the
+                              spec: effects, effect contract, invariants ('zabkit replay --help')
   zabkit differential [flags] seeded client workloads against Apache ZooKeeper and zabkit, every
                               reply and watch event compared ('zabkit differential --help')
   zabkit help                 this text
@@ -87,6 +90,8 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         }
         return run(readFileSync(rest[0], 'utf8'), out);
       }
+      case 'replay':
+        return runReplay(rest, out);
       case 'differential':
         return await runDifferential(rest, out);
       case 'check': {

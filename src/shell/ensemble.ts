@@ -9,11 +9,12 @@ import { z } from 'zod';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
 
-export const ENSEMBLE_HELP = `usage: zabkit ensemble [--size N] [--observers N] [--base-port P] [--data-dir DIR] [--tick-time MS]
+export const ENSEMBLE_HELP = `usage: zabkit ensemble [--size N] [--observers N] [--base-port P] [--data-dir DIR] [--tick-time MS] [--trace DIR]
   Starts N voting servers (default 3) and the given number of observers on 127.0.0.1, server i
   with client port P+i-1, quorum port P+100+i-1 and election port P+200+i-1 (P defaults to 2181),
   each with DIR/server-i/zoo.cfg and DIR/server-i/data (DIR defaults to ./data; reused if there).
-  Logs go to DIR/server-i/server.log. Ctrl-C (or SIGTERM) stops every server cleanly.`;
+  Logs go to DIR/server-i/server.log. Ctrl-C (or SIGTERM) stops every server cleanly.
+  --trace TDIR: every server traces its steps to TDIR/server-i.ndjson ('zabkit replay TDIR').`;
 
 const options = z.object({
   size: z.coerce.number().int().min(1).max(9).default(3),
@@ -21,6 +22,7 @@ const options = z.object({
   basePort: z.coerce.number().int().min(1024).max(65000).default(2181),
   dataDir: z.string().min(1).default('./data'),
   tickTime: z.coerce.number().int().positive().default(2000),
+  trace: z.string().min(1).optional(),
 });
 export type EnsembleOptions = z.output<typeof options>;
 
@@ -33,6 +35,7 @@ export function parseEnsembleArgs(args: readonly string[]): EnsembleOptions {
     '--base-port': 'basePort',
     '--data-dir': 'dataDir',
     '--tick-time': 'tickTime',
+    '--trace': 'trace',
   };
   for (let i = 0; i < args.length; i++) {
     const [flag = '', inline] = args[i]!.split(/=(.*)/s);
@@ -92,6 +95,7 @@ export function writeConfigs(o: EnsembleOptions, extra: readonly string[] = []):
         `clientPort=${m.clientPort}`,
         'clientPortAddress=127.0.0.1',
         `peerType=${m.observer ? 'observer' : 'participant'}`,
+        ...(o.trace ? [`zabkit.trace=${resolve(o.trace, `server-${m.id}.ndjson`)}`] : []),
         ...lines,
         ...extra,
         '',
@@ -108,6 +112,7 @@ export async function runEnsemble(args: readonly string[], out: (s: string) => v
   const o = parseEnsembleArgs(args);
   const ms = members(o);
   const reused = existsSync(o.dataDir);
+  if (o.trace) mkdirSync(o.trace, { recursive: true });
   const configs = writeConfigs(o);
   out(`zabkit ensemble: ${o.size} voting server${o.size > 1 ? 's' : ''}${o.observers ? ` and ${o.observers} observer${o.observers > 1 ? 's' : ''}` : ''}, data in ${resolve(o.dataDir)}${reused ? ' (reused)' : ''}`);
   const children = new Map<number, ChildProcess>();

@@ -4,7 +4,7 @@
 // written in a form that is exact for txns (their log encoding, with the origin) and names a
 // snapshot only by the place it holds (`{ kind: 'base' }`): replay treats values as opaque, and
 // equal values stay equal.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { TRACE_VERSION } from '../../conformance/trace-schema.ts';
 import type { Config, Effect, Input, Sid } from '../zab/types.ts';
 import { txnEntryJson, type Entry } from '../wire/peer.ts';
@@ -51,6 +51,7 @@ export class TraceWriter {
     readonly file: string,
     private readonly node: Sid,
   ) {
+    this.seq = existsSync(file) ? nextSeq(file) : 0;
     this.fd = openSync(file, 'a');
   }
 
@@ -87,4 +88,21 @@ export class TraceWriter {
     closeSync(this.fd);
     return Promise.resolve();
   }
+}
+
+/** A restarted server appends to its trace: its events go on numbering from the last line's seq. */
+function nextSeq(file: string): number {
+  const size = statSync(file).size;
+  if (size === 0) return 0;
+  const n = Math.min(size, 1 << 20);
+  const buf = Buffer.alloc(n);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buf, 0, n, size - n);
+  } finally {
+    closeSync(fd);
+  }
+  const lines = buf.toString('utf8').trimEnd().split('\n');
+  const m = /"seq":(\d+)/.exec(lines[lines.length - 1] ?? '');
+  return m ? Number(m[1]) + 1 : 0;
 }

@@ -1,0 +1,264 @@
+// `zabkit replay`: a run's per-server traces (or one trace file, e.g. a checker counterexample)
+// judged three ways. (a) Every event's effects are what `step` returns for its input (the shell
+// ran the spec's code). (b) The shell honoured the effect contract: a send left at the step that
+// issued it, a sendAfterPersist only once its ticket was durable (PERSIST-3), each channel
+// delivered in the order it sent (FIFO), and every receive is a message some server sent, to that
+// receiver, unchanged. (c) The run, merged into one order that respects every send-before-receive,
+// satisfies every invariant of spec/invariants.md at every step.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Sid } from '../src/zab/index.ts';
+import { replay } from '../model/trace.ts';
+import { parseTrace, type TraceEvent } from './trace-schema.ts';
+
+export interface Problem {
+  readonly kind: 'format' | 'mismatch' | 'contract' | 'invariant' | 'durability';
+  readonly where: string;
+  readonly detail: string;
+  readonly recorded?: unknown;
+  readonly replayed?: unknown;
+}
+
+export interface RunReport {
+  readonly servers: number;
+  readonly events: number;
+  readonly messages: number;
+  /** The first problem found, or null: the run replays clean. */
+  readonly problem: Problem | null;
+}
+
+/** The trace files of a run: a directory's *.ndjson, or the one file. */
+export function runFiles(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .filter((f) => f.endsWith('.ndjson'))
+    .sort()
+    .map((f) => join(path, f));
+}
+
+/**
+ * Equal values must be one object (the first seen stands for all): the ghost state and the invariants compare txn values with
+ * Object.is, as the model does, while a parsed trace gives every occurrence its own object.
+ */
+function intern(events: TraceEvent[], seen: Map<string, unknown>): void {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = walk(v[i]);
+      return v;
+    }
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.kind === 'string' && ('txn' in o || o.kind === 'base')) {
+      // A txn is its bytes: the origin (which server answers the client) is routing, and a txn
+      // read back from the log after a restart has none.
+      const key = o.kind === 'base' ? 'base' : `txn:${String(o.txn)}`;
+      const got = seen.get(key);
+      if (got !== undefined) return got;
+      seen.set(key, o);
+      return o;
+    }
+    for (const k of Object.keys(o)) o[k] = walk(o[k]);
+    return o;
+  };
+  for (const e of events) {
+    walk(e.input);
+    walk(e.effects);
+  }
+}
+
+interface Sent {
+  readonly from: Sid;
+  readonly to: Sid;
+  readonly msg: unknown;
+  readonly channel: string;
+  /** The sender's event that gave it to the transport, as an index into that server's events. */
+  at: number;
+  /** Its place in the sender's transmissions on that channel to that receiver. */
+  order: number;
+}
+
+const where = (file: string, e: TraceEvent) => `${file}: event seq ${e.seq} (server ${e.node}, ${e.input.type})`;
+const channelOf = (msg: unknown) => ((msg as { type?: string }).type === 'NOTIFICATION' ? 'election' : 'quorum');
+
+/** (b), per server: what each step issued left when the contract says, and nothing else left. */
+function checkSends(file: string, events: TraceEvent[], sent: Map<string, Sent>): Problem | null {
+  const issued = new Map<string, { e: TraceEvent; to: Sid; msg: unknown; ticket: number | null }>();
+  const orders = new Map<string, number>();
+  let durable = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.input.type === 'restart') durable = 0;
+    if (e.input.type === 'persisted') durable = Math.max(durable, e.input.ticket);
+    if (e.ids && e.ids.length !== e.effects.length) return { kind: 'format', where: where(file, e), detail: `${e.ids.length} message ids for ${e.effects.length} effects` };
+    e.effects.forEach((x, k) => {
+      const id = e.ids?.[k];
+      if (!id || (x.type !== 'send' && x.type !== 'sendAfterPersist')) return;
+      issued.set(id, { e, to: x.to, msg: x.msg, ticket: x.type === 'sendAfterPersist' ? x.ticket : null });
+    });
+    for (const id of e.sent ?? []) {
+      const m = issued.get(id);
+      if (!m) return { kind: 'contract', where: where(file, e), detail: `sent message ${id}, which no step of this server issued` };
+      if (m.ticket === null && m.e !== e) return { kind: 'contract', where: where(file, e), detail: `message ${id} (a send of event seq ${m.e.seq}) left at a later step` };
+      if (m.ticket !== null && m.ticket > durable) {
+        return { kind: 'contract', where: where(file, e), detail: `message ${id} (sendAfterPersist of event seq ${m.e.seq}) left before its persist completed: ticket ${m.ticket}, durable ${durable}` };
+      }
+      const channel = channelOf(m.msg);
+      const k = `${e.node}>${m.to}/${channel}`;
+      const order = orders.get(k) ?? 0;
+      orders.set(k, order + 1);
+      sent.set(id, { from: e.node, to: m.to, msg: m.msg, channel, at: i, order });
+      issued.delete(id);
+    }
+    // A plain send must have left within its own step.
+    for (const [k, x] of e.effects.entries()) {
+      const id = e.ids?.[k];
+      if (id && x.type === 'send' && !(e.sent ?? []).includes(id)) return { kind: 'contract', where: where(file, e), detail: `message ${id} (a send) did not leave at its step` };
+    }
+  }
+  return null;
+}
+
+/**
+ * Merge the servers' events into one order: each server's in its own order, and every receive
+ * after the step that sent its message. Checks on the way that each receive matches its send
+ * and that a channel delivers in the order it sent.
+ */
+function merge(
+  traces: readonly { file: string; events: TraceEvent[] }[],
+  sent: Map<string, Sent>,
+): { order: TraceEvent[]; problem: Problem | null } {
+  const order: TraceEvent[] = [];
+  const cursor = traces.map(() => 0);
+  const placed = traces.map(() => -1); // the last placed index per trace
+  const byNode = new Map(traces.map((t, i) => [t.events[0]?.node, i] as const));
+  const lastOrder = new Map<string, number>();
+  const received = new Set<string>();
+  for (;;) {
+    let progressed = false;
+    for (let t = 0; t < traces.length; t++) {
+      const { file, events } = traces[t]!;
+      for (; cursor[t]! < events.length; cursor[t]!++) {
+        const e = events[cursor[t]!]!;
+        if (e.recv !== undefined) {
+          const s = sent.get(e.recv);
+          if (!s) return { order, problem: { kind: 'contract', where: where(file, e), detail: `received message ${e.recv}, which no traced server sent` } };
+          const sender = byNode.get(s.from);
+          if (sender === undefined) return { order, problem: { kind: 'contract', where: where(file, e), detail: `received message ${e.recv} from server ${s.from}, whose trace is not in this run` } };
+          if (placed[sender]! < s.at) break; // its send is not placed yet: wait
+          if (e.input.type !== 'receive' || e.input.from !== s.from || s.to !== e.node || JSON.stringify(e.input.msg) !== JSON.stringify(s.msg)) {
+            return { order, problem: { kind: 'contract', where: where(file, e), detail: `message ${e.recv} received is not the one sent`, recorded: e.input, replayed: { from: s.from, to: s.to, msg: s.msg } } };
+          }
+          if (received.has(e.recv)) return { order, problem: { kind: 'contract', where: where(file, e), detail: `message ${e.recv} received twice` } };
+          received.add(e.recv);
+          const k = `${s.from}>${s.to}/${s.channel}`;
+          if ((lastOrder.get(k) ?? -1) >= s.order) {
+            return { order, problem: { kind: 'contract', where: where(file, e), detail: `message ${e.recv} arrived after a message sent later on the ${s.channel} channel from ${s.from} (not FIFO)` } };
+          }
+          lastOrder.set(k, s.order);
+        } else if (e.input.type === 'receive' && traces.length > 1) {
+          return { order, problem: { kind: 'contract', where: where(file, e), detail: 'a receive without a message id' } };
+        }
+        order.push(e);
+        placed[t] = cursor[t]!;
+        progressed = true;
+      }
+    }
+    if (cursor.every((c, t) => c >= traces[t]!.events.length)) return { order, problem: null };
+    if (!progressed) {
+      const stuck = traces.map((t, i) => t.events[cursor[i]!]).find((e) => e !== undefined)!;
+      return { order, problem: { kind: 'contract', where: `server ${stuck.node}: event seq ${stuck.seq}`, detail: 'receives wait on each other: no order puts every send before its receive' } };
+    }
+  }
+}
+
+/** Judge one run, given its trace files' texts (name → NDJSON). */
+export function replayRun(files: readonly { file: string; text: string }[]): RunReport {
+  const traces: { file: string; events: TraceEvent[] }[] = [];
+  const values = new Map<string, unknown>();
+  const report = (problem: Problem | null, events = 0, messages = 0): RunReport => ({ servers: traces.length, events, messages, problem });
+  for (const { file, text } of files) {
+    const { events, error } = parseTrace(text);
+    if (error) return report({ kind: 'format', where: file, detail: error });
+    if (events.length === 0) return report({ kind: 'format', where: file, detail: 'no events' });
+    intern(events, values);
+    traces.push({ file, events });
+  }
+  const total = traces.reduce((n, t) => n + t.events.length, 0);
+  // One file holding several servers (a checker counterexample) is already in one global order.
+  const single = traces.length === 1;
+  if (!single) {
+    const nodes = traces.map((t) => t.events[0]!.node);
+    for (const t of traces) {
+      const other = t.events.find((e) => e.node !== t.events[0]!.node);
+      if (other) return report({ kind: 'format', where: where(t.file, other), detail: `a run's trace file holds one server's events; this one has server ${t.events[0]!.node}'s too` });
+    }
+    const dup = nodes.find((n, i) => nodes.indexOf(n) !== i);
+    if (dup !== undefined) return report({ kind: 'format', where: traces.map((t) => t.file).join(', '), detail: `two trace files for server ${dup}` });
+  }
+  const sent = new Map<string, Sent>();
+  for (const t of traces) {
+    const p = checkSends(t.file, t.events, sent);
+    if (p) return report(p, total, sent.size);
+  }
+  const merged = single ? { order: traces[0]!.events, problem: null } : merge(traces, sent);
+  if (merged.problem) return report(merged.problem, total, sent.size);
+  const fileOf = new Map(merged.order.map((e) => [e, traces.find((t) => t.events.includes(e))!.file] as const));
+  const at = (seq: number, node: Sid | undefined) => {
+    const e = merged.order.find((x) => x.seq === seq && (node === undefined || x.node === node));
+    return e ? where(fileOf.get(e)!, e) : `event seq ${seq}`;
+  };
+  const r = replay(merged.order);
+  if (r.mismatch) return report({ kind: 'mismatch', where: at(r.mismatch.seq, r.mismatch.node), detail: 'the recorded effects are not what step returns', recorded: r.mismatch.recorded, replayed: r.mismatch.replayed }, total, sent.size);
+  if (r.lost) return report({ kind: 'durability', where: at(r.lost.seq, r.lost.node), detail: r.lost.detail }, total, sent.size);
+  if (r.violation) return report({ kind: 'invariant', where: at(r.violation.seq, r.violation.node), detail: `${r.violation.id}: ${r.violation.detail}` }, total, sent.size);
+  return report(null, total, sent.size);
+}
+
+export function replayPath(path: string): RunReport {
+  return replayRun(runFiles(path).map((file) => ({ file, text: readFileSync(file, 'utf8') })));
+}
+
+export function formatReport(path: string, r: RunReport): string {
+  const head = `${path}: ${r.servers} server trace${r.servers === 1 ? '' : 's'}, ${r.events} events, ${r.messages} messages`;
+  if (!r.problem) return `${head}: replays clean (effects match step, contract kept, invariants hold)`;
+  const p = r.problem;
+  const lines = [`${head}: ${p.kind.toUpperCase()} at ${p.where}`, `  ${p.detail}`];
+  if (p.recorded !== undefined) lines.push(`  recorded: ${JSON.stringify(p.recorded)}`);
+  if (p.replayed !== undefined) lines.push(`  ${p.kind === 'mismatch' ? 'step returns' : 'sent'}: ${JSON.stringify(p.replayed)}`);
+  return lines.join('\n');
+}
+
+export const REPLAY_HELP = `usage: zabkit replay PATH…
+
+Each PATH is one run: a directory of per-server trace files (*.ndjson, as 'zabkit ensemble
+--trace DIR' or 'zabkit server --trace FILE' write them), or a single trace file (e.g. a
+checker counterexample, 'zabkit check --out FILE'). Each run is judged on its own:
+  (a) every recorded effect list equals what step returns for the recorded input;
+  (b) the effect contract: sends leave at their step, a sendAfterPersist only once its persist
+      completed, each channel is FIFO, every receive is a message sent to that server, unchanged;
+      a restarted server's disk holds everything reported persisted;
+  (c) merged into one order that puts every send before its receive, the run satisfies every
+      invariant of spec/invariants.md after every step.
+The first problem of a run is printed with the event, and both sides where there are two.
+Exit 0: every run replays clean; 1: a run has a problem; 2: bad usage.`;
+
+export function runReplay(args: readonly string[], out: (s: string) => void): number {
+  if (args.length === 0 || args.includes('--help')) {
+    out(REPLAY_HELP);
+    return args.length === 0 ? 2 : 0;
+  }
+  let failed = false;
+  for (const path of args) {
+    let r: RunReport;
+    try {
+      r = replayPath(path);
+    } catch (e) {
+      out(`${path}: ${(e as Error).message}`);
+      failed = true;
+      continue;
+    }
+    out(formatReport(path, r));
+    if (r.problem) failed = true;
+  }
+  return failed ? 1 : 0;
+}

@@ -44,6 +44,7 @@ export class TraceWriter {
   private seq = 0;
   private lines: string[] = [];
   private messages = 0;
+  private closed = false;
   /** Ids are `server:run:n`; the run (this process's start, base 36) keeps them unique across restarts and in order. */
   private readonly run = Date.now().toString(36);
 
@@ -75,9 +76,9 @@ export class TraceWriter {
     this.lines.push(JSON.stringify(event, replacer));
   }
 
-  /** To the file, synchronously: a peer never receives a message whose send is not on disk (page cache). */
+  /** To the file, synchronously, in one write (ZabNode calls it before its messages leave). */
   flush(): void {
-    if (this.lines.length === 0) return;
+    if (this.lines.length === 0 || this.closed) return;
     const text = `${this.lines.join('\n')}\n`;
     this.lines = [];
     writeSync(this.fd, text);
@@ -85,6 +86,7 @@ export class TraceWriter {
 
   close(): Promise<void> {
     this.flush();
+    this.closed = true;
     closeSync(this.fd);
     return Promise.resolve();
   }

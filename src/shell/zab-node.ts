@@ -71,12 +71,12 @@ export class ZabNode {
 
   /**
    * Inputs that arrive while effects run (a deliver that triggers a write) wait their turn.
-   * `mid` is a received message's id (tracing). A step's trace line is written once its effects
-   * have run (so it names the messages they sent), and reaches the file before this turn of the
-   * event loop ends, i.e. before the corked peer sockets write those messages.
+   * `mid` is a received message's id (tracing). A step's trace line is made once its effects
+   * have run (so it names the messages they sent).
    */
   input(i: Input<Entry>, mid?: string): void {
     if (this.stopped) return;
+    this.flushSoon();
     this.inputs.push(mid === undefined ? { input: i } : { input: i, mid });
     if (this.stepping) return;
     this.stepping = true;
@@ -97,12 +97,29 @@ export class ZabNode {
       }
     } finally {
       this.stepping = false;
-      this.tracer?.flush();
     }
+  }
+
+  private flushing = false;
+
+  /**
+   * The trace lines of this turn of the event loop reach the file (synchronously, in one write)
+   * before the corked peer sockets write the turn's messages: both happen on process.nextTick,
+   * and this one is queued first, before any message is handed over. So a peer never receives a
+   * message whose send is not in the sender's trace, even if the sender is killed right after.
+   */
+  private flushSoon(): void {
+    if (!this.tracer || this.flushing) return;
+    this.flushing = true;
+    process.nextTick(() => {
+      this.flushing = false;
+      this.tracer?.flush();
+    });
   }
 
   private transmit(to: Sid, msg: Message<Entry>, mid: string | undefined): void {
     if (mid !== undefined) this.sent.push(mid);
+    this.flushSoon();
     this.hooks.send(to, msg, mid);
   }
 

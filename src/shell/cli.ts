@@ -26,6 +26,8 @@ usage:
                               --4lw LIST --max-buffer N --snap-count N --snap-retain-count N
                               --purge-interval HOURS --extended-types true --super-digest U:H
                               --log-level debug|info|warn|error --myid N
+                              --trace FILE (every reducer step, for 'zabkit replay')
+                              --compat 3.8.N (which 3.8 release's answers to follow)
   zabkit status HOST:PORT[,…]  each server's role, epoch, last zxid and connections
   zabkit walkthrough [NAME]   run the protocol scenarios (election, crash, DIFF, TRUNC, SNAP,
                               observer, partition) through the reducers and print what happens

@@ -2,11 +2,8 @@
 // DIR/server-N.ndjson, through the protocol's hard cases. `npm run traces:capture` records them
 // again (test/conformance/capture.test.ts); `npm test` replays the kept ones.
 import { expect } from 'vitest';
-import { create, nodeClient, readAfterSync, startEnsemble, until, type Ensemble, type Peer } from '../shell/ensemble-harness.ts';
-import { RawClient } from '../shell/harness.ts';
+import { create, cutOffLeaderWithWrite, nodeClient, readAfterSync, startEnsemble, syncType, until, type Ensemble } from '../shell/ensemble-harness.ts';
 
-const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
-const syncType = (p: Peer) => [...p.logs().matchAll(/"msg":"sync from leader".*?"type":"(\w+)"/g)].map((m) => m[1]);
 
 async function writes(connect: string, prefix: string, n: number): Promise<void> {
   const c = await nodeClient(connect);
@@ -42,14 +39,7 @@ export const TRACE_RUNS: Readonly<Record<string, (traceDir: string) => Promise<v
     withEnsemble({ size: 3, traceDir }, async (e) => {
       const { leader, learners } = await e.stable();
       await writes(e.connect, '/n', 3);
-      const client = await RawClient.session(leader.port);
-      leader.partition();
-      await until('the isolation', () => /isolated from peers/.test(leader.logs()));
-      client.send(1, { op: 'create', path: '/lost', data: new Uint8Array(0), acl: OPEN, flags: 0 });
-      await until('a new leader among the others', async () => {
-        const modes = await Promise.all(learners.map((p) => p.mode()));
-        return modes.includes('leader') && modes.includes('follower');
-      });
+      const client = await cutOffLeaderWithWrite(leader, learners, '/lost');
       await writes(learners.map((p) => `127.0.0.1:${p.port}`).join(','), '/majority', 2);
       expect(await client.reply(15000)).toBeNull();
       leader.partition(); // heal

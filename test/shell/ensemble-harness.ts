@@ -197,3 +197,23 @@ export async function childrenAfterSync(port: number, path: string): Promise<str
     c.close();
   }
 }
+
+/** The sync types (DIFF, TRUNC, SNAP) a server's log shows it received from leaders, in order. */
+export const syncType = (p: Peer) => [...p.logs().matchAll(/"msg":"sync from leader".*?"type":"(\w+)"/g)].map((m) => m[1]);
+
+/**
+ * Cut the leader off (fault hook) and have a client write through it: a proposal nobody else
+ * sees. Resolves once the others have a leader of their own, with that client (whose write is
+ * never acknowledged).
+ */
+export async function cutOffLeaderWithWrite(leader: Peer, learners: readonly Peer[], path: string): Promise<RawClient> {
+  const client = await RawClient.session(leader.port);
+  leader.partition();
+  await until('the isolation', () => /isolated from peers/.test(leader.logs()));
+  client.send(1, { op: 'create', path, data: new Uint8Array(0), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 0 });
+  await until('a new leader among the others', async () => {
+    const modes = await Promise.all(learners.map((p) => p.mode()));
+    return modes.includes('leader') && modes.includes('follower');
+  });
+  return client;
+}

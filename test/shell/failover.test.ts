@@ -3,7 +3,7 @@
 // partition. Through all of them: no acknowledged write is lost, and the ensemble converges.
 import type { Client } from 'node-zookeeper-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childrenAfterSync, create, nodeClient, readAfterSync, startEnsemble, until, type Ensemble, type Peer } from './ensemble-harness.ts';
+import { childrenAfterSync, create, cutOffLeaderWithWrite, nodeClient, readAfterSync, startEnsemble, syncType, until, type Ensemble } from './ensemble-harness.ts';
 import { RawClient } from './harness.ts';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -40,7 +40,6 @@ function load(clients: readonly Client[]) {
   };
 }
 
-const syncType = (p: Peer) => [...p.logs().matchAll(/"msg":"sync from leader".*?"type":"(\w+)"/g)].map((m) => m[1]);
 
 describe('faults', () => {
   it('kill -9 of the leader under load: a new leader, clients carry on, no acknowledged write lost; the old leader catches up', async () => {
@@ -100,15 +99,8 @@ describe('faults', () => {
   it('a leader cut off cannot commit; its uncommitted txn is truncated when it rejoins (TRUNC)', async () => {
     e = await startEnsemble({ size: 3 });
     const { leader, learners } = await e.stable();
-    const client = await RawClient.session(leader.port);
-    leader.partition();
-    await until('the isolation', () => /isolated from peers/.test(leader.logs()));
-    client.send(1, { op: 'create', path: '/lost', data: new Uint8Array(0), acl: OPEN, flags: 0 });
+    const client = await cutOffLeaderWithWrite(leader, learners, '/lost');
     // The others elect a leader of their own and commit without it.
-    await until('a new leader among the others', async () => {
-      const modes = await Promise.all(learners.map((p) => p.mode()));
-      return modes.includes('leader') && modes.includes('follower');
-    });
     const c = await nodeClient(learners.map((p) => `127.0.0.1:${p.port}`).join(','));
     expect((await create(c, '/after', 'majority')).err).toBe(0);
     c.close();

@@ -202,7 +202,7 @@ export function replayRun(files: readonly { file: string; text: string }[]): Run
   }
   const merged = single ? { order: traces[0]!.events, problem: null } : merge(traces, sent);
   if (merged.problem) return report(merged.problem, total, sent.size);
-  const fileOf = new Map(merged.order.map((e) => [e, traces.find((t) => t.events.includes(e))!.file] as const));
+  const fileOf = new Map(traces.flatMap((t) => t.events.map((e) => [e, t.file] as const)));
   const at = (seq: number, node: Sid | undefined) => {
     const e = merged.order.find((x) => x.seq === seq && (node === undefined || x.node === node));
     return e ? where(fileOf.get(e)!, e) : `event seq ${seq}`;

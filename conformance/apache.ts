@@ -29,23 +29,17 @@ export interface ApacheOptions {
   /** Java system properties, e.g. { 'zookeeper.extendedTypesEnabled': 'true' }. */
   readonly props?: Readonly<Record<string, string>>;
   readonly readyMs?: number;
+  /** An ensemble member: its id (written to dataDir/myid); cfg then holds the server.N lines. */
+  readonly myid?: number;
 }
 
 /** `ruok` answered `imok`: the server is serving. */
-function ruok(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write('ruok'));
-    let got = '';
-    s.setTimeout(1000, () => s.destroy());
-    s.on('data', (d) => (got += d));
-    s.on('close', () => resolve(got === 'imok'));
-    s.on('error', () => resolve(false));
-  });
-}
+const ruok = async (port: number): Promise<boolean> => (await word(port, 'ruok')) === 'imok';
 
 export async function startApache(o: ApacheOptions): Promise<ApacheServer> {
   const data = join(o.dir, 'data');
   mkdirSync(data, { recursive: true });
+  if (o.myid !== undefined) writeFileSync(join(data, 'myid'), `${o.myid}\n`);
   const cfgFile = join(o.dir, 'zoo.cfg');
   const cfg = [
     `dataDir=${data}`,
@@ -86,4 +80,38 @@ export async function startApache(o: ApacheOptions): Promise<ApacheServer> {
   }
   await server.stop();
   throw new Error(`Apache ZooKeeper did not answer ruok on port ${o.port} within ${o.readyMs ?? 30000} ms:\n${out}`);
+}
+
+/**
+ * An Apache ensemble of `size` voters on 127.0.0.1: client ports basePort.., quorum basePort+100..,
+ * election basePort+200..; resolves once every member serves as leader or follower.
+ */
+export async function startApacheEnsemble(o: { size: number; basePort: number; dir: string; cfg?: readonly string[] }): Promise<ApacheServer[]> {
+  const lines = Array.from({ length: o.size }, (_, k) => `server.${k + 1}=127.0.0.1:${o.basePort + 100 + k}:${o.basePort + 200 + k};127.0.0.1:${o.basePort + k}`);
+  const servers = await Promise.all(
+    lines.map((_, k) =>
+      startApache({ port: o.basePort + k, dir: join(o.dir, `server-${k + 1}`), myid: k + 1, cfg: ['initLimit=10', 'syncLimit=5', ...lines, ...(o.cfg ?? [])] }),
+    ),
+  );
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const modes = await Promise.all(servers.map((s) => word(s.port, 'srvr').then((t) => /Mode: (\w+)/.exec(t)?.[1] ?? '')));
+    if (modes.every((m) => m === 'leader' || m === 'follower')) return servers;
+    if (Date.now() > deadline) {
+      await Promise.all(servers.map((s) => s.stop()));
+      throw new Error(`Apache ensemble not serving after 30 s: ${modes.join(', ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function word(port: number, w: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(w));
+    let got = '';
+    s.setTimeout(2000, () => s.destroy());
+    s.on('data', (d) => (got += d));
+    s.on('close', () => resolve(got));
+    s.on('error', () => resolve(''));
+  });
 }

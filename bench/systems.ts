@@ -1,0 +1,93 @@
+// The systems a benchmark compares, started the same way: Apache ZooKeeper 3.8 (Debian's
+// package) and zabkit, each standalone or as a 3-server ensemble on 127.0.0.1, with the same
+// tickTime, fsync on, data under one temporary directory (the same disk).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApache, startApacheEnsemble, type ApacheServer } from '../conformance/apache.ts';
+import { launch, startServer } from '../conformance/launch.ts';
+import { askWord } from '../src/shell/ensemble.ts';
+
+export type SystemName = 'apache' | 'zabkit';
+export type Topology = 'standalone' | 'ensemble';
+
+export interface Member {
+  readonly id: number;
+  readonly port: number;
+  readonly pid: number;
+}
+
+export interface Running {
+  readonly members: readonly Member[];
+  /** Milliseconds from starting the processes to every member serving. */
+  readonly startMs: number;
+  /** The member that leads now (a standalone server leads itself). */
+  leader(): Promise<Member>;
+  kill(m: Member): void;
+  stop(): Promise<void>;
+}
+
+/** Resident memory of a process, in bytes (Linux /proc). */
+export function rssOf(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function modeOf(port: number): Promise<string> {
+  const text = await askWord('127.0.0.1', port, 'srvr').catch(() => '');
+  return /Mode: (\w+)/.exec(text)?.[1] ?? '';
+}
+
+async function leaderAmong(members: readonly Member[]): Promise<Member> {
+  for (let i = 0; i < 100; i++) {
+    for (const m of members) if (['leader', 'standalone'].includes(await modeOf(m.port))) return m;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no leader');
+}
+
+export async function startSystem(name: SystemName, topology: Topology, dir: string, basePort: number): Promise<Running> {
+  const t0 = Date.now();
+  if (name === 'apache') {
+    const servers: ApacheServer[] =
+      topology === 'standalone'
+        ? [await startApache({ port: basePort, dir: join(dir, 'apache') })]
+        : await startApacheEnsemble({ size: 3, basePort, dir: join(dir, 'apache') });
+    const members = servers.map((s, k) => ({ id: k + 1, port: s.port, pid: s.proc.pid! }));
+    return {
+      members,
+      startMs: Date.now() - t0,
+      leader: () => leaderAmong(members),
+      kill: (m) => servers[m.id - 1]!.proc.kill('SIGKILL'),
+      stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
+    };
+  }
+  if (topology === 'standalone') {
+    const server = await startServer(join(dir, 'zabkit'), []);
+    const members = [{ id: 1, port: server.port, pid: server.proc.pid! }];
+    return {
+      members,
+      startMs: Date.now() - t0,
+      leader: async () => members[0]!,
+      kill: () => void server.kill(),
+      stop: async () => void (await server.stop()),
+    };
+  }
+  const l = launch(['ensemble', '--size', '3', '--base-port', String(basePort), '--data-dir', join(dir, 'zabkit'), '--tick-time', '2000']);
+  await l.waitFor(/connection string/, undefined, 30000);
+  const members = [...l.logs().matchAll(/server (\d+): \w+ +client 127\.0\.0\.1:(\d+).*pid (\d+)/g)].map((m) => ({ id: Number(m[1]), port: Number(m[2]), pid: Number(m[3]) }));
+  await leaderAmong(members); // serving once the election is over
+  return {
+    members,
+    startMs: Date.now() - t0,
+    leader: () => leaderAmong(members),
+    kill: (m) => process.kill(m.pid, 'SIGKILL'),
+    async stop() {
+      if (l.proc.exitCode === null) l.proc.kill('SIGINT');
+      await l.exited;
+    },
+  };
+}

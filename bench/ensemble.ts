@@ -123,7 +123,8 @@ function add(f: Figures, k: string, v: number): void {
 
 async function measure(system: SystemName, topology: Topology, o: Options, f: Figures, round: number, out: (s: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `zabkit-bench-${system}-`));
-  const base = 33000 + (system === 'apache' ? 0 : 500) + (topology === 'ensemble' ? 10 : 0);
+  // Fresh ports each round: a killed leader's ports may still be held by the kernel (TIME_WAIT).
+  const base = 33000 + (system === 'apache' ? 0 : 1000) + (topology === 'ensemble' ? 10 : 0) + 20 * round;
   const t0 = Date.now();
   const sys = await startSystem(system, topology, dir, base);
   try {

@@ -88,11 +88,17 @@ export async function startApache(o: ApacheOptions): Promise<ApacheServer> {
  */
 export async function startApacheEnsemble(o: { size: number; basePort: number; dir: string; cfg?: readonly string[] }): Promise<ApacheServer[]> {
   const lines = Array.from({ length: o.size }, (_, k) => `server.${k + 1}=127.0.0.1:${o.basePort + 100 + k}:${o.basePort + 200 + k};127.0.0.1:${o.basePort + k}`);
-  const servers = await Promise.all(
+  const started = await Promise.allSettled(
     lines.map((_, k) =>
       startApache({ port: o.basePort + k, dir: join(o.dir, `server-${k + 1}`), myid: k + 1, cfg: ['initLimit=10', 'syncLimit=5', ...lines, ...(o.cfg ?? [])] }),
     ),
   );
+  const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(servers.map((s) => s.stop())); // none of a broken ensemble is left running
+    throw failed.reason;
+  }
   const deadline = Date.now() + 30000;
   for (;;) {
     const modes = await Promise.all(servers.map((s) => word(s.port, 'srvr').then((t) => /Mode: (\w+)/.exec(t)?.[1] ?? '')));

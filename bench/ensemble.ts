@@ -8,6 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { apacheInstalled } from '../conformance/apache.ts';
 import { versionOf } from '../conformance/differential/cli.ts';
+import { freeBasePort } from '../conformance/launch.ts';
 import { RawClient } from '../conformance/raw-client.ts';
 import type { LoadResult, LoadSpec, Workload } from './load-gen.ts';
 import { rssOf, startSystem, type Running, type SystemName, type Topology } from './systems.ts';
@@ -123,8 +124,8 @@ function add(f: Figures, k: string, v: number): void {
 
 async function measure(system: SystemName, topology: Topology, o: Options, f: Figures, round: number, out: (s: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `zabkit-bench-${system}-`));
-  // Fresh ports each round: a killed leader's ports may still be held by the kernel (TIME_WAIT).
-  const base = 33000 + (system === 'apache' ? 0 : 1000) + (topology === 'ensemble' ? 10 : 0) + 20 * round;
+  // Fresh free ports each time: a killed leader's may still be held by the kernel (TIME_WAIT).
+  const base = await freeBasePort(3);
   const t0 = Date.now();
   const sys = await startSystem(system, topology, dir, base);
   try {
@@ -231,7 +232,7 @@ export async function benchEnsemble(args: readonly string[], out: (s: string) =>
     let apacheVersion = '';
     if (o.vs) {
       const dir = mkdtempSync(join(tmpdir(), 'zabkit-bench-v-'));
-      const sys = await startSystem('apache', 'standalone', dir, 33900);
+      const sys = await startSystem('apache', 'standalone', dir, await freeBasePort(1));
       apacheVersion = (await versionOf('127.0.0.1', sys.members[0]!.port)) ?? '';
       await sys.stop();
       rmSync(dir, { recursive: true, force: true });

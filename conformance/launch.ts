@@ -2,6 +2,7 @@
 // collected. Every child is killed, at the latest, when this process exits. The tests start
 // their servers with it, and so do the differential runs.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -79,5 +80,23 @@ export async function startServer(dataDir: string, flags: readonly string[] = []
       await l.exited;
     },
   };
+}
+
+/** Free ports for a whole ensemble: client P.., quorum P+100.., election P+200... */
+export async function freeBasePort(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30000 + Math.floor(Math.random() * 25000);
+    const ports = [0, 100, 200].flatMap((off) => Array.from({ length: n }, (_, k) => base + off + k));
+    if ((await Promise.all(ports.map(free))).every(Boolean)) return base;
+  }
+  throw new Error('no free ports');
+}
+
+function free(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
 

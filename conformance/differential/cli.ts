@@ -3,13 +3,12 @@
 // temporary directories on 127.0.0.1: Apache ZooKeeper 3.8 from Debian's `zookeeper` package,
 // and `zabkit server` following that release's behaviour (zabkit.compat).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { askWord } from '../../src/shell/ensemble.ts';
 import { apacheInstalled, startApache, type ApacheServer } from '../apache.ts';
-import { startServer, type RunningServer } from '../launch.ts';
+import { freeBasePort, startServer, type RunningServer } from '../launch.ts';
 import { compare, formatMismatch, runWorkload, type Mismatch } from './run.ts';
 
 export const DIFFERENTIAL_HELP = `usage: zabkit differential [--seeds A..B | --seed N] [--ops N] [--reference HOST:PORT] [--target HOST:PORT]
@@ -63,10 +62,18 @@ export function parseDifferentialArgs(args: readonly string[]): DifferentialOpti
   return r.data;
 }
 
-/** The release a server reports in `srvr` ("Zookeeper version: 3.8.0-…"), if it says. */
+/**
+ * The release a server reports in `srvr` ("Zookeeper version: 3.8.0-…"), if it says. A server that
+ * answers `ruok` may not serve yet ("not currently serving requests"): ask again, for up to 10 s.
+ */
 export async function versionOf(host: string, port: number): Promise<string | null> {
-  const text = await askWord(host, port, 'srvr').catch(() => '');
-  return /Zookeeper version: (\d+\.\d+\.\d+)/.exec(text)?.[1] ?? null;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const text = await askWord(host, port, 'srvr').catch(() => '');
+    const v = /Zookeeper version: (\d+\.\d+\.\d+)/.exec(text)?.[1];
+    if (v || Date.now() > deadline) return v ?? null;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export interface DifferentialResult {
@@ -96,17 +103,6 @@ export async function differential(
   return { workloads: o.to - o.from + 1, mismatches, referenceLost: null };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Apache's settings for a differential run: TTL nodes on, containers never swept mid-run. */
 export const APACHE_PROPS = { 'zookeeper.extendedTypesEnabled': 'true', 'znode.container.checkIntervalMs': '3600000' } as const;
 
@@ -131,7 +127,7 @@ export async function runDifferential(args: readonly string[], out: (s: string) 
         return 3;
       }
       try {
-        apache = await startApache({ port: await freePort(), dir: join(dir, 'apache'), props: APACHE_PROPS });
+        apache = await startApache({ port: await freeBasePort(1), dir: join(dir, 'apache'), props: APACHE_PROPS });
       } catch (e) {
         out(`zabkit differential: ${(e as Error).message}`);
         return 3;

@@ -1,11 +1,11 @@
 // Real ensembles for the tests: one `zabkit server --config` process per member, with the zoo.cfg
 // files `zabkit ensemble` writes, on ports of their own; members can be killed, stopped,
 // restarted, and (through the test-only fault hook, SIGUSR2) cut off from their peers.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { members, writeConfigs, type EnsembleOptions, type Member } from '../../src/shell/ensemble.ts';
+import { freeBasePort } from '../../conformance/launch.ts';
 import { fourLetter, launch, RawClient, removeDir, tempDir, type Launched } from './harness.ts';
 
 export interface Peer {
@@ -58,30 +58,12 @@ export async function until(what: string, f: () => Promise<boolean> | boolean, t
   }
 }
 
-/** Free ports for a whole ensemble: client P.., quorum P+100.., election P+200... */
-async function basePort(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30000 + Math.floor(Math.random() * 25000);
-    const ports = [0, 100, 200].flatMap((off) => Array.from({ length: n }, (_, k) => base + off + k));
-    if ((await Promise.all(ports.map(free))).every(Boolean)) return base;
-  }
-  throw new Error('no free ports');
-}
-
-function free(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
 export async function startEnsemble(
   o: Partial<Pick<EnsembleOptions, 'size' | 'observers' | 'tickTime'>> & { extra?: string[]; env?: NodeJS.ProcessEnv; traceDir?: string } = {},
 ): Promise<Ensemble> {
   const dir = tempDir('zabkit-ensemble-');
   const options: EnsembleOptions = { size: o.size ?? 3, observers: o.observers ?? 0, tickTime: o.tickTime ?? 200, dataDir: dir, basePort: 0 };
-  options.basePort = await basePort(options.size + options.observers);
+  options.basePort = await freeBasePort(options.size + options.observers);
   const configs = writeConfigs(options, o.extra ?? []);
   const peers = members(options).map((m, k): Peer => {
     let run: Launched | null = null;

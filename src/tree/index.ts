@@ -6,6 +6,6 @@ export { emptyTree, statOf, newNode, dataLength } from './tree.ts';
 export * from './read.ts';
 export * from './watches.ts';
 export * from './session.ts';
-export { serializeTree, deserializeTree, SNAPSHOT_VERSION } from './snapshot.ts';
+export { serializeTree, serializeTreeInSteps, deserializeTree, SNAPSHOT_VERSION } from './snapshot.ts';
 export { pathProblem, isValidPath, parentOf, sequenceSuffix } from './path.ts';
 export { authenticate, digestOf, fixupAcl, allowed, OPEN_ACL, READ_ACL, ANYONE } from './acl.ts';

@@ -135,6 +135,20 @@ export class SnapshotError extends Error {}
 const aclKey = (acl: readonly Acl[]): string => acl.map((a) => `${a.perms}:${a.id.scheme}:${a.id.id}`).join('\n');
 
 export function serializeTree(tree: Tree): Uint8Array {
+  const steps = serializeTreeInSteps(tree, Infinity);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * serializeTree in pieces: it yields after every `chunk` nodes, so a server can write a snapshot
+ * of a big tree without stopping its event loop for the whole of it (the tree is immutable, so
+ * the pieces add up to the tree as it was when the snapshot began).
+ */
+export function* serializeTreeInSteps(tree: Tree, chunk = 4096): Generator<undefined, Uint8Array, void> {
+  let done = 0;
   const w = new Writer();
   w.u32(MAGIC);
   w.u32(SNAPSHOT_VERSION);
@@ -156,7 +170,10 @@ export function serializeTree(tree: Tree): Uint8Array {
     return i;
   };
   // First pass: the distinct lists (cheap: by identity, nearly every node shares one).
-  for (const n of tree.nodes.values()) indexOf(n.acl);
+  for (const n of tree.nodes.values()) {
+    indexOf(n.acl);
+    if (++done % chunk === 0) yield;
+  }
   w.u32(lists.length);
   for (const acl of lists) {
     w.u32(acl.length);
@@ -196,6 +213,7 @@ export function serializeTree(tree: Tree): Uint8Array {
     w.i32(n.childCreates);
     w.u32(indexOf(n.acl));
     w.bytes(n.data);
+    if (++done % chunk === 0) yield;
   }
   return w.buf.slice(0, w.at);
 }

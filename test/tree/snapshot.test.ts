@@ -1,7 +1,7 @@
 // The snapshot format: a round trip at 1,000,000 znodes, and damaged input as an error value.
 import { describe, expect, it } from 'vitest';
 import { applyAll, createTxns } from '../../bench/tree-fixture.ts';
-import { CreateMode, deserializeTree, emptyTree, type NodeKind, serializeTree, type Tree } from '../../src/tree/index.ts';
+import { CreateMode, deserializeTree, emptyTree, type NodeKind, serializeTree, serializeTreeInSteps, type Tree } from '../../src/tree/index.ts';
 import { Harness } from './harness.ts';
 
 const FIELDS = ['czxid', 'mzxid', 'pzxid', 'ctime', 'mtime', 'version', 'aversion', 'childCreates'] as const;
@@ -51,6 +51,17 @@ describe('tree snapshots', () => {
     if (!back.ok) throw new Error(back.error);
     sameTree(tree, back.tree);
   }, 120_000);
+
+  it('in steps: the same bytes, with a pause every chunk of nodes', () => {
+    const tree = applyAll(createTxns(10, 999, 8));
+    const steps = serializeTreeInSteps(tree, 1000);
+    let pauses = 0;
+    let r = steps.next();
+    for (; !r.done; r = steps.next()) pauses++;
+    expect(Buffer.from(r.value).equals(Buffer.from(serializeTree(tree)))).toBe(true);
+    // Two passes over the nodes (ACL lists, then the nodes), one pause per 1,000 in each.
+    expect(pauses).toBe(Math.floor((2 * tree.nodes.size) / 1000));
+  });
 
   it('reports damage instead of throwing', () => {
     const bytes = serializeTree(emptyTree());

@@ -327,6 +327,9 @@ export class Server implements ServerView {
       this.clock = forget(this.clock, txn.session);
       this.owner.delete(txn.session);
       const holder = this.bySession.get(txn.session);
+      // The session's watches go as its close applies, as ZooKeeper's (a later request of
+      // another session must not find them, whenever the socket's close event comes).
+      if (holder) this.watches = dropWatcher(this.watches, holder);
       if (holder && holder !== (p?.type === 'reply' ? p.conn : undefined)) holder.end();
     }
     if (op.type === 'setData' && op.path === '/zookeeper/config') this.refreshMembership();

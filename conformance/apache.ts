@@ -3,8 +3,8 @@
 // by the PID we started. Java system properties (`-D`) set what zoo.cfg cannot.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { askWord } from '../src/shell/ensemble.ts';
 
 const JARS = '/usr/share/java';
 const CONF = '/etc/zookeeper/conf';
@@ -34,6 +34,8 @@ export interface ApacheOptions {
 }
 
 /** `ruok` answered `imok`: the server is serving. */
+/** A four-letter word's answer; '' when the server does not answer. */
+const word = (port: number, w: string): Promise<string> => askWord('127.0.0.1', port, w).catch(() => '');
 const ruok = async (port: number): Promise<boolean> => (await word(port, 'ruok')) === 'imok';
 
 export async function startApache(o: ApacheOptions): Promise<ApacheServer> {
@@ -109,15 +111,4 @@ export async function startApacheEnsemble(o: { size: number; basePort: number; d
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-function word(port: number, w: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write(w));
-    let got = '';
-    s.setTimeout(2000, () => s.destroy());
-    s.on('data', (d) => (got += d));
-    s.on('close', () => resolve(got));
-    s.on('error', () => resolve(''));
-  });
 }

@@ -65,6 +65,8 @@ export interface ReplayResult {
 
 interface Replayed {
   server: ServerState<unknown> | null;
+  /** The server as the invariants see it (viewOf); a base entry's committed prefix never changes, so it is kept. */
+  view: ServerState<unknown> | null;
   durable: Durable<unknown>;
   pending: Map<number, PersistOp<unknown>>;
 }
@@ -117,7 +119,7 @@ export function replay(events: readonly TraceEvent[]): ReplayResult {
         const show = (d: Durable<unknown>) => `epochs ${d.acceptedEpoch}/${d.currentEpoch}, last zxid ${formatZxid(lastZxid(d))}`;
         return { ...none, lost: { seq: e.seq, node: e.node, detail: `restarted with ${show(recorded)}; persisted before: ${show(rebuilt)}` } };
       }
-      r = { server: null, durable: recorded, pending: new Map() };
+      r = { server: null, view: null, durable: recorded, pending: new Map() };
       nodes.set(e.node, r);
       result = boot(config, recorded);
       before = result[0];
@@ -138,11 +140,12 @@ export function replay(events: readonly TraceEvent[]): ReplayResult {
       }
     }
     for (const eff of effects) if (eff.type === 'persist') r.pending.set(eff.ticket, eff.op);
-    const viewBefore = before && viewOf(before, ghost.committed);
+    const viewBefore = input.type === 'restart' ? before && viewOf(before, ghost.committed) : r.view;
     const viewAfter = viewOf(after, ghost.committed);
     if (!viewAfter) return { ...none, violation: { id: 'INV-8', detail: `server ${e.node} holds a snapshot at ${formatZxid(after.history[0]!.zxid)}, which was never committed`, seq: e.seq, node: e.node } };
     ghost = nextGhost(ghost, e.node, viewBefore, viewAfter, effects, input);
     r.server = after;
+    r.view = viewAfter;
     const v = checkInvariants(worldOf(sids, nodes, configs, ghost));
     if (v.length) return { ...none, violation: { ...v[0]!, seq: e.seq, node: e.node } };
   }
@@ -153,8 +156,7 @@ function worldOf(sids: Sid[], nodes: Map<Sid, Replayed>, configs: Map<Sid, Confi
   const slots: Record<Sid, Slot<unknown>> = {};
   for (const sid of sids) {
     const r = nodes.get(sid)!;
-    const server = r.server && viewOf(r.server, ghost.committed);
-    slots[sid] = { config: configs.get(sid)!, server, durable: r.durable, pending: [], completed: 0, outbox: [], timers: [] };
+    slots[sid] = { config: configs.get(sid)!, server: r.view, durable: r.durable, pending: [], completed: 0, outbox: [], timers: [] };
   }
   return { sids, syncDisk: false, slots, channels: {}, blocked: [], ghost };
 }

@@ -39,7 +39,7 @@ async function open(port: number): Promise<Session | string> {
 }
 
 /** Frames until the reply with `xid`: watch events on the way go to the session's stream. */
-async function await_(s: Session, xid: number): Promise<{ xid: number; zxid: bigint; err: number; body: Reader } | 'closed' | 'timeout'> {
+async function replyTo(s: Session, xid: number): Promise<{ xid: number; zxid: bigint; err: number; body: Reader } | 'closed' | 'timeout'> {
   for (;;) {
     let f: Uint8Array | null;
     try {
@@ -98,7 +98,7 @@ export async function runWorkload(port: number, seed: number, ops: number, prefi
         if (step.kind === 'op') s.client.send(xid, step.request);
         else if (step.kind === 'auth') s.client.send(xid, { op: 'auth', type: 0, scheme: step.scheme, auth: new TextEncoder().encode(step.auth) });
         else s.client.raw(encodeRequest(xid, { op: 'closeSession' }));
-        const r = await await_(s, xid);
+        const r = await replyTo(s, xid);
         if (typeof r === 'string') reply = r;
         else {
           s.stream.push({ reply: i });
@@ -115,7 +115,7 @@ export async function runWorkload(port: number, seed: number, ops: number, prefi
       if (s.dead) continue;
       const xid = ++s.xid;
       s.client.send(xid, { op: 'exists', path: '/', watch: false });
-      const r = await await_(s, xid);
+      const r = await replyTo(s, xid);
       if (typeof r !== 'string') s.stream.push({ reply: -1 });
     }
   } finally {

@@ -51,7 +51,7 @@ export class ZabNode {
   onFatal?: (e: Error) => void;
   /** A snapshot is durable (old snapshots and logs may now be purged). */
   afterSnapshot?: (zxid: number) => void;
-  /** `--trace`: every step, written before its effects run. */
+  /** `--trace`: every step, its line made once its effects ran and flushed before its messages leave. */
   tracer?: TraceWriter;
 
   constructor(
@@ -61,7 +61,6 @@ export class ZabNode {
     private readonly logger: Logger,
   ) {
     this.state = boot<Entry>(config, emptyDurable())[0]; // replaced by `start`, whose effects run
-
   }
 
   /** PERSIST-4: boot from what the disk holds. */

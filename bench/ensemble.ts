@@ -11,6 +11,7 @@ import { versionOf } from '../conformance/differential/cli.ts';
 import { freeBasePort } from '../conformance/launch.ts';
 import { RawClient } from '../conformance/raw-client.ts';
 import type { LoadResult, LoadSpec, Workload } from './load-gen.ts';
+import { fillTree, restartOnce } from './restart.ts';
 import { rssOf, startSystem, type Running, type SystemName, type Topology } from './systems.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -23,24 +24,29 @@ interface Options {
   rounds: number;
   warmupMs: number;
   measureMs: number;
+  /** Znodes on disk for the restart figure. */
+  znodes: number;
   out: string | null;
 }
 
 function parse(args: readonly string[]): Options {
-  const o: Options = { vs: false, rounds: 3, warmupMs: 2000, measureMs: 5000, out: join(ROOT, 'BENCHMARKS.md') };
+  const o: Options = { vs: false, rounds: 3, warmupMs: 2000, measureMs: 5000, znodes: 1_000_000, out: join(ROOT, 'BENCHMARKS.md') };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--vs') {
       if (args[++i] !== 'apache') throw new Error('--vs takes apache');
       o.vs = true;
-    } else if (a === '--smoke') Object.assign(o, { rounds: 1, warmupMs: 200, measureMs: 600, out: null });
+    } else if (a === '--smoke') Object.assign(o, { rounds: 1, warmupMs: 200, measureMs: 600, znodes: 20_000, out: null });
     else if (a === '--rounds') o.rounds = Number(args[++i]);
     else if (a === '--measure-ms') o.measureMs = Number(args[++i]);
     else if (a === '--warmup-ms') o.warmupMs = Number(args[++i]);
+    else if (a === '--znodes') o.znodes = Number(args[++i]);
     else if (a === '--out') o.out = args[++i] ?? null;
-    else throw new Error(`unknown flag ${a} (flags: --vs apache --rounds N --warmup-ms MS --measure-ms MS --smoke --out FILE)`);
+    else throw new Error(`unknown flag ${a} (flags: --vs apache --rounds N --warmup-ms MS --measure-ms MS --znodes N --smoke --out FILE)`);
   }
-  if (!(o.rounds >= 1 && o.measureMs > 0 && o.warmupMs >= 0)) throw new Error('--rounds, --measure-ms, --warmup-ms must be positive');
+  if (!(o.rounds >= 1 && o.measureMs > 0 && o.warmupMs >= 0 && Number.isInteger(o.znodes) && o.znodes >= 1000)) {
+    throw new Error('--rounds, --measure-ms, --warmup-ms must be positive, --znodes a whole number ≥ 1000');
+  }
   return o;
 }
 
@@ -82,10 +88,10 @@ async function write(c: RawClient, xid: number, path: string): Promise<boolean> 
   }
 }
 
-/** Milliseconds from `t0` until a write succeeds (new sessions as needed), bounded by 60 s. */
-async function untilWrite(ports: readonly number[], t0: number, path: string): Promise<number> {
+/** Milliseconds from `t0` until a write succeeds (new sessions as needed), bounded by `limitMs`. */
+async function untilWrite(ports: readonly number[], t0: number, path: string, limitMs = 60_000): Promise<number> {
   let xid = 0;
-  while (Date.now() - t0 < 60_000) {
+  while (Date.now() - t0 < limitMs) {
     const c = await session(ports);
     if (c) {
       const ok = await write(c, ++xid, path);
@@ -149,6 +155,32 @@ async function measure(system: SystemName, topology: Topology, o: Options, f: Fi
   } finally {
     await sys.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Restart with `znodes` on disk: each system filled once, then restarted once a round, the
+ * systems alternating. Standalone figures.
+ */
+async function restarts(systems: readonly SystemName[], o: Options, f: Figures, out: (s: string) => void): Promise<void> {
+  const label = o.znodes.toLocaleString('en-US');
+  const wait = (ports: readonly number[], t0: number) => untilWrite(ports, t0, '/first-', 120_000);
+  const dirs = new Map(systems.map((s) => [s, mkdtempSync(join(tmpdir(), `zabkit-bench-restart-${s}-`))]));
+  try {
+    for (const s of systems) {
+      const ms = await fillTree(s, dirs.get(s)!, await freeBasePort(1), o.znodes, wait);
+      add(f, key(s, 'standalone', `fill ${label} znodes (ms)`), ms);
+      out(`  ${s} standalone: ${label} znodes created in ${ms} ms`);
+    }
+    for (let round = 1; round <= o.rounds; round++) {
+      for (const s of systems) {
+        const ms = await restartOnce(s, dirs.get(s)!, await freeBasePort(1), o.znodes, wait);
+        add(f, key(s, 'standalone', `restart with ${label} znodes (ms)`), ms);
+        out(`  round ${round} ${s} standalone: restart with ${label} znodes ${ms} ms`);
+      }
+    }
+  } finally {
+    for (const d of dirs.values()) rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -225,6 +257,7 @@ export async function benchEnsemble(args: readonly string[], out: (s: string) =>
   for (let round = 1; round <= o.rounds; round++) {
     for (const topology of TOPOLOGIES) for (const s of systems) await measure(s, topology, o, f, round, out);
   }
+  await restarts(systems, o, f, out);
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   const tables = TOPOLOGIES.map((t) => table(f, systems, t).join('\n')).join('\n\n');
   out(`\n${tables}\n\n(${o.rounds} rounds, ${minutes} min)`);
@@ -244,7 +277,7 @@ export async function benchEnsemble(args: readonly string[], out: (s: string) =>
         '# Benchmarks: zabkit and Apache ZooKeeper',
         '',
         `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, by \`npm run bench:ensemble -- ${args.join(' ')}\` (${minutes} min).`,
-        `Each system standalone and as a 3-server ensemble on 127.0.0.1 (tickTime 2000, fsync on, data on one disk), ${o.rounds} rounds alternating Apache and zabkit; load: a separate Node process, 4 sessions spread over the servers, 32 requests in flight each, 100-byte values, ${o.warmupMs} ms warm-up then ${o.measureMs} ms measured. Medians of the rounds, with the range; the ratio is zabkit / Apache (for latencies and times lower is better). watches: 1,000 watches set, then fired by 1,000 setData; events/s.`,
+        `Each system standalone and as a 3-server ensemble on 127.0.0.1 (tickTime 2000, fsync on, data on one disk), ${o.rounds} rounds alternating Apache and zabkit; load: a separate Node process, 4 sessions spread over the servers, 32 requests in flight each, 100-byte values, ${o.warmupMs} ms warm-up then ${o.measureMs} ms measured. Medians of the rounds, with the range; the ratio is zabkit / Apache (for latencies and times lower is better). watches: 1,000 watches set, then fired by 1,000 setData; events/s. Restart: a standalone server filled once with ${o.znodes.toLocaleString('en-US')} znodes (1,000 parents, 100-byte values, multis of 1,000 creates; Apache with a 4 GB heap), stopped, then started again once a round on that data; the time runs from starting the process to the first successful write, and counts only if every znode is back.`,
         '',
         tables,
         '',

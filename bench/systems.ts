@@ -49,12 +49,19 @@ async function leaderAmong(members: readonly Member[]): Promise<Member> {
   throw new Error('no leader');
 }
 
-export async function startSystem(name: SystemName, topology: Topology, dir: string, basePort: number): Promise<Running> {
+export interface SystemOptions {
+  /** Apache's JVM heap limit (default 512m); a big tree needs more, as Node's default heap allows zabkit. */
+  readonly apacheHeap?: string;
+  /** How long a server may take to serve (a big tree on disk takes a while). */
+  readonly readyMs?: number;
+}
+
+export async function startSystem(name: SystemName, topology: Topology, dir: string, basePort: number, opts: SystemOptions = {}): Promise<Running> {
   const t0 = Date.now();
   if (name === 'apache') {
     const servers: ApacheServer[] =
       topology === 'standalone'
-        ? [await startApache({ port: basePort, dir: join(dir, 'apache') })]
+        ? [await startApache({ port: basePort, dir: join(dir, 'apache'), ...(opts.apacheHeap ? { heap: opts.apacheHeap } : {}), ...(opts.readyMs ? { readyMs: opts.readyMs } : {}) })]
         : await startApacheEnsemble({ size: 3, basePort, dir: join(dir, 'apache') });
     const members = servers.map((s, k) => ({ id: k + 1, port: s.port, pid: s.proc.pid! }));
     return {
@@ -66,7 +73,7 @@ export async function startSystem(name: SystemName, topology: Topology, dir: str
     };
   }
   if (topology === 'standalone') {
-    const server = await startServer(join(dir, 'zabkit'), []);
+    const server = await startServer(join(dir, 'zabkit'), [], opts.readyMs);
     const members = [{ id: 1, port: server.port, pid: server.proc.pid! }];
     return {
       members,

@@ -31,6 +31,8 @@ export interface ApacheOptions {
   readonly readyMs?: number;
   /** An ensemble member: its id (written to dataDir/myid); cfg then holds the server.N lines. */
   readonly myid?: number;
+  /** The JVM's heap limit (-Xmx); 512m unless given. */
+  readonly heap?: string;
 }
 
 /** `ruok` answered `imok`: the server is serving. */
@@ -57,7 +59,7 @@ export async function startApache(o: ApacheOptions): Promise<ApacheServer> {
   const props = Object.entries(o.props ?? {}).map(([k, v]) => `-D${k}=${v}`);
   const proc = spawn(
     'java',
-    ['-Xmx512m', '-Dzookeeper.log.dir=' + o.dir, ...props, '-cp', [CONF, ...jars].join(':'), 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgFile],
+    [`-Xmx${o.heap ?? '512m'}`, '-Dzookeeper.log.dir=' + o.dir, ...props, '-cp', [CONF, ...jars].join(':'), 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgFile],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

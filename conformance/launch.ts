@@ -62,10 +62,10 @@ export function launch(args: readonly string[], env: NodeJS.ProcessEnv = {}): La
   return { proc, logs: () => out, exited, waitFor };
 }
 
-/** Start `zabkit server` on 127.0.0.1 and a free port; resolves once it serves. */
-export async function startServer(dataDir: string, flags: readonly string[] = []): Promise<RunningServer> {
+/** Start `zabkit server` on 127.0.0.1 and a free port; resolves once it serves (within `readyMs`). */
+export async function startServer(dataDir: string, flags: readonly string[] = [], readyMs = 15000): Promise<RunningServer> {
   const l = launch(['server', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...flags]);
-  const port = Number((await l.waitFor(/serving on [\d.]+:(\d+)/, /"msg":"serving"/))[1]);
+  const port = Number((await l.waitFor(/serving on [\d.]+:(\d+)/, /"msg":"serving"/, readyMs))[1]);
   return {
     port,
     dataDir,

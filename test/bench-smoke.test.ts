@@ -1,5 +1,5 @@
 // The benchmark harness keeps working: a short run of `npm run bench:ensemble -- --vs apache
-// --smoke` (one round, sub-second windows) must produce every figure for both systems and both
+// --smoke` (one round, sub-second windows, a 20,000-znode restart) must produce every figure for both systems and both
 // topologies. How big the figures are is the benchmark's business, not this test's.
 import { describe, expect, it } from 'vitest';
 import { apacheInstalled } from '../conformance/apache.ts';
@@ -9,13 +9,14 @@ import { peerMissing } from './shell/harness.ts';
 const skip = peerMissing('Apache ZooKeeper (Debian zookeeper)', apacheInstalled());
 
 describe.skipIf(skip)('bench:ensemble --smoke', () => {
-  it('measures every workload, RSS, start and failover for Apache and zabkit', async () => {
+  it('measures every workload, RSS, start, failover and restart for Apache and zabkit', async () => {
     const lines: string[] = [];
     const f = await benchEnsemble(['--vs', 'apache', '--smoke'], (s) => lines.push(s));
     for (const system of ['apache', 'zabkit']) {
       for (const topology of ['standalone', 'ensemble']) {
         const figures = ['start to first write (ms)', 'RSS per server (MB)', ...['setData', 'getData', 'create', 'mix', 'watches'].flatMap((w) => [`${w} ops/s`, `${w} p99 (ms)`])];
         if (topology === 'ensemble') figures.push('leader failover (ms)');
+        else figures.push('fill 20,000 znodes (ms)', 'restart with 20,000 znodes (ms)');
         for (const fig of figures) {
           const xs = f.get(`${system}|${topology}|${fig}`);
           expect(xs, `${system} ${topology} ${fig}`).toHaveLength(1);

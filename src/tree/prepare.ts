@@ -7,7 +7,7 @@ import { applyInto } from './apply.ts';
 import { Code, CreateMode, type ErrorCode, MAX_TTL, Perms } from './codes.ts';
 import { parentOf, pathProblem, RESERVED, sequenceSuffix } from './path.ts';
 import { quotaCheck } from './quota.ts';
-import { CONTAINER, dataLength, ephemeralsInCloseOrder, PERSISTENT } from './tree.ts';
+import { CONTAINER, dataLength, draft, ephemeralsInCloseOrder, PERSISTENT } from './tree.ts';
 import {
   DEFAULT_TREE_CONFIG,
   type NodeKind,
@@ -197,7 +197,7 @@ function prepareOp(tree: Tree, w: WriteOp, c: Context): Outcome | { multiFailure
     })
     .with({ op: 'multi' }, (o) => {
       // TREE-21: each op sees what the ops before it did; the first failure fails them all.
-      let t = tree;
+      let t = draft(tree); // private to this loop: each op's outcome updates it in place
       const ops: TxnOp[] = [];
       for (let i = 0; i < o.ops.length; i++) {
         const sub = o.ops[i] as WriteOp;

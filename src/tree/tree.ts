@@ -42,6 +42,14 @@ export function emptyTree(): Tree {
 }
 
 /** TREE-9: containers and TTL nodes show ephemeralOwner 0 to clients. */
+/**
+ * A private, mutable copy of `t` for a run of ops nobody sees halfway (the ops of one multi):
+ * each op then updates the maps in place instead of copying their paths. The original stays as
+ * it was. Only the caller may hold a draft; `settle` makes it an ordinary tree again.
+ */
+export const draft = (t: Tree): Tree => ({ nodes: t.nodes.asMutable(), sessions: t.sessions.asMutable(), quotas: t.quotas.asMutable() });
+export const settle = (t: Tree): Tree => ({ nodes: t.nodes.asImmutable(), sessions: t.sessions.asImmutable(), quotas: t.quotas.asImmutable() });
+
 export const ownerOf = (kind: NodeKind): SessionId => (kind.type === 'ephemeral' ? kind.owner : 0n);
 
 /** The Stat of a node as clients see it; cversion = creates + deletes of children (TREE-11). */

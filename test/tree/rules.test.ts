@@ -282,6 +282,14 @@ describe('operations', () => {
     // One zxid for every op of the multi.
     expect(h.tree.nodes.get('/m/a/b0000000001')?.czxid).toBe(h.tree.nodes.get('/m/a')?.czxid);
     expect(h.prepare(S, { op: 'multi', ops: [{ op: 'createSession', timeout: 1 }] })).toMatchObject({ ok: false, err: Code.BadArguments });
+    // A multi's ops update a private draft in place: the tree before it is untouched, the one after is immutable again.
+    const kept = h.tree;
+    const keptSize = kept.nodes.size;
+    h.write(S, { op: 'multi', ops: [0, 1, 2].map((k) => ({ op: 'create' as const, path: `/m/c${k}`, data: bytes(''), acl: OPEN_ACL, flags: 0 })) });
+    expect([kept.nodes.size, kept.nodes.has('/m/c0'), kept.nodes.get('/m')?.children.size]).toEqual([keptSize, false, 1]);
+    expect(h.tree.nodes.size).toBe(keptSize + 3);
+    expect(h.tree.nodes.set('/x', h.tree.nodes.get('/m')!)).not.toBe(h.tree.nodes);
+    expect(h.tree.sessions.set(99n, { timeout: 1, ephemerals: h.tree.sessions.first()!.ephemerals })).not.toBe(h.tree.sessions);
   });
 
   it('TREE-22 reads answer as ZooKeeper does', () => {

@@ -15,7 +15,7 @@ import {
 import { ConnectResponse, OPS, Stat, type SimpleOp } from '../../src/wire/records.ts';
 import { decodeTxn, encodeTxn } from '../../src/wire/txn.ts';
 import { apply, emptyTree, OPEN_ACL, serializeTree, type Txn, type TxnOp, type WriteOp } from '../../src/tree/index.ts';
-import { decodePeer, encodePeer, type PeerMessage } from '../../src/wire/peer.ts';
+import { decodePeer, decodePeerFrame, encodePeer, type PeerMessage } from '../../src/wire/peer.ts';
 
 const SEED = 20261122;
 const runs = { seed: SEED, numRuns: 300 };
@@ -302,6 +302,32 @@ describe('peer protocol (src/wire/peer.ts)', () => {
     );
   });
 
+  it('the write messages travel in binary, a traced message id with them; other messages as JSON', () => {
+    const txn = { zxid: 0x1_0000_0007, time: 3, session: 9n, op: { type: 'setData' as const, path: '/a', data: new Uint8Array([1, 2]), version: 1 } };
+    const proposal: PeerMessage = { type: 'PROPOSAL', txn: { zxid: txn.zxid, value: { kind: 'txn', txn, origin: { server: 2, id: 2 ** 40 } } } };
+    for (const m of [proposal, { type: 'ACK', zxid: txn.zxid }, { type: 'COMMIT', zxid: 5 }, { type: 'INFORM', txn: { zxid: txn.zxid, value: { kind: 'txn', txn } } }] as PeerMessage[]) {
+      const frame = encodePeer(m, '2:1:17');
+      expect(frame[4], m.type).toBeLessThan(0x20);
+      expect(decodePeerFrame(frame.subarray(4))).toEqual({ ok: true, value: { msg: m, mid: '2:1:17' } });
+      expect(decodePeerFrame(encodePeer(m).subarray(4))).toEqual({ ok: true, value: { msg: m } });
+    }
+    expect(encodePeer({ type: 'UPTODATE' }, '1:1:1')[4]).toBe('{'.charCodeAt(0));
+    // The decoded data is a copy: it does not keep the frame (a view of a socket chunk) alive.
+    const frame = encodePeer(proposal).subarray(4);
+    const d = decodePeerFrame(frame);
+    expect(d.ok && d.value.msg.type === 'PROPOSAL' && d.value.msg.txn.value.kind === 'txn' && d.value.msg.txn.value.txn.op.type === 'setData' && d.value.msg.txn.value.txn.op.data?.buffer !== frame.buffer).toBe(true);
+    // Malformed binary bodies are refused with a reason.
+    const ack = encodePeer({ type: 'ACK', zxid: 5 }).subarray(4);
+    const refused = (bytes: Uint8Array) => decodePeerFrame(bytes) as { ok: boolean; error?: string };
+    expect(refused(Uint8Array.of(9, 0, 0, 0, 0, 0, 0, 0, 0, 5))).toMatchObject({ ok: false, error: 'peer message tag 9' });
+    expect(refused(Uint8Array.of(2, 8, ...ack.subarray(2)))).toMatchObject({ ok: false, error: 'peer message flags 8' });
+    expect(refused(Uint8Array.of(2, 2, ...ack.subarray(2)))).toMatchObject({ ok: false });
+    expect(refused(ack.subarray(0, 6)).ok).toBe(false);
+    expect(refused(Uint8Array.of(...ack, 0))).toMatchObject({ ok: false, error: '1 bytes after ACK' });
+    expect(refused(Uint8Array.of(2, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))).toMatchObject({ ok: false, error: 'zxid -1' });
+    expect(refused(Uint8Array.of(1))).toMatchObject({ ok: false, error: 'truncated peer message' });
+  });
+
   it('a snapshot travels as its serialized tree', () => {
     const tree = apply(emptyTree(), { zxid: 5, time: 1, session: 0n, op: { type: 'create', path: '/a', data: new Uint8Array([1]), acl: OPEN_ACL, kind: { type: 'persistent' }, parentCreates: 2, withStat: false } }).tree;
     const d = decodePeer(encodePeer({ type: 'SNAP', txns: [{ zxid: 5, value: { kind: 'base', tree } }], snapIndex: 1, committed: 5 }).subarray(4));
@@ -310,7 +336,7 @@ describe('peer protocol (src/wire/peer.ts)', () => {
 
   it('random bytes and random JSON are refused with a reason, never thrown', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.json().map((j) => new Uint8Array(Buffer.from(j)))), (bytes) => {
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }).map((b) => Uint8Array.of(1 + (b[0] ?? 0) % 4, (b[1] ?? 0) % 4, ...b)), fc.json().map((j) => new Uint8Array(Buffer.from(j)))), (bytes) => {
         const d = decodePeer(bytes);
         if (!d.ok) expect(d.error.length).toBeGreaterThan(0);
       }),

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Id } from '../tree/index.ts';
 import type { DigestMd5Server } from './sasl.ts';
 import { FrameReader } from '../wire/protocol.ts';
+import { writeBatched } from './batched-writes.ts';
 
 export interface Slot {
   readonly xid: number;
@@ -100,7 +101,7 @@ export class Connection {
   write(bytes: Uint8Array): void {
     if (this.closed) return;
     this.sent++;
-    this.socket.write(bytes);
+    writeBatched(this.socket, bytes);
   }
 
   /** Close after what was written has gone out. */

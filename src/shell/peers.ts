@@ -5,12 +5,13 @@
 //
 // A quorum link that breaks (either direction), a dial that fails, or a message that had to be
 // dropped is reported to ZAB as `disconnected`, so a stream never silently resumes after a gap.
-// Frames leave in batches: writes of one turn of the event loop are corked into one.
+// Frames leave in batches: the writes of one turn of the event loop go out together (writeBatched).
 import { createServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import type { Sid } from '../zab/types.ts';
 import { decodePeerFrame, encodePeer, type Channel, type PeerMessage } from '../wire/peer.ts';
 import { FrameReader } from '../wire/protocol.ts';
 import type { PeerAddress } from './config.ts';
+import { writeBatched } from './batched-writes.ts';
 import type { Logger } from './logger.ts';
 
 export interface PeerHooks {
@@ -25,7 +26,6 @@ interface Link {
   /** No dial before this time (ms since epoch): backoff after a failure. */
   retryAt: number;
   backoff: number;
-  corked: boolean;
 }
 
 const MIN_BACKOFF_MS = 50;
@@ -79,16 +79,7 @@ export class Peers {
       if (Date.now() < link.retryAt) return this.dropped(to, channel);
       this.dial(to, channel, link);
     }
-    const socket = link.socket!;
-    if (!link.corked) {
-      link.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        link.corked = false;
-        socket.uncork();
-      });
-    }
-    socket.write(encodePeer(msg, mid));
+    writeBatched(link.socket!, encodePeer(msg, mid));
   }
 
   /** A reconfig changed the members (observers join or leave): drop the links of those who left. */
@@ -157,7 +148,7 @@ export class Peers {
     const k = key(to, channel);
     let link = this.out.get(k);
     if (!link) {
-      link = { socket: null, retryAt: 0, backoff: MIN_BACKOFF_MS, corked: false };
+      link = { socket: null, retryAt: 0, backoff: MIN_BACKOFF_MS };
       this.out.set(k, link);
     }
     return link;

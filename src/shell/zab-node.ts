@@ -103,8 +103,8 @@ export class ZabNode {
 
   /**
    * The trace lines of this turn of the event loop reach the file (synchronously, in one write)
-   * before the corked peer sockets write the turn's messages: both happen on process.nextTick,
-   * and this one is queued first, before any message is handed over. So a peer never receives a
+   * before the corked peer sockets write the turn's messages: this runs on process.nextTick,
+   * they on setImmediate (writeBatched), later in the same turn. So a peer never receives a
    * message whose send is not in the sender's trace, even if the sender is killed right after.
    */
   private flushSoon(): void {

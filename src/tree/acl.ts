@@ -8,6 +8,18 @@ export const ANYONE: Id = { scheme: 'world', id: 'anyone' };
 export const OPEN_ACL: readonly Acl[] = [{ perms: Perms.ALL, id: ANYONE }];
 export const READ_ACL: readonly Acl[] = [{ perms: Perms.READ, id: ANYONE }];
 
+/**
+ * The shared instance for the lists nearly every node has (world:anyone with all or read
+ * permissions), else `acl` itself: a node then costs no ACL objects of its own, and a snapshot
+ * finds the shared list by identity.
+ */
+export function canonicalAcl(acl: readonly Acl[]): readonly Acl[] {
+  if (acl.length !== 1) return acl;
+  const [a] = acl as [Acl];
+  if (a.id.scheme !== 'world' || a.id.id !== 'anyone') return acl;
+  return a.perms === Perms.ALL ? OPEN_ACL : a.perms === Perms.READ ? READ_ACL : acl;
+}
+
 /** ACL-1/ACL-2: the digest id of user:password. */
 export function digestOf(userPassword: string): string {
   const colon = userPassword.indexOf(':');

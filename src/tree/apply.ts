@@ -2,6 +2,7 @@
 // what depends on the tree was decided by prepare and travels in the txn.
 import { Set as ISet } from 'immutable';
 import { match } from 'ts-pattern';
+import { canonicalAcl } from './acl.ts';
 import { Code, type ErrorCode, EventType } from './codes.ts';
 import { nameOf, parentOf } from './path.ts';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, quotaPrefixOf, quotaTarget, usageOf, withUsage } from './quota.ts';
@@ -26,7 +27,7 @@ function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Txn, event
     return failed({ ...t, nodes }, Code.NodeExists);
   }
   const name = nameOf(op.path);
-  const node = newNode(op.data, op.acl, op.kind, txn.zxid, txn.time); // TREE-9
+  const node = newNode(op.data, canonicalAcl(op.acl), op.kind, txn.zxid, txn.time); // TREE-9
   const bump = op.parentCreates > parent.childCreates; // TREE-10
   const newParent = {
     ...parent,
@@ -102,7 +103,7 @@ function setData(t: Tree, op: Extract<TxnOp, { type: 'setData' }>, txn: Txn, eve
 function setAcl(t: Tree, op: Extract<TxnOp, { type: 'setACL' }>): Step {
   const node = t.nodes.get(op.path);
   if (!node) return failed(t, Code.NoNode);
-  const updated = { ...node, acl: op.acl, aversion: op.aversion }; // TREE-13
+  const updated = { ...node, acl: canonicalAcl(op.acl), aversion: op.aversion }; // TREE-13
   return { tree: { ...t, nodes: t.nodes.set(op.path, updated) }, result: { type: 'setACL', stat: statOf(updated) } };
 }
 

@@ -8,7 +8,7 @@
 //                  childCreates, u32 acl index, u32 data length (0xffffffff: null), data
 // str = u32 length + UTF-8. Children and each session's ephemerals are rebuilt from the paths.
 import { Map as IMap, Set as ISet } from 'immutable';
-import { OPEN_ACL } from './acl.ts';
+import { canonicalAcl } from './acl.ts';
 import { nameOf, parentOf } from './path.ts';
 import { CONTAINER, EMPTY_DATA, PERSISTENT } from './tree.ts';
 import type { Acl, NodeKind, Session, SessionId, Tree, Znode } from './types.ts';
@@ -215,7 +215,7 @@ export function* serializeTreeInSteps(tree: Tree, chunk = 4096): Generator<undef
     w.bytes(n.data);
     if (++done % chunk === 0) yield;
   }
-  return w.buf.slice(0, w.at);
+  return w.buf.subarray(0, w.at); // (no copy: the writer is dropped here)
 }
 
 export type Loaded = { readonly ok: true; readonly tree: Tree } | { readonly ok: false; readonly error: string };
@@ -237,7 +237,7 @@ function read(r: Reader): Tree {
   for (let i = r.u32(); i > 0; i--) {
     const acl: Acl[] = [];
     for (let j = r.u32(); j > 0; j--) acl.push({ perms: r.u32(), id: { scheme: r.str(), id: r.str() } });
-    lists.push(aclKey(acl) === aclKey(OPEN_ACL) ? OPEN_ACL : acl);
+    lists.push(canonicalAcl(acl));
   }
   const timeouts: [SessionId, number][] = [];
   for (let i = r.u32(); i > 0; i--) timeouts.push([r.u64(), r.u32()]);

@@ -195,6 +195,19 @@ describe('stat', () => {
       type: 'setACL', stat: { aversion: 1, version: 1, mzxid: afterData },
     });
   });
+
+  it('nodes share one instance of the world:anyone ACL lists (a fresh equal list is not kept per node)', () => {
+    const h = started();
+    const world = (perms: number) => [{ perms, id: { scheme: 'world', id: 'anyone' } }];
+    h.create(S, '/open', { acl: world(Perms.ALL) });
+    expect(h.tree.nodes.get('/open')?.acl).toBe(OPEN_ACL);
+    h.write(S, { op: 'setACL', path: '/open', acl: world(Perms.READ), version: 0 });
+    expect(h.tree.nodes.get('/open')?.acl).toBe(READ_ACL);
+    const other = world(Perms.READ | Perms.WRITE);
+    h.create(S, '/rw', { acl: other });
+    expect(h.tree.nodes.get('/rw')?.acl).toEqual(other);
+    expect(h.tree.nodes.get('/rw')?.acl).not.toBe(OPEN_ACL);
+  });
 });
 
 describe('operations', () => {

@@ -42,6 +42,8 @@ export class ZabNode {
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private readonly persists: Queued[] = [];
   private persisting: Promise<void> | null = null;
+  /** Snapshots being written (PERSIST-10: a graceful stop waits for them). */
+  private readonly snapshots = new Set<Promise<void>>();
   private durableTicket = 0;
   private held: { ticket: number; to: Sid; msg: Message<Entry>; mid?: string }[] = [];
   /** Tracing: ids of the messages handed to the transport since the last trace line. */
@@ -194,13 +196,15 @@ export class ZabNode {
     if ('snapshot' in first) {
       // PERSIST-6: the log still holds every txn, so the snapshot need not hold up later persists.
       const { tree, zxid } = first.snapshot;
-      void this.storage.snapshot(tree, zxid).then(
+      const written: Promise<void> = this.storage.snapshot(tree, zxid).then(
         () => {
           this.input({ type: 'compacted', zxid, base: { kind: 'base', tree } }); // PERSIST-9
           this.afterSnapshot?.(zxid);
         },
         (e: Error) => this.logger.error('snapshot failed', { zxid, error: e.message }),
       );
+      this.snapshots.add(written);
+      void written.finally(() => this.snapshots.delete(written));
       return;
     }
     const op = first.op;
@@ -235,6 +239,7 @@ export class ZabNode {
     this.timers.clear();
     await this.persisting;
     this.stopped = true;
+    await Promise.all(this.snapshots); // PERSIST-10: the next start loads it rather than replaying the log
     await this.tracer?.close();
   }
 }

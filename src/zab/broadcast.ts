@@ -15,13 +15,13 @@ export function stepDown<T>(ctx: Ctx<T>): void {
   startLooking(ctx);
 }
 
-/** BCAST-5: deliver history[delivered..count) in order; PERSIST-6 may then take a snapshot. */
+/** BCAST-5: deliver history[delivered..count) in order; PERSIST-6 and PERSIST-10 may then take a snapshot. */
 export function deliverUpTo<T>(ctx: Ctx<T>, count: number): void {
   const s = ctx.state;
   if (count <= s.delivered) return;
   for (let i = s.delivered; i < count; i++) ctx.effects.push({ type: 'deliver', txn: s.history[i]! });
   ctx.patch({ delivered: count });
-  maybeCompact(ctx);
+  maybeCompact(ctx, s.delivered);
 }
 
 /** BCAST-1: the zxid the leader's next proposal gets (the shell prepares the txn with it). */

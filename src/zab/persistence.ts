@@ -47,11 +47,17 @@ export function onPersisted<T>(ctx: Ctx<T>, ticket: number): void {
   tryCommit(ctx);
 }
 
-/** PERSIST-6: after delivering, snapshot once snapCount txns have been delivered past the last one. */
-export function maybeCompact<T>(ctx: Ctx<T>): void {
+/**
+ * PERSIST-6: after delivering, snapshot once snapCount txns have been delivered past the last one;
+ * PERSIST-10: or when this is the first delivery since the (re)start (`from` 0) and it reaches past
+ * the snapshot, so that the next restart loads what this one replayed instead of replaying it again.
+ */
+export function maybeCompact<T>(ctx: Ctx<T>, from: number): void {
   const s = ctx.state;
   const n = s.config.snapCount;
-  if (n <= 0 || s.delivered - s.snapIndex < n) return;
+  if (n <= 0) return;
+  const past = s.delivered - s.snapIndex;
+  if (past < n && !(from === 0 && past > 0)) return;
   ctx.patch({ snapIndex: s.delivered });
   ctx.persist({ kind: 'compact', snapIndex: s.delivered });
 }

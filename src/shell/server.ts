@@ -24,6 +24,7 @@ import {
   sessionPassword,
   touch,
   trigger,
+  type Applied,
   type Notification,
   type SessionClock,
   type Tree,
@@ -86,6 +87,12 @@ export class Server implements ServerView {
   private committed: Tree = emptyTree();
   /** The leader's tree with every proposal applied: what prepare checks the next write against. */
   private speculative: Tree | null = null;
+  /**
+   * The leader's proposals in flight: each txn with the speculative tree it was applied to and
+   * what that gave. apply is pure, so when the txn commits onto that very tree (the usual case)
+   * its outcome is reused rather than computed a second time.
+   */
+  private speculated: { readonly zxid: number; readonly before: Tree; readonly applied: Applied }[] = [];
   private watches: WatchTable<Connection> = emptyWatches();
   private clock: SessionClock;
   private readonly conns = new Set<Connection>();
@@ -289,6 +296,7 @@ export class Server implements ServerView {
   private stopServing(): void {
     this.logger.info('stopped serving', { was: this.role, mode: this.mode });
     this.speculative = null;
+    this.speculated = [];
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     if (this.touchTimer) clearInterval(this.touchTimer);
     this.expiryTimer = this.touchTimer = null;
@@ -309,7 +317,7 @@ export class Server implements ServerView {
       return;
     }
     const txn = entry.txn;
-    const applied = apply(this.committed, txn);
+    const applied = this.speculatedOutcome(zxid) ?? apply(this.committed, txn);
     this.committed = applied.tree;
     if (applied.events.length) {
       const fired = trigger(this.watches, applied.events, readableBy((c: Connection) => c.auth));
@@ -344,6 +352,16 @@ export class Server implements ServerView {
       p.conn.flush();
     }
     if (this.syncs.size) this.answerSyncs();
+  }
+
+  /** The outcome of the leader's own speculative apply of `zxid`, if it was made on the committed tree. */
+  private speculatedOutcome(zxid: number): Applied | undefined {
+    const q = this.speculated;
+    while (q.length > 0 && q[0]!.zxid < zxid) q.shift();
+    const head = q[0];
+    if (head?.zxid !== zxid) return undefined;
+    q.shift();
+    return head.before === this.committed ? head.applied : undefined;
   }
 
   private notify(ns: readonly Notification<Connection>[]): void {
@@ -405,7 +423,9 @@ export class Server implements ServerView {
     const prepared = refused !== undefined ? ({ ok: false, err: refused } as const) : prepare(this.speculative, { ...header, write: write as WriteOp }, this.treeConfig);
     const txn = prepared.ok ? prepared.txn : errorTxn(header, prepared);
     if (prepared.ok) for (const w of prepared.warnings) this.logger.warn('quota', { warning: w });
-    this.speculative = apply(this.speculative, txn).tree;
+    const applied = apply(this.speculative, txn);
+    this.speculated.push({ zxid, before: this.speculative, applied });
+    this.speculative = applied.tree;
     this.node.input({ type: 'propose', value: origin ? { kind: 'txn', txn, origin } : { kind: 'txn', txn } });
     const proposed = this.node.state.history[this.node.state.history.length - 1];
     if (proposed?.zxid !== zxid) throw new Error(`ZAB gave the proposal ${proposed?.zxid}, prepared for ${zxid}`);

@@ -34,7 +34,7 @@ function pathsOf(znodes: number): string[] {
   return paths;
 }
 
-async function fill(port: number, znodes: number): Promise<void> {
+export async function fill(port: number, znodes: number): Promise<void> {
   const value = new Uint8Array(100).fill(120);
   const paths = pathsOf(znodes);
   const parents = Math.min(1000, znodes);

@@ -105,9 +105,13 @@ export class Storage {
     let last = after;
     const files = listed(this.logDir, 'log');
     for (let i = 0; i < files.length; i++) {
+      // A log whose successor starts at or before the snapshot's next txn holds only what the
+      // snapshot holds: not read at all (as ZooKeeper picks its logs). The rest are read, and a
+      // record the snapshot covers is checked but not decoded.
+      const next = files[i + 1];
+      if (next !== undefined && zxidOfName(next) <= after + 1) continue;
       const file = join(this.logDir, files[i]!);
-      const cut = this.scanLog(file, (t) => {
-        if (t.zxid <= after) return true;
+      const cut = this.scanLog(file, after, (t) => {
         if (t.zxid <= last) return false; // out of order: treat as damage
         txns.push(t);
         last = t.zxid;
@@ -125,8 +129,11 @@ export class Storage {
     return { acceptedEpoch, currentEpoch, ...(snapshot ? { snapshot } : {}), txns };
   }
 
-  /** Read a log's records in order; the first damage (or a record `take` refuses) is where to cut it. */
-  private scanLog(file: string, take: (t: Txn) => boolean): { offset: number; reason: string } | undefined {
+  /**
+   * Read a log's records in order; the first damage (or a record `take` refuses) is where to cut
+   * it. Records up to zxid `skip` (a snapshot holds them) are CRC-checked, not decoded or taken.
+   */
+  private scanLog(file: string, skip: number, take: (t: Txn) => boolean): { offset: number; reason: string } | undefined {
     const b = readFileSync(file);
     if (b.length < LOG_HEADER || b.readUInt32BE(0) !== LOG_MAGIC || b.readUInt32BE(4) !== FORMAT) {
       return { offset: 0, reason: 'bad header' };
@@ -138,6 +145,10 @@ export class Storage {
       if (n > b.length - at - 8) return { offset: at, reason: 'torn record' };
       const payload = b.subarray(at + 8, at + 8 + n);
       if (crc32(payload) !== b.readUInt32BE(at + 4)) return { offset: at, reason: 'crc mismatch' };
+      if (n >= 8 && Number(payload.readBigInt64BE(0)) <= skip) {
+        at += 8 + n; // a txn's encoding starts with its zxid
+        continue;
+      }
       const t = decodeTxn(payload);
       if (!t.ok) return { offset: at, reason: t.error };
       if (!take(t.value)) return { offset: at, reason: 'zxid out of order' };
@@ -209,7 +220,7 @@ export class Storage {
     const files = listed(this.logDir, 'log');
     for (let i = 0; i < files.length; i++) {
       const file = join(this.logDir, files[i]!);
-      const cut = this.scanLog(file, (t) => t.zxid <= zxid);
+      const cut = this.scanLog(file, 0, (t) => t.zxid <= zxid);
       if (cut !== undefined) {
         truncateSync(file, Math.max(cut.offset, LOG_HEADER));
         for (const later of files.slice(i + 1)) rmSync(join(this.logDir, later));

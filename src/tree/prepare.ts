@@ -1,13 +1,12 @@
 // prepare(tree, request) → txn | error: the leader's half of a write (ZooKeeper's
 // PrepRequestProcessor). `tree` must be the tree as it will be once every txn prepared before
 // this one is applied; the checks run in ZooKeeper's order, so the first failure is its error.
-import { match } from 'ts-pattern';
 import { allowed, fixupAcl } from './acl.ts';
 import { applyInto } from './apply.ts';
 import { Code, CreateMode, type ErrorCode, MAX_TTL, Perms } from './codes.ts';
 import { parentOf, pathProblem, RESERVED, sequenceSuffix } from './path.ts';
 import { quotaCheck } from './quota.ts';
-import { CONTAINER, dataLength, draft, ephemeralsInCloseOrder, PERSISTENT } from './tree.ts';
+import { assertNever, CONTAINER, dataLength, draft, ephemeralsInCloseOrder, PERSISTENT } from './tree.ts';
 import {
   DEFAULT_TREE_CONFIG,
   type NodeKind,
@@ -175,44 +174,57 @@ function txnOf(op: TxnOp, h: RequestHeader): Txn {
   return { zxid: h.zxid, time: h.time, session: h.session, op };
 }
 
+/** Every write's hot path: a plain switch, exhaustive by assertNever (as applyOp). */
 function prepareOp(tree: Tree, w: WriteOp, c: Context): Outcome | { multiFailure: readonly ErrorCode[]; err: ErrorCode } {
-  return match(w)
-    .with({ op: 'create' }, { op: 'create2' }, { op: 'createContainer' }, { op: 'createTTL' }, (o) => prepareCreate(tree, o, c))
-    .with({ op: 'delete' }, (o) => prepareDelete(tree, o.path, o.version, c))
-    .with({ op: 'deleteContainer' }, (o) => prepareDeleteContainer(tree, o.path))
-    .with({ op: 'setData' }, (o) => prepareSetData(tree, o, c))
-    .with({ op: 'setACL' }, (o) => prepareSetAcl(tree, o, c))
-    .with({ op: 'check' }, (o) => prepareCheck(tree, o, c))
-    .with({ op: 'reconfig' }, (o): Outcome => {
+  switch (w.op) {
+    case 'create':
+    case 'create2':
+    case 'createContainer':
+    case 'createTTL':
+      return prepareCreate(tree, w, c);
+    case 'delete':
+      return prepareDelete(tree, w.path, w.version, c);
+    case 'deleteContainer':
+      return prepareDeleteContainer(tree, w.path);
+    case 'setData':
+      return prepareSetData(tree, w, c);
+    case 'setACL':
+      return prepareSetAcl(tree, w, c);
+    case 'check':
+      return prepareCheck(tree, w, c);
+    case 'reconfig': {
       // TREE-26: WRITE on /zookeeper/config (only super, by its ACL); the stat's version becomes −1, as ZooKeeper's.
       const node = permittedNode(tree, CONFIG_NODE, Perms.WRITE, c);
       if (typeof node === 'number') return node;
-      return { type: 'setData', path: CONFIG_NODE, data: o.data, version: -1 };
-    })
-    .with({ op: 'createSession' }, (o): Outcome => ({ type: 'createSession', timeout: o.timeout })) // SESSION-2
-    .with({ op: 'closeSession' }, (): Outcome => {
+      return { type: 'setData', path: CONFIG_NODE, data: w.data, version: -1 };
+    }
+    case 'createSession':
+      return { type: 'createSession', timeout: w.timeout }; // SESSION-2
+    case 'closeSession': {
       // SESSION-4: the ephemerals as they will be when this txn applies.
       const held = tree.sessions.get(c.header.session)?.ephemerals;
       return { type: 'closeSession', paths: held ? ephemeralsInCloseOrder(tree, held) : [] };
-    })
-    .with({ op: 'multi' }, (o) => {
+    }
+    case 'multi': {
       // TREE-21: each op sees what the ops before it did; the first failure fails them all.
       let t = draft(tree); // private to this loop: each op's outcome updates it in place
       const ops: TxnOp[] = [];
-      for (let i = 0; i < o.ops.length; i++) {
-        const sub = o.ops[i] as WriteOp;
+      for (let i = 0; i < w.ops.length; i++) {
+        const sub = w.ops[i] as WriteOp;
         const r = MULTI_OPS.has(sub.op) ? prepareOp(t, sub, c) : Code.BadArguments;
         if (typeof r === 'number' || 'multiFailure' in r) {
           const err = typeof r === 'number' ? r : r.err;
-          const results = o.ops.map((_, j): ErrorCode => (j < i ? Code.OK : j === i ? err : Code.RuntimeInconsistency));
+          const results = w.ops.map((_, j): ErrorCode => (j < i ? Code.OK : j === i ? err : Code.RuntimeInconsistency));
           return { multiFailure: results, err };
         }
         ops.push(r);
         t = applyInto(t, r, txnOf(r, c.header));
       }
       return { type: 'multi', ops } as TxnOp;
-    })
-    .exhaustive();
+    }
+    default:
+      return assertNever(w);
+  }
 }
 
 /** The leader's half of a write: a txn to propose, or the error to answer with. */

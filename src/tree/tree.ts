@@ -50,6 +50,11 @@ export function emptyTree(): Tree {
 export const draft = (t: Tree): Tree => ({ nodes: t.nodes.asMutable(), sessions: t.sessions.asMutable(), quotas: t.quotas.asMutable() });
 export const settle = (t: Tree): Tree => ({ nodes: t.nodes.asImmutable(), sessions: t.sessions.asImmutable(), quotas: t.quotas.asImmutable() });
 
+/** The default branch of an exhaustive switch: a new variant fails to compile there. */
+export function assertNever(x: never): never {
+  throw new Error(`unexpected ${String((x as { type?: unknown; op?: unknown }).type ?? (x as { op?: unknown }).op)}`);
+}
+
 export const ownerOf = (kind: NodeKind): SessionId => (kind.type === 'ephemeral' ? kind.owner : 0n);
 
 /** The Stat of a node as clients see it; cversion = creates + deletes of children (TREE-11). */

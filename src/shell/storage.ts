@@ -261,16 +261,22 @@ export class Storage {
       await new Promise((resolve) => setImmediate(resolve));
       step = steps.next();
     }
-    const body = step.value;
+    const pieces = step.value;
+    // The CRC piece by piece too: 20 MB at once held the loop for ~30 ms (a create load's p99.9).
+    let crc = 0;
+    for (const piece of pieces) {
+      crc = crc32(piece, crc);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     const head = Buffer.alloc(SNAP_HEADER);
     head.writeUInt32BE(SNAP_MAGIC, 0);
     head.writeUInt32BE(FORMAT, 4);
     head.writeBigInt64BE(BigInt(zxid), 8);
-    head.writeUInt32BE(crc32(body), 16);
+    head.writeUInt32BE(crc, 16);
     const file = join(this.snapDir, `snapshot.${hex(zxid)}`);
     const tmp = await open(`${file}.tmp`, 'w');
     try {
-      await tmp.writev([head, body]);
+      await tmp.writev([head, ...pieces]);
       await tmp.sync();
     } finally {
       await tmp.close();

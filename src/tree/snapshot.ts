@@ -17,20 +17,28 @@ const MAGIC = 0x5a425453; // "ZBTS"
 export const SNAPSHOT_VERSION = 1;
 const NULL_LENGTH = 0xffff_ffff;
 
+/** Bytes are written into pieces of this size: no buffer is ever copied to grow. */
+const PIECE = 1 << 20;
+
+/**
+ * Writes into a list of pieces. One buffer grown by doubling copied a big tree's snapshot again
+ * at every doubling, and the allocation of the next, larger one could set off a full GC: a
+ * 100,000-znode snapshot held the event loop for ~80 ms in one step.
+ */
 class Writer {
-  buf = new Uint8Array(1 << 16);
-  view = new DataView(this.buf.buffer);
-  at = 0;
+  private readonly pieces: Uint8Array[] = [];
+  private buf = new Uint8Array(PIECE);
+  private view = new DataView(this.buf.buffer);
+  private at = 0;
   private readonly encoder = new TextEncoder();
 
-  room(n: number): void {
+  /** Make room for `n` contiguous bytes: a new piece when the current one cannot take them. */
+  private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.at + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.at));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.pieces.push(this.buf.subarray(0, this.at));
+    this.buf = new Uint8Array(Math.max(PIECE, n));
+    this.view = new DataView(this.buf.buffer);
+    this.at = 0;
   }
   u8(v: number): void {
     this.room(1);
@@ -71,6 +79,10 @@ class Writer {
     const { written } = this.encoder.encodeInto(s, this.buf.subarray(this.at + 4));
     this.view.setUint32(this.at, written);
     this.at += 4 + written;
+  }
+  /** The pieces written, in order (the writer is done with them). */
+  finish(): Uint8Array[] {
+    return [...this.pieces, this.buf.subarray(0, this.at)];
   }
 }
 
@@ -138,16 +150,28 @@ export function serializeTree(tree: Tree): Uint8Array {
   const steps = serializeTreeInSteps(tree, Infinity);
   for (;;) {
     const r = steps.next();
-    if (r.done) return r.value;
+    if (r.done) return joined(r.value);
   }
 }
 
+/** Pieces as one array (a copy unless there is just one). */
+export function joined(pieces: readonly Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /**
- * serializeTree in pieces: it yields after every `chunk` nodes, so a server can write a snapshot
+ * serializeTree in steps, its bytes in pieces (of about 1 MB): it yields after every `chunk` nodes, so a server can write a snapshot
  * of a big tree without stopping its event loop for the whole of it (the tree is immutable, so
  * the pieces add up to the tree as it was when the snapshot began).
  */
-export function* serializeTreeInSteps(tree: Tree, chunk = 4096): Generator<undefined, Uint8Array, void> {
+export function* serializeTreeInSteps(tree: Tree, chunk = 1024): Generator<undefined, Uint8Array[], void> {
   let done = 0;
   const w = new Writer();
   w.u32(MAGIC);
@@ -215,7 +239,7 @@ export function* serializeTreeInSteps(tree: Tree, chunk = 4096): Generator<undef
     w.bytes(n.data);
     if (++done % chunk === 0) yield;
   }
-  return w.buf.subarray(0, w.at); // (no copy: the writer is dropped here)
+  return w.finish();
 }
 
 export type Loaded = { readonly ok: true; readonly tree: Tree } | { readonly ok: false; readonly error: string };

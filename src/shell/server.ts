@@ -423,7 +423,7 @@ export class Server implements ServerView {
     const prepared = refused !== undefined ? ({ ok: false, err: refused } as const) : prepare(this.speculative, { ...header, write: write as WriteOp }, this.treeConfig);
     const txn = prepared.ok ? prepared.txn : errorTxn(header, prepared);
     if (prepared.ok) for (const w of prepared.warnings) this.logger.warn('quota', { warning: w });
-    const applied = apply(this.speculative, txn);
+    const applied = (prepared.ok ? prepared.applied : undefined) ?? apply(this.speculative, txn);
     this.speculated.push({ zxid, before: this.speculative, applied });
     this.speculative = applied.tree;
     this.node.input({ type: 'propose', value: origin ? { kind: 'txn', txn, origin } : { kind: 'txn', txn } });

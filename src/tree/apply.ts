@@ -162,5 +162,9 @@ export function apply(tree: Tree, txn: Txn): Applied {
   return { tree: s.tree, events, result: s.result };
 }
 
-/** Apply a sub-op at prepare time, to prepare the next op of a multi against its outcome. */
-export const applyInto = (tree: Tree, op: TxnOp, txn: Txn): Tree => applyOp(tree, op, txn, []).tree;
+/**
+ * Apply a multi's sub-op at prepare time (into a draft), so the next op is prepared against its
+ * outcome; its events go to `events`. Done op by op as apply's multi does, so prepare can hand
+ * the whole outcome on (Prepared.applied) instead of it being computed again.
+ */
+export const applySubOp = (tree: Tree, op: TxnOp, txn: Txn, events: TreeEvent[]): { readonly tree: Tree; readonly result: OpResult } => applyOp(tree, op, txn, events);

@@ -2,19 +2,22 @@
 // PrepRequestProcessor). `tree` must be the tree as it will be once every txn prepared before
 // this one is applied; the checks run in ZooKeeper's order, so the first failure is its error.
 import { allowed, fixupAcl } from './acl.ts';
-import { applyInto } from './apply.ts';
+import { applySubOp } from './apply.ts';
 import { Code, CreateMode, type ErrorCode, MAX_TTL, Perms } from './codes.ts';
 import { parentOf, pathProblem, RESERVED, sequenceSuffix } from './path.ts';
 import { quotaCheck } from './quota.ts';
-import { assertNever, CONTAINER, dataLength, draft, ephemeralsInCloseOrder, PERSISTENT } from './tree.ts';
+import { assertNever, CONTAINER, dataLength, draft, ephemeralsInCloseOrder, PERSISTENT, settle } from './tree.ts';
 import {
   DEFAULT_TREE_CONFIG,
+  type Applied,
   type NodeKind,
+  type OpResult,
   type Prepared,
   type Request,
   type RequestHeader,
   type Tree,
   type TreeConfig,
+  type TreeEvent,
   type Txn,
   type TxnOp,
   type WriteOp,
@@ -37,6 +40,8 @@ const SEQUENTIAL_MODES: readonly number[] = [
 
 class Context {
   readonly warnings: string[] = [];
+  /** A multi's outcome, made while preparing it. */
+  applied?: Applied;
   constructor(
     readonly header: RequestHeader,
     readonly config: TreeConfig,
@@ -209,6 +214,8 @@ function prepareOp(tree: Tree, w: WriteOp, c: Context): Outcome | { multiFailure
       // TREE-21: each op sees what the ops before it did; the first failure fails them all.
       let t = draft(tree); // private to this loop: each op's outcome updates it in place
       const ops: TxnOp[] = [];
+      const events: TreeEvent[] = [];
+      const results: OpResult[] = [];
       for (let i = 0; i < w.ops.length; i++) {
         const sub = w.ops[i] as WriteOp;
         const r = MULTI_OPS.has(sub.op) ? prepareOp(t, sub, c) : Code.BadArguments;
@@ -218,8 +225,12 @@ function prepareOp(tree: Tree, w: WriteOp, c: Context): Outcome | { multiFailure
           return { multiFailure: results, err };
         }
         ops.push(r);
-        t = applyInto(t, r, txnOf(r, c.header));
+        const s = applySubOp(t, r, txnOf(r, c.header), events);
+        t = s.tree;
+        results.push(s.result);
       }
+      // The outcome apply would compute from this txn (the same ops, in order, on the same tree).
+      c.applied = { tree: settle(t), events, result: { type: 'multi', results } };
       return { type: 'multi', ops } as TxnOp;
     }
     default:
@@ -233,7 +244,8 @@ export function prepare(tree: Tree, request: Request, config: TreeConfig = DEFAU
   const r = prepareOp(tree, request.write, c);
   if (typeof r === 'number') return { ok: false, err: r };
   if ('multiFailure' in r) return { ok: false, err: r.err, results: r.multiFailure };
-  return { ok: true, txn: txnOf(r, request), warnings: c.warnings };
+  const txn = txnOf(r, request);
+  return c.applied ? { ok: true, txn, warnings: c.warnings, applied: c.applied } : { ok: true, txn, warnings: c.warnings };
 }
 
 /** TREE-23: the error txn ZooKeeper logs for a failed write; applying it changes nothing. */

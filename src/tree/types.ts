@@ -152,7 +152,13 @@ export interface Txn {
 }
 
 export type Prepared =
-  | { readonly ok: true; readonly txn: Txn; readonly warnings: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly txn: Txn;
+      readonly warnings: readonly string[];
+      /** apply(tree, txn) of the tree prepared against, when preparing made it already (a multi). */
+      readonly applied?: Applied;
+    }
   | { readonly ok: false; readonly err: ErrorCode; readonly path?: string; readonly results?: readonly ErrorCode[] };
 
 // ---- results (what apply returns besides the tree) ----

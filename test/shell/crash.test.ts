@@ -22,6 +22,15 @@ async function start(dir: string, flags: string[] = []): Promise<RunningServer> 
 
 const create = (c: RawClient, xid: number, path: string) => c.send(xid, { op: 'create', path, data: Buffer.from(path), acl: OPEN, flags: 0 });
 
+/** Creates `paths` 50 at a time: one commit that delivers many txns takes one snapshot (PERSIST-6). */
+async function createInWaves(c: RawClient, paths: readonly string[]): Promise<void> {
+  for (let wave = 0; wave < paths.length; wave += 50) {
+    const n = Math.min(50, paths.length - wave);
+    for (let i = wave; i < wave + n; i++) create(c, i + 1, paths[i]!);
+    for (let i = 0; i < n; i++) expect((await c.reply())?.err).toBe(0);
+  }
+}
+
 /** Which of `paths` exist, read back over one connection. */
 async function present(port: number, paths: readonly string[]): Promise<Set<string>> {
   const c = await RawClient.session(port);
@@ -131,11 +140,7 @@ describe('crash and recovery', () => {
     let server = await start(dir, flags);
     const c = await RawClient.session(server.port);
     const paths = Array.from({ length: 300 }, (_, i) => `/s${i}`);
-    // In waves: one commit that delivers many txns takes one snapshot (PERSIST-6).
-    for (let wave = 0; wave < 300; wave += 50) {
-      for (let i = wave; i < wave + 50; i++) create(c, i + 1, paths[i]!);
-      for (let i = wave; i < wave + 50; i++) expect((await c.reply())?.err).toBe(0);
-    }
+    await createInWaves(c, paths);
     // Let the last snapshot's write and purge finish.
     await new Promise((r) => setTimeout(r, 300));
     const files = readdirSync(join(dir, 'version-2'));
@@ -147,6 +152,7 @@ describe('crash and recovery', () => {
     server = await start(dir, flags);
     expect((await present(server.port, paths)).size).toBe(300);
   }, 60000);
+
   it('recovery reads no log that the newest snapshot covers: damage there costs nothing', async () => {
     const dir = tempDir();
     dirs.push(dir);
@@ -154,10 +160,7 @@ describe('crash and recovery', () => {
     let server = await start(dir, flags);
     const c = await RawClient.session(server.port);
     const paths = Array.from({ length: 200 }, (_, i) => `/k${i}`);
-    for (let wave = 0; wave < 200; wave += 50) {
-      for (let i = wave; i < wave + 50; i++) create(c, i + 1, paths[i]!);
-      for (let i = wave; i < wave + 50; i++) expect((await c.reply())?.err).toBe(0);
-    }
+    await createInWaves(c, paths);
     await new Promise((r) => setTimeout(r, 300)); // the last snapshot's write
     await server.kill();
     // An early log holds /k0 …; later logs and snapshots hold all of it. Before, a corrupt

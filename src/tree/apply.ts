@@ -8,6 +8,9 @@ import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, quotaPrefixOf, quotaTarget, usageOf,
 import { assertNever, dataLength, draft, ephemeralsInCloseOrder, newNode, settle, statOf } from './tree.ts';
 import type { Applied, OpResult, Tree, TreeEvent, Txn, TxnOp } from './types.ts';
 
+/** What applying an op uses of its txn besides the op: a multi's ops share their txn's. */
+type Stamp = Pick<Txn, 'zxid' | 'time' | 'session'>;
+
 interface Step {
   readonly tree: Tree;
   readonly result: OpResult;
@@ -15,7 +18,7 @@ interface Step {
 
 const failed = (tree: Tree, err: ErrorCode): Step => ({ tree, result: { type: 'error', err } });
 
-function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Txn, events: TreeEvent[]): Step {
+function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Stamp, events: TreeEvent[]): Step {
   const parentPath = parentOf(op.path);
   const parent = t.nodes.get(parentPath);
   if (!parent) return failed(t, Code.NoNode);
@@ -87,7 +90,7 @@ function remove(t: Tree, path: string, zxid: number, events: TreeEvent[]): Step 
   return { tree: { ...tree, nodes }, result: { type: 'delete' } };
 }
 
-function setData(t: Tree, op: Extract<TxnOp, { type: 'setData' }>, txn: Txn, events: TreeEvent[]): Step {
+function setData(t: Tree, op: Extract<TxnOp, { type: 'setData' }>, txn: Stamp, events: TreeEvent[]): Step {
   const node = t.nodes.get(op.path);
   if (!node) return failed(t, Code.NoNode);
   // TREE-12
@@ -106,7 +109,7 @@ function setAcl(t: Tree, op: Extract<TxnOp, { type: 'setACL' }>): Step {
   return { tree: { ...t, nodes: t.nodes.set(op.path, updated) }, result: { type: 'setACL', stat: statOf(updated) } };
 }
 
-function closeSession(t: Tree, op: Extract<TxnOp, { type: 'closeSession' }>, txn: Txn, events: TreeEvent[]): Step {
+function closeSession(t: Tree, op: Extract<TxnOp, { type: 'closeSession' }>, txn: Stamp, events: TreeEvent[]): Step {
   // SESSION-4: the txn's list, plus any ephemeral this replica still holds for the session.
   const held = t.sessions.get(txn.session)?.ephemerals ?? ISet<string>();
   // The txn's order first (ZooKeeper's DataTree.killSession), then what only this replica holds.
@@ -118,7 +121,7 @@ function closeSession(t: Tree, op: Extract<TxnOp, { type: 'closeSession' }>, txn
 }
 
 /** Every write's hot path: a plain switch (ts-pattern's matchers cost ~5 % of a setData), exhaustive by assertNever. */
-function applyOp(t: Tree, op: TxnOp, txn: Txn, events: TreeEvent[]): Step {
+function applyOp(t: Tree, op: TxnOp, txn: Stamp, events: TreeEvent[]): Step {
   switch (op.type) {
     case 'create':
       return create(t, op, txn, events);
@@ -139,14 +142,9 @@ function applyOp(t: Tree, op: TxnOp, txn: Txn, events: TreeEvent[]): Step {
       return closeSession(t, op, txn, events);
     case 'multi': {
       // TREE-21: a multi txn is only made when every op succeeded; its ops apply in order.
-      let tree = draft(t); // (a multi of 1,000 creates would otherwise copy 1,000 map paths)
-      const results: OpResult[] = [];
-      for (const sub of op.ops) {
-        const s = applyOp(tree, sub, txn, events);
-        tree = s.tree;
-        results.push(s.result);
-      }
-      return { tree: settle(tree), result: { type: 'multi', results } };
+      const m = new MultiDraft(t, txn, events);
+      for (const sub of op.ops) m.add(sub);
+      return m.done();
     }
     case 'error': // TREE-23
       return { tree: t, result: op.results ? { type: 'error', err: op.err, results: op.results } : { type: 'error', err: op.err } };
@@ -163,8 +161,35 @@ export function apply(tree: Tree, txn: Txn): Applied {
 }
 
 /**
- * Apply a multi's sub-op at prepare time (into a draft), so the next op is prepared against its
- * outcome; its events go to `events`. Done op by op as apply's multi does, so prepare can hand
- * the whole outcome on (Prepared.applied) instead of it being computed again.
+ * A multi applied op by op into a private draft of the tree (a multi of 1,000 creates would
+ * otherwise copy 1,000 map paths). apply's multi and prepare's, which prepares each op against
+ * the ops before it, are this one piece, so the outcome prepare hands on (Prepared.applied) is
+ * the one apply would compute.
  */
-export const applySubOp = (tree: Tree, op: TxnOp, txn: Txn, events: TreeEvent[]): { readonly tree: Tree; readonly result: OpResult } => applyOp(tree, op, txn, events);
+export class MultiDraft {
+  private t: Tree;
+  private readonly results: OpResult[] = [];
+
+  constructor(
+    tree: Tree,
+    private readonly stamp: Stamp,
+    readonly events: TreeEvent[] = [],
+  ) {
+    this.t = draft(tree);
+  }
+
+  /** The tree with every op added so far: what the next op is prepared against. */
+  get tree(): Tree {
+    return this.t;
+  }
+
+  add(op: TxnOp): void {
+    const s = applyOp(this.t, op, this.stamp, this.events);
+    this.t = s.tree;
+    this.results.push(s.result);
+  }
+
+  done(): Applied {
+    return { tree: settle(this.t), events: this.events, result: { type: 'multi', results: this.results } };
+  }
+}

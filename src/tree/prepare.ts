@@ -2,22 +2,20 @@
 // PrepRequestProcessor). `tree` must be the tree as it will be once every txn prepared before
 // this one is applied; the checks run in ZooKeeper's order, so the first failure is its error.
 import { allowed, fixupAcl } from './acl.ts';
-import { applySubOp } from './apply.ts';
+import { MultiDraft } from './apply.ts';
 import { Code, CreateMode, type ErrorCode, MAX_TTL, Perms } from './codes.ts';
 import { parentOf, pathProblem, RESERVED, sequenceSuffix } from './path.ts';
 import { quotaCheck } from './quota.ts';
-import { assertNever, CONTAINER, dataLength, draft, ephemeralsInCloseOrder, PERSISTENT, settle } from './tree.ts';
+import { assertNever, CONTAINER, dataLength, ephemeralsInCloseOrder, PERSISTENT } from './tree.ts';
 import {
   DEFAULT_TREE_CONFIG,
   type Applied,
   type NodeKind,
-  type OpResult,
   type Prepared,
   type Request,
   type RequestHeader,
   type Tree,
   type TreeConfig,
-  type TreeEvent,
   type Txn,
   type TxnOp,
   type WriteOp,
@@ -212,25 +210,20 @@ function prepareOp(tree: Tree, w: WriteOp, c: Context): Outcome | { multiFailure
     }
     case 'multi': {
       // TREE-21: each op sees what the ops before it did; the first failure fails them all.
-      let t = draft(tree); // private to this loop: each op's outcome updates it in place
+      const m = new MultiDraft(tree, c.header);
       const ops: TxnOp[] = [];
-      const events: TreeEvent[] = [];
-      const results: OpResult[] = [];
       for (let i = 0; i < w.ops.length; i++) {
         const sub = w.ops[i] as WriteOp;
-        const r = MULTI_OPS.has(sub.op) ? prepareOp(t, sub, c) : Code.BadArguments;
+        const r = MULTI_OPS.has(sub.op) ? prepareOp(m.tree, sub, c) : Code.BadArguments;
         if (typeof r === 'number' || 'multiFailure' in r) {
           const err = typeof r === 'number' ? r : r.err;
           const results = w.ops.map((_, j): ErrorCode => (j < i ? Code.OK : j === i ? err : Code.RuntimeInconsistency));
           return { multiFailure: results, err };
         }
         ops.push(r);
-        const s = applySubOp(t, r, txnOf(r, c.header), events);
-        t = s.tree;
-        results.push(s.result);
+        m.add(r);
       }
-      // The outcome apply would compute from this txn (the same ops, in order, on the same tree).
-      c.applied = { tree: settle(t), events, result: { type: 'multi', results } };
+      c.applied = m.done();
       return { type: 'multi', ops } as TxnOp;
     }
     default:

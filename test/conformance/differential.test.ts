@@ -9,7 +9,7 @@ import { freeBasePort } from '../../conformance/launch.ts';
 import { APACHE_PROPS, differential, versionOf } from '../../conformance/differential/cli.ts';
 import { compare, formatMismatch, runWorkload, type Observation } from '../../conformance/differential/run.ts';
 import { startEnsemble } from '../shell/ensemble-harness.ts';
-import { peerMissing, removeDir, startServer, tempDir, type RunningServer } from '../shell/harness.ts';
+import { fourLetter, peerMissing, removeDir, startServer, tempDir, type RunningServer } from '../shell/harness.ts';
 
 const skip = peerMissing('Apache ZooKeeper (Debian zookeeper)', apacheInstalled());
 
@@ -43,9 +43,10 @@ describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () =>
 
   it('a follower of a 3-server ensemble answers as Apache does (every session on that follower)', async () => {
     const apache = await freshApache(join(dir, 'apache-2'), await freeBasePort(1));
-    // Apache's tickTime (2000): a session whose connection the server closed (an unknown auth
-    // scheme) is left to expire, and with the harness's 200 ms tick its expiry's closeSession
-    // landed in a later workload's replies (a newer header zxid), which Apache's 30 s never does.
+    // Apache's tickTime (2000), so the 30 s session timeout the workloads ask for is granted as
+    // Apache grants it: the harness's 200 ms tick caps it at 4 s, and a session the workload does
+    // not use for 4 s (they send no pings) would expire mid-workload on a loaded machine. Sessions
+    // a workload leaves behind are closed by runWorkload itself before the next one starts.
     const e = await startEnsemble({ size: 3, tickTime: 2000, extra: ['zookeeper.extendedTypesEnabled=true', `zabkit.compat=${(await versionOf('127.0.0.1', apache.port)) ?? '3.8.0'}`] });
     try {
       const { learners } = await e.stable();
@@ -78,6 +79,27 @@ describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () =>
     } finally {
       await apache.stop();
       expect(await zabkit.stop()).toBe(0);
+    }
+  }, 60_000);
+});
+
+describe('differential: a workload leaves no session behind', () => {
+  it('sessions the server cut off (a failed auth) are closed too, before runWorkload returns', async () => {
+    // A session left to expire closed itself 30 s later in the middle of a later workload, on
+    // each server's own tick: a one-zxid shift in that workload's replies on a loaded machine.
+    const dir = tempDir('zabkit-differential-');
+    const zabkit = await startServer(join(dir, 'zabkit'), ['--extended-types', 'true']);
+    try {
+      for (const seed of [2, 7]) {
+        const o = await runWorkload(zabkit.port, seed, 100);
+        const failedAuth = o.steps.filter(({ step, reply }) => step.kind === 'auth' && step.scheme === 'nosuch' && (reply as { err?: number }).err === -115);
+        expect(failedAuth.length, `seed ${seed} has a failed auth on a live connection`).toBeGreaterThan(0);
+        const sessions = /zk_global_sessions\s+(\d+)/.exec(await fourLetter(zabkit.port, 'mntr'))?.[1];
+        expect(sessions, `sessions left after seed ${seed}`).toBe('0');
+      }
+    } finally {
+      expect(await zabkit.stop()).toBe(0);
+      removeDir(dir);
     }
   }, 60_000);
 });

@@ -203,8 +203,9 @@ describe('reconfig (reconfigEnabled=true): observers join and leave a running en
     const observer = launch(['server', '--config', join(dir, 'zoo.cfg')]);
     try {
       await observer.waitFor(/"msg":"listening"/);
-      // Not a member yet: the voters refuse its links, so it cannot find a leader.
-      await new Promise((r) => setTimeout(r, 500));
+      // Not a member yet: the voters refuse its links, so it cannot find a leader. Once a voter
+      // has refused one (a fixed 500 ms proved nothing on a busy machine: it may not have tried).
+      await until('a voter to refuse server 4', () => suite.e.peers.some((p) => /HELLO from server 4 on the/.test(p.logs())));
       expect(await fourLetter(cp, 'srvr')).toMatch(/not currently serving/);
 
       // Before any reconfig, /zookeeper/config shows the configuration from zoo.cfg, version 0.

@@ -127,17 +127,20 @@ describe('node-zookeeper-client', () => {
     a.close();
     expect((await gone.event).getType()).toBe(zookeeper.Event.NODE_DELETED);
 
-    // Expiry: a session whose client vanishes without closing (its socket just drops).
-    const raw = await RawClient.session(suite.server.port, { timeout: 400 });
-    expect(raw.timeout).toBe(400);
+    // Expiry: a session whose client vanishes without closing (its socket just drops). Its 1 s
+    // leaves room on a busy machine to set the watch while the node is still there (at 400 ms a
+    // slow exists could find it gone, and its watch then waited for a create); the clock starts
+    // before the session's last message, so the expiry can come no sooner than a timeout after.
+    const raw = await RawClient.session(suite.server.port, { timeout: 1000 });
+    expect(raw.timeout).toBe(1000);
+    const t0 = Date.now();
     raw.send(1, { op: 'create', path: '/e2', data: null, acl: OPEN.map((x) => ({ perms: x.permission, id: { scheme: x.id.scheme, id: x.id.id } })), flags: 1 });
     expect((await raw.reply())?.err).toBe(0);
     const expired = watched();
-    await call((cb) => b.exists('/e2', expired.watcher, cb));
-    const t0 = Date.now();
+    expect((await call<Stat>((cb) => b.exists('/e2', expired.watcher, cb))).value).not.toBeNull();
     raw.close();
     expect((await expired.event).getType()).toBe(zookeeper.Event.NODE_DELETED);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
     // Its session is gone for good: a reconnect with its id and password is refused.
     await expect(RawClient.session(suite.server.port, { sessionId: raw.sessionId, passwd: raw.passwd })).resolves.toMatchObject({ sessionId: 0n, timeout: 0 });
     b.close();

@@ -9,7 +9,11 @@ export const TRACE_VERSION = 1;
 
 const sid = z.number().int();
 const zxid = z.number().int().nonnegative();
-const txn = z.object({ zxid, value: z.unknown() });
+// A snapshot entry (PERSIST-9) says so; a real server's is written as `{ kind: 'base' }`.
+const isBase = (v: unknown): boolean => v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'base';
+const txn = z
+  .object({ zxid, value: z.unknown(), snapshot: z.literal(true).optional() })
+  .transform((t) => (t.snapshot || isBase(t.value) ? { zxid: t.zxid, value: t.value, snapshot: true as const } : { zxid: t.zxid, value: t.value }));
 const vote = z.object({ leader: sid, zxid: z.number().int(), epoch: z.number().int() });
 
 const parts = { count: z.number().int(), zxid, vote, txn };
@@ -48,6 +52,7 @@ export const effectSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sendAfterPersist'), ticket: z.number().int(), to: sid, msg: messageSchema }),
   z.object({ type: z.literal('persist'), ticket: z.number().int(), op: persistOp }),
   z.object({ type: z.literal('deliver'), txn }),
+  z.object({ type: z.literal('installSnapshot'), zxid, base: z.unknown() }),
   z.object({ type: z.literal('setTimer'), timer, ms: z.number() }),
   z.object({ type: z.literal('disconnect'), peer: sid }),
 ]);

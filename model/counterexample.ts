@@ -1,5 +1,6 @@
 // Rendering a counterexample: the path as a readable step list (who delivered what to whom, and
 // what changed), replayed through the same world so the printout is what the checker saw.
+import { formatZxid } from '../src/zab/index.ts';
 import { describeMessage } from './describe.ts';
 import { act, type Session } from './script.ts';
 import { chan, type Action, type World } from './world.ts';
@@ -13,6 +14,10 @@ export function describeAction(w: World<number>, a: Action<number>): string {
     case 'persist': {
       const p = w.slots[a.sid]?.pending[0];
       return `s${a.sid}'s disk completes write #${p?.ticket ?? '?'} (${p?.op.kind ?? '?'})`;
+    }
+    case 'compacted': {
+      const j = w.slots[a.sid]?.snapshots[0];
+      return `s${a.sid}'s snapshot at ${j ? formatZxid(j.zxid) : '?'} is written`;
     }
     case 'timeout':
       return `s${a.sid}'s ${a.timer} timer fires`;

@@ -7,7 +7,7 @@ function vote(v: Vote): string {
 }
 
 function txns(ts: readonly Txn<unknown>[]): string {
-  return ts.length === 0 ? '[]' : `[${ts.map((t) => formatZxid(t.zxid)).join(' ')}]`;
+  return ts.length === 0 ? '[]' : `[${ts.map((t) => (t.snapshot ? `snapshot@${formatZxid(t.zxid)}` : formatZxid(t.zxid))).join(' ')}]`;
 }
 
 export function describeMessage(m: Message<unknown>): string {
@@ -61,6 +61,6 @@ export function describeWorld(w: World<unknown>): string[] {
     const disk = `disk: epochs ${d.acceptedEpoch}/${d.currentEpoch} log ${txns(d.history)}${d.snapIndex ? ` snap=${d.snapIndex}` : ''}`;
     const s = slot.server;
     if (!s) return `s${sid} down; ${disk}`;
-    return `s${sid} ${describeRole(s)} epochs ${s.acceptedEpoch}/${s.currentEpoch} last ${formatZxid(lastZxid(s.history))} delivered ${s.delivered}; ${disk}`;
+    return `s${sid} ${describeRole(s)} epochs ${s.acceptedEpoch}/${s.currentEpoch} last ${formatZxid(lastZxid(s.history))} delivered ${formatZxid(s.deliveredZxid)}; ${disk}`;
   });
 }

@@ -81,12 +81,12 @@ export class Encoder {
   }
 
   txn(t: Txn<number>): void {
-    this.buf.push(t.zxid, t.value);
+    this.buf.push(t.zxid, t.value, t.snapshot ? 1 : 0);
   }
 
   txns(ts: readonly Txn<number>[]): void {
     this.buf.push(ts.length);
-    for (const t of ts) this.buf.push(t.zxid, t.value);
+    for (const t of ts) this.buf.push(t.zxid, t.value, t.snapshot ? 1 : 0);
   }
 
   vote(v: Vote): void {
@@ -211,7 +211,7 @@ export class Encoder {
       this.buf.push(0);
       return;
     }
-    this.buf.push(PHASE[s.phase], s.acceptedEpoch, s.currentEpoch, s.snapIndex, s.delivered, s.round, s.ticket - s.durable);
+    this.buf.push(PHASE[s.phase], s.acceptedEpoch, s.currentEpoch, s.snapIndex, s.deliveredZxid, s.round, s.ticket - s.durable);
     this.txns(s.history);
     this.vote(s.vote);
     switch (s.phase) {
@@ -261,7 +261,8 @@ export class Encoder {
     }
     let timers = 0;
     for (const t of slot.timers) timers |= 1 << TIMER[t]!;
-    this.buf.push(timers);
+    this.buf.push(timers, slot.applied, slot.snapshots.length);
+    for (const j of slot.snapshots) this.buf.push(j.zxid, j.base);
   }
 
   channel(q: readonly Message<number>[]): void {

@@ -1,6 +1,7 @@
 // spec/invariants.md, as code. Every check is total: a state in which a property cannot even be
 // evaluated (an index past the end, a missing record) is reported as a violation, never thrown.
-import { counterOf, epochOf, formatZxid, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
+import { applyPersist, counterOf, deliveredCount, epochOf, formatZxid, indexOfZxid, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
+import { committedState, isModelState } from './state-machine.ts';
 import { isEstablishedLeader, type World } from './world.ts';
 
 export interface Violation {
@@ -10,18 +11,44 @@ export interface Violation {
 
 type Check = <T>(w: World<T>) => Violation[];
 
+/**
+ * A history as the invariants read it: a snapshot entry (PERSIST-9, only ever first) replaced by
+ * the committed txns it stands for, so that positions are positions in the committed sequence.
+ * null: the snapshot names a zxid the committed sequence never reached.
+ */
+export function expand<T>(h: readonly Txn<T>[], committed: readonly Txn<T>[]): readonly Txn<T>[] | null {
+  const first = h[0];
+  if (!first?.snapshot) return h;
+  const upTo = indexOfZxid(committed, first.zxid);
+  if (upTo < 0) return null;
+  return [...committed.slice(0, upTo + 1), ...h.slice(1)];
+}
+
+/** A server with its history expanded (null: see `expand`). */
+export function viewOf<T>(s: ServerState<T>, committed: readonly Txn<T>[]): ServerState<T> | null {
+  if (!s.history[0]?.snapshot) return s;
+  const history = expand(s.history, committed);
+  if (history === null) return null;
+  return { ...s, history, snapIndex: s.snapIndex + history.length - s.history.length };
+}
+
+/** Each live server as the invariants see it (null view: INV-8 reports it). */
 function live<T>(w: World<T>): [Sid, ServerState<T>][] {
   const out: [Sid, ServerState<T>][] = [];
   for (const sid of w.sids) {
     const s = w.slots[sid]?.server;
-    if (s) out.push([sid, s]);
+    if (!s) continue;
+    const v = viewOf(s, w.ghost.committed);
+    if (v) out.push([sid, v]);
   }
   return out;
 }
 
+/** The delivered sequence: the history up to deliveredZxid, which it must hold (null: it does not). */
 function deliveredOf<T>(s: ServerState<T>): readonly Txn<T>[] | null {
-  if (s.delivered < 0 || s.delivered > s.history.length) return null;
-  return s.history.slice(0, s.delivered);
+  const n = deliveredCount(s);
+  if (n > 0 && s.history[n - 1]!.zxid !== s.deliveredZxid) return null;
+  return s.history.slice(0, n);
 }
 
 function sameTxn<T>(a: Txn<T> | undefined, b: Txn<T> | undefined): boolean {
@@ -120,10 +147,16 @@ const oneLeaderPerEpoch: Check = (w) => {
 /** INV-8: what a server delivered lies within its history and agrees with the committed sequence. */
 const committedPrefix: Check = (w) => {
   const out: Violation[] = [];
+  for (const sid of w.sids) {
+    const s = w.slots[sid]?.server;
+    if (s && viewOf(s, w.ghost.committed) === null) {
+      out.push({ id: 'INV-8', detail: `server ${sid} holds a snapshot at ${formatZxid(s.history[0]!.zxid)}, which was never committed` });
+    }
+  }
   for (const [sid, s] of live(w)) {
     const d = deliveredOf(s);
     if (d === null) {
-      out.push({ id: 'INV-8', detail: `server ${sid} delivered ${s.delivered} of a ${s.history.length}-txn history` });
+      out.push({ id: 'INV-8', detail: `server ${sid} delivered up to ${formatZxid(s.deliveredZxid)}, which its history does not hold` });
       continue;
     }
     for (let i = 0; i < d.length; i++) {
@@ -172,6 +205,7 @@ const wellFormed: Check = (w) => {
       }
     }
     if (snapIndex < 0 || snapIndex > h.length) out.push({ id: 'INV-11', detail: `${where}: snapshot covers ${snapIndex} of ${h.length}` });
+    if (h.some((t, i) => t.snapshot && i > 0)) out.push({ id: 'INV-11', detail: `${where}: a snapshot entry past the first` });
   };
   for (const sid of w.sids) {
     const slot = w.slots[sid]!;
@@ -186,7 +220,7 @@ const leaderBookkeeping: Check = (w) => {
   const out: Violation[] = [];
   for (const [sid, s] of live(w)) {
     if (s.phase !== 'leading' || s.stage !== 'broadcast') continue;
-    const rest = s.history.slice(s.delivered);
+    const rest = s.history.slice(deliveredCount(s));
     if (rest.length !== s.proposals.length || rest.some((t, i) => t.zxid !== s.proposals[i]!.zxid)) {
       out.push({ id: 'INV-12', detail: `leader ${sid}: ${s.proposals.length} proposals for ${rest.length} undelivered txns` });
     }
@@ -199,9 +233,76 @@ const historyConsistency: Check = (w) => {
   const out: Violation[] = [];
   for (const [sid, s] of live(w)) {
     if (s.phase !== 'following' || s.stage !== 'broadcast') continue;
-    const l = w.slots[s.leader]?.server;
+    const leader = w.slots[s.leader]?.server;
+    const l = leader ? viewOf(leader, w.ghost.committed) : null;
     if (!l || l.phase !== 'leading' || l.stage !== 'broadcast' || l.epoch !== s.currentEpoch) continue;
     if (!isPrefix(s.history, l.history)) out.push({ id: 'INV-13', detail: `follower ${sid}'s history is not a prefix of leader ${s.leader}'s` });
+  }
+  return out;
+};
+
+/**
+ * Gaps: each epoch's txns follow one another from counter 1, and a history starts with a snapshot
+ * or with a first txn (what storage recovery checks too). The first gap, or null.
+ */
+export function gapIn<T>(h: readonly Txn<T>[]): string | null {
+  const first = h[0];
+  if (first && !first.snapshot && counterOf(first.zxid) !== 1) return `starts at ${formatZxid(first.zxid)} with no snapshot`;
+  for (let i = 1; i < h.length; i++) {
+    const a = h[i - 1]!.zxid;
+    const b = h[i]!.zxid;
+    const ok = epochOf(b) === epochOf(a) ? b === a + 1 : epochOf(b) > epochOf(a) && counterOf(b) === 1;
+    if (!ok) return `${formatZxid(b)} follows ${formatZxid(a)}`;
+  }
+  return null;
+}
+
+/**
+ * INV-14 Durable completeness: what a server's disk holds (as a restart would read it) is a history
+ * without gaps whose snapshot is a committed state, and once the persists it has issued complete
+ * it holds every txn the server delivered.
+ */
+const durableComplete: Check = (w) => {
+  const out: Violation[] = [];
+  for (const sid of w.sids) {
+    const slot = w.slots[sid]!;
+    const gap = gapIn(slot.durable.history);
+    if (gap) out.push({ id: 'INV-14', detail: `server ${sid} on disk: ${gap}` });
+    const s = slot.server;
+    if (!s || s.deliveredZxid === 0) continue;
+    let eventual = slot.durable;
+    for (const p of slot.pending) eventual = applyPersist(eventual, p.op);
+    const h = expand(eventual.history, w.ghost.committed);
+    const k = indexOfZxid(w.ghost.committed, s.deliveredZxid);
+    if (h === null || k < 0 || h.length <= k || h[k]!.zxid !== s.deliveredZxid) {
+      out.push({ id: 'INV-14', detail: `server ${sid} delivered up to ${formatZxid(s.deliveredZxid)}, which its disk will not hold` });
+    }
+  }
+  return out;
+};
+
+/**
+ * INV-15 State agreement: a server's state machine is exactly the committed sequence applied up
+ * to the zxid it delivered, so servers that delivered up to the same zxid hold equal state; and a
+ * snapshot, in memory or on disk, is the committed state at its zxid.
+ */
+const stateAgreement: Check = (w) => {
+  const out: Violation[] = [];
+  const c = w.ghost.committed;
+  for (const sid of w.sids) {
+    const slot = w.slots[sid]!;
+    for (const [where, h] of [['on disk', slot.durable.history], ['in memory', slot.server?.history ?? []]] as const) {
+      const first = h[0];
+      // a real server's snapshot (a tree, in a replayed trace) is checked by its data digest instead
+      if (first?.snapshot && isModelState(first.value) && committedState(c, first.zxid) !== first.value) {
+        out.push({ id: 'INV-15', detail: `server ${sid} ${where}: the snapshot at ${formatZxid(first.zxid)} is not the committed state there` });
+      }
+    }
+    const s = slot.server;
+    if (!s) continue;
+    if (committedState(c, s.deliveredZxid) !== slot.applied) {
+      out.push({ id: 'INV-15', detail: `server ${sid} delivered up to ${formatZxid(s.deliveredZxid)} but its state is not the committed state there` });
+    }
   }
   return out;
 };
@@ -220,6 +321,8 @@ export const INVARIANTS: readonly { readonly id: string; readonly check: Check }
   { id: 'INV-11', check: wellFormed },
   { id: 'INV-12', check: leaderBookkeeping },
   { id: 'INV-13', check: historyConsistency },
+  { id: 'INV-14', check: durableComplete },
+  { id: 'INV-15', check: stateAgreement },
 ];
 
 export function checkInvariants<T>(w: World<T>): Violation[] {

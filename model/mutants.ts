@@ -53,6 +53,18 @@ export const MUTANTS: readonly Mutant[] = [
     bounds: { servers: 3, txns: 2, crashes: 2, maxDepth: 150 },
     simulate: WALKS,
   },
+  {
+    name: 'snap-keeps-delivery-position',
+    bug: 'a learner synced by SNAP keeps its delivery position, read as a place in the new history (issue 19)',
+    bounds: { servers: 3, txns: 2, crashes: 0, partitions: 1, snapCount: 1, maxDepth: 150 },
+    simulate: WALKS,
+  },
+  {
+    name: 'snap-drops-snapshot',
+    bug: 'a learner synced by SNAP writes the log after the snapshot but not the snapshot (issue 19)',
+    bounds: { servers: 3, txns: 2, crashes: 1, snapCount: 1, maxDepth: 150 },
+    simulate: WALKS,
+  },
 ];
 
 export function mutant(name: string): Mutant | undefined {

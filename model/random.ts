@@ -28,6 +28,8 @@ export function weightOf(a: Action<unknown>): number {
     case 'deliver':
     case 'persist':
       return 12;
+    case 'compacted':
+      return 6;
     case 'timeout':
       return a.timer === 'finalize' ? 6 : 1;
     case 'propose':

@@ -1,6 +1,6 @@
 // Scenario scripts: a small command language over the world, printing what happens, for the
 // golden-file tests in test/scenarios/ (in the manner of etcd raft's testdata) and the walkthrough.
-import { formatZxid, type Sid, type TimerName } from '../src/zab/index.ts';
+import { countUpTo, formatZxid, type Sid, type TimerName } from '../src/zab/index.ts';
 import { describeMessage, describeRole, describeWorld } from './describe.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { apply, chan, createWorld, type Action, type World, type WorldOptions } from './world.ts';
@@ -39,10 +39,12 @@ export function act<T>(session: Session<T>, a: Action<T>, quiet = false): string
     const ra = describeRole(s);
     const phaseChanged = b?.phase !== s?.phase || (b && s && 'stage' in b && 'stage' in s && b.stage !== s.stage);
     if (phaseChanged || (b === null) !== (s === null)) lines.push(`  s${sid}: ${rb} → ${ra}`);
-    if (s && b && s.delivered > b.delivered) {
-      lines.push(`  s${sid} delivers ${s.history.slice(b.delivered, s.delivered).map((t) => `${formatZxid(t.zxid)}=${String(t.value)}`).join(' ')}`);
-    } else if (s && !b && s.delivered > 0) {
-      lines.push(`  s${sid} delivers ${s.delivered} txns`);
+    if (s && b && s.deliveredZxid > b.deliveredZxid) {
+      const from = b.deliveredZxid === 0 || s.history[0]?.zxid === undefined || s.history[0].zxid > b.deliveredZxid ? 0 : countUpTo(s.history, b.deliveredZxid);
+      const shown = s.history.slice(from, countUpTo(s.history, s.deliveredZxid)).map((t) => (t.snapshot ? `snapshot@${formatZxid(t.zxid)}` : `${formatZxid(t.zxid)}=${String(t.value)}`));
+      lines.push(`  s${sid} delivers ${shown.join(' ')}`);
+    } else if (s && !b && s.deliveredZxid > 0) {
+      lines.push(`  s${sid} delivers up to ${formatZxid(s.deliveredZxid)}`);
     }
   }
   const v = checkInvariants(after);
@@ -70,6 +72,7 @@ export function stabilize(session: Session, until?: (w: World<Value>) => boolean
 
 function nextQuietAction(w: World<Value>): Action<Value> | null {
   for (const sid of w.sids) if (w.slots[sid]!.server && w.slots[sid]!.pending.length) return { type: 'persist', sid };
+  for (const sid of w.sids) if (w.slots[sid]!.server && w.slots[sid]!.snapshots.length) return { type: 'compacted', sid };
   const keys = Object.keys(w.channels)
     .filter((k) => w.channels[k]!.length)
     .sort((a, b) => {

@@ -3,6 +3,7 @@
 // the recorded ones, and the invariants are judged on the state the replay rebuilds.
 import {
   applyPersist,
+  applySnapshot,
   formatZxid,
   boot,
   emptyDurable,
@@ -14,10 +15,10 @@ import {
   type PersistOp,
   type ServerState,
   type Sid,
-  type Txn,
 } from '../src/zab/index.ts';
 import { TRACE_VERSION, type TraceEvent } from '../conformance/trace-schema.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
+import { applyTxn, committedState, EMPTY_STATE, isModelState } from './state-machine.ts';
 import { apply, nextGhost, type Action, type Ghost, type Slot, type World } from './world.ts';
 
 /** One trace event. The one cast: the schema's inferred types are mutable, the domain's readonly. */
@@ -65,28 +66,10 @@ export interface ReplayResult {
 
 interface Replayed {
   server: ServerState<unknown> | null;
-  /** The server as the invariants see it (viewOf); a base entry's committed prefix never changes, so it is kept. */
-  view: ServerState<unknown> | null;
   durable: Durable<unknown>;
   pending: Map<number, PersistOp<unknown>>;
-}
-
-const isBase = (v: unknown): boolean => v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'base';
-
-/**
- * A real server's history may begin with a snapshot (a base entry: PERSIST-9 compaction, a SNAP,
- * a boot from disk) standing for every committed txn up to its zxid. The invariants speak of
- * positions in the one committed sequence, so they are judged on a view where the base entry is
- * replaced by those txns. null: the base holds a zxid the committed sequence never reached.
- */
-function viewOf(s: ServerState<unknown>, committed: readonly Txn<unknown>[]): ServerState<unknown> | null {
-  const first = s.history[0];
-  if (!first || !isBase(first.value)) return s;
-  const upTo = first.zxid === 0 ? -1 : committed.findIndex((t) => t.zxid === first.zxid);
-  if (upTo < 0 && first.zxid !== 0) return null;
-  const shift = upTo; // the base's one slot becomes upTo + 1 slots
-  const history = [...committed.slice(0, upTo + 1), ...s.history.slice(1)];
-  return { ...s, history, delivered: Math.max(0, s.delivered + shift), snapIndex: Math.max(0, s.snapIndex + shift) };
+  /** The state machine as model/state-machine.ts builds it from the deliveries (INV-15). */
+  applied: number;
 }
 
 const lastZxid = (d: Durable<unknown>): number => d.history[d.history.length - 1]?.zxid ?? 0;
@@ -119,7 +102,7 @@ export function replay(events: readonly TraceEvent[]): ReplayResult {
         const show = (d: Durable<unknown>) => `epochs ${d.acceptedEpoch}/${d.currentEpoch}, last zxid ${formatZxid(lastZxid(d))}`;
         return { ...none, lost: { seq: e.seq, node: e.node, detail: `restarted with ${show(recorded)}; persisted before: ${show(rebuilt)}` } };
       }
-      r = { server: null, view: null, durable: recorded, pending: new Map() };
+      r = { server: null, durable: recorded, pending: new Map(), applied: EMPTY_STATE };
       nodes.set(e.node, r);
       result = boot(config, recorded);
       before = result[0];
@@ -139,13 +122,16 @@ export function replay(events: readonly TraceEvent[]): ReplayResult {
         r.pending.delete(ticket);
       }
     }
-    for (const eff of effects) if (eff.type === 'persist') r.pending.set(eff.ticket, eff.op);
-    const viewBefore = input.type === 'restart' ? before && viewOf(before, ghost.committed) : r.view;
-    const viewAfter = viewOf(after, ghost.committed);
-    if (!viewAfter) return { ...none, violation: { id: 'INV-8', detail: `server ${e.node} holds a snapshot at ${formatZxid(after.history[0]!.zxid)}, which was never committed`, seq: e.seq, node: e.node } };
-    ghost = nextGhost(ghost, e.node, viewBefore, viewAfter, effects, input);
+    if (input.type === 'compacted') r.durable = applySnapshot(r.durable, input.zxid, input.base); // PERSIST-11
+    for (const eff of effects) {
+      if (eff.type === 'persist') r.pending.set(eff.ticket, eff.op);
+      // A real server's snapshot is a tree, not a model state: its content is checked at run time
+      // by the data digest; here it stands for the committed state at its zxid.
+      else if (eff.type === 'installSnapshot') r.applied = isModelState(eff.base) ? eff.base : committedState(ghost.committed, eff.zxid);
+      else if (eff.type === 'deliver') r.applied = applyTxn(r.applied, eff.txn);
+    }
+    ghost = nextGhost(ghost, e.node, input.type === 'restart' ? null : before, after, effects, input);
     r.server = after;
-    r.view = viewAfter;
     const v = checkInvariants(worldOf(sids, nodes, configs, ghost));
     if (v.length) return { ...none, violation: { ...v[0]!, seq: e.seq, node: e.node } };
   }
@@ -156,7 +142,7 @@ function worldOf(sids: Sid[], nodes: Map<Sid, Replayed>, configs: Map<Sid, Confi
   const slots: Record<Sid, Slot<unknown>> = {};
   for (const sid of sids) {
     const r = nodes.get(sid)!;
-    slots[sid] = { config: configs.get(sid)!, server: r.view, durable: r.durable, pending: [], completed: 0, outbox: [], timers: [] };
+    slots[sid] = { config: configs.get(sid)!, server: r.server, durable: r.durable, pending: [...r.pending].sort((a, b) => a[0] - b[0]).map(([ticket, op]) => ({ ticket, op })), completed: 0, outbox: [], timers: [], applied: r.applied, snapshots: [] };
   }
   return { sids, syncDisk: false, slots, channels: {}, blocked: [], ghost };
 }

@@ -4,7 +4,9 @@
 // property test and the model checker all drive the very reducers of src/zab through it.
 import {
   applyPersist,
+  applySnapshot,
   boot,
+  indexOfZxid,
   epochOf,
   formatZxid,
   emptyDurable,
@@ -22,6 +24,7 @@ import {
   type Txn,
   type Deviation,
 } from '../src/zab/index.ts';
+import { applyTxn, EMPTY_STATE } from './state-machine.ts';
 
 export interface Held<T> {
   readonly ticket: number; // 0: no persist to wait for
@@ -40,6 +43,10 @@ export interface Slot<T> {
   /** Messages waiting for a persist (PERSIST-3), in emission order. */
   readonly outbox: readonly Held<T>[];
   readonly timers: readonly TimerName[];
+  /** The state machine (model/state-machine.ts): what the server's deliveries built; volatile. */
+  readonly applied: number;
+  /** Snapshots being written (PERSIST-11), oldest first: the committed state at `zxid`; lost in a crash. */
+  readonly snapshots: readonly { readonly zxid: number; readonly base: T }[];
 }
 
 /** What the world remembers beyond the servers, so that invariants can be judged (spec/invariants.md). */
@@ -114,7 +121,7 @@ export function createWorld<T>(opts: WorldOptions): World<T> {
       timing: { ...DEFAULT_TIMING, ...opts.timing },
       ...(opts.deviation ? { deviation: opts.deviation } : {}),
     };
-    slots[sid] = { config, server: null, durable: emptyDurable<T>(), pending: [], completed: 0, outbox: [], timers: [] };
+    slots[sid] = { config, server: null, durable: emptyDurable<T>(), pending: [], completed: 0, outbox: [], timers: [], applied: EMPTY_STATE, snapshots: [] };
     for (const to of sids) if (to !== sid) channels[chan(sid, to)] = [];
   }
   return {
@@ -201,7 +208,7 @@ class Draft<T> {
     const slot = this.slot(sid);
     const [server, effects] = boot(slot.config, slot.durable);
     this.rec?.({ node: sid, input: { type: 'restart', durable: slot.durable }, effects, state: server, config: slot.config });
-    this.setSlot(sid, { server, pending: [], completed: 0, outbox: [], timers: [] });
+    this.setSlot(sid, { server, pending: [], completed: 0, outbox: [], timers: [], applied: EMPTY_STATE, snapshots: [] });
     this.execute(sid, effects);
     this.drain();
   }
@@ -218,11 +225,20 @@ class Draft<T> {
         case 'sendAfterPersist':
           this.setSlot(sid, { outbox: [...slot.outbox, { ticket: e.ticket, to: e.to, msg: e.msg }] });
           break;
-        case 'persist':
+        case 'persist': {
           this.setSlot(sid, { pending: [...slot.pending, { ticket: e.ticket, op: e.op }] });
+          // PERSIST-6: the snapshot is of the state now, which the delivers before brought to snapIndex;
+          // it is written beside the log (the `compacted` action completes it), as the shell does.
+          const at = e.op.kind === 'compact' ? slot.server?.history[e.op.snapIndex - 1] : undefined;
+          if (at) this.setSlot(sid, { snapshots: [...slot.snapshots, { zxid: at.zxid, base: slot.applied as T }] });
           break;
+        }
         case 'deliver':
-          break; // recorded in the ghost by nextGhost
+          this.setSlot(sid, { applied: applyTxn(slot.applied, e.txn) }); // the ghost records it too (nextGhost)
+          break;
+        case 'installSnapshot':
+          this.setSlot(sid, { applied: e.base as number });
+          break;
         case 'setTimer':
           if (!slot.timers.includes(e.timer)) this.setSlot(sid, { timers: [...slot.timers, e.timer] });
           break;
@@ -291,6 +307,15 @@ class Draft<T> {
     this.input(sid, { type: 'persisted', ticket: head.ticket });
   }
 
+  /** PERSIST-11: the oldest snapshot being written is durable; the server may compact its history (PERSIST-9). */
+  completeSnapshot(sid: Sid): void {
+    const slot = this.slot(sid);
+    const job = slot.snapshots[0];
+    if (!job || slot.server === null) return;
+    this.setSlot(sid, { durable: applySnapshot(slot.durable, job.zxid, job.base), snapshots: slot.snapshots.slice(1) });
+    this.input(sid, { type: 'compacted', zxid: job.zxid, base: job.base });
+  }
+
   violation(id: string, detail: string): void {
     this.ghost = { ...this.ghost, violations: [...this.ghost.violations, { id, detail }] };
   }
@@ -301,6 +326,7 @@ class Draft<T> {
 export type Action<T> =
   | { readonly type: 'deliver'; readonly from: Sid; readonly to: Sid }
   | { readonly type: 'persist'; readonly sid: Sid }
+  | { readonly type: 'compacted'; readonly sid: Sid }
   | { readonly type: 'timeout'; readonly sid: Sid; readonly timer: TimerName }
   | { readonly type: 'propose'; readonly sid: Sid; readonly value: T }
   | { readonly type: 'crash'; readonly sid: Sid }
@@ -324,6 +350,9 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
     case 'persist':
       d.completePersist(a.sid);
       break;
+    case 'compacted':
+      d.completeSnapshot(a.sid);
+      break;
     case 'timeout': {
       const slot = d.slot(a.sid);
       if (!slot.timers.includes(a.timer)) return w;
@@ -337,7 +366,7 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
     case 'crash': {
       const slot = d.slot(a.sid);
       if (slot.server === null) return w;
-      d.setSlot(a.sid, { server: null, pending: [], outbox: [], timers: [] });
+      d.setSlot(a.sid, { server: null, pending: [], outbox: [], timers: [], snapshots: [], applied: EMPTY_STATE });
       for (const other of w.sids) if (other !== a.sid) d.cutLink(a.sid, other);
       d.drain();
       break;
@@ -385,16 +414,24 @@ export function nextGhost<T>(
   input: Input<T>,
 ): Ghost<T> {
   let { committed, commitEpoch, proposed, established, violations } = g;
-  let at = before?.delivered ?? 0;
+  let last = before?.deliveredZxid ?? 0; // the server's position in the committed sequence, by zxid
   for (const eff of effects) {
+    if (eff.type === 'installSnapshot') {
+      if (indexOfZxid(committed, eff.zxid) < 0) {
+        violations = [...violations, { id: 'INV-8', detail: `server ${sid} installed a snapshot at ${formatZxid(eff.zxid)}, which was never committed` }];
+      }
+      last = eff.zxid;
+      continue;
+    }
     if (eff.type !== 'deliver') continue;
-    if (at === committed.length) {
+    const at = last === 0 ? 0 : indexOfZxid(committed, last) + 1;
+    if (at === 0 && last !== 0) {
+      violations = [...violations, { id: 'INV-8', detail: `server ${sid} delivered ${formatZxid(eff.txn.zxid)} after ${formatZxid(last)}, which was never committed` }];
+    } else if (at === committed.length) {
       committed = [...committed, eff.txn];
       commitEpoch = [...commitEpoch, after.currentEpoch];
-    } else if (at > committed.length) {
-      violations = [...violations, { id: 'INV-8', detail: `server ${sid} delivered at position ${at}, past the committed sequence` }];
     }
-    at++;
+    last = eff.txn.zxid;
   }
   if (input.type === 'propose' && after !== before && after.phase === 'leading') {
     const txn = after.history[after.history.length - 1]!;
@@ -418,7 +455,9 @@ export function primaryIntegrity<T>(committed: readonly Txn<T>[], leader: Server
   for (let i = 0; i < committed.length; i++) {
     const c = committed[i]!;
     if (epochOf(c.zxid) >= epochOf(txn.zxid)) continue;
-    if (i >= leader.delivered || leader.history[i]?.zxid !== c.zxid) {
+    const first = leader.history[0];
+    const held = (first?.snapshot && first.zxid >= c.zxid) || indexOfZxid(leader.history, c.zxid) >= 0;
+    if (c.zxid > leader.deliveredZxid || !held) {
       return { id: 'INV-6', detail: `leader ${leader.config.sid} proposed ${formatZxid(txn.zxid)} before delivering committed ${formatZxid(c.zxid)}` };
     }
   }
@@ -435,6 +474,7 @@ export function enabled<T>(w: World<T>): Action<T>[] {
     const slot = w.slots[sid]!;
     if (slot.server === null) continue;
     if (slot.pending.length) out.push({ type: 'persist', sid });
+    if (slot.snapshots.length) out.push({ type: 'compacted', sid });
     for (const timer of slot.timers) out.push({ type: 'timeout', sid, timer });
   }
   return out;

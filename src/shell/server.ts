@@ -170,6 +170,7 @@ export class Server implements ServerView {
       storage,
       {
         deliver: (entry, zxid) => this.deliver(entry, zxid),
+        install: (tree, zxid) => this.install(tree, zxid),
         committedTree: () => this.committed,
         send: (to, msg, mid) => this.peers?.send(to, msg, mid),
         disconnect: (peer) => this.peers?.disconnect(peer),
@@ -308,14 +309,17 @@ export class Server implements ServerView {
     for (const c of this.conns) c.end();
   }
 
+  /** PERSIST-11: the committed tree becomes a snapshot (a SNAP from the leader, or the one a start recovered). */
+  private install(tree: Tree, zxid: number): void {
+    this.lastZxid = zxid;
+    this.committed = tree;
+    this.refreshMembership();
+  }
+
   /** BCAST-5: a committed entry reaches the tree; watches fire before the write's reply goes out. */
   private deliver(entry: Entry, zxid: number): void {
     this.lastZxid = zxid;
-    if (entry.kind === 'base') {
-      this.committed = entry.tree;
-      this.refreshMembership();
-      return;
-    }
+    if (entry.kind === 'base') throw new Error(`a snapshot at ${formatZxid(zxid)} is installed, not delivered`);
     const txn = entry.txn;
     const applied = this.speculatedOutcome(zxid) ?? apply(this.committed, txn);
     this.committed = applied.tree;

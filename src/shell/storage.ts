@@ -4,10 +4,16 @@
 // thread pool), and a record is acknowledged only after that; one write carries every record
 // queued since the last (group commit). Snapshots: `snapshot.<zxid>` = header, crc, tree.
 // Recovery keeps the newest valid snapshot and the log records after it up to the first torn
-// or corrupt record, and cuts the log there: what follows was never acknowledged.
+// or corrupt record, and cuts the log there: what follows was never acknowledged. A log that
+// does not continue the snapshot (a gap) stops the server: that history is not the one it wrote.
+// A SNAP from a leader replaces everything at once (PERSIST-11): its snapshot and log are
+// written under names recovery ignores, a marker file commits them, and then they take the
+// place of the old files; a restart finds either the old state or, rolling the marker
+// forward, the new one — never a mixture.
 import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { crc32 } from 'node:zlib';
 import { deserializeTree, serializeTreeInSteps, type Tree, type Txn } from '../tree/index.ts';
 import { decodeTxn, encodeTxn } from '../wire/txn.ts';
@@ -19,7 +25,18 @@ const FORMAT = 1;
 const LOG_HEADER = 8;
 const SNAP_HEADER = 20; // magic, format, zxid (8), crc32 of the body
 
+const INSTALL_MARKER = 'installing';
+const STAGED = '.install';
+
 const hex = (zxid: number): string => zxid.toString(16).padStart(16, '0');
+const epochOf = (zxid: number): number => Math.floor(zxid / 0x1_0000_0000);
+const counterOf = (zxid: number): number => zxid % 0x1_0000_0000;
+
+/** Whether the txn at `next` may follow the one at `prev` (0: nothing before it): no gap (INV-14). */
+export function continues(prev: number, next: number): boolean {
+  if (prev === 0) return counterOf(next) === 1;
+  return epochOf(next) === epochOf(prev) ? next === prev + 1 : epochOf(next) > epochOf(prev) && counterOf(next) === 1;
+}
 const zxidOfName = (name: string): number => parseInt(name.slice(name.indexOf('.') + 1), 16);
 
 export interface Recovered {
@@ -32,6 +49,28 @@ export interface Recovered {
 }
 
 export class StorageError extends Error {}
+
+const installMarker = z.object({ snapshot: z.string().regex(/^snapshot\.[0-9a-f]{16}$/).optional(), log: z.string().regex(/^log\.[0-9a-f]{16}$/).optional() });
+
+function logHeader(): Buffer {
+  const head = Buffer.alloc(LOG_HEADER);
+  head.writeUInt32BE(LOG_MAGIC, 0);
+  head.writeUInt32BE(FORMAT, 4);
+  return head;
+}
+
+/** Log records, `[length][crc32][txn]` each, as buffers to write in one call. */
+function records(txns: readonly Txn[]): Buffer[] {
+  const parts: Buffer[] = [];
+  for (const t of txns) {
+    const payload = encodeTxn(t);
+    const head = Buffer.allocUnsafe(8);
+    head.writeUInt32BE(payload.length, 0);
+    head.writeUInt32BE(crc32(payload), 4);
+    parts.push(head, Buffer.from(payload.buffer, payload.byteOffset, payload.length));
+  }
+  return parts;
+}
 
 function listed(dir: string, prefix: string): string[] {
   return readdirSync(dir)
@@ -67,6 +106,7 @@ export class Storage {
     mkdirSync(snapDir, { recursive: true });
     mkdirSync(logDir, { recursive: true });
     const s = new Storage(snapDir, logDir, logger);
+    s.finishInstall();
     return { storage: s, recovered: s.recover() };
   }
 
@@ -104,6 +144,7 @@ export class Storage {
     const after = snapshot?.zxid ?? 0;
     const txns: Txn[] = [];
     let last = after;
+    let gap: string | undefined;
     const files = listed(this.logDir, 'log');
     for (let i = 0; i < files.length; i++) {
       // A log whose successor starts at or before the snapshot's next txn holds only what the
@@ -114,10 +155,17 @@ export class Storage {
       const file = join(this.logDir, files[i]!);
       const cut = this.scanLog(file, after, (t) => {
         if (t.zxid <= last) return false; // out of order: treat as damage
+        if (!continues(last, t.zxid)) {
+          gap = `${file}: txn ${hex(t.zxid)} follows ${last === after ? (snapshot ? `the snapshot at ${hex(after)}` : 'nothing (no snapshot)') : hex(last)}`;
+          return false;
+        }
         txns.push(t);
         last = t.zxid;
         return true;
       });
+      if (gap !== undefined) {
+        throw new StorageError(`the txn log does not continue the history (${gap}): refusing to start with a history that lost txns; restore the data directory or remove it to rejoin by SNAP`);
+      }
       if (cut !== undefined) {
         // Nothing after a damaged record was acknowledged: the fsync covering it never returned.
         this.logger.warn('txn log damaged: cutting it at the last good record', { file, offset: cut.offset, reason: cut.reason });
@@ -185,15 +233,7 @@ export class Storage {
   async append(txns: readonly Txn[]): Promise<void> {
     if (txns.length === 0) return;
     if (!this.log || this.rollAt) await this.startLog(txns[0]!.zxid);
-    const parts: Buffer[] = [];
-    for (const t of txns) {
-      const payload = encodeTxn(t);
-      const head = Buffer.allocUnsafe(8);
-      head.writeUInt32BE(payload.length, 0);
-      head.writeUInt32BE(crc32(payload), 4);
-      parts.push(head, Buffer.from(payload.buffer, payload.byteOffset, payload.length));
-    }
-    const buf = Buffer.concat(parts);
+    const buf = Buffer.concat(records(txns));
     const log = this.log!;
     for (let done = 0; done < buf.length; ) {
       const { bytesWritten } = await log.write(buf, done, buf.length - done, this.logPos);
@@ -207,10 +247,7 @@ export class Storage {
     const file = join(this.logDir, `log.${hex(firstZxid)}`);
     // O_DSYNC (see the top of this file): one trip to the thread pool per group commit, not two.
     this.log = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC);
-    const head = Buffer.alloc(LOG_HEADER);
-    head.writeUInt32BE(LOG_MAGIC, 0);
-    head.writeUInt32BE(FORMAT, 4);
-    await this.log.write(head, 0, LOG_HEADER, 0);
+    await this.log.write(logHeader(), 0, LOG_HEADER, 0);
     await this.log.sync();
     fsyncDir(this.logDir);
     this.logPos = LOG_HEADER;
@@ -234,14 +271,62 @@ export class Storage {
     this.rollAt = true;
   }
 
-  /** Replace everything logged with `txns` (a SNAP from a leader holds the whole history). */
-  async replaceLog(txns: readonly Txn[]): Promise<void> {
+  /**
+   * PERSIST-11 (SNAP, SYNC-4): replace the whole history by `base` (the snapshot of every txn up to
+   * its zxid) and the `txns` after it, crash-atomically: both are written and synced under staged
+   * names, the marker commits them, then they replace every old snapshot and log.
+   */
+  async install(base: { readonly tree: Tree; readonly zxid: number } | undefined, txns: readonly Txn[]): Promise<void> {
     await this.log?.close();
     this.log = null;
-    for (const f of listed(this.logDir, 'log')) rmSync(join(this.logDir, f));
-    for (const f of listed(this.snapDir, 'snapshot')) rmSync(join(this.snapDir, f));
+    const staged: { snapshot?: string; log?: string } = {};
+    if (base) {
+      staged.snapshot = `snapshot.${hex(base.zxid)}`;
+      await this.writeSnapshot(base.tree, base.zxid, join(this.snapDir, staged.snapshot + STAGED));
+    }
+    if (txns.length) {
+      staged.log = `log.${hex(txns[0]!.zxid)}`;
+      const f = await open(join(this.logDir, staged.log + STAGED), 'w');
+      try {
+        await f.writev([logHeader(), ...records(txns)]);
+        await f.sync();
+      } finally {
+        await f.close();
+      }
+    }
+    fsyncDir(this.logDir);
+    this.replaceFile(INSTALL_MARKER, Buffer.from(JSON.stringify(staged))); // the commit point
+    this.finishInstall();
     this.rollAt = true;
-    await this.append(txns);
+  }
+
+  /** Complete an install whose marker is durable (again, after a crash: each step can be redone). */
+  private finishInstall(): void {
+    const marker = join(this.snapDir, INSTALL_MARKER);
+    if (!existsSync(marker)) {
+      for (const [dir, f] of this.stagedFiles()) rmSync(join(dir, f)); // an install that never committed
+      return;
+    }
+    const parsed = installMarker.safeParse(JSON.parse(readFileSync(marker, 'utf8')));
+    if (!parsed.success) throw new StorageError(`${marker}: not an install marker (${parsed.error.message})`);
+    const { snapshot, log } = parsed.data;
+    const keep = (dir: string, f: string) => (dir === this.snapDir ? f === snapshot : f === log);
+    for (const [dir, prefix] of [[this.logDir, 'log'], [this.snapDir, 'snapshot']] as const) {
+      for (const f of listed(dir, prefix)) if (!keep(dir, f)) rmSync(join(dir, f));
+    }
+    for (const [dir, name] of [[this.snapDir, snapshot], [this.logDir, log]] as const) {
+      if (name !== undefined && existsSync(join(dir, name + STAGED))) renameSync(join(dir, name + STAGED), join(dir, name));
+    }
+    fsyncDir(this.logDir);
+    fsyncDir(this.snapDir);
+    rmSync(marker);
+    fsyncDir(this.snapDir);
+    this.logger.info('installed the snapshot a leader sent', { snapshot, log });
+  }
+
+  private stagedFiles(): [string, string][] {
+    const dirs = this.snapDir === this.logDir ? [this.snapDir] : [this.snapDir, this.logDir];
+    return dirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith(STAGED)).map((f): [string, string] => [dir, f]));
   }
 
   // ---------------------------------------------------------------- snapshots
@@ -252,6 +337,14 @@ export class Storage {
    */
   async snapshot(tree: Tree, zxid: number): Promise<void> {
     this.rollAt = true;
+    const file = join(this.snapDir, `snapshot.${hex(zxid)}`);
+    await this.writeSnapshot(tree, zxid, `${file}.tmp`);
+    renameSync(`${file}.tmp`, file);
+    fsyncDir(this.snapDir);
+  }
+
+  /** Write and sync a snapshot file at `path`. */
+  private async writeSnapshot(tree: Tree, zxid: number, path: string): Promise<void> {
     // In pieces, between which clients and peers are served: a 100,000-znode tree serialized at
     // once held the event loop for most of a second (the p99.9 of a create-heavy load).
     const steps = serializeTreeInSteps(tree);
@@ -272,16 +365,13 @@ export class Storage {
     head.writeUInt32BE(FORMAT, 4);
     head.writeBigInt64BE(BigInt(zxid), 8);
     head.writeUInt32BE(crc, 16);
-    const file = join(this.snapDir, `snapshot.${hex(zxid)}`);
-    const tmp = await open(`${file}.tmp`, 'w');
+    const tmp = await open(path, 'w');
     try {
       await tmp.writev([head, ...pieces]);
       await tmp.sync();
     } finally {
       await tmp.close();
     }
-    renameSync(`${file}.tmp`, file);
-    fsyncDir(this.snapDir);
   }
 
   /** autopurge: keep the newest `retain` snapshots and the logs that reach past the oldest of them. */

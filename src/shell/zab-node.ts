@@ -16,6 +16,8 @@ export type { Entry };
 export interface NodeHooks {
   /** A committed entry, in zxid order (BCAST-5). */
   deliver(entry: Entry, zxid: number): void;
+  /** PERSIST-11: the committed state becomes this snapshot of every txn up to `zxid`. */
+  install(tree: Tree, zxid: number): void;
   /** The committed tree now: a compaction snapshots it (PERSIST-6). */
   committedTree(): Tree;
   /** `mid`: the message's id when tracing (it travels in the frame). */
@@ -30,7 +32,7 @@ type Queued = { readonly ticket: number; readonly op: PersistOp<Entry> } | { rea
 /** The ZAB history a recovered disk implies: the snapshot as a base entry, then the logged txns. */
 export function durableOf(r: Recovered): Durable<Entry> {
   const history: ZabTxn<Entry>[] = [];
-  if (r.snapshot) history.push({ zxid: r.snapshot.zxid, value: { kind: 'base', tree: r.snapshot.tree } });
+  if (r.snapshot) history.push({ zxid: r.snapshot.zxid, value: { kind: 'base', tree: r.snapshot.tree }, snapshot: true });
   for (const txn of r.txns) history.push({ zxid: txn.zxid, value: { kind: 'txn', txn } });
   return { ...emptyDurable<Entry>(), acceptedEpoch: r.acceptedEpoch, currentEpoch: r.currentEpoch, history, snapIndex: r.snapshot ? 1 : 0 };
 }
@@ -42,8 +44,11 @@ export class ZabNode {
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private readonly persists: Queued[] = [];
   private persisting: Promise<void> | null = null;
-  /** Snapshots being written (PERSIST-10: a graceful stop waits for them). */
-  private readonly snapshots = new Set<Promise<void>>();
+  /**
+   * Snapshots being written, one after another (PERSIST-11: they complete in order, as the model
+   * completes them); a graceful stop (PERSIST-10) and a SNAP's install wait for them.
+   */
+  private snapshots: Promise<void> = Promise.resolve();
   private durableTicket = 0;
   private held: { ticket: number; to: Sid; msg: Message<Entry>; mid?: string }[] = [];
   /** Tracing: ids of the messages handed to the transport since the last trace line. */
@@ -86,6 +91,9 @@ export class ZabNode {
         const next = q.input;
         const [state, effects] = step(this.state, next, true); // owned: the old state is dropped here
         this.state = state;
+        // PERSIST-3: held messages leave as part of the `persisted` step (and before its own sends), so
+        // a transport that reports a lost peer at once (a `disconnected` input) queues it behind this step.
+        if (next.type === 'persisted') this.release();
         const tracer = this.tracer;
         if (!tracer) for (const e of effects) this.execute(e);
         else {
@@ -144,6 +152,10 @@ export class ZabNode {
       case 'deliver':
         this.hooks.deliver(e.txn.value, e.txn.zxid);
         return;
+      case 'installSnapshot':
+        if (e.base.kind !== 'base') throw new Error(`installSnapshot at ${e.zxid} without a snapshot`);
+        this.hooks.install(e.base.tree, e.zxid);
+        return;
       case 'setTimer': {
         clearTimeout(this.timers.get(e.timer));
         const t = setTimeout(() => {
@@ -167,7 +179,6 @@ export class ZabNode {
         await this.perform(batch);
         const ticket = batch[batch.length - 1]!.ticket;
         this.durableTicket = ticket;
-        this.release();
         this.input({ type: 'persisted', ticket });
       }
     } catch (e) {
@@ -196,15 +207,15 @@ export class ZabNode {
     if ('snapshot' in first) {
       // PERSIST-6: the log still holds every txn, so the snapshot need not hold up later persists.
       const { tree, zxid } = first.snapshot;
-      const written: Promise<void> = this.storage.snapshot(tree, zxid).then(
-        () => {
-          this.input({ type: 'compacted', zxid, base: { kind: 'base', tree } }); // PERSIST-9
-          this.afterSnapshot?.(zxid);
-        },
-        (e: Error) => this.logger.error('snapshot failed', { zxid, error: e.message }),
+      this.snapshots = this.snapshots.then(() =>
+        this.storage.snapshot(tree, zxid).then(
+          () => {
+            this.input({ type: 'compacted', zxid, base: { kind: 'base', tree } }); // PERSIST-9
+            this.afterSnapshot?.(zxid);
+          },
+          (e: Error) => this.logger.error('snapshot failed', { zxid, error: e.message }),
+        ),
       );
-      this.snapshots.add(written);
-      void written.finally(() => this.snapshots.delete(written));
       return;
     }
     const op = first.op;
@@ -217,9 +228,11 @@ export class ZabNode {
       case 'truncate':
         return this.storage.truncateAfter(op.zxid);
       case 'snapshot': {
-        const base = op.txns[0]?.value.kind === 'base' ? (op.txns[0].value as { tree: Tree }).tree : undefined;
-        if (base) await this.storage.snapshot(base, op.txns[0]!.zxid);
-        return this.storage.replaceLog(op.txns.slice(base ? 1 : 0).map(txnOf));
+        // PERSIST-11: after the compaction snapshots already under way, so that none lands on top
+        await this.snapshots;
+        const first = op.txns[0];
+        const base = first?.snapshot && first.value.kind === 'base' ? { tree: first.value.tree, zxid: first.zxid } : undefined;
+        return this.storage.install(base, op.txns.slice(base ? 1 : 0).map(txnOf));
       }
       case 'compact':
         return; // turned into a snapshot when issued
@@ -239,7 +252,7 @@ export class ZabNode {
     this.timers.clear();
     await this.persisting;
     this.stopped = true;
-    await Promise.all(this.snapshots); // PERSIST-10: the next start loads it rather than replaying the log
+    await this.snapshots; // PERSIST-10: the next start loads it rather than replaying the log
     await this.tracer?.close();
   }
 }

@@ -277,7 +277,8 @@ function entryOf(e: z.output<typeof entry>): Entry {
 function zabTxnOf(t: z.output<typeof txn>): ZabTxn<Entry> {
   const value = entryOf(t.value);
   if (value.kind === 'txn' && value.txn.zxid !== t.zxid) throw new EntryError(`txn ${value.txn.zxid} sent as ${t.zxid}`);
-  return { zxid: t.zxid, value };
+  // PERSIST-9: a base entry is the snapshot of every committed txn up to its zxid
+  return value.kind === 'base' ? { zxid: t.zxid, value, snapshot: true } : { zxid: t.zxid, value };
 }
 
 function messageOf(b: Body): PeerMessage {

@@ -1,11 +1,11 @@
 // spec/broadcast.md — proposals, ACKs and commits under an established leader; losing it.
 import type { Ctx } from './ctx.ts';
 import { startLooking } from './election.ts';
-import { countUpTo, lastZxid } from './history.ts';
+import { countUpTo, deliveredCount, lastZxid } from './history.ts';
 import { maybeCompact } from './persistence.ts';
 import { isVoter, quorumSize, countVoters } from './quorum.ts';
 import type { Leading, Learning, Proposal, Sid, Txn } from './types.ts';
-import { epochOf, makeZxid, counterOf, type Zxid } from './zxid.ts';
+import { epochOf, makeZxid, counterOf, ZERO_ZXID, type Zxid } from './zxid.ts';
 
 /** BCAST-11: leave the current leader or learners behind and look for a leader again. */
 export function stepDown<T>(ctx: Ctx<T>): void {
@@ -15,13 +15,20 @@ export function stepDown<T>(ctx: Ctx<T>): void {
   startLooking(ctx);
 }
 
-/** BCAST-5: deliver history[delivered..count) in order; PERSIST-6 and PERSIST-10 may then take a snapshot. */
+/**
+ * BCAST-5: deliver the history after deliveredZxid up to entry `count` in order; a snapshot entry
+ * is installed rather than delivered (PERSIST-11). PERSIST-6 and PERSIST-10 may then take a snapshot.
+ */
 export function deliverUpTo<T>(ctx: Ctx<T>, count: number): void {
   const s = ctx.state;
-  if (count <= s.delivered) return;
-  for (let i = s.delivered; i < count; i++) ctx.effects.push({ type: 'deliver', txn: s.history[i]! });
-  ctx.patch({ delivered: count });
-  maybeCompact(ctx, s.delivered);
+  const from = deliveredCount(s);
+  if (count <= from) return;
+  for (let i = from; i < count; i++) {
+    const t = s.history[i]!;
+    ctx.effects.push(t.snapshot ? { type: 'installSnapshot', zxid: t.zxid, base: t.value } : { type: 'deliver', txn: t });
+  }
+  ctx.patch({ deliveredZxid: s.history[count - 1]!.zxid });
+  maybeCompact(ctx, s.deliveredZxid === ZERO_ZXID);
 }
 
 /** BCAST-1: the zxid the leader's next proposal gets (the shell prepares the txn with it). */
@@ -86,9 +93,10 @@ export function tryCommit<T>(ctx: Ctx<T>): void {
   let n = 0;
   while (n < s.proposals.length && countVoters(s.config, ackers(s, s.proposals[n]!)) >= need) n++;
   if (n === 0) return;
-  const done = s.history.slice(s.delivered, s.delivered + n);
+  const from = deliveredCount(s);
+  const done = s.history.slice(from, from + n);
   ctx.patch<Leading<T>>({ proposals: s.proposals.slice(n) });
-  deliverUpTo(ctx, s.delivered + n);
+  deliverUpTo(ctx, from + n);
   s = ctx.state as Leading<T>;
   for (const [sid, l] of Object.entries(s.learners)) {
     if (l.stage === 'info' || l.stage === 'epoch') continue;

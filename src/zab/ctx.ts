@@ -16,7 +16,7 @@ export function commonOf<T>(s: ServerState<T>): Common<T> {
     currentEpoch: s.currentEpoch,
     history: s.history,
     snapIndex: s.snapIndex,
-    delivered: s.delivered,
+    deliveredZxid: s.deliveredZxid,
     round: s.round,
     vote: s.vote,
     ticket: s.ticket,

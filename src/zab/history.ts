@@ -1,5 +1,5 @@
 // Reading a history: txns sorted by strictly increasing zxid (INV-11).
-import type { Txn } from './types.ts';
+import type { Common, Txn } from './types.ts';
 import { ZERO_ZXID, type Zxid } from './zxid.ts';
 
 export function lastZxid<T>(h: readonly Txn<T>[]): Zxid {
@@ -22,4 +22,19 @@ export function countUpTo<T>(h: readonly Txn<T>[], z: Zxid): number {
 export function indexOfZxid<T>(h: readonly Txn<T>[], z: Zxid): number {
   const n = countUpTo(h, z);
   return n > 0 && h[n - 1]!.zxid === z ? n - 1 : -1;
+}
+
+/** BCAST-5: how many entries of the history have been delivered (those up to deliveredZxid). */
+export function deliveredCount<T>(s: Pick<Common<T>, 'history' | 'deliveredZxid'>): number {
+  return s.deliveredZxid === ZERO_ZXID ? 0 : countUpTo(s.history, s.deliveredZxid);
+}
+
+/**
+ * PERSIST-9: the history with its entries up to `zxid` held as one snapshot entry; snapIndex shifts
+ * with it. Used for a server's history and for what its disk holds (PERSIST-11) alike.
+ */
+export function collapse<T>(h: readonly Txn<T>[], snapIndex: number, zxid: Zxid, base: T): { history: readonly Txn<T>[]; snapIndex: number } {
+  const n = countUpTo(h, zxid);
+  const entry: Txn<T> = { zxid, value: base, snapshot: true };
+  return { history: [entry, ...h.slice(n)], snapIndex: Math.max(1, snapIndex - n + 1) };
 }

@@ -3,7 +3,8 @@ import { checkEstablished } from './sync.ts';
 import { tryCommit } from './broadcast.ts';
 import { Ctx } from './ctx.ts';
 import { startLooking, NO_VOTE } from './election.ts';
-import { countUpTo } from './history.ts';
+import { collapse, countUpTo, deliveredCount } from './history.ts';
+import { ZERO_ZXID } from './zxid.ts';
 import type { Config, Durable, Looking, PersistOp, ServerState, StepResult } from './types.ts';
 
 /** PERSIST-1: a server that never ran has accepted no epoch and holds no txn. */
@@ -22,7 +23,7 @@ export function boot<T>(config: Config, durable: Durable<T>): StepResult<T> {
     currentEpoch: durable.currentEpoch,
     history: durable.history,
     snapIndex: durable.snapIndex,
-    delivered: 0,
+    deliveredZxid: ZERO_ZXID,
     round: 0,
     vote: NO_VOTE,
     ticket: 0,
@@ -52,14 +53,15 @@ export function onPersisted<T>(ctx: Ctx<T>, ticket: number): void {
  * PERSIST-10: or when this is the first delivery since the (re)start (`from` 0) and it reaches past
  * the snapshot, so that the next restart loads what this one replayed instead of replaying it again.
  */
-export function maybeCompact<T>(ctx: Ctx<T>, from: number): void {
+export function maybeCompact<T>(ctx: Ctx<T>, first: boolean): void {
   const s = ctx.state;
   const n = s.config.snapCount;
   if (n <= 0) return;
-  const past = s.delivered - s.snapIndex;
-  if (past < n && !(from === 0 && past > 0)) return;
-  ctx.patch({ snapIndex: s.delivered });
-  ctx.persist({ kind: 'compact', snapIndex: s.delivered });
+  const delivered = deliveredCount(s);
+  const past = delivered - s.snapIndex;
+  if (past < n && !(first && past > 0)) return;
+  ctx.patch({ snapIndex: delivered });
+  ctx.persist({ kind: 'compact', snapIndex: delivered });
 }
 
 /**
@@ -70,8 +72,8 @@ export function maybeCompact<T>(ctx: Ctx<T>, from: number): void {
 export function onCompacted<T>(ctx: Ctx<T>, zxid: number, base: T): void {
   const s = ctx.state;
   const n = countUpTo(s.history, zxid);
-  if (n <= 1 || s.history[n - 1]!.zxid !== zxid || n > s.delivered || n > s.snapIndex) return;
-  ctx.patch({ history: [{ zxid, value: base }, ...s.history.slice(n)], delivered: s.delivered - (n - 1), snapIndex: s.snapIndex - (n - 1) });
+  if (n <= 1 || s.history[n - 1]!.zxid !== zxid || zxid > s.deliveredZxid || n > s.snapIndex) return;
+  ctx.patch(collapse(s.history, s.snapIndex, zxid, base));
 }
 
 /** PERSIST-5: the meaning of each persist op on durable state (the executor's half of the contract). */
@@ -81,8 +83,12 @@ export function applyPersist<T>(d: Durable<T>, op: PersistOp<T>): Durable<T> {
       return { ...d, acceptedEpoch: op.epoch };
     case 'currentEpoch':
       return { ...d, currentEpoch: op.epoch };
-    case 'append':
-      return { ...d, history: [...d.history, ...op.txns] };
+    case 'append': {
+      // Records a snapshot already holds are skipped, as recovery skips them (PERSIST-11).
+      const first = d.history[0];
+      const txns = first?.snapshot ? op.txns.filter((t) => t.zxid > first.zxid) : op.txns;
+      return { ...d, history: [...d.history, ...txns] };
+    }
     case 'truncate': {
       const keep = countUpTo(d.history, op.zxid);
       return { ...d, history: d.history.slice(0, keep), snapIndex: Math.min(d.snapIndex, keep) };
@@ -92,6 +98,17 @@ export function applyPersist<T>(d: Durable<T>, op: PersistOp<T>): Durable<T> {
     case 'compact':
       return { ...d, snapIndex: Math.max(d.snapIndex, Math.min(op.snapIndex, d.history.length)) };
   }
+}
+
+/**
+ * PERSIST-11: a snapshot of the committed state at `zxid` is written: the disk holds it and the
+ * log records after it. A disk that already holds a snapshot as new or newer is unchanged (a
+ * restart loads the newest snapshot).
+ */
+export function applySnapshot<T>(d: Durable<T>, zxid: number, base: T): Durable<T> {
+  const first = d.history[0];
+  if (first?.snapshot && first.zxid >= zxid) return d;
+  return { ...d, ...collapse(d.history, d.snapIndex, zxid, base) };
 }
 
 /** The durable state a server's own view implies once every persist it issued completes. */

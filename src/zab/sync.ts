@@ -1,7 +1,7 @@
 // spec/sync.md — bringing every learner's history in line with the new leader's.
 import { deliverUpTo, stepDown, tryCommit } from './broadcast.ts';
 import type { Ctx } from './ctx.ts';
-import { countUpTo, indexOfZxid, lastZxid } from './history.ts';
+import { countUpTo, deliveredCount, indexOfZxid, lastZxid } from './history.ts';
 import { isQuorum, isVoter } from './quorum.ts';
 import type { Leading, Learning, PersistOp, Sid, SyncMessage, Txn } from './types.ts';
 import { epochOf, makeZxid, ZERO_ZXID, type Zxid } from './zxid.ts';
@@ -12,7 +12,7 @@ export function syncLearner<T>(ctx: Ctx<T>, sid: Sid): void {
   const learner = s.learners[sid];
   if (!learner) return;
   // SYNC-1: before establishment the leader's whole history is what the new epoch commits.
-  const committedCount = s.stage === 'broadcast' ? s.delivered : s.history.length;
+  const committedCount = s.stage === 'broadcast' ? deliveredCount(s) : s.history.length;
   const committed = committedCount > 0 ? s.history[committedCount - 1]!.zxid : ZERO_ZXID;
   // SYNC-1: an observer is sent only what is committed; it learns the rest by INFORM.
   const visible = learner.observer ? s.history.slice(0, committedCount) : s.history;
@@ -83,13 +83,27 @@ function applySync<T>(
       if (msg.txns.length) ops.push({ kind: 'append', txns: msg.txns });
       return { history: [...s.history.slice(0, keep), ...msg.txns], snapIndex: Math.min(s.snapIndex, keep), ops };
     }
-    case 'SNAP':
+    case 'SNAP': {
+      // mutant: the snapshot entry is left off what is written, as a log replaced after it was (issue 19)
+      const written = s.config.deviation === 'snap-drops-snapshot' && msg.txns[0]?.snapshot ? msg.txns.slice(1) : msg.txns;
       return {
         history: msg.txns,
         snapIndex: msg.snapIndex,
-        ops: [{ kind: 'snapshot', txns: msg.txns, snapIndex: msg.snapIndex }],
+        ops: [{ kind: 'snapshot', txns: written, snapIndex: Math.min(msg.snapIndex, written.length) }],
       };
+    }
   }
+}
+
+/**
+ * SYNC-4: what a learner has delivered stays delivered across a SNAP: its delivered txns are
+ * committed, so the leader's history (or snapshot) holds the same ones, and deliveredZxid still
+ * names how far the state machine is. One behind the snapshot entry installs it next (PERSIST-11).
+ */
+function deliveredAfterSnap<T>(s: Learning<T>, history: readonly Txn<T>[]): Zxid {
+  if (s.config.deviation !== 'snap-keeps-delivery-position') return s.deliveredZxid;
+  const at = Math.min(deliveredCount(s), history.length); // mutant: the old position read in the new history
+  return at === 0 ? ZERO_ZXID : history[at - 1]!.zxid;
 }
 
 /** SYNC-6: on NEWLEADER the learner makes the synced history durable, then its currentEpoch, then ACKs. */
@@ -104,6 +118,7 @@ export function onNewLeader<T>(ctx: Ctx<T>, from: Sid, epoch: number): void {
   ctx.patch<Learning<T>>({
     history,
     snapIndex,
+    ...(s.pendingSync.type === 'SNAP' ? { deliveredZxid: deliveredAfterSnap(s, history) } : {}),
     committed: s.pendingSync.committed,
     pendingSync: null,
     currentEpoch: epoch,

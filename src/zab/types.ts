@@ -9,6 +9,8 @@ export type Sid = number;
 export interface Txn<T> {
   readonly zxid: Zxid;
   readonly value: T;
+  /** PERSIST-9: this entry is a snapshot of every committed txn up to `zxid` (only ever history[0]). */
+  readonly snapshot?: true;
 }
 
 /** ELECT-1: a vote names a leader and that leader's (currentEpoch, last zxid). */
@@ -36,7 +38,9 @@ export type Deviation =
   | 'keep-stale-history'
   | 'vote-by-sid'
   | 'commit-without-quorum'
-  | 'skip-trunc';
+  | 'skip-trunc'
+  | 'snap-keeps-delivery-position'
+  | 'snap-drops-snapshot';
 
 export interface Config {
   readonly sid: Sid;
@@ -114,6 +118,8 @@ export type Effect<T> =
   | { readonly type: 'sendAfterPersist'; readonly ticket: number; readonly to: Sid; readonly msg: Message<T> }
   | { readonly type: 'persist'; readonly ticket: number; readonly op: PersistOp<T> }
   | { readonly type: 'deliver'; readonly txn: Txn<T> }
+  /** BCAST-5, PERSIST-11: the state machine becomes the snapshot `base` of every txn up to `zxid`. */
+  | { readonly type: 'installSnapshot'; readonly zxid: Zxid; readonly base: T }
   | { readonly type: 'setTimer'; readonly timer: TimerName; readonly ms: number }
   | { readonly type: 'disconnect'; readonly peer: Sid };
 
@@ -139,8 +145,12 @@ export interface Common<T> {
   /** The history as issued to disk: durable once every persist ticket so far completes. */
   readonly history: readonly Txn<T>[];
   readonly snapIndex: number;
-  /** history[0..delivered) has been delivered to the state machine, in order. */
-  readonly delivered: number;
+  /**
+   * BCAST-5: the last zxid delivered to the state machine (ZERO_ZXID: nothing since the start).
+   * A zxid, not a position: compaction (PERSIST-9) and SNAP (SYNC-4) reshape the history, and
+   * the history up to this zxid is the same committed prefix on every server (INV-15).
+   */
+  readonly deliveredZxid: Zxid;
   readonly round: number;
   readonly vote: Vote;
   readonly ticket: number; // last persist ticket issued

@@ -8,7 +8,7 @@ const txn = (e: number, c: number): Txn<string> => ({ zxid: z(e, c), value: `${e
 function leader(history: Txn<string>[], snapIndex = 0): Leading<string> {
   return {
     config: { sid: 3, voters: [1, 2, 3], observers: [], snapCount: 0, timing: DEFAULT_TIMING },
-    acceptedEpoch: 3, currentEpoch: 3, history, snapIndex, delivered: history.length, round: 1,
+    acceptedEpoch: 3, currentEpoch: 3, history, snapIndex, deliveredZxid: history[history.length - 1]?.zxid ?? 0, round: 1,
     vote: { leader: 3, zxid: 0, epoch: 0 }, ticket: 0, durable: 0, phase: 'leading', stage: 'broadcast',
     epoch: 3, epochTicket: 0, learners: {}, connecting: [], epochAcks: [], currentEpochTicket: 0,
     newLeaderAcks: [], proposals: [], heard: [],
@@ -55,8 +55,8 @@ describe('PERSIST-9: a compacted history makes the same sync decisions', () => {
     for (let snapIndex = 2; snapIndex <= history.length; snapIndex++) {
       for (let n = 2; n <= snapIndex; n++) {
         const full = leader(history, snapIndex);
-        const collapsed: Txn<string>[] = [{ zxid: history[n - 1]!.zxid, value: 'base' }, ...history.slice(n)];
-        const small = { ...leader(collapsed, snapIndex - (n - 1)), delivered: collapsed.length };
+        const collapsed: Txn<string>[] = [{ zxid: history[n - 1]!.zxid, value: 'base', snapshot: true }, ...history.slice(n)];
+        const small = leader(collapsed, snapIndex - (n - 1));
         for (const peer of candidates) {
           const a = chooseSync(full, history, peer, last(history), history.length);
           const b = chooseSync(small, collapsed, peer, last(collapsed), collapsed.length);
@@ -76,11 +76,11 @@ describe('PERSIST-9: a compacted history makes the same sync decisions', () => {
     const s = { ...leader(history, 6) };
     const [after, effects] = step(s, { type: 'compacted', zxid: history[5]!.zxid, base: 'snapshot' });
     expect(effects).toEqual([]);
-    expect(after.history[0]).toEqual({ zxid: history[5]!.zxid, value: 'snapshot' });
+    expect(after.history[0]).toEqual({ zxid: history[5]!.zxid, value: 'snapshot', snapshot: true });
     expect(zxids(after.history.slice(1))).toEqual(zxids(history.slice(6)));
-    expect([after.snapIndex, after.delivered]).toEqual([1, history.length - 5]);
+    expect([after.snapIndex, after.deliveredZxid]).toEqual([1, s.deliveredZxid]); // delivery is by zxid: unchanged
     expect(step(s, { type: 'compacted', zxid: history[7]!.zxid, base: 'x' })[0]).toBe(s); // beyond snapIndex
     expect(step(s, { type: 'compacted', zxid: z(1, 4), base: 'x' })[0]).toBe(s); // not in the history
-    expect(step({ ...s, delivered: 3 }, { type: 'compacted', zxid: history[5]!.zxid, base: 'x' })[0].history).toHaveLength(history.length); // not delivered
+    expect(step({ ...s, deliveredZxid: history[2]!.zxid }, { type: 'compacted', zxid: history[5]!.zxid, base: 'x' })[0].history).toHaveLength(history.length); // not delivered
   });
 });

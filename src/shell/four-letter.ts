@@ -30,6 +30,8 @@ export interface ServerView {
   readonly outstanding: number;
   readonly sessionDeadlines: ReadonlyMap<bigint, number>;
   readonly stats: { received: number; sent: number; latencyMin: number; latencyMax: number; latencyTotal: number; latencyCount: number };
+  /** Txns after which this tree's digest differed from the leader's (TREE-27). */
+  readonly digestMismatches: number;
 }
 
 const hex = (n: bigint | number): string => `0x${n.toString(16)}`;
@@ -168,6 +170,7 @@ const ANSWERS: Readonly<Record<string, (v: ServerView) => string>> = {
       ['zk_ephemerals_count', ephemeralCount(v.tree)],
       ['zk_approximate_data_size', [...v.tree.nodes.values()].reduce((n, z) => n + dataLength(z.data), 0)],
       ['zk_global_sessions', v.tree.sessions.size],
+      ['zk_digest_mismatches_count', v.digestMismatches],
       ['zk_last_zxid', hex(shownZxid(v))],
       ['zk_last_zxid_split', formatZxid(shownZxid(v))],
       ['zk_uptime', Math.round(process.uptime() * 1000)],

@@ -116,6 +116,8 @@ export class Server implements ServerView {
   private readonly treeConfig: TreeConfig;
   private readonly saslUsers: ReadonlyMap<string, string>;
   readonly stats = { received: 0, sent: 0, latencyMin: Infinity, latencyMax: 0, latencyTotal: 0, latencyCount: 0 };
+  /** Txns after which this tree's digest was not the leader's (TREE-27; mntr's zk_digest_mismatches_count). */
+  digestMismatches = 0;
   lastZxid = 0;
   port = 0;
   private stopping: Promise<void> | null = null;
@@ -322,6 +324,7 @@ export class Server implements ServerView {
     if (entry.kind === 'base') throw new Error(`a snapshot at ${formatZxid(zxid)} is installed, not delivered`);
     const txn = entry.txn;
     const applied = this.speculatedOutcome(zxid) ?? apply(this.committed, txn);
+    if (txn.digest !== undefined && txn.digest !== applied.tree.digest) return this.diverged(zxid, txn.digest, applied.tree.digest); // TREE-27
     this.committed = applied.tree;
     if (applied.events.length) {
       const fired = trigger(this.watches, applied.events, readableBy((c: Connection) => c.auth));
@@ -356,6 +359,25 @@ export class Server implements ServerView {
       p.conn.flush();
     }
     if (this.syncs.size) this.answerSyncs();
+  }
+
+  /**
+   * TREE-27: after `zxid` this tree is not the one the leader had (a bug, a damaged disk or
+   * memory). Serving it would hand clients data no other replica has, so the process exits 1 at
+   * once, as a crash would: the log holds only what was durable, and a restart rebuilds the tree
+   * from the snapshot and the log, checking every digest again on the way. Not a graceful stop:
+   * ZAB would go on with the rest of its step meanwhile, and the snapshot a stop waits for
+   * (PERSIST-10) would store this tree under a later zxid.
+   */
+  private diverged(zxid: number, expected: number, actual: number): never {
+    this.digestMismatches++;
+    const hex32 = (d: number) => `0x${d.toString(16).padStart(8, '0')}`;
+    this.logger.error('digest mismatch: this data tree diverged from the leader\'s; exiting rather than serve it', {
+      zxid: formatZxid(zxid),
+      expected: hex32(expected),
+      actual: hex32(actual),
+    });
+    process.exit(1);
   }
 
   /** The outcome of the leader's own speculative apply of `zxid`, if it was made on the committed tree. */
@@ -430,7 +452,8 @@ export class Server implements ServerView {
     const applied = (prepared.ok ? prepared.applied : undefined) ?? apply(this.speculative, txn);
     this.speculated.push({ zxid, before: this.speculative, applied });
     this.speculative = applied.tree;
-    this.node.input({ type: 'propose', value: origin ? { kind: 'txn', txn, origin } : { kind: 'txn', txn } });
+    const carried = { ...txn, digest: applied.tree.digest }; // TREE-27: every replica compares its own after applying it
+    this.node.input({ type: 'propose', value: origin ? { kind: 'txn', txn: carried, origin } : { kind: 'txn', txn: carried } });
     const proposed = this.node.state.history[this.node.state.history.length - 1];
     if (proposed?.zxid !== zxid) throw new Error(`ZAB gave the proposal ${proposed?.zxid}, prepared for ${zxid}`);
   }

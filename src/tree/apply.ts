@@ -3,6 +3,7 @@
 import { Set as ISet } from 'immutable';
 import { canonicalAcl } from './acl.ts';
 import { Code, type ErrorCode, EventType } from './codes.ts';
+import { digestAfter } from './digest.ts';
 import { nameOf, parentOf } from './path.ts';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, quotaPrefixOf, quotaTarget, usageOf, withUsage } from './quota.ts';
 import { assertNever, dataLength, draft, ephemeralsInCloseOrder, newNode, settle, statOf } from './tree.ts';
@@ -25,8 +26,8 @@ function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Stamp, eve
   if (t.nodes.has(op.path)) {
     // TREE-10: a replayed create leaves the node alone but still moves the parent's counter forward.
     if (op.parentCreates <= parent.childCreates) return failed(t, Code.NodeExists);
-    const nodes = t.nodes.set(parentPath, { ...parent, childCreates: op.parentCreates, pzxid: txn.zxid });
-    return failed({ ...t, nodes }, Code.NodeExists);
+    const moved = { ...parent, childCreates: op.parentCreates, pzxid: txn.zxid };
+    return failed({ ...t, nodes: t.nodes.set(parentPath, moved), digest: digestAfter(t.digest, parentPath, parent, moved) }, Code.NodeExists); // TREE-27
   }
   const name = nameOf(op.path);
   const node = newNode(op.data, canonicalAcl(op.acl), op.kind, txn.zxid, txn.time); // TREE-9
@@ -37,7 +38,9 @@ function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Stamp, eve
     childCreates: bump ? op.parentCreates : parent.childCreates,
     pzxid: bump ? txn.zxid : parent.pzxid,
   };
-  let nodes = t.nodes.set(op.path, node).set(parentPath, newParent);
+  // TREE-27: the new node's hash in; the parent's old one out, its new one in.
+  const digest = digestAfter(digestAfter(t.digest, op.path, undefined, node), parentPath, parent, newParent);
+  const nodes = t.nodes.set(op.path, node).set(parentPath, newParent);
   let { sessions, quotas } = t;
   const kind = op.kind;
   if (kind.type === 'ephemeral') {
@@ -45,18 +48,18 @@ function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Stamp, eve
     const s = sessions.get(kind.owner);
     if (s) sessions = sessions.set(kind.owner, { ...s, ephemerals: s.ephemerals.add(op.path) });
   }
+  let tree: Tree = { nodes, sessions, quotas, digest };
   if (parentPath.startsWith(QUOTA_ROOT)) {
     // TREE-24: a limits node starts tracking its path; a stats node gets the subtree's usage.
     const target = quotaTarget(parentPath);
-    if (name === LIMIT_NODE) quotas = quotas.add(target);
+    if (name === LIMIT_NODE) tree = { ...tree, quotas: quotas.add(target) };
     if (name === STAT_NODE) {
       const u = usageOf(nodes, target);
-      nodes = withUsage(nodes, target, u.count, u.bytes, true);
+      tree = withUsage(tree, target, u.count, u.bytes, true);
     }
   }
-  const tree: Tree = { nodes, sessions, quotas };
   const prefix = quotaPrefixOf(tree, op.path);
-  const final = prefix === undefined ? tree : { ...tree, nodes: withUsage(nodes, prefix, 1, dataLength(op.data)) };
+  const final = prefix === undefined ? tree : withUsage(tree, prefix, 1, dataLength(op.data));
   // WATCH-2
   events.push({ type: EventType.NodeCreated, path: op.path, acl: node.acl });
   events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
@@ -72,8 +75,9 @@ function remove(t: Tree, path: string, zxid: number, events: TreeEvent[]): Step 
   // TREE-11: pzxid only moves forward; the create counter stays.
   const newParent = { ...parent, children: parent.children.remove(name), pzxid: Math.max(parent.pzxid, zxid) };
   const node = t.nodes.get(path);
-  if (!node) return failed({ ...t, nodes: t.nodes.set(parentPath, newParent) }, Code.NoNode);
-  let nodes = t.nodes.remove(path).set(parentPath, newParent);
+  const digest = digestAfter(t.digest, parentPath, parent, newParent); // TREE-27
+  if (!node) return failed({ ...t, nodes: t.nodes.set(parentPath, newParent), digest }, Code.NoNode);
+  const nodes = t.nodes.remove(path).set(parentPath, newParent);
   let { sessions, quotas } = t;
   if (node.kind.type === 'ephemeral') {
     const owner = node.kind.owner;
@@ -81,13 +85,14 @@ function remove(t: Tree, path: string, zxid: number, events: TreeEvent[]): Step 
     if (s) sessions = sessions.set(owner, { ...s, ephemerals: s.ephemerals.remove(path) });
   }
   if (parentPath.startsWith(QUOTA_ROOT) && name === LIMIT_NODE) quotas = quotas.remove(quotaTarget(parentPath)); // TREE-24
-  const tree: Tree = { nodes, sessions, quotas };
+  // TREE-27 (a txn deleting `/`, which prepare never makes, leaves it as its own new parent)
+  const tree: Tree = { nodes, sessions, quotas, digest: path === parentPath ? digest : digestAfter(digest, path, node, undefined) };
   const prefix = quotaPrefixOf(tree, path);
-  if (prefix !== undefined) nodes = withUsage(nodes, prefix, -1, -dataLength(node.data));
+  const final = prefix === undefined ? tree : withUsage(tree, prefix, -1, -dataLength(node.data));
   // WATCH-2
   events.push({ type: EventType.NodeDeleted, path, acl: node.acl });
   events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
-  return { tree: { ...tree, nodes }, result: { type: 'delete' } };
+  return { tree: final, result: { type: 'delete' } };
 }
 
 function setData(t: Tree, op: Extract<TxnOp, { type: 'setData' }>, txn: Stamp, events: TreeEvent[]): Step {
@@ -95,18 +100,19 @@ function setData(t: Tree, op: Extract<TxnOp, { type: 'setData' }>, txn: Stamp, e
   if (!node) return failed(t, Code.NoNode);
   // TREE-12
   const updated = { ...node, data: op.data, version: op.version, mzxid: txn.zxid, mtime: txn.time };
-  let nodes = t.nodes.set(op.path, updated);
+  let tree: Tree = { ...t, nodes: t.nodes.set(op.path, updated), digest: digestAfter(t.digest, op.path, node, updated) }; // TREE-27
   const prefix = quotaPrefixOf(t, op.path);
-  if (prefix !== undefined) nodes = withUsage(nodes, prefix, 0, dataLength(op.data) - dataLength(node.data)); // TREE-24
+  if (prefix !== undefined) tree = withUsage(tree, prefix, 0, dataLength(op.data) - dataLength(node.data)); // TREE-24
   events.push({ type: EventType.NodeDataChanged, path: op.path, acl: node.acl }); // WATCH-2
-  return { tree: { ...t, nodes }, result: { type: 'setData', stat: statOf(updated) } };
+  return { tree, result: { type: 'setData', stat: statOf(updated) } };
 }
 
 function setAcl(t: Tree, op: Extract<TxnOp, { type: 'setACL' }>): Step {
   const node = t.nodes.get(op.path);
   if (!node) return failed(t, Code.NoNode);
   const updated = { ...node, acl: canonicalAcl(op.acl), aversion: op.aversion }; // TREE-13
-  return { tree: { ...t, nodes: t.nodes.set(op.path, updated) }, result: { type: 'setACL', stat: statOf(updated) } };
+  const tree = { ...t, nodes: t.nodes.set(op.path, updated), digest: digestAfter(t.digest, op.path, node, updated) }; // TREE-27
+  return { tree, result: { type: 'setACL', stat: statOf(updated) } };
 }
 
 function closeSession(t: Tree, op: Extract<TxnOp, { type: 'closeSession' }>, txn: Stamp, events: TreeEvent[]): Step {

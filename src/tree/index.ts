@@ -9,3 +9,4 @@ export * from './session.ts';
 export { serializeTree, serializeTreeInSteps, deserializeTree, SNAPSHOT_VERSION } from './snapshot.ts';
 export { pathProblem, isValidPath, parentOf, sequenceSuffix } from './path.ts';
 export { authenticate, digestOf, fixupAcl, allowed, OPEN_ACL, READ_ACL, ANYONE } from './acl.ts';
+export { DIGEST_VERSION, nodeHash, treeDigest } from './digest.ts';

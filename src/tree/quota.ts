@@ -1,5 +1,6 @@
 // Quotas (TREE-24): limits and usage kept as znodes under /zookeeper/quota, in ZooKeeper's
 // StatsTrack text format ("count=N,bytes=M" then "=;key=value" for the hard limits).
+import { digestAfter } from './digest.ts';
 import { childPath } from './path.ts';
 import { dataLength } from './tree.ts';
 import type { Data, Tree, Znode } from './types.ts';
@@ -62,15 +63,16 @@ export function usageOf(nodes: Tree['nodes'], path: string): { count: number; by
   return { count, bytes };
 }
 
-/** Rewrite a stats node's data in place (no version or zxid change, as ZooKeeper does). */
-export function withUsage(nodes: Tree['nodes'], prefix: string, dCount: number, dBytes: number, reset = false): Tree['nodes'] {
+/** Rewrite a stats node's data in place (no version or zxid change, as ZooKeeper does); the digest follows (TREE-27). */
+export function withUsage(t: Tree, prefix: string, dCount: number, dBytes: number, reset = false): Tree {
   const sp = statPath(prefix);
-  const node: Znode | undefined = nodes.get(sp);
-  if (!node) return nodes;
+  const node: Znode | undefined = t.nodes.get(sp);
+  if (!node) return t;
   const s = new Map(reset ? [] : parseStats(node.data));
   s.set('count', (reset ? 0 : (s.get('count') ?? 0)) + dCount);
   s.set('bytes', (reset ? 0 : (s.get('bytes') ?? 0)) + dBytes);
-  return nodes.set(sp, { ...node, data: formatStats(s) });
+  const updated = { ...node, data: formatStats(s) };
+  return { ...t, nodes: t.nodes.set(sp, updated), digest: digestAfter(t.digest, sp, node, updated) };
 }
 
 /**

@@ -9,6 +9,7 @@
 // str = u32 length + UTF-8. Children and each session's ephemerals are rebuilt from the paths.
 import { Map as IMap, Set as ISet } from 'immutable';
 import { canonicalAcl } from './acl.ts';
+import { nodeHash } from './digest.ts';
 import { nameOf, parentOf } from './path.ts';
 import { CONTAINER, EMPTY_DATA, PERSISTENT } from './tree.ts';
 import type { Acl, NodeKind, Session, SessionId, Tree, Znode } from './types.ts';
@@ -271,6 +272,9 @@ function read(r: Reader): Tree {
   const ephemerals = new Map<SessionId, string[]>();
   const noChildren = ISet<string>();
   const nodes = IMap<string, Znode>().asMutable();
+  // TREE-27: the digest is not stored; it is summed from scratch as the nodes are read (children
+  // are not hashed, so a node's hash is final before its children are rebuilt).
+  let digest = 0;
   for (let i = r.u32(); i > 0; i--) {
     const path = r.str();
     const tag = r.u8();
@@ -291,7 +295,9 @@ function read(r: Reader): Tree {
     const acl = lists[r.u32()];
     if (!acl) throw new SnapshotError(`node ${path}: ACL index out of range`);
     const data = r.bytes();
-    nodes.set(path, { data, acl, kind, czxid, mzxid, pzxid, ctime, mtime, version, aversion, childCreates, children: noChildren });
+    const node: Znode = { data, acl, kind, czxid, mzxid, pzxid, ctime, mtime, version, aversion, childCreates, children: noChildren };
+    nodes.set(path, node);
+    digest = (digest + nodeHash(path, node)) >>> 0;
     if (path !== '/') {
       const parent = parentOf(path);
       const names = children.get(parent);
@@ -313,5 +319,5 @@ function read(r: Reader): Tree {
   const sessions = IMap<SessionId, Session>().withMutations((m) => {
     for (const [id, timeout] of timeouts) m.set(id, { timeout, ephemerals: ISet(ephemerals.get(id) ?? []) });
   });
-  return { nodes: nodes.asImmutable(), sessions, quotas: ISet(quotas) };
+  return { nodes: nodes.asImmutable(), sessions, quotas: ISet(quotas), digest };
 }

@@ -1,6 +1,7 @@
 // The tree itself: the fresh tree, node lookups and the client-visible Stat (TREE-3, TREE-9, TREE-11).
 import { Map as IMap, Set as ISet } from 'immutable';
 import { OPEN_ACL, READ_ACL } from './acl.ts';
+import { treeDigest } from './digest.ts';
 import { closeOrder } from './hash-order.ts';
 import type { Data, NodeKind, SessionId, Stat, Tree, Znode } from './types.ts';
 
@@ -38,7 +39,7 @@ export function emptyTree(): Tree {
     m.set('/zookeeper/quota', blank);
     m.set('/zookeeper/config', { ...blank, acl: READ_ACL, aversion: -1 });
   });
-  return { nodes, sessions: IMap(), quotas: ISet() };
+  return { nodes, sessions: IMap(), quotas: ISet(), digest: treeDigest(nodes) }; // TREE-27
 }
 
 /** TREE-9: containers and TTL nodes show ephemeralOwner 0 to clients. */
@@ -47,8 +48,8 @@ export function emptyTree(): Tree {
  * each op then updates the maps in place instead of copying their paths. The original stays as
  * it was. Only the caller may hold a draft; `settle` makes it an ordinary tree again.
  */
-export const draft = (t: Tree): Tree => ({ nodes: t.nodes.asMutable(), sessions: t.sessions.asMutable(), quotas: t.quotas.asMutable() });
-export const settle = (t: Tree): Tree => ({ nodes: t.nodes.asImmutable(), sessions: t.sessions.asImmutable(), quotas: t.quotas.asImmutable() });
+export const draft = (t: Tree): Tree => ({ nodes: t.nodes.asMutable(), sessions: t.sessions.asMutable(), quotas: t.quotas.asMutable(), digest: t.digest });
+export const settle = (t: Tree): Tree => ({ nodes: t.nodes.asImmutable(), sessions: t.sessions.asImmutable(), quotas: t.quotas.asImmutable(), digest: t.digest });
 
 /** The default branch of an exhaustive switch: a new variant fails to compile there. */
 export function assertNever(x: never): never {

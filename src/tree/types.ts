@@ -68,6 +68,8 @@ export interface Tree {
   readonly sessions: IMap<SessionId, Session>;
   /** Paths with a quota (a zookeeper_limits node under /zookeeper/quota; TREE-24). */
   readonly quotas: ISet<string>;
+  /** The sum of the nodes' hashes, kept by every change (TREE-27, digest.ts). */
+  readonly digest: number;
 }
 
 export interface TreeConfig {
@@ -149,6 +151,8 @@ export interface Txn {
   readonly time: number;
   readonly session: SessionId;
   readonly op: TxnOp;
+  /** The leader's tree digest once this txn is applied (TREE-27); apply ignores it, a replica compares. */
+  readonly digest?: number;
 }
 
 export type Prepared =

@@ -1,9 +1,14 @@
-// The data tree's txns in binary, for the txn log (and, later, the peer protocol). One tag
-// byte per op, then its fields in jute encoding; decoding reports damage as a value.
-import type { Acl, ErrorCode, NodeKind, Txn, TxnOp } from '../tree/index.ts';
+// The data tree's txns in binary, for the txn log and the peer protocol: zxid, time, session
+// (longs), then the op: an int tag, then its fields in jute encoding; decoding reports damage as
+// a value. A txn that carries the leader's tree digest (TREE-27) has WITH_DIGEST set in its op's
+// tag and, after the op, int digest version and int digest. Records written before digests
+// existed have no such bit and decode as before; a cut anywhere in a new one is still refused.
+import { DIGEST_VERSION, type Acl, type ErrorCode, type NodeKind, type Txn, type TxnOp } from '../tree/index.ts';
 import { attempt, Reader, WireError, Writer, type Decoded } from './jute.ts';
 
 const TAG = { create: 1, delete: 2, setData: 3, setACL: 4, check: 5, createSession: 6, closeSession: 7, multi: 8, error: 9 } as const;
+/** In the top-level op's tag: a digest follows the op. */
+const WITH_DIGEST = 0x100;
 
 function writeAcl(w: Writer, acl: readonly Acl[]): void {
   w.int(acl.length);
@@ -35,8 +40,8 @@ function readKind(r: Reader): NodeKind {
 /** Null data stays null (ZooKeeper keeps it apart from empty). */
 const bytes = (r: Reader): Uint8Array | null => r.buffer();
 
-function writeOp(w: Writer, op: TxnOp): void {
-  w.int(TAG[op.type]);
+function writeOp(w: Writer, op: TxnOp, flags = 0): void {
+  w.int(TAG[op.type] | flags);
   switch (op.type) {
     case 'create':
       w.string(op.path).buffer(op.data);
@@ -74,8 +79,7 @@ function writeOp(w: Writer, op: TxnOp): void {
   }
 }
 
-function readOp(r: Reader): TxnOp {
-  const tag = r.int();
+function readOp(r: Reader, tag = r.int()): TxnOp {
   switch (tag) {
     case TAG.create:
       return { type: 'create', path: r.string(), data: bytes(r), acl: readAcl(r), kind: readKind(r), parentCreates: r.int(), withStat: r.bool() };
@@ -116,7 +120,9 @@ function readOp(r: Reader): TxnOp {
 
 export function writeTxn(w: Writer, txn: Txn): void {
   w.long(BigInt(txn.zxid)).long(BigInt(txn.time)).long(txn.session);
-  writeOp(w, txn.op);
+  if (txn.digest === undefined) return writeOp(w, txn.op);
+  writeOp(w, txn.op, WITH_DIGEST);
+  w.int(DIGEST_VERSION).int(txn.digest | 0);
 }
 
 export function encodeTxn(txn: Txn): Uint8Array {
@@ -129,7 +135,13 @@ export function readTxn(r: Reader): Txn {
   const zxid = Number(r.long());
   const time = Number(r.long());
   const session = r.long();
-  return { zxid, time, session, op: readOp(r) };
+  const tag = r.int();
+  const op = readOp(r, tag & ~WITH_DIGEST);
+  if (!(tag & WITH_DIGEST)) return { zxid, time, session, op };
+  const version = r.int();
+  const digest = r.int() >>> 0;
+  // A digest of another version (another build's hash) cannot be compared: it is read and dropped.
+  return version === DIGEST_VERSION ? { zxid, time, session, op, digest } : { zxid, time, session, op };
 }
 
 export function decodeTxn(payload: Uint8Array): Decoded<Txn> {

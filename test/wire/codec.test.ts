@@ -152,21 +152,55 @@ const txnOp: fc.Arbitrary<TxnOp> = fc.letrec<{ op: TxnOp }>((tie) => ({
     fc.record({ type: fc.constant('error' as const), err: fc.constant(-110 as const), results: fc.constant([0 as const, -110 as const, -2 as const]) }),
   ),
 })).op;
-const txn: fc.Arbitrary<Txn> = fc.record({
-  zxid: fc.integer({ min: 0, max: 2 ** 52 }),
-  time: fc.integer({ min: 0, max: 2 ** 50 }),
-  session: int64,
-  op: txnOp,
-});
+/** With the leader's tree digest (TREE-27) or, as records written before digests, without. */
+const txn: fc.Arbitrary<Txn> = fc
+  .tuple(
+    fc.record({ zxid: fc.integer({ min: 0, max: 2 ** 52 }), time: fc.integer({ min: 0, max: 2 ** 50 }), session: int64, op: txnOp }),
+    fc.option(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { nil: undefined }),
+  )
+  .map(([t, digest]): Txn => (digest === undefined ? t : { ...t, digest }));
 
 describe('txn log records', () => {
-  it('decodeTxn(encodeTxn(t)) = t', () => {
+  it('decodeTxn(encodeTxn(t)) = t, with and without a digest', () => {
+    let withDigest = 0;
     fc.assert(
       fc.property(txn, (t) => {
-        expect(decodeTxn(encodeTxn(t))).toEqual({ ok: true, value: t });
+        const back = decodeTxn(encodeTxn(t));
+        expect(back).toEqual({ ok: true, value: t });
+        expect(back.ok && 'digest' in back.value).toBe(t.digest !== undefined);
+        if (t.digest !== undefined) withDigest++;
       }),
       runs,
     );
+    expect(withDigest).toBeGreaterThan(50);
+  });
+
+  it('a digest (TREE-27) is 8 bytes more; records written before digests decode as they did', () => {
+    const plain: Txn = { zxid: 0x1_0000_0002, time: 7, session: 5n, op: { type: 'setData', path: '/a', data: new Uint8Array([9]), version: 1 } };
+    // Such a record as this codec wrote it before digests: zxid, time, session, tag 3, path, data, version.
+    const old = new Uint8Array(Buffer.concat([
+      Buffer.from('000000010000000200000000000000070000000000000005', 'hex'),
+      Buffer.from('00000003' + '000000022f61' + '0000000109' + '00000001', 'hex'),
+    ]));
+    expect(encodeTxn(plain)).toEqual(old);
+    expect(decodeTxn(old)).toEqual({ ok: true, value: plain });
+    const signed = encodeTxn({ ...plain, digest: 0xdeadbeef });
+    expect(signed.length).toBe(old.length + 8);
+    expect(decodeTxn(signed)).toEqual({ ok: true, value: { ...plain, digest: 0xdeadbeef } });
+    // A digest of another version (another build's hash) is read past and dropped, not compared.
+    const other = signed.slice();
+    new DataView(other.buffer, other.byteOffset).setInt32(other.length - 8, 99);
+    const d = decodeTxn(other);
+    expect(d).toEqual({ ok: true, value: plain });
+    expect(d.ok && 'digest' in d.value).toBe(false);
+    // The digest flag belongs to the txn's op alone, not to an op inside a multi.
+    const multi = encodeTxn({ ...plain, op: { type: 'multi', ops: [{ type: 'check', path: '/' }] } }).slice();
+    expect(decodeTxn(multi).ok).toBe(true);
+    new DataView(multi.buffer, multi.byteOffset).setInt32(24 + 4 + 4, 0x105); // after the header, the multi's tag and count
+    expect(decodeTxn(multi).ok).toBe(false);
+    // The leader's PROPOSAL carries it to the followers.
+    const proposal: PeerMessage = { type: 'PROPOSAL', txn: { zxid: plain.zxid, value: { kind: 'txn', txn: { ...plain, digest: 1 } } } };
+    expect(decodePeer(encodePeer(proposal).subarray(4))).toEqual({ ok: true, value: proposal });
   });
 });
 

@@ -1,13 +1,14 @@
 // `zabkit replay`: a run's per-server traces (or one trace file, e.g. a checker counterexample)
 // judged three ways. (a) Every event's effects are what `step` returns for its input (the shell
-// ran the spec's code). (b) The shell honoured the effect contract: a send left at the step that
-// issued it, a sendAfterPersist only once its ticket was durable (PERSIST-3), each channel
+// ran the spec's code). (b) The shell honoured the effect contract: what left at each step is what
+// the executor of src/zab/executor.ts lets leave (PERSIST-2, PERSIST-3), each channel
 // delivered in the order it sent (FIFO), and every receive is a message some server sent, to that
 // receiver, unchanged. (c) The run, merged into one order that respects every send-before-receive,
 // satisfies every invariant of spec/invariants.md at every step.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sid } from '../src/zab/index.ts';
+import type { Effect, Input, Sid } from '../src/zab/index.ts';
+import { complete, dropHeld, IDLE, issue, type Executor, type Outgoing } from '../src/zab/executor.ts';
 import { replay } from '../model/trace.ts';
 import { parseTrace, type TraceEvent } from './trace-schema.ts';
 
@@ -80,27 +81,45 @@ interface Sent {
 const where = (file: string, e: TraceEvent) => `${file}: event seq ${e.seq} (server ${e.node}, ${e.input.type})`;
 const channelOf = (msg: unknown) => ((msg as { type?: string }).type === 'NOTIFICATION' ? 'election' : 'quorum');
 
-/** (b), per server: what each step issued left when the contract says, and nothing else left. */
+/**
+ * (b), per server: what left at each step is exactly what the executor (src/zab/executor.ts, the
+ * one the shell and the model run) lets leave there — a send at its step unless a message to the
+ * same peer is held, a held message in the `persisted` step that makes it durable, in emission
+ * order per peer, nothing for a peer whose stream broke — and nothing else left.
+ */
 function checkSends(file: string, events: TraceEvent[], sent: Map<string, Sent>): Problem | null {
-  const issued = new Map<string, { e: TraceEvent; to: Sid; msg: unknown; ticket: number | null }>();
+  const issued = new Map<string, { to: Sid; msg: unknown }>();
   const orders = new Map<string, number>();
-  let durable = 0;
+  let x: Executor<unknown> = IDLE;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    if (e.input.type === 'restart') durable = 0;
-    if (e.input.type === 'persisted') durable = Math.max(durable, e.input.ticket);
     if (e.ids && e.ids.length !== e.effects.length) return { kind: 'format', where: where(file, e), detail: `${e.ids.length} message ids for ${e.effects.length} effects` };
-    e.effects.forEach((x, k) => {
-      const id = e.ids?.[k];
-      if (!id || (x.type !== 'send' && x.type !== 'sendAfterPersist')) return;
-      issued.set(id, { e, to: x.to, msg: x.msg, ticket: x.type === 'sendAfterPersist' ? x.ticket : null });
+    const expected: string[] = [];
+    const leave = (out: Outgoing<unknown>) => out.forEach((h) => h.id !== undefined && expected.push(h.id));
+    const input = e.input as Input<unknown>;
+    if (input.type === 'restart') x = IDLE;
+    if (input.type === 'persisted') {
+      const [next, out] = complete(x, input.ticket);
+      x = next;
+      leave(out);
+    }
+    if (input.type === 'disconnected') x = dropHeld(x, input.peer);
+    const effects = e.effects as readonly Effect<unknown>[];
+    effects.forEach((eff, k) => {
+      const id = e.ids?.[k] ?? undefined;
+      if (eff.type === 'disconnect') x = dropHeld(x, eff.peer);
+      if (eff.type !== 'send' && eff.type !== 'sendAfterPersist' && eff.type !== 'persist') return;
+      if (id !== undefined && eff.type !== 'persist') issued.set(id, { to: eff.to, msg: eff.msg });
+      const [next, out] = issue(x, eff, id);
+      x = next;
+      leave(out);
     });
-    for (const id of e.sent ?? []) {
+    const recorded = e.sent ?? [];
+    for (const id of recorded) {
       const m = issued.get(id);
-      if (!m) return { kind: 'contract', where: where(file, e), detail: `sent message ${id}, which no step of this server issued` };
-      if (m.ticket === null && m.e !== e) return { kind: 'contract', where: where(file, e), detail: `message ${id} (a send of event seq ${m.e.seq}) left at a later step` };
-      if (m.ticket !== null && m.ticket > durable) {
-        return { kind: 'contract', where: where(file, e), detail: `message ${id} (sendAfterPersist of event seq ${m.e.seq}) left before its persist completed: ticket ${m.ticket}, durable ${durable}` };
+      if (!m) return { kind: 'contract', where: where(file, e), detail: `sent message ${id}, which no step of this server issued, or sent it twice` };
+      if (!expected.includes(id)) {
+        return { kind: 'contract', where: where(file, e), detail: `message ${id} left here, but the executor holds it (its persist is not durable, or a message to that peer is held before it) or let it leave at another step` };
       }
       const channel = channelOf(m.msg);
       const k = `${e.node}>${m.to}/${channel}`;
@@ -109,11 +128,8 @@ function checkSends(file: string, events: TraceEvent[], sent: Map<string, Sent>)
       sent.set(id, { from: e.node, to: m.to, msg: m.msg, channel, at: i, order });
       issued.delete(id);
     }
-    // A plain send must have left within its own step.
-    for (const [k, x] of e.effects.entries()) {
-      const id = e.ids?.[k];
-      if (id && x.type === 'send' && !(e.sent ?? []).includes(id)) return { kind: 'contract', where: where(file, e), detail: `message ${id} (a send) did not leave at its step` };
-    }
+    const missing = expected.find((id) => !recorded.includes(id));
+    if (e.ids && missing !== undefined) return { kind: 'contract', where: where(file, e), detail: `message ${missing} should have left at this step and did not` };
   }
   return null;
 }

@@ -1,6 +1,7 @@
 // Rendering a counterexample: the path as a readable step list (who delivered what to whom, and
 // what changed), replayed through the same world so the printout is what the checker saw.
 import { formatZxid } from '../src/zab/index.ts';
+import { nextBatch } from '../src/zab/executor.ts';
 import { describeMessage } from './describe.ts';
 import { act, type Session } from './script.ts';
 import { chan, type Action, type World } from './world.ts';
@@ -12,8 +13,11 @@ export function describeAction(w: World<number>, a: Action<number>): string {
       return `deliver s${a.from} → s${a.to}: ${m ? describeMessage(m) : '(nothing)'}`;
     }
     case 'persist': {
-      const p = w.slots[a.sid]?.pending[0];
-      return `s${a.sid}'s disk completes write #${p?.ticket ?? '?'} (${p?.op.kind ?? '?'})`;
+      const slot = w.slots[a.sid];
+      const batch = slot ? (a.group ? nextBatch(slot) : slot.pending.slice(0, 1)) : [];
+      const p = batch[batch.length - 1];
+      const what = batch.length > 1 ? `writes #${batch[0]!.ticket}–#${p!.ticket} in one group commit` : `write #${p?.ticket ?? '?'} (${p?.op.kind ?? '?'})`;
+      return `s${a.sid}'s disk completes ${what}`;
     }
     case 'compacted': {
       const j = w.slots[a.sid]?.snapshots[0];

@@ -16,7 +16,6 @@ import {
   type Effect,
   type Input,
   type Message,
-  type PersistOp,
   type ServerState,
   type Sid,
   type TimerName,
@@ -25,23 +24,16 @@ import {
   type Deviation,
 } from '../src/zab/index.ts';
 import { applyTxn, EMPTY_STATE } from './state-machine.ts';
+import { complete, dropHeld, issue, nextBatch, type Executor, type Outgoing } from '../src/zab/executor.ts';
 
-export interface Held<T> {
-  readonly ticket: number; // 0: no persist to wait for
-  readonly to: Sid;
-  readonly msg: Message<T>;
-}
+export type { Held } from '../src/zab/executor.ts';
 
-export interface Slot<T> {
+/** A server: its state, its disk, and the executor's queue and held messages (src/zab/executor.ts). */
+export interface Slot<T> extends Executor<T> {
   readonly config: Config;
   /** null while crashed. */
   readonly server: ServerState<T> | null;
   readonly durable: Durable<T>;
-  /** Persists issued and not yet on disk, in ticket order. */
-  readonly pending: readonly { readonly ticket: number; readonly op: PersistOp<T> }[];
-  readonly completed: number; // last ticket on disk since the last restart
-  /** Messages waiting for a persist (PERSIST-3), in emission order. */
-  readonly outbox: readonly Held<T>[];
   readonly timers: readonly TimerName[];
   /** The state machine (model/state-machine.ts): what the server's deliveries built; volatile. */
   readonly applied: number;
@@ -220,13 +212,11 @@ class Draft<T> {
       const slot = this.slot(sid);
       switch (e.type) {
         case 'send':
-          this.setSlot(sid, { outbox: [...slot.outbox, { ticket: 0, to: e.to, msg: e.msg }] });
-          break;
         case 'sendAfterPersist':
-          this.setSlot(sid, { outbox: [...slot.outbox, { ticket: e.ticket, to: e.to, msg: e.msg }] });
+          this.issue(sid, slot, e);
           break;
         case 'persist': {
-          this.setSlot(sid, { pending: [...slot.pending, { ticket: e.ticket, op: e.op }] });
+          this.issue(sid, slot, e);
           // PERSIST-6: the snapshot is of the state now, which the delivers before brought to snapIndex;
           // it is written beside the log (the `compacted` action completes it), as the shell does.
           const at = e.op.kind === 'compact' ? slot.server?.history[e.op.snapIndex - 1] : undefined;
@@ -247,25 +237,18 @@ class Draft<T> {
           break;
       }
     }
-    this.flush(sid);
     if (this.w.syncDisk) while (this.slot(sid).pending.length) this.completePersist(sid);
   }
 
-  /** PERSIST-3: release held messages whose persist is done, keeping each destination's order. */
-  flush(sid: Sid): void {
-    const slot = this.slot(sid);
-    if (slot.outbox.length === 0) return;
-    const keep: Held<T>[] = [];
-    const blockedTo = new Set<Sid>();
-    for (const h of slot.outbox) {
-      if (blockedTo.has(h.to) || h.ticket > slot.completed) {
-        blockedTo.add(h.to);
-        keep.push(h);
-        continue;
-      }
-      this.transmit(sid, h.to, h.msg);
-    }
-    this.setSlot(sid, { outbox: keep });
+  /** PERSIST-2, PERSIST-3: the executor queues a persist, or says whether a message leaves now. */
+  private issue(sid: Sid, slot: Slot<T>, e: Effect<T>): void {
+    const [x, out] = issue(slot, e);
+    if (x !== slot) this.setSlot(sid, { pending: x.pending, completed: x.completed, outbox: x.outbox });
+    this.send(sid, out);
+  }
+
+  private send(from: Sid, out: Outgoing<T>): void {
+    for (const h of out) this.transmit(from, h.to, h.msg);
   }
 
   private transmit(from: Sid, to: Sid, msg: Message<T>): void {
@@ -287,24 +270,34 @@ class Draft<T> {
     this.channels[chan(a, b)] = [];
     this.channels[chan(b, a)] = [];
     const sa = this.slot(a);
-    this.setSlot(a, { outbox: sa.outbox.filter((h) => h.to !== b) });
+    this.setSlot(a, { outbox: dropHeld(sa, b).outbox });
     const sb = this.slot(b);
-    this.setSlot(b, { outbox: sb.outbox.filter((h) => h.to !== a) });
+    this.setSlot(b, { outbox: dropHeld(sb, a).outbox });
     if (sa.server) this.inbox.push({ sid: a, input: { type: 'disconnected', peer: b } });
     if (sb.server) this.inbox.push({ sid: b, input: { type: 'disconnected', peer: a } });
   }
 
-  completePersist(sid: Sid): void {
+  /**
+   * The disk finishes its next write: the first pending persist, or with `group` every append
+   * queued behind it as well (group commit, as the shell's disk does), reported as one completion.
+   */
+  completePersist(sid: Sid, group = false): void {
     const slot = this.slot(sid);
-    const head = slot.pending[0];
-    if (!head || slot.server === null) return;
-    const durable = applyPersist(slot.durable, head.op);
-    if (durable.acceptedEpoch < slot.durable.acceptedEpoch || durable.currentEpoch < slot.durable.currentEpoch) {
-      this.violation('INV-10', `server ${sid}: durable epochs went back (${slot.durable.acceptedEpoch},${slot.durable.currentEpoch}) → (${durable.acceptedEpoch},${durable.currentEpoch})`);
+    const batch = group ? nextBatch(slot) : slot.pending.slice(0, 1);
+    const last = batch[batch.length - 1];
+    if (!last || slot.server === null) return;
+    const [x, out, done] = complete(slot, last.ticket);
+    let durable = slot.durable;
+    for (const p of done) {
+      const next = applyPersist(durable, p.op);
+      if (next.acceptedEpoch < durable.acceptedEpoch || next.currentEpoch < durable.currentEpoch) {
+        this.violation('INV-10', `server ${sid}: durable epochs went back (${durable.acceptedEpoch},${durable.currentEpoch}) → (${next.acceptedEpoch},${next.currentEpoch})`);
+      }
+      durable = next;
     }
-    this.setSlot(sid, { durable, pending: slot.pending.slice(1), completed: head.ticket });
-    this.flush(sid);
-    this.input(sid, { type: 'persisted', ticket: head.ticket });
+    this.setSlot(sid, { durable, pending: x.pending, completed: x.completed, outbox: x.outbox });
+    this.send(sid, out);
+    this.input(sid, { type: 'persisted', ticket: last.ticket });
   }
 
   /** PERSIST-11: the oldest snapshot being written is durable; the server may compact its history (PERSIST-9). */
@@ -325,7 +318,8 @@ class Draft<T> {
 
 export type Action<T> =
   | { readonly type: 'deliver'; readonly from: Sid; readonly to: Sid }
-  | { readonly type: 'persist'; readonly sid: Sid }
+  /** `group`: the disk completes a group commit (every append queued behind the first) in one write. */
+  | { readonly type: 'persist'; readonly sid: Sid; readonly group?: true }
   | { readonly type: 'compacted'; readonly sid: Sid }
   | { readonly type: 'timeout'; readonly sid: Sid; readonly timer: TimerName }
   | { readonly type: 'propose'; readonly sid: Sid; readonly value: T }
@@ -348,7 +342,7 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
       break;
     }
     case 'persist':
-      d.completePersist(a.sid);
+      d.completePersist(a.sid, a.group === true);
       break;
     case 'compacted':
       d.completeSnapshot(a.sid);
@@ -474,6 +468,7 @@ export function enabled<T>(w: World<T>): Action<T>[] {
     const slot = w.slots[sid]!;
     if (slot.server === null) continue;
     if (slot.pending.length) out.push({ type: 'persist', sid });
+    if (nextBatch(slot).length > 1) out.push({ type: 'persist', sid, group: true });
     if (slot.snapshots.length) out.push({ type: 'compacted', sid });
     for (const timer of slot.timers) out.push({ type: 'timeout', sid, timer });
   }

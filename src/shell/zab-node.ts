@@ -1,10 +1,12 @@
 // Runs the src/zab reducers for real: every input goes through `step`, and the effects it
-// returns are executed in order. Persists complete in ticket order (PERSIST-2); consecutive log
-// appends share one durable write (group commit); a sendAfterPersist leaves only once
-// its ticket is durable (PERSIST-3). This file decides nothing.
+// returns are executed in order, with the model's own executor (src/zab/executor.ts): persists
+// complete in ticket order (PERSIST-2); consecutive log appends share one durable write (group
+// commit); a sendAfterPersist leaves only once its ticket is durable, and a later send to the
+// same peer waits behind it (PERSIST-3). This file decides nothing.
+import { complete, dropHeld, IDLE, issue, nextBatch, type Executor, type Held, type PendingPersist } from '../zab/executor.ts';
 import { boot, emptyDurable } from '../zab/persistence.ts';
 import { step } from '../zab/step.ts';
-import type { Config, Durable, Effect, Input, Message, PersistOp, ServerState, Sid, TimerName, Txn as ZabTxn } from '../zab/types.ts';
+import type { Config, Durable, Effect, Input, Message, ServerState, Sid, TimerName, Txn as ZabTxn } from '../zab/types.ts';
 import type { Tree, Txn } from '../tree/index.ts';
 import type { Entry } from '../wire/peer.ts';
 import type { Logger } from './logger.ts';
@@ -27,7 +29,6 @@ export interface NodeHooks {
   stepped(): void;
 }
 
-type Queued = { readonly ticket: number; readonly op: PersistOp<Entry> } | { readonly ticket: number; readonly snapshot: { tree: Tree; zxid: number } };
 
 /** The ZAB history a recovered disk implies: the snapshot as a base entry, then the logged txns. */
 export function durableOf(r: Recovered): Durable<Entry> {
@@ -42,15 +43,18 @@ export class ZabNode {
   private inputs: { readonly input: Input<Entry>; readonly mid?: string }[] = [];
   private stepping = false;
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
-  private readonly persists: Queued[] = [];
+  /** The persist queue and held messages (src/zab/executor.ts, as the model's world keeps them). */
+  private exec: Executor<Entry> = IDLE;
+  /** Held messages a completed persist released: they leave within its `persisted` step. */
+  private released: Held<Entry>[] = [];
+  /** A compaction's tree, captured when issued (the delivers before it brought it to snapIndex). */
+  private readonly captures = new Map<number, { readonly tree: Tree; readonly zxid: number }>();
   private persisting: Promise<void> | null = null;
   /**
    * Snapshots being written, one after another (PERSIST-11: they complete in order, as the model
    * completes them); a graceful stop (PERSIST-10) and a SNAP's install wait for them.
    */
   private snapshots: Promise<void> = Promise.resolve();
-  private durableTicket = 0;
-  private held: { ticket: number; to: Sid; msg: Message<Entry>; mid?: string }[] = [];
   /** Tracing: ids of the messages handed to the transport since the last trace line. */
   private sent: string[] = [];
   private stopped = false;
@@ -94,6 +98,8 @@ export class ZabNode {
         // PERSIST-3: held messages leave as part of the `persisted` step (and before its own sends), so
         // a transport that reports a lost peer at once (a `disconnected` input) queues it behind this step.
         if (next.type === 'persisted') this.release();
+        // BCAST-10: a broken stream loses what was held for it, as in the model (never resent after a gap)
+        if (next.type === 'disconnected') this.exec = dropHeld(this.exec, next.peer);
         const tracer = this.tracer;
         if (!tracer) for (const e of effects) this.execute(e);
         else {
@@ -135,20 +141,20 @@ export class ZabNode {
   private execute(e: Effect<Entry>, mid?: string): void {
     switch (e.type) {
       case 'send':
-        this.transmit(e.to, e.msg, mid);
-        return;
       case 'sendAfterPersist':
-        if (e.ticket <= this.durableTicket) this.transmit(e.to, e.msg, mid);
-        else this.held.push(mid === undefined ? e : { ...e, mid });
-        return;
-      case 'persist':
+      case 'persist': {
+        const [x, out] = issue(this.exec, e, mid);
+        this.exec = x;
+        for (const h of out) this.transmit(h.to, h.msg, h.id);
+        if (e.type !== 'persist') return;
         if (e.op.kind === 'compact') {
           // Capture the tree now: the delivers before this effect brought it to exactly snapIndex.
           const zxid = this.state.history[e.op.snapIndex - 1]?.zxid ?? 0;
-          this.persists.push({ ticket: e.ticket, snapshot: { tree: this.hooks.committedTree(), zxid } });
-        } else this.persists.push({ ticket: e.ticket, op: e.op });
+          this.captures.set(e.ticket, { tree: this.hooks.committedTree(), zxid });
+        }
         this.persisting ??= this.drain();
         return;
+      }
       case 'deliver':
         this.hooks.deliver(e.txn.value, e.txn.zxid);
         return;
@@ -166,6 +172,7 @@ export class ZabNode {
         return;
       }
       case 'disconnect':
+        this.exec = dropHeld(this.exec, e.peer);
         this.hooks.disconnect(e.peer);
         return;
     }
@@ -174,11 +181,13 @@ export class ZabNode {
   /** Execute queued persists in ticket order; each completed group becomes one `persisted` input. */
   private async drain(): Promise<void> {
     try {
-      while (this.persists.length > 0 && !this.stopped) {
-        const batch = this.takeBatch();
+      while (this.exec.pending.length > 0 && !this.stopped) {
+        const batch = nextBatch(this.exec); // one persist, or a run of appends: one durable write
         await this.perform(batch);
         const ticket = batch[batch.length - 1]!.ticket;
-        this.durableTicket = ticket;
+        const [x, out] = complete(this.exec, ticket);
+        this.exec = x;
+        this.released.push(...out);
         this.input({ type: 'persisted', ticket });
       }
     } catch (e) {
@@ -192,21 +201,13 @@ export class ZabNode {
     }
   }
 
-  /** One persist, or a run of consecutive appends (group commit). */
-  private takeBatch(): Queued[] {
-    const first = this.persists.shift()!;
-    const batch = [first];
-    if ('op' in first && first.op.kind === 'append') {
-      for (let n = this.persists[0]; n && 'op' in n && n.op.kind === 'append'; n = this.persists[0]) batch.push(this.persists.shift()!);
-    }
-    return batch;
-  }
-
-  private async perform(batch: readonly Queued[]): Promise<void> {
+  private async perform(batch: readonly PendingPersist<Entry>[]): Promise<void> {
     const first = batch[0]!;
-    if ('snapshot' in first) {
+    const capture = this.captures.get(first.ticket);
+    if (capture) {
       // PERSIST-6: the log still holds every txn, so the snapshot need not hold up later persists.
-      const { tree, zxid } = first.snapshot;
+      this.captures.delete(first.ticket);
+      const { tree, zxid } = capture;
       this.snapshots = this.snapshots.then(() =>
         this.storage.snapshot(tree, zxid).then(
           () => {
@@ -224,7 +225,7 @@ export class ZabNode {
       case 'currentEpoch':
         return this.storage.writeEpoch(op.kind, op.epoch);
       case 'append':
-        return this.storage.append(batch.flatMap((b) => ('op' in b && b.op.kind === 'append' ? b.op.txns.map(txnOf) : [])));
+        return this.storage.append(batch.flatMap((b) => (b.op.kind === 'append' ? b.op.txns.map(txnOf) : [])));
       case 'truncate':
         return this.storage.truncateAfter(op.zxid);
       case 'snapshot': {
@@ -240,10 +241,10 @@ export class ZabNode {
   }
 
   private release(): void {
-    if (this.held.length === 0) return;
-    const ready = this.held.filter((h) => h.ticket <= this.durableTicket);
-    this.held = this.held.filter((h) => h.ticket > this.durableTicket);
-    for (const h of ready) this.transmit(h.to, h.msg, h.mid); // traced on the `persisted` step that follows
+    if (this.released.length === 0) return;
+    const ready = this.released;
+    this.released = [];
+    for (const h of ready) this.transmit(h.to, h.msg, h.id); // traced on this `persisted` step
   }
 
   /** Stop timers and wait for the disk writes already issued. */

@@ -75,7 +75,7 @@ describe('tampered traces are reported', () => {
       e.sent = [...(e.sent ?? []), id];
     });
     expect(report.problem?.kind).toBe('contract');
-    expect(report.problem?.detail).toMatch(/left before its persist completed/);
+    expect(report.problem?.detail).toMatch(/left here, but the executor holds it/);
   });
 
   it('an effect changed (a held ACK recorded as an immediate send)', () => {

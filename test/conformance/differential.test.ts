@@ -4,18 +4,14 @@
 // (`npx zabkit differential --seed N`).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apacheInstalled, startApache, type ApacheServer } from '../../conformance/apache.ts';
-import { freeBasePort } from '../../conformance/launch.ts';
-import { APACHE_PROPS, differential, versionOf } from '../../conformance/differential/cli.ts';
+import { apacheInstalled } from '../../conformance/apache.ts';
+import { differential, startReference, versionOf } from '../../conformance/differential/cli.ts';
 import { compare, formatMismatch, runWorkload, type Observation } from '../../conformance/differential/run.ts';
 import { startEnsemble } from '../shell/ensemble-harness.ts';
 import { fourLetter, peerMissing, removeDir, startServer, tempDir, type RunningServer } from '../shell/harness.ts';
 
 const skip = peerMissing('Apache ZooKeeper (Debian zookeeper)', apacheInstalled());
 
-async function freshApache(dir: string, port: number): Promise<ApacheServer> {
-  return startApache({ port, dir, props: APACHE_PROPS });
-}
 
 describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () => {
   let dir = '';
@@ -25,7 +21,7 @@ describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () =>
   afterAll(() => removeDir(dir));
 
   it('200 workloads of 100 operations answer alike on a standalone server', async () => {
-    const apache = await freshApache(join(dir, 'apache-1'), await freeBasePort(1));
+    const apache = await startReference(join(dir, 'apache-1'));
     let zabkit: RunningServer | undefined;
     try {
       const version = (await versionOf('127.0.0.1', apache.port)) ?? '';
@@ -39,10 +35,11 @@ describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () =>
       await apache.stop();
       if (zabkit) expect(await zabkit.stop()).toBe(0);
     }
-  }, 240_000);
+    // ~30 s on an idle 2-core machine; 145 s beside two CPU-bound processes and other test runs.
+  }, 300_000);
 
   it('a follower of a 3-server ensemble answers as Apache does (every session on that follower)', async () => {
-    const apache = await freshApache(join(dir, 'apache-2'), await freeBasePort(1));
+    const apache = await startReference(join(dir, 'apache-2'));
     // Apache's tickTime (2000), so the 30 s session timeout the workloads ask for is granted as
     // Apache grants it: the harness's 200 ms tick caps it at 4 s, and a session the workload does
     // not use for 4 s (they send no pings) would expire mid-workload on a loaded machine. Sessions
@@ -62,7 +59,7 @@ describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () =>
   it('a real difference is reported with its seed, request and both replies', async () => {
     // Without --compat zabkit follows 3.8.4+, whose exists checks READ (ZOOKEEPER-2590): seed 10
     // asks exists of a node its session may not read, which 3.8.0 answers with a stat.
-    const apache = await freshApache(join(dir, 'apache-3'), await freeBasePort(1));
+    const apache = await startReference(join(dir, 'apache-3'));
     const zabkit = await startServer(join(dir, 'zabkit-3'), ['--extended-types', 'true', '--compat', '3.8.6']);
     try {
       const version = (await versionOf('127.0.0.1', apache.port)) ?? '';

@@ -24,7 +24,10 @@ export const CHECK_HELP = `zabkit check [flags] — explore every interleaving o
 
   --servers N (3)  --observers N (0)  --txns N (2)  --crashes N (1)  --partitions N (0)
   --timeouts N (0: notify/init/sync firings)  --max-epoch N (3)  --max-depth N (200)
-  --snap-count N (0)  --async-disk (persists complete as separate, crashable actions)
+  --snap-count N (0)  --async-disk (persists complete as separate, crashable actions, one by one
+                   or a group commit at once)
+  --two-channels   an election and a quorum channel per ordered pair, as the shell's peers
+  --shell-model    the shell's world: --async-disk --two-channels
   --dfs            depth-first instead of breadth-first (BFS gives shortest counterexamples; with
                    --max-depth, DFS may prune a state first met deep that is also reachable shallower)
   --simulate --seed S --runs R   seeded random walks instead of exhaustive search
@@ -63,6 +66,11 @@ function parse(args: readonly string[]): Parsed | string {
     try {
       if (a in FLAGS) set[FLAGS[a]!] = num();
       else if (a === '--async-disk') set.asyncDisk = true;
+      else if (a === '--two-channels') set.twoChannels = true;
+      else if (a === '--shell-model') {
+        set.asyncDisk = true; // the shell's executor: disk writes complete on their own (group commits too)
+        set.twoChannels = true; // and its peers: an election and a quorum channel per ordered pair
+      }
       else if (a === '--dfs') p.dfs = true;
       else if (a === '--simulate') wantSimulate = true;
       else if (a === '--seed') seed = num();
@@ -100,7 +108,7 @@ function mb(bytes: number): string {
 function summaryLines(s: Summary): string[] {
   const b = s.bounds;
   return [
-    `bounds: servers=${b.servers} observers=${b.observers} txns=${b.txns} crashes=${b.crashes} partitions=${b.partitions} timeouts=${b.timeouts} max-epoch=${b.maxEpoch} max-depth=${b.maxDepth} disk=${b.asyncDisk ? 'async' : 'sync'}${s.deviation ? ` mutant=${s.deviation}` : ''}`,
+    `bounds: servers=${b.servers} observers=${b.observers} txns=${b.txns} crashes=${b.crashes} partitions=${b.partitions} timeouts=${b.timeouts} max-epoch=${b.maxEpoch} max-depth=${b.maxDepth} snap-count=${b.snapCount} disk=${b.asyncDisk ? 'async' : 'sync'} channels=${b.twoChannels ? 2 : 1}${s.deviation ? ` mutant=${s.deviation}` : ''}`,
     `${s.exhausted ? 'exhausted' : s.violation ? 'stopped at a violation' : 'stopped early (not exhausted)'}: ${s.distinct} distinct states, ${s.transitions} transitions, max depth ${s.maxDepth}`,
     `time ${s.seconds.toFixed(1)} s, ${Math.round(s.statesPerSecond)} states/s, peak RSS ${mb(s.peakRssBytes)}, fingerprints ${mb(s.fingerprintBytes)} (${(s.fingerprintBytes / Math.max(1, s.distinct)).toFixed(1)} B/state)`,
     `sometimes: ${SOMETIMES.map((x) => `${x} ${s.sometimes[x] ? 'yes' : 'NO'}`).join('; ')}`,

@@ -18,6 +18,8 @@ export interface Bounds {
   readonly snapCount: number;
   /** Persists complete as separate actions (crashable in between) rather than within their step. */
   readonly asyncDisk: boolean;
+  /** Two channels per ordered pair (election, quorum), as the shell has, rather than one. */
+  readonly twoChannels: boolean;
 }
 
 export const DEFAULT_BOUNDS: Bounds = {
@@ -31,6 +33,7 @@ export const DEFAULT_BOUNDS: Bounds = {
   maxDepth: 200,
   snapCount: 0,
   asyncDisk: false,
+  twoChannels: false,
 };
 
 /** What the environment has spent of its budgets; part of the explored state. */
@@ -92,6 +95,7 @@ export function initialNode(bounds: Bounds, deviation?: Deviation): Node {
     observers,
     snapCount: bounds.snapCount,
     syncDisk: !bounds.asyncDisk,
+    twoChannels: bounds.twoChannels,
     ...(deviation ? { deviation } : {}),
   });
   for (const sid of world.sids) world = apply(world, { type: 'restart', sid });

@@ -4,13 +4,13 @@ import { formatZxid } from '../src/zab/index.ts';
 import { nextBatch } from '../src/zab/executor.ts';
 import { describeMessage } from './describe.ts';
 import { act, type Session } from './script.ts';
-import { chan, type Action, type World } from './world.ts';
+import { channelKey, type Action, type World } from './world.ts';
 
 export function describeAction(w: World<number>, a: Action<number>): string {
   switch (a.type) {
     case 'deliver': {
-      const m = w.channels[chan(a.from, a.to)]?.[0];
-      return `deliver s${a.from} → s${a.to}: ${m ? describeMessage(m) : '(nothing)'}`;
+      const m = w.channels[channelKey(a)]?.[0];
+      return `deliver s${a.from} → s${a.to}${a.election ? ' (election)' : ''}: ${m ? describeMessage(m) : '(nothing)'}`;
     }
     case 'persist': {
       const slot = w.slots[a.sid];

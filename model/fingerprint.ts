@@ -13,7 +13,7 @@ import type {
   Txn,
   Vote,
 } from '../src/zab/index.ts';
-import type { Ghost, Slot, World } from './world.ts';
+import { linksOf, type Ghost, type Slot, type World } from './world.ts';
 
 const PHASE = { looking: 1, following: 2, observing: 3, leading: 4 } as const;
 const STAGE: Record<string, number> = { discovery: 1, sync: 2, synced: 3, broadcast: 4, info: 5, epoch: 6, acked: 7, uptodate: 8 };
@@ -58,6 +58,10 @@ export class Encoder {
     let k = m.get(to);
     if (k === undefined) m.set(to, (k = `${from}>${to}`));
     return k;
+  }
+
+  private electionKey(from: Sid, to: Sid): string {
+    return `${this.key(from, to)}:e`;
   }
 
   n(x: number): void {
@@ -303,6 +307,7 @@ export class Encoder {
     for (const sid of order) {
       this.slot(w.slots[sid]!);
       for (const to of order) if (to !== sid) this.channel(w.channels[this.key(sid, to)] ?? []);
+      if (w.twoChannels) for (const to of order) if (to !== sid) this.channel(w.channels[this.electionKey(sid, to)] ?? []);
     }
     this.blocked(w.blocked);
     this.ghost(w.ghost);
@@ -324,6 +329,7 @@ export class CachedFingerprint {
   private parts: number[] = [];
   private keys: string[] = [];
   private sids: readonly Sid[] = [];
+  private two = false;
 
   private part(obj: object, encode: (e: Encoder) => void): void {
     let h = (obj as { [HASH]?: [number, number] })[HASH];
@@ -339,9 +345,10 @@ export class CachedFingerprint {
   }
 
   of(w: World<number>, extra: readonly number[]): [number, number] {
-    if (this.sids !== w.sids) {
+    if (this.sids !== w.sids || this.two !== w.twoChannels) {
       this.sids = w.sids;
-      this.keys = w.sids.flatMap((a) => w.sids.filter((b) => b !== a).map((b) => `${a}>${b}`));
+      this.two = w.twoChannels;
+      this.keys = linksOf(w.sids, w.twoChannels).map(([, , key]) => key);
     }
     const parts = this.parts;
     parts.length = 0;

@@ -56,10 +56,10 @@ function fairAction(w: World<number>, turn: number, timerTurn: { n: number }): A
     if (t) return t;
   }
   for (const sid of w.sids) if (w.slots[sid]!.pending.length) return { type: 'persist', sid };
-  const links = linksOf(w.sids).filter(([, , key]) => w.channels[key]!.length);
+  const links = linksOf(w.sids, w.twoChannels).filter(([, , key]) => w.channels[key]!.length);
   if (links.length) {
-    const [from, to] = links[turn % links.length]!;
-    return { type: 'deliver', from, to };
+    const [from, to, , election] = links[turn % links.length]!;
+    return election ? { type: 'deliver', from, to, election } : { type: 'deliver', from, to };
   }
   return nextTimer(w, timerTurn);
 }
@@ -86,7 +86,7 @@ export function settle(
   let availableAt = -1;
   for (let i = 0; i < limit; i++) {
     if (availableAt < 0 && available(w)) availableAt = i;
-    const quiet = !linksOf(w.sids).some(([, , k]) => w.channels[k]!.length) && w.sids.every((s) => !w.slots[s]!.pending.length);
+    const quiet = !linksOf(w.sids, w.twoChannels).some(([, , k]) => w.channels[k]!.length) && w.sids.every((s) => !w.slots[s]!.pending.length);
     if (quiet && converged(w)) return { world: w, steps: i, path, available: true, converged: true };
     const a = fairAction(w, i, timerTurn);
     if (!a) break;

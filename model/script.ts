@@ -3,7 +3,7 @@
 import { countUpTo, formatZxid, type Sid, type TimerName } from '../src/zab/index.ts';
 import { describeMessage, describeRole, describeWorld } from './describe.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { apply, chan, createWorld, type Action, type World, type WorldOptions } from './world.ts';
+import { apply, channelKey, createWorld, type Action, type World, type WorldOptions } from './world.ts';
 
 export type Value = string;
 
@@ -29,7 +29,7 @@ export function act<T>(session: Session<T>, a: Action<T>, quiet = false): string
   session.world = after;
   const lines: string[] = [];
   if (a.type === 'deliver' && !quiet) {
-    const msg = before.channels[chan(a.from, a.to)]?.[0];
+    const msg = before.channels[channelKey(a)]?.[0];
     if (msg && msg.type !== 'NOTIFICATION' && msg.type !== 'PING') lines.push(`s${a.from} → s${a.to} ${describeMessage(msg)}`);
   }
   for (const sid of after.sids) {

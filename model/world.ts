@@ -58,8 +58,10 @@ export interface Ghost<T> {
 export interface World<T> {
   readonly sids: readonly Sid[];
   readonly syncDisk: boolean;
+  /** Two FIFO channels per ordered pair, election and quorum, as the shell has (else one). */
+  readonly twoChannels: boolean;
   readonly slots: Readonly<Record<Sid, Slot<T>>>;
-  /** `${from}>${to}` → messages in flight, oldest first. */
+  /** `${from}>${to}` (quorum, or the only channel) and `${from}>${to}:e` (election) → messages in flight, oldest first. */
   readonly channels: Readonly<Record<string, readonly Message<T>[]>>;
   /** Links that are cut by a partition: `${a}>${b}` for both directions. */
   readonly blocked: readonly string[];
@@ -78,22 +80,42 @@ export interface WorldOptions {
    * actions, so a crash can fall between a write being issued and it being durable.
    */
   readonly syncDisk?: boolean;
+  /**
+   * Two channels per ordered pair, as the shell's peers have: NOTIFICATIONs on the election
+   * channel, everything else on the quorum channel, each FIFO, so that a notification and a quorum
+   * message may arrive in either order. A cut link or a dropped learner breaks the quorum
+   * channel only; a crash or a partition breaks both.
+   */
+  readonly twoChannels?: boolean;
 }
 
 export const DEFAULT_TIMING: Timing = { tickMs: 2000, initLimit: 10, syncLimit: 5, finalizeMs: 200, notifyMs: 200 };
 
-export function chan(from: Sid, to: Sid): string {
-  return `${from}>${to}`;
+/** The key of the channel from `from` to `to`: the quorum channel (the only one), or the election channel. */
+export function chan(from: Sid, to: Sid, election = false): string {
+  return election ? `${from}>${to}:e` : `${from}>${to}`;
 }
 
-const LINKS = new WeakMap<readonly Sid[], readonly (readonly [Sid, Sid, string])[]>();
+/** The channel a deliver action takes its message from. */
+export function channelKey(a: { readonly from: Sid; readonly to: Sid; readonly election?: true }): string {
+  return chan(a.from, a.to, a.election === true);
+}
 
-/** Every ordered pair of servers with its channel key, computed once per world configuration. */
-export function linksOf(sids: readonly Sid[]): readonly (readonly [Sid, Sid, string])[] {
-  let links = LINKS.get(sids);
+export type Link = readonly [from: Sid, to: Sid, key: string, election: boolean];
+const LINKS = new WeakMap<readonly Sid[], readonly Link[]>();
+const LINKS2 = new WeakMap<readonly Sid[], readonly Link[]>();
+
+/** Every channel of the world (ordered pairs, with their election channels when there are two), computed once per configuration. */
+export function linksOf(sids: readonly Sid[], two = false): readonly Link[] {
+  const cache = two ? LINKS2 : LINKS;
+  let links = cache.get(sids);
   if (!links) {
-    links = sids.flatMap((a) => sids.filter((b) => b !== a).map((b) => [a, b, chan(a, b)] as const));
-    LINKS.set(sids, links);
+    const pairs = sids.flatMap((a) => sids.filter((b) => b !== a).map((b) => [a, b] as const));
+    links = [
+      ...pairs.map(([a, b]): Link => [a, b, chan(a, b), false]),
+      ...(two ? pairs.map(([a, b]): Link => [a, b, chan(a, b, true), true]) : []),
+    ];
+    cache.set(sids, links);
   }
   return links;
 }
@@ -114,11 +136,16 @@ export function createWorld<T>(opts: WorldOptions): World<T> {
       ...(opts.deviation ? { deviation: opts.deviation } : {}),
     };
     slots[sid] = { config, server: null, durable: emptyDurable<T>(), pending: [], completed: 0, outbox: [], timers: [], applied: EMPTY_STATE, snapshots: [] };
-    for (const to of sids) if (to !== sid) channels[chan(sid, to)] = [];
+    for (const to of sids) {
+      if (to === sid) continue;
+      channels[chan(sid, to)] = [];
+      if (opts.twoChannels) channels[chan(sid, to, true)] = [];
+    }
   }
   return {
     sids,
     syncDisk: opts.syncDisk ?? false,
+    twoChannels: opts.twoChannels ?? false,
     slots,
     channels,
     blocked: [],
@@ -156,7 +183,7 @@ class Draft<T> {
   }
 
   done(): World<T> {
-    return { sids: this.w.sids, syncDisk: this.w.syncDisk, slots: this.slots, channels: this.channels, blocked: this.blocked, ghost: this.ghost };
+    return { sids: this.w.sids, syncDisk: this.w.syncDisk, twoChannels: this.w.twoChannels, slots: this.slots, channels: this.channels, blocked: this.blocked, ghost: this.ghost };
   }
 
   slot(sid: Sid): Slot<T> {
@@ -233,7 +260,7 @@ class Draft<T> {
           if (!slot.timers.includes(e.timer)) this.setSlot(sid, { timers: [...slot.timers, e.timer] });
           break;
         case 'disconnect':
-          this.cutLink(sid, e.peer);
+          this.cutLink(sid, e.peer, true);
           break;
       }
     }
@@ -254,7 +281,7 @@ class Draft<T> {
   private transmit(from: Sid, to: Sid, msg: Message<T>): void {
     const target = this.slots[to];
     if (!target || target.server === null || this.blocked.includes(chan(from, to))) return; // lost
-    const key = chan(from, to);
+    const key = chan(from, to, this.w.twoChannels && msg.type === 'NOTIFICATION');
     const q = this.channels[key] ?? [];
     // ZooKeeper queues at most one notification per peer (QuorumCnxManager's send queue holds one
     // and drops the older): a newer NOTIFICATION supersedes one not yet delivered at the tail.
@@ -265,10 +292,17 @@ class Draft<T> {
     }
   }
 
-  /** A TCP connection breaks: both directions lose what is in flight, and both ends notice. */
-  cutLink(a: Sid, b: Sid): void {
+  /**
+   * A TCP connection breaks: both directions lose what is in flight, and both ends notice. With two
+   * channels, `quorumOnly` (a cut link, a dropped learner) leaves the election channel alone.
+   */
+  cutLink(a: Sid, b: Sid, quorumOnly = false): void {
     this.channels[chan(a, b)] = [];
     this.channels[chan(b, a)] = [];
+    if (this.w.twoChannels && !quorumOnly) {
+      this.channels[chan(a, b, true)] = [];
+      this.channels[chan(b, a, true)] = [];
+    }
     const sa = this.slot(a);
     this.setSlot(a, { outbox: dropHeld(sa, b).outbox });
     const sb = this.slot(b);
@@ -317,7 +351,7 @@ class Draft<T> {
 // ------------------------------------------------------------------ actions
 
 export type Action<T> =
-  | { readonly type: 'deliver'; readonly from: Sid; readonly to: Sid }
+  | { readonly type: 'deliver'; readonly from: Sid; readonly to: Sid; readonly election?: true }
   /** `group`: the disk completes a group commit (every append queued behind the first) in one write. */
   | { readonly type: 'persist'; readonly sid: Sid; readonly group?: true }
   | { readonly type: 'compacted'; readonly sid: Sid }
@@ -333,7 +367,7 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
   const d = new Draft(w, rec);
   switch (a.type) {
     case 'deliver': {
-      const key = chan(a.from, a.to);
+      const key = channelKey(a);
       const q = d.channels[key] ?? [];
       const msg = q[0];
       if (msg === undefined) return w;
@@ -370,7 +404,7 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
       d.boot(a.sid);
       break;
     case 'cut':
-      d.cutLink(a.a, a.b);
+      d.cutLink(a.a, a.b, true);
       d.drain();
       break;
     case 'partition': {
@@ -461,8 +495,8 @@ export function primaryIntegrity<T>(committed: readonly Txn<T>[], leader: Server
 /** The actions enabled in a world (propose only at established leaders, values drawn by the caller). */
 export function enabled<T>(w: World<T>): Action<T>[] {
   const out: Action<T>[] = [];
-  for (const [from, to, key] of linksOf(w.sids)) {
-    if (w.channels[key]!.length) out.push({ type: 'deliver', from, to });
+  for (const [from, to, key, election] of linksOf(w.sids, w.twoChannels)) {
+    if (w.channels[key]!.length) out.push(election ? { type: 'deliver', from, to, election } : { type: 'deliver', from, to });
   }
   for (const sid of w.sids) {
     const slot = w.slots[sid]!;

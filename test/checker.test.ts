@@ -9,6 +9,7 @@ import { parseTrace } from '../conformance/trace-schema.ts';
 import { runCheck } from '../model/check-cli.ts';
 import { check, DEFAULT_BOUNDS, initialNode, type Bounds } from '../model/checker.ts';
 import { checkInvariants } from '../model/invariants.ts';
+import { mutant } from '../model/mutants.ts';
 import { simulate } from '../model/simulate.ts';
 import { replay, traceOf } from '../model/trace.ts';
 import { apply } from '../model/world.ts';
@@ -29,6 +30,18 @@ describe('exhaustive search', () => {
     expect(s.exhausted).toBe(true);
     expect(s.distinct).toBe(count);
     expect(s.sometimes['leader established']).toBe(true);
+  });
+
+  // The shell's world (issue 19): disk writes complete on their own, one at a time or as a group
+  // commit; an election and a quorum channel per ordered pair; a snapshot after every delivery,
+  // completing at any point (PERSIST-11), SNAPs that carry it. Exhausted with every invariant,
+  // INV-14 and INV-15 among them; the 3-server figures are in the README (too slow for npm test).
+  it('exhausts the shell\'s world with snapshots: async disk with group commits, two channels, snapCount 1', () => {
+    const s = check({ bounds: small({ servers: 2, txns: 2, crashes: 1, snapCount: 1, asyncDisk: true, twoChannels: true }) });
+    expect(s.violation).toBeNull();
+    expect(s.exhausted).toBe(true);
+    expect(s.distinct).toBe(7801);
+    expect(s.sometimes).toEqual({ 'leader established': true, 'txn committed': true, 'crashed server rejoined': true });
   });
 
   it('reaches every sometimes-property when crashes and writes are allowed', () => {
@@ -68,6 +81,16 @@ describe('mutants are caught at small bounds by seeded walks', () => {
   it('keep-stale-history: the walk of seed 251712 reproduces it; the real reducers survive it', () => {
     expect(simulate(MUTANT_BOUNDS, 251712, 1, 'keep-stale-history').violation?.id).toBe('INV-9');
     expect(simulate(MUTANT_BOUNDS, 251712, 1).violation).toBeNull();
+  });
+
+  // Issue 19's two bugs, at the bounds recorded in model/mutants.ts (snapshots after every delivery)
+  it.each([
+    ['snap-keeps-delivery-position', 'INV-15'],
+    ['snap-drops-snapshot', 'INV-14'],
+  ] as const)('%s is caught by %s; the real reducers survive the same walks', (name, inv) => {
+    const bounds: Bounds = { ...DEFAULT_BOUNDS, ...mutant(name)!.bounds };
+    expect(simulate(bounds, 1, 5000, name).violation?.id).toBe(inv);
+    expect(simulate(bounds, 1, 1500).violation).toBeNull();
   });
 
   it('vote-by-sid never settles on a leader that can establish: LIVE-1', () => {

@@ -3,6 +3,7 @@
 // their servers with it, and so do the differential runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -83,9 +84,25 @@ export async function startServer(dataDir: string, flags: readonly string[] = []
 }
 
 /** Free ports for a whole ensemble: client P.., quorum P+100.., election P+200... */
+/**
+ * Ports are drawn below the kernel's range for outgoing connections (ip_local_port_range): a port
+ * in that range, free when checked, can be taken by any outgoing connection — the starting
+ * servers' own links to each other included — before the server binds it (EADDRINUSE).
+ */
+function portRange(): [number, number] {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 12000) return [10000, low - 400];
+  } catch {
+    // not Linux: the old range
+  }
+  return [30000, 55000];
+}
+
 export async function freeBasePort(n: number): Promise<number> {
+  const [lo, hi] = portRange();
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30000 + Math.floor(Math.random() * 25000);
+    const base = lo + Math.floor(Math.random() * (hi - lo - n));
     const ports = [0, 100, 200].flatMap((off) => Array.from({ length: n }, (_, k) => base + off + k));
     if ((await Promise.all(ports.map(free))).every(Boolean)) return base;
   }

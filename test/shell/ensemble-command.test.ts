@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { expect, it } from 'vitest';
+import { freeBasePort } from '../../conformance/launch.ts';
 import { KAZOO_PYTHON, launch, peerMissing, removeDir, tempDir, ZKCLI } from './harness.ts';
 
 const alive = (pid: number) => {
@@ -19,7 +20,7 @@ it.skipIf(peerMissing('zkCli and kazoo', ZKCLI && KAZOO_PYTHON))(
   'zabkit ensemble --size 3 --observers 1: roles, a connection string zkCli and kazoo use, a clean stop on SIGINT',
   async () => {
     const dir = tempDir();
-    const base = 31000 + Math.floor(Math.random() * 20000);
+    const base = await freeBasePort(4);
     const run = launch(['ensemble', '--size', '3', '--observers', '1', '--base-port', String(base), '--data-dir', dir, '--tick-time', '200']);
     try {
       const cs = (await run.waitFor(/connection string: (\S+)/, undefined, 60000))[1]!;
@@ -52,7 +53,7 @@ zk.sync('/from-cli'); print(zk.get('/from-cli')[0].decode()); zk.set('/from-cli'
 
 it('zabkit ensemble: a server that cannot start (its election port is taken) is named with the reason; the rest are stopped; exit 1', async () => {
   const dir = tempDir();
-  const base = 31000 + Math.floor(Math.random() * 20000);
+  const base = await freeBasePort(3);
   const squatter = createServer();
   await new Promise<void>((resolve) => squatter.listen(base + 201, '127.0.0.1', () => resolve()));
   try {

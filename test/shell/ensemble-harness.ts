@@ -103,7 +103,14 @@ export async function startEnsemble(
       },
     };
   });
-  await Promise.all(peers.map((p) => p.start()));
+  const started = await Promise.allSettled(peers.map((p) => p.start()));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    // One member could not start: stop the others rather than leave them running with no owner.
+    await Promise.all(peers.map((p) => (p.running() ? p.kill() : Promise.resolve())));
+    removeDir(dir);
+    throw (failed as PromiseRejectedResult).reason;
+  }
   const ensemble: Ensemble = {
     dir,
     peers,

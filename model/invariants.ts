@@ -1,6 +1,6 @@
 // spec/invariants.md, as code. Every check is total: a state in which a property cannot even be
 // evaluated (an index past the end, a missing record) is reported as a violation, never thrown.
-import { applyPersist, counterOf, deliveredCount, epochOf, formatZxid, indexOfZxid, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
+import { applyPersist, continues, counterOf, deliveredCount, epochOf, formatZxid, indexOfZxid, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
 import { committedState, isModelState } from './state-machine.ts';
 import { isEstablishedLeader, type World } from './world.ts';
 
@@ -247,12 +247,9 @@ const historyConsistency: Check = (w) => {
  */
 export function gapIn<T>(h: readonly Txn<T>[]): string | null {
   const first = h[0];
-  if (first && !first.snapshot && counterOf(first.zxid) !== 1) return `starts at ${formatZxid(first.zxid)} with no snapshot`;
+  if (first && !first.snapshot && !continues(0, first.zxid)) return `starts at ${formatZxid(first.zxid)} with no snapshot`;
   for (let i = 1; i < h.length; i++) {
-    const a = h[i - 1]!.zxid;
-    const b = h[i]!.zxid;
-    const ok = epochOf(b) === epochOf(a) ? b === a + 1 : epochOf(b) > epochOf(a) && counterOf(b) === 1;
-    if (!ok) return `${formatZxid(b)} follows ${formatZxid(a)}`;
+    if (!continues(h[i - 1]!.zxid, h[i]!.zxid)) return `${formatZxid(h[i]!.zxid)} follows ${formatZxid(h[i - 1]!.zxid)}`;
   }
   return null;
 }

@@ -3,7 +3,7 @@
 // the same txns in the same order hold the same state; a skipped, repeated or reordered txn, or
 // a snapshot of another prefix, gives another (INV-15). Values are numbers in the checker and
 // strings in scenario scripts: both hash.
-import { indexOfZxid, type Txn } from '../src/zab/index.ts';
+import { indexOfZxid, type Effect, type Txn } from '../src/zab/index.ts';
 
 /** The state of a server that has delivered nothing since its start. */
 export const EMPTY_STATE = 0;
@@ -36,6 +36,17 @@ export function committedState(committed: readonly Txn<unknown>[], z: number): n
   if (z === 0) return EMPTY_STATE;
   const k = indexOfZxid(committed, z);
   return k < 0 ? -1 : stateOf(committed, k + 1);
+}
+
+/**
+ * The state after one effect of a step: a deliver applies its txn, an installSnapshot becomes its
+ * snapshot. A real server's snapshot (a tree, in a replayed trace) stands for the committed state
+ * at its zxid: its content is checked at run time by the data digest. Other effects change nothing.
+ */
+export function afterEffect(state: number, e: Effect<unknown>, committed: readonly Txn<unknown>[]): number {
+  if (e.type === 'deliver') return applyTxn(state, e.txn);
+  if (e.type === 'installSnapshot') return isModelState(e.base) ? e.base : committedState(committed, e.zxid);
+  return state;
 }
 
 /** A snapshot of the model's state machine (a number), rather than of a real data tree. */

@@ -18,7 +18,7 @@ import {
 } from '../src/zab/index.ts';
 import { TRACE_VERSION, type TraceEvent } from '../conformance/trace-schema.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { applyTxn, committedState, EMPTY_STATE, isModelState } from './state-machine.ts';
+import { afterEffect, EMPTY_STATE } from './state-machine.ts';
 import { apply, nextGhost, type Action, type Ghost, type Slot, type World } from './world.ts';
 
 /** One trace event. The one cast: the schema's inferred types are mutable, the domain's readonly. */
@@ -125,10 +125,7 @@ export function replay(events: readonly TraceEvent[]): ReplayResult {
     if (input.type === 'compacted') r.durable = applySnapshot(r.durable, input.zxid, input.base); // PERSIST-11
     for (const eff of effects) {
       if (eff.type === 'persist') r.pending.set(eff.ticket, eff.op);
-      // A real server's snapshot is a tree, not a model state: its content is checked at run time
-      // by the data digest; here it stands for the committed state at its zxid.
-      else if (eff.type === 'installSnapshot') r.applied = isModelState(eff.base) ? eff.base : committedState(ghost.committed, eff.zxid);
-      else if (eff.type === 'deliver') r.applied = applyTxn(r.applied, eff.txn);
+      r.applied = afterEffect(r.applied, eff, ghost.committed);
     }
     ghost = nextGhost(ghost, e.node, input.type === 'restart' ? null : before, after, effects, input);
     r.server = after;

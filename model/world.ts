@@ -23,7 +23,7 @@ import {
   type Txn,
   type Deviation,
 } from '../src/zab/index.ts';
-import { applyTxn, EMPTY_STATE } from './state-machine.ts';
+import { afterEffect, EMPTY_STATE } from './state-machine.ts';
 import { complete, dropHeld, issue, nextBatch, type Executor, type Outgoing } from '../src/zab/executor.ts';
 
 export type { Held } from '../src/zab/executor.ts';
@@ -240,21 +240,19 @@ class Draft<T> {
       switch (e.type) {
         case 'send':
         case 'sendAfterPersist':
-          this.issue(sid, slot, e);
+          this.queue(sid, slot, e);
           break;
         case 'persist': {
-          this.issue(sid, slot, e);
+          this.queue(sid, slot, e);
           // PERSIST-6: the snapshot is of the state now, which the delivers before brought to snapIndex;
           // it is written beside the log (the `compacted` action completes it), as the shell does.
           const at = e.op.kind === 'compact' ? slot.server?.history[e.op.snapIndex - 1] : undefined;
           if (at) this.setSlot(sid, { snapshots: [...slot.snapshots, { zxid: at.zxid, base: slot.applied as T }] });
           break;
         }
-        case 'deliver':
-          this.setSlot(sid, { applied: applyTxn(slot.applied, e.txn) }); // the ghost records it too (nextGhost)
-          break;
+        case 'deliver': // the ghost records it too (nextGhost)
         case 'installSnapshot':
-          this.setSlot(sid, { applied: e.base as number });
+          this.setSlot(sid, { applied: afterEffect(slot.applied, e, this.ghost.committed) });
           break;
         case 'setTimer':
           if (!slot.timers.includes(e.timer)) this.setSlot(sid, { timers: [...slot.timers, e.timer] });
@@ -268,7 +266,7 @@ class Draft<T> {
   }
 
   /** PERSIST-2, PERSIST-3: the executor queues a persist, or says whether a message leaves now. */
-  private issue(sid: Sid, slot: Slot<T>, e: Effect<T>): void {
+  private queue(sid: Sid, slot: Slot<T>, e: Effect<T>): void {
     const [x, out] = issue(slot, e);
     if (x !== slot) this.setSlot(sid, { pending: x.pending, completed: x.completed, outbox: x.outbox });
     this.send(sid, out);

@@ -20,6 +20,16 @@ export function counterOf(z: Zxid): number {
   return z % TWO_32;
 }
 
+/**
+ * Whether the txn at `next` may follow the one at `prev` in a history (0: nothing before it, no
+ * snapshot): each epoch's txns follow one another from counter 1 (INV-14, PERSIST-11). Storage
+ * recovery refuses a log that breaks it; the checker requires it of every disk.
+ */
+export function continues(prev: Zxid, next: Zxid): boolean {
+  if (prev === ZERO_ZXID) return counterOf(next) === 1;
+  return epochOf(next) === epochOf(prev) ? next === prev + 1 : epochOf(next) > epochOf(prev) && counterOf(next) === 1;
+}
+
 /** `0x<epoch>.<counter>` in hex, as ZooKeeper logs zxids split in halves (e.g. `1.3`). */
 export function formatZxid(z: Zxid): string {
   return `${epochOf(z).toString(16)}.${counterOf(z).toString(16)}`;

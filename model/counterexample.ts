@@ -10,8 +10,10 @@ export function describeAction(w: World<number>, a: Action<number>): string {
   switch (a.type) {
     case 'deliver': {
       const m = w.channels[channelKey(a)]?.[0];
-      return `deliver s${a.from} → s${a.to}${a.election ? ' (election)' : ''}: ${m ? describeMessage(m) : '(nothing)'}`;
+      return `deliver s${a.from} → s${a.to}${a.election ? ' (election)' : a.stale ? ' (from the broken connection)' : ''}: ${m ? describeMessage(m) : '(nothing)'}`;
     }
+    case 'notice':
+      return `s${a.sid} notices its connection with s${a.peer} broke`;
     case 'persist': {
       const slot = w.slots[a.sid];
       const batch = slot ? (a.group ? nextBatch(slot) : slot.pending.slice(0, 1)) : [];
@@ -32,7 +34,7 @@ export function describeAction(w: World<number>, a: Action<number>): string {
     case 'restart':
       return `s${a.sid} restarts`;
     case 'cut':
-      return `connection s${a.a} ↔ s${a.b} breaks`;
+      return `connection s${a.a} ↔ s${a.b} breaks${a.lose ? ', losing what was in flight' : ''}`;
     case 'partition':
       return `partition ${a.groups.map((g) => g.map((s) => `s${s}`).join(' ')).join(' | ')}`;
     case 'heal':

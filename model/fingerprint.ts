@@ -64,6 +64,10 @@ export class Encoder {
     return `${this.key(from, to)}:e`;
   }
 
+  private staleKey(from: Sid, to: Sid): string {
+    return `${this.key(from, to)}~`;
+  }
+
   n(x: number): void {
     this.buf.push(x);
   }
@@ -274,11 +278,12 @@ export class Encoder {
     for (const m of q) this.msg(m);
   }
 
-  blocked(blocked: readonly string[]): void {
-    this.buf.push(blocked.length);
-    if (blocked.length === 0) return;
-    const mapped = blocked.map((k) => {
-      const [a, b] = k.split('>').map(Number) as [number, number];
+  /** Pairs of sids (`a>b` blocked links, `a<b` unnoticed breaks), mapped and sorted. */
+  pairs(keys: readonly string[], sep: string): void {
+    this.buf.push(keys.length);
+    if (keys.length === 0) return;
+    const mapped = keys.map((k) => {
+      const [a, b] = k.split(sep).map(Number) as [number, number];
       return this.sid(a) * 1000 + this.sid(b);
     });
     mapped.sort((a, b) => a - b);
@@ -308,8 +313,10 @@ export class Encoder {
       this.slot(w.slots[sid]!);
       for (const to of order) if (to !== sid) this.channel(w.channels[this.key(sid, to)] ?? []);
       if (w.twoChannels) for (const to of order) if (to !== sid) this.channel(w.channels[this.electionKey(sid, to)] ?? []);
+      for (const to of order) if (to !== sid) this.channel(w.channels[this.staleKey(sid, to)] ?? []);
     }
-    this.blocked(w.blocked);
+    this.pairs(w.blocked, '>');
+    this.pairs(w.unnoticed, '<');
     this.ghost(w.ghost);
   }
 }
@@ -362,6 +369,8 @@ export class CachedFingerprint {
     this.part(w.ghost, (e) => e.ghost(w.ghost));
     parts.push(w.blocked.length);
     for (const b of w.blocked) parts.push(b.length, b.charCodeAt(0), b.charCodeAt(b.length - 1));
+    parts.push(w.unnoticed.length); // sorted, and sids are small: first and last characters say it all
+    for (const u of w.unnoticed) parts.push(u.length, u.charCodeAt(0), u.charCodeAt(u.length - 1));
     return hash64(parts);
   }
 }

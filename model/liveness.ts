@@ -4,7 +4,7 @@
 // timers fire when nothing else is pending, and also every TICK steps, since time passes even while
 // messages flow; armed timers take turns, so none is starved.
 import { isQuorum, type Sid, type TimerName } from '../src/zab/index.ts';
-import { apply, isEstablishedLeader, linksOf, type Action, type World } from './world.ts';
+import { apply, deliverAction, isEstablishedLeader, linksOf, type Action, type World } from './world.ts';
 
 /** The finalize window closes first; the other timers take turns (ping before sync in each turn). */
 const TIMER_ORDER: readonly TimerName[] = ['ping', 'notify', 'init', 'sync'];
@@ -56,10 +56,15 @@ function fairAction(w: World<number>, turn: number, timerTurn: { n: number }): A
     if (t) return t;
   }
   for (const sid of w.sids) if (w.slots[sid]!.pending.length) return { type: 'persist', sid };
+  const u = w.unnoticed[0];
+  if (u !== undefined) {
+    const [sid, peer] = u.split('<').map(Number) as [Sid, Sid];
+    return { type: 'notice', sid, peer };
+  }
   const links = linksOf(w.sids, w.twoChannels).filter(([, , key]) => w.channels[key]!.length);
   if (links.length) {
-    const [from, to, , election] = links[turn % links.length]!;
-    return election ? { type: 'deliver', from, to, election } : { type: 'deliver', from, to };
+    const [from, to, , election, stale] = links[turn % links.length]!;
+    return deliverAction(from, to, election, stale);
   }
   return nextTimer(w, timerTurn);
 }
@@ -86,7 +91,7 @@ export function settle(
   let availableAt = -1;
   for (let i = 0; i < limit; i++) {
     if (availableAt < 0 && available(w)) availableAt = i;
-    const quiet = !linksOf(w.sids, w.twoChannels).some(([, , k]) => w.channels[k]!.length) && w.sids.every((s) => !w.slots[s]!.pending.length);
+    const quiet = !linksOf(w.sids, w.twoChannels).some(([, , k]) => w.channels[k]!.length) && w.sids.every((s) => !w.slots[s]!.pending.length) && !w.unnoticed.length;
     if (quiet && converged(w)) return { world: w, steps: i, path, available: true, converged: true };
     const a = fairAction(w, i, timerTurn);
     if (!a) break;

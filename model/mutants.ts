@@ -14,6 +14,8 @@ export interface Mutant {
 // Bounds for the crash-window bugs: three servers, two writes, three crashes, asynchronous disks.
 const CRASH_WINDOW = { servers: 3, txns: 2, crashes: 3, asyncDisk: true, maxDepth: 150 } as const;
 const WALKS = { seed: 1, runs: 400_000 } as const;
+// Every fault: crashes, a cut connection or a partition, and timers firing while they happen.
+const FAULTY = { servers: 3, txns: 2, crashes: 2, partitions: 1, timeouts: 2, asyncDisk: true, maxDepth: 150 } as const;
 
 export const MUTANTS: readonly Mutant[] = [
   { name: 'ack-before-persist', bug: 'a follower ACKs a PROPOSAL before it is durable', bounds: CRASH_WINDOW, simulate: WALKS },
@@ -57,6 +59,48 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'snap-keeps-delivery-position',
     bug: 'a learner synced by SNAP keeps its delivery position, read as a place in the new history (issue 19)',
     bounds: { servers: 3, txns: 2, crashes: 0, partitions: 1, snapCount: 1, maxDepth: 150 },
+    simulate: WALKS,
+  },
+  {
+    name: 'quorum-of-half',
+    bug: 'a quorum is half the voters (⌊n/2⌋) instead of a strict majority',
+    bounds: FAULTY,
+    simulate: WALKS,
+  },
+  {
+    name: 'rebuild-from-delivered',
+    bug: 'on re-election a server rebuilds its history from what it delivered while its disk keeps more (ZOOKEEPER-2845)',
+    bounds: FAULTY,
+    simulate: WALKS,
+  },
+  {
+    name: 'establish-on-init-timeout',
+    bug: 'a leader whose discovery times out goes on with the ACKEPOCHs it has, a minority',
+    bounds: { ...FAULTY, servers: 5 },
+    simulate: WALKS,
+  },
+  {
+    name: 'trunc-any-epoch',
+    bug: 'TRUNC to the leader\'s last txn below the learner\'s last zxid even from another epoch (one the learner may not hold)',
+    bounds: { ...FAULTY, txns: 3 },
+    simulate: WALKS,
+  },
+  {
+    name: 'accept-older-epoch-proposal',
+    bug: 'a follower logs a PROPOSAL of an epoch older than its own (a stale message of an old connection)',
+    bounds: FAULTY,
+    simulate: WALKS,
+  },
+  {
+    name: 'log-proposal-while-looking',
+    bug: 'a server back in LOOKING still logs the PROPOSALs its old leader sent (ZOOKEEPER-4712)',
+    bounds: FAULTY,
+    simulate: WALKS,
+  },
+  {
+    name: 'ignore-election-round',
+    bug: 'FLE ignores notifications of another round: it neither joins a later round nor answers an older one',
+    bounds: FAULTY,
     simulate: WALKS,
   },
   {

@@ -29,6 +29,7 @@ export function weightOf(a: Action<unknown>): number {
     case 'persist':
       return 12;
     case 'compacted':
+    case 'notice':
       return 6;
     case 'timeout':
       return a.timer === 'finalize' ? 6 : 1;

@@ -3,7 +3,7 @@
 import { countUpTo, formatZxid, type Sid, type TimerName } from '../src/zab/index.ts';
 import { describeMessage, describeRole, describeWorld } from './describe.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { apply, channelKey, createWorld, type Action, type World, type WorldOptions } from './world.ts';
+import { apply, channelKey, createWorld, deliverAction, linksOf, type Action, type World, type WorldOptions } from './world.ts';
 
 export type Value = string;
 
@@ -71,21 +71,37 @@ export function stabilize(session: Session, until?: (w: World<Value>) => boolean
 }
 
 function nextQuietAction(w: World<Value>): Action<Value> | null {
+  const notice = firstNotice(w);
+  if (notice) return notice;
   for (const sid of w.sids) if (w.slots[sid]!.server && w.slots[sid]!.pending.length) return { type: 'persist', sid };
   for (const sid of w.sids) if (w.slots[sid]!.server && w.slots[sid]!.snapshots.length) return { type: 'compacted', sid };
-  const keys = Object.keys(w.channels)
-    .filter((k) => w.channels[k]!.length)
-    .sort((a, b) => {
-      const [af, at] = a.split('>').map(Number) as [number, number];
-      const [bf, bt] = b.split('>').map(Number) as [number, number];
-      return af - bf || at - bt;
-    });
-  if (keys.length) {
-    const [from, to] = keys[0]!.split('>').map(Number) as [Sid, Sid];
-    return { type: 'deliver', from, to };
-  }
+  // lowest pair first; on a pair, what a broken connection still holds before the current one
+  const links = linksOf(w.sids, w.twoChannels)
+    .filter(([, , key]) => w.channels[key]!.length)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1] || Number(b[4]) - Number(a[4]) || Number(a[3]) - Number(b[3]));
+  const first = links[0];
+  if (first) return deliverAction(first[0], first[1], first[3], first[4]);
   for (const sid of w.sids) if (w.slots[sid]!.timers.includes('finalize')) return { type: 'timeout', sid, timer: 'finalize' };
   return null;
+}
+
+function firstNotice(w: World<unknown>): Action<Value> | null {
+  const u = w.unnoticed[0];
+  if (u === undefined) return null;
+  const [sid, peer] = u.split('<').map(Number) as [Sid, Sid];
+  return { type: 'notice', sid, peer };
+}
+
+/** Scripts show the simple world: a break is noticed by both ends at once (the checker explores it late). */
+function noticeAll(session: Session): string[] {
+  const out: string[] = [];
+  for (let a = firstNotice(session.world); a; a = firstNotice(session.world)) out.push(...act(session, a));
+  return out;
+}
+
+/** A script's action: applied, then every break it caused is noticed at once. */
+function scripted(session: Session, a: Action<Value>): string[] {
+  return [...act(session, a), ...noticeAll(session)];
 }
 
 function worldOptions(args: readonly string[]): WorldOptions {
@@ -112,9 +128,9 @@ export function command(session: Session, line: string): string[] {
       return [];
     case 'start':
     case 'restart':
-      return sidList(args).flatMap((sid) => act(session, { type: 'restart', sid }));
+      return sidList(args).flatMap((sid) => scripted(session, { type: 'restart', sid }));
     case 'crash':
-      return sidList(args).flatMap((sid) => act(session, { type: 'crash', sid }));
+      return sidList(args).flatMap((sid) => scripted(session, { type: 'crash', sid }));
     case 'stabilize': {
       // `stabilize until=2:synced` stops as soon as server 2's phase or stage is `synced`
       const until = args.find((a) => a.startsWith('until='));
@@ -130,37 +146,37 @@ export function command(session: Session, line: string): string[] {
       const [from, to] = sidList((args[0] ?? '').split('>'));
       const n = Number(args[1] ?? 1);
       const out: string[] = [];
-      for (let i = 0; i < n; i++) out.push(...act(session, { type: 'deliver', from: from!, to: to! }));
+      for (let i = 0; i < n; i++) out.push(...scripted(session, { type: 'deliver', from: from!, to: to! }));
       return out;
     }
     case 'drop': {
       // the channel is cut: what was in flight is lost and both ends see the connection fail
       const [a, b] = sidList((args[0] ?? '').split('>'));
-      return act(session, { type: 'cut', a: a!, b: b! });
+      return scripted(session, { type: 'cut', a: a!, b: b!, lose: true });
     }
     case 'persist': {
       const sid = sidList([args[0] ?? ''])[0]!;
       const n = args[1] === 'all' ? Infinity : Number(args[1] ?? 1);
       const out: string[] = [];
-      for (let i = 0; i < n && session.world.slots[sid]!.pending.length; i++) out.push(...act(session, { type: 'persist', sid }));
+      for (let i = 0; i < n && session.world.slots[sid]!.pending.length; i++) out.push(...scripted(session, { type: 'persist', sid }));
       return out;
     }
     case 'timeout': {
       const sid = sidList([args[0] ?? ''])[0]!;
       const timer = args[1] as TimerName;
       if (!TIMERS.includes(timer)) throw new Error(`unknown timer ${args[1]}`);
-      return act(session, { type: 'timeout', sid, timer });
+      return scripted(session, { type: 'timeout', sid, timer });
     }
     case 'propose': {
       const sid = sidList([args[0] ?? ''])[0]!;
-      return args.slice(1).flatMap((value) => act(session, { type: 'propose', sid, value }));
+      return args.slice(1).flatMap((value) => scripted(session, { type: 'propose', sid, value }));
     }
     case 'partition': {
       const groups = args.join(' ').split('|').map((g) => sidList(g.trim().split(/\s+/)));
-      return act(session, { type: 'partition', groups });
+      return scripted(session, { type: 'partition', groups });
     }
     case 'heal':
-      return act(session, { type: 'heal' });
+      return scripted(session, { type: 'heal' });
     case 'status':
       return describeWorld(session.world);
     case 'in-flight':

@@ -8,7 +8,7 @@ import { choicesFromSeed, pickWeighted, weightOf } from './random.ts';
 import type { Deviation } from '../src/zab/index.ts';
 import type { Action } from './world.ts';
 
-const KINDS: readonly Action<number>['type'][] = ['deliver', 'persist', 'timeout', 'propose', 'crash', 'restart', 'cut', 'partition', 'heal', 'compacted'];
+const KINDS: readonly Action<number>['type'][] = ['deliver', 'persist', 'timeout', 'propose', 'crash', 'restart', 'cut', 'partition', 'heal', 'compacted', 'notice'];
 const SCALES = [0.25, 0.5, 1, 1, 1, 2, 4] as const;
 
 export interface SimulateResult {

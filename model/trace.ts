@@ -141,5 +141,5 @@ function worldOf(sids: Sid[], nodes: Map<Sid, Replayed>, configs: Map<Sid, Confi
     const r = nodes.get(sid)!;
     slots[sid] = { config: configs.get(sid)!, server: r.server, durable: r.durable, pending: [...r.pending].sort((a, b) => a[0] - b[0]).map(([ticket, op]) => ({ ticket, op })), completed: 0, outbox: [], timers: [], applied: r.applied, snapshots: [] };
   }
-  return { sids, syncDisk: false, twoChannels: false, slots, channels: {}, blocked: [], ghost };
+  return { sids, syncDisk: false, twoChannels: false, slots, channels: {}, unnoticed: [], blocked: [], ghost };
 }

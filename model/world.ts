@@ -1,6 +1,6 @@
 // The simulated world the reducers run in: servers with durable and volatile state kept apart,
-// one FIFO channel per ordered pair (TCP: a cut loses what is in flight), disks that complete
-// persists in order, timers, crashes and partitions. The scenario tests, the random-schedule
+// FIFO channels per ordered pair whose breaks each end notices on its own, later (TCP), disks
+// that complete persists in order, timers, crashes and partitions. The scenario tests, the random-schedule
 // property test and the model checker all drive the very reducers of src/zab through it.
 import {
   applyPersist,
@@ -61,8 +61,18 @@ export interface World<T> {
   /** Two FIFO channels per ordered pair, election and quorum, as the shell has (else one). */
   readonly twoChannels: boolean;
   readonly slots: Readonly<Record<Sid, Slot<T>>>;
-  /** `${from}>${to}` (quorum, or the only channel) and `${from}>${to}:e` (election) → messages in flight, oldest first. */
+  /**
+   * `${from}>${to}` (quorum, or the only channel), `${from}>${to}:e` (election) and `${from}>${to}~`
+   * (what a broken quorum connection still holds) → messages in flight, oldest first.
+   */
   readonly channels: Readonly<Record<string, readonly Message<T>[]>>;
+  /**
+   * `${end}<${peer}`, sorted: the quorum connection between them broke and `end` has not noticed yet.
+   * Until it does, what it sends to `peer` is lost; its notice (a `disconnected` input) is an action
+   * of its own, taken at any time — and at the latest when a message of a newer connection from
+   * `peer` reaches it (the shell reports the old stream's loss before a new stream's first message).
+   */
+  readonly unnoticed: readonly string[];
   /** Links that are cut by a partition: `${a}>${b}` for both directions. */
   readonly blocked: readonly string[];
   readonly ghost: Ghost<T>;
@@ -96,12 +106,22 @@ export function chan(from: Sid, to: Sid, election = false): string {
   return election ? `${from}>${to}:e` : `${from}>${to}`;
 }
 
-/** The channel a deliver action takes its message from. */
-export function channelKey(a: { readonly from: Sid; readonly to: Sid; readonly election?: true }): string {
-  return chan(a.from, a.to, a.election === true);
+/** The old connection's part of the quorum channel from `from` to `to`: sent before it broke. */
+export function staleChan(from: Sid, to: Sid): string {
+  return `${from}>${to}~`;
 }
 
-export type Link = readonly [from: Sid, to: Sid, key: string, election: boolean];
+/** The channel a deliver action takes its message from. */
+export function channelKey(a: { readonly from: Sid; readonly to: Sid; readonly election?: true; readonly stale?: true }): string {
+  return a.stale ? staleChan(a.from, a.to) : chan(a.from, a.to, a.election === true);
+}
+
+/** `end` has not yet noticed that its quorum connection with `peer` broke. */
+export function unnoticedKey(end: Sid, peer: Sid): string {
+  return `${end}<${peer}`;
+}
+
+export type Link = readonly [from: Sid, to: Sid, key: string, election: boolean, stale: boolean];
 const LINKS = new WeakMap<readonly Sid[], readonly Link[]>();
 const LINKS2 = new WeakMap<readonly Sid[], readonly Link[]>();
 
@@ -112,8 +132,9 @@ export function linksOf(sids: readonly Sid[], two = false): readonly Link[] {
   if (!links) {
     const pairs = sids.flatMap((a) => sids.filter((b) => b !== a).map((b) => [a, b] as const));
     links = [
-      ...pairs.map(([a, b]): Link => [a, b, chan(a, b), false]),
-      ...(two ? pairs.map(([a, b]): Link => [a, b, chan(a, b, true), true]) : []),
+      ...pairs.map(([a, b]): Link => [a, b, chan(a, b), false, false]),
+      ...(two ? pairs.map(([a, b]): Link => [a, b, chan(a, b, true), true, false]) : []),
+      ...pairs.map(([a, b]): Link => [a, b, staleChan(a, b), false, true]),
     ];
     cache.set(sids, links);
   }
@@ -139,6 +160,7 @@ export function createWorld<T>(opts: WorldOptions): World<T> {
     for (const to of sids) {
       if (to === sid) continue;
       channels[chan(sid, to)] = [];
+      channels[staleChan(sid, to)] = [];
       if (opts.twoChannels) channels[chan(sid, to, true)] = [];
     }
   }
@@ -148,6 +170,7 @@ export function createWorld<T>(opts: WorldOptions): World<T> {
     twoChannels: opts.twoChannels ?? false,
     slots,
     channels,
+    unnoticed: [],
     blocked: [],
     ghost: { committed: [], commitEpoch: [], proposed: {}, established: {}, violations: [] },
   };
@@ -169,6 +192,7 @@ class Draft<T> {
   slots: Record<Sid, Slot<T>>;
   channels: Record<string, readonly Message<T>[]>;
   blocked: string[];
+  unnoticed: readonly string[];
   ghost: Ghost<T>;
   private inbox: { sid: Sid; input: Input<T> }[] = [];
 
@@ -179,11 +203,13 @@ class Draft<T> {
     this.slots = { ...w.slots };
     this.channels = { ...w.channels };
     this.blocked = [...w.blocked];
+    this.unnoticed = w.unnoticed;
     this.ghost = w.ghost;
   }
 
   done(): World<T> {
-    return { sids: this.w.sids, syncDisk: this.w.syncDisk, twoChannels: this.w.twoChannels, slots: this.slots, channels: this.channels, blocked: this.blocked, ghost: this.ghost };
+    const w = this.w;
+    return { sids: w.sids, syncDisk: w.syncDisk, twoChannels: w.twoChannels, slots: this.slots, channels: this.channels, unnoticed: this.unnoticed, blocked: this.blocked, ghost: this.ghost };
   }
 
   slot(sid: Sid): Slot<T> {
@@ -258,7 +284,7 @@ class Draft<T> {
           if (!slot.timers.includes(e.timer)) this.setSlot(sid, { timers: [...slot.timers, e.timer] });
           break;
         case 'disconnect':
-          this.cutLink(sid, e.peer, true);
+          this.breakLink(sid, e.peer, sid);
           break;
       }
     }
@@ -279,7 +305,9 @@ class Draft<T> {
   private transmit(from: Sid, to: Sid, msg: Message<T>): void {
     const target = this.slots[to];
     if (!target || target.server === null || this.blocked.includes(chan(from, to))) return; // lost
-    const key = chan(from, to, this.w.twoChannels && msg.type === 'NOTIFICATION');
+    const election = this.w.twoChannels && msg.type === 'NOTIFICATION';
+    if (!election && this.unnoticed.includes(unnoticedKey(from, to))) return; // written to a dead connection: lost
+    const key = chan(from, to, election);
     const q = this.channels[key] ?? [];
     // ZooKeeper queues at most one notification per peer (QuorumCnxManager's send queue holds one
     // and drops the older): a newer NOTIFICATION supersedes one not yet delivered at the tail.
@@ -291,22 +319,58 @@ class Draft<T> {
   }
 
   /**
-   * A TCP connection breaks: both directions lose what is in flight, and both ends notice. With two
-   * channels, `quorumOnly` (a cut link, a dropped learner) leaves the election channel alone.
+   * NET-1: the quorum connection between `a` and `b` breaks. Each end that did not close it itself
+   * notices later, by an action of its own (`notice`); until then what it sends is lost. What was
+   * in flight stays readable by its receiver (`~` channels: the kernel delivers what it buffered,
+   * whatever the receiver's state by then) until the receiver closes it itself (`by`, now or
+   * later) or reads a newer connection from the same peer; `lose` (a reset or a partition): gone.
    */
-  cutLink(a: Sid, b: Sid, quorumOnly = false): void {
-    this.channels[chan(a, b)] = [];
-    this.channels[chan(b, a)] = [];
-    if (this.w.twoChannels && !quorumOnly) {
-      this.channels[chan(a, b, true)] = [];
-      this.channels[chan(b, a, true)] = [];
+  breakLink(a: Sid, b: Sid, by: Sid | null, lose = false): void {
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      const cur = chan(x, y);
+      const old = staleChan(x, y);
+      if (lose || y === by || this.slot(y).server === null) {
+        this.channels[cur] = [];
+        this.channels[old] = [];
+      } else if (this.channels[cur]!.length) {
+        this.channels[old] = [...this.channels[old]!, ...this.channels[cur]!];
+        this.channels[cur] = [];
+      }
     }
-    const sa = this.slot(a);
-    this.setSlot(a, { outbox: dropHeld(sa, b).outbox });
-    const sb = this.slot(b);
-    this.setSlot(b, { outbox: dropHeld(sb, a).outbox });
-    if (sa.server) this.inbox.push({ sid: a, input: { type: 'disconnected', peer: b } });
-    if (sb.server) this.inbox.push({ sid: b, input: { type: 'disconnected', peer: a } });
+    for (const [end, peer] of [[a, b], [b, a]] as const) {
+      if (end === by) this.closed(end, peer);
+      else if (this.slot(end).server !== null) this.addUnnoticed(end, peer);
+    }
+  }
+
+  private addUnnoticed(end: Sid, peer: Sid): void {
+    const k = unnoticedKey(end, peer);
+    if (!this.unnoticed.includes(k)) this.unnoticed = [...this.unnoticed, k].sort();
+  }
+
+  /** `end` knows its connection with `peer` is gone: nothing is held for it any more (BCAST-10). */
+  private closed(end: Sid, peer: Sid): boolean {
+    const k = unnoticedKey(end, peer);
+    const had = this.unnoticed.includes(k);
+    if (had) this.unnoticed = this.unnoticed.filter((x) => x !== k);
+    const slot = this.slot(end);
+    if (slot.outbox.length) this.setSlot(end, { outbox: dropHeld(slot, peer).outbox });
+    return had;
+  }
+
+  /** NET-2: `end` notices that its quorum connection with `peer` broke. */
+  notice(end: Sid, peer: Sid): void {
+    if (this.closed(end, peer)) this.inbox.push({ sid: end, input: { type: 'disconnected', peer } });
+  }
+
+  /** A server's process is gone: what was sent to it is lost; what it sent stays readable (NET-1). */
+  crashed(sid: Sid): void {
+    this.unnoticed = this.unnoticed.filter((k) => !k.startsWith(`${sid}<`));
+    for (const other of this.w.sids) {
+      if (other === sid) continue;
+      this.breakLink(sid, other, null);
+      if (this.w.twoChannels) this.channels[chan(other, sid, true)] = [];
+    }
   }
 
   /**
@@ -349,7 +413,10 @@ class Draft<T> {
 // ------------------------------------------------------------------ actions
 
 export type Action<T> =
-  | { readonly type: 'deliver'; readonly from: Sid; readonly to: Sid; readonly election?: true }
+  /** `stale`: from what a broken quorum connection still holds (NET-1). */
+  | { readonly type: 'deliver'; readonly from: Sid; readonly to: Sid; readonly election?: true; readonly stale?: true }
+  /** NET-2: `sid` notices that its quorum connection with `peer` broke. */
+  | { readonly type: 'notice'; readonly sid: Sid; readonly peer: Sid }
   /** `group`: the disk completes a group commit (every append queued behind the first) in one write. */
   | { readonly type: 'persist'; readonly sid: Sid; readonly group?: true }
   | { readonly type: 'compacted'; readonly sid: Sid }
@@ -357,7 +424,8 @@ export type Action<T> =
   | { readonly type: 'propose'; readonly sid: Sid; readonly value: T }
   | { readonly type: 'crash'; readonly sid: Sid }
   | { readonly type: 'restart'; readonly sid: Sid }
-  | { readonly type: 'cut'; readonly a: Sid; readonly b: Sid }
+  /** A connection breaks; `lose`: reset, what was in flight is lost (else still readable, NET-1). */
+  | { readonly type: 'cut'; readonly a: Sid; readonly b: Sid; readonly lose?: true }
   | { readonly type: 'partition'; readonly groups: readonly (readonly Sid[])[] }
   | { readonly type: 'heal' };
 
@@ -370,9 +438,20 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
       const msg = q[0];
       if (msg === undefined) return w;
       d.channels[key] = q.slice(1);
+      if (!a.stale && !a.election) {
+        // NET-2: a newer quorum connection's first message comes after the news that the old one
+        // broke, and the old one's unread input is gone (the shell closes it on the new HELLO)
+        d.notice(a.to, a.from);
+        d.channels[staleChan(a.from, a.to)] = [];
+      }
       d.input(a.to, { type: 'receive', from: a.from, msg });
       break;
     }
+    case 'notice':
+      if (!w.unnoticed.includes(unnoticedKey(a.sid, a.peer))) return w;
+      d.notice(a.sid, a.peer);
+      d.drain();
+      break;
     case 'persist':
       d.completePersist(a.sid, a.group === true);
       break;
@@ -393,7 +472,7 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
       const slot = d.slot(a.sid);
       if (slot.server === null) return w;
       d.setSlot(a.sid, { server: null, pending: [], outbox: [], timers: [], snapshots: [], applied: EMPTY_STATE });
-      for (const other of w.sids) if (other !== a.sid) d.cutLink(a.sid, other);
+      d.crashed(a.sid);
       d.drain();
       break;
     }
@@ -402,7 +481,7 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
       d.boot(a.sid);
       break;
     case 'cut':
-      d.cutLink(a.a, a.b, true);
+      d.breakLink(a.a, a.b, null, a.lose === true);
       d.drain();
       break;
     case 'partition': {
@@ -412,7 +491,11 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
         for (const y of w.sids) {
           if (x < y && group.get(x) !== group.get(y)) {
             d.blocked.push(chan(x, y), chan(y, x));
-            d.cutLink(x, y);
+            d.breakLink(x, y, null, true); // nothing crosses a partition, in flight or later
+            if (w.twoChannels) {
+              d.channels[chan(x, y, true)] = [];
+              d.channels[chan(y, x, true)] = [];
+            }
           }
         }
       }
@@ -493,8 +576,12 @@ export function primaryIntegrity<T>(committed: readonly Txn<T>[], leader: Server
 /** The actions enabled in a world (propose only at established leaders, values drawn by the caller). */
 export function enabled<T>(w: World<T>): Action<T>[] {
   const out: Action<T>[] = [];
-  for (const [from, to, key, election] of linksOf(w.sids, w.twoChannels)) {
-    if (w.channels[key]!.length) out.push(election ? { type: 'deliver', from, to, election } : { type: 'deliver', from, to });
+  for (const [from, to, key, election, stale] of linksOf(w.sids, w.twoChannels)) {
+    if (w.channels[key]!.length) out.push(deliverAction(from, to, election, stale));
+  }
+  for (const k of w.unnoticed) {
+    const [sid, peer] = k.split('<').map(Number) as [Sid, Sid];
+    out.push({ type: 'notice', sid, peer });
   }
   for (const sid of w.sids) {
     const slot = w.slots[sid]!;
@@ -505,6 +592,11 @@ export function enabled<T>(w: World<T>): Action<T>[] {
     for (const timer of slot.timers) out.push({ type: 'timeout', sid, timer });
   }
   return out;
+}
+
+export function deliverAction<T>(from: Sid, to: Sid, election: boolean, stale: boolean): Action<T> {
+  if (stale) return { type: 'deliver', from, to, stale };
+  return election ? { type: 'deliver', from, to, election } : { type: 'deliver', from, to };
 }
 
 /** Which faults and writes the environment may still inject (each budget has something left). */

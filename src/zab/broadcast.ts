@@ -55,8 +55,15 @@ export function onPropose<T>(ctx: Ctx<T>, value: T): void {
 /** BCAST-2: a follower logs a proposal and ACKs it only once it is durable. */
 export function onProposal<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
   const s = ctx.state;
+  if (s.phase === 'looking' && s.config.deviation === 'log-proposal-while-looking') {
+    // mutant (ZOOKEEPER-4712's class): what the old leader sent is still logged after leaving it
+    ctx.patch({ history: ctx.appendHistory(txn) });
+    ctx.persist({ kind: 'append', txns: [txn] });
+    return;
+  }
   if (s.phase !== 'following' || s.leader !== from || (s.stage !== 'synced' && s.stage !== 'broadcast')) return; // BCAST-12
-  if (txn.zxid <= lastZxid(s.history) || epochOf(txn.zxid) !== s.currentEpoch) {
+  const olderEpoch = epochOf(txn.zxid) !== s.currentEpoch && s.config.deviation !== 'accept-older-epoch-proposal'; // mutant
+  if (txn.zxid <= lastZxid(s.history) || olderEpoch) {
     stepDown(ctx); // BCAST-2: a proposal out of order is a broken leader or channel
     return;
   }

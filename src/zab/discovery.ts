@@ -145,9 +145,9 @@ export function onAckEpoch<T>(ctx: Ctx<T>, from: Sid, currentEpoch: number, peer
 }
 
 /** DISC-8: a quorum follows the new epoch: make it our currentEpoch, then synchronize them all. */
-function establishEpochIfQuorum<T>(ctx: Ctx<T>): void {
+function establishEpochIfQuorum<T>(ctx: Ctx<T>, anyway = false): void {
   const s = ctx.state as Leading<T>;
-  if (s.stage !== 'discovery' || s.epoch === 0 || !isQuorum(s.config, s.epochAcks)) return;
+  if (s.stage !== 'discovery' || s.epoch === 0 || (!anyway && !isQuorum(s.config, s.epochAcks))) return;
   ctx.patch<Leading<T>>({ stage: 'sync', currentEpoch: s.epoch });
   const currentEpochTicket = ctx.persist({ kind: 'currentEpoch', epoch: s.epoch });
   ctx.patch<Leading<T>>({ currentEpochTicket });
@@ -159,5 +159,8 @@ export function onInitTimeout<T>(ctx: Ctx<T>): void {
   const s = ctx.state;
   if (s.phase === 'looking') return;
   if (s.stage === 'broadcast') return;
+  if (s.phase === 'leading' && s.stage === 'discovery' && s.epoch !== 0 && s.config.deviation === 'establish-on-init-timeout') {
+    return establishEpochIfQuorum(ctx, true); // mutant: leaves discovery with the ACKEPOCHs it has
+  }
   stepDown(ctx);
 }

@@ -1,7 +1,7 @@
 // spec/election.md — Fast Leader Election.
 import { commonOf, type Ctx } from './ctx.ts';
 import { startLeading, startLearning } from './discovery.ts';
-import { lastZxid } from './history.ts';
+import { deliveredCount, lastZxid } from './history.ts';
 import { isQuorum, isVoter, otherVoters } from './quorum.ts';
 import type { Ballot, Looking, Message, PeerState, ServerState, Sid, Vote } from './types.ts';
 
@@ -53,7 +53,11 @@ function ownBallot(s: ServerState<unknown>, votes: Readonly<Record<Sid, Ballot>>
  * The caller has already dropped its leader or learners (BCAST-11).
  */
 export function startLooking<T>(ctx: Ctx<T>): void {
-  const s = ctx.state;
+  let s = ctx.state;
+  if (s.config.deviation === 'rebuild-from-delivered' && deliveredCount(s) < s.history.length) {
+    // mutant (ZOOKEEPER-2845's mechanism): memory is rebuilt from what was applied; the disk keeps more
+    s = ctx.patch({ history: s.history.slice(0, deliveredCount(s)) });
+  }
   const round = s.round + 1;
   const vote = initialVote(s);
   const looking = commonOf(s) as Looking<T>; // no object spread: see startLeading
@@ -87,6 +91,7 @@ export function onNotification<T>(ctx: Ctx<T>, from: Sid, n: Notification): void
 
 function lookingFromLooking<T>(ctx: Ctx<T>, s: Looking<T>, from: Sid, n: Notification): void {
   const ballot: Ballot = { vote: n.vote, round: n.round, state: n.state };
+  if (n.round !== s.round && s.config.deviation === 'ignore-election-round') return; // mutant: ELECT-4/5 dropped
   if (n.round > s.round) {
     // ELECT-4: a later round wins: join it, forget the old round's votes, keep the better vote.
     const mine = initialVote(s);

@@ -11,6 +11,7 @@ export function isObserver(cfg: Config, sid: Sid): boolean {
 
 /** How many distinct voters a quorum needs: a strict majority. */
 export function quorumSize(cfg: Config): number {
+  if (cfg.deviation === 'quorum-of-half') return Math.max(1, Math.floor(cfg.voters.length / 2)); // mutant
   return Math.floor(cfg.voters.length / 2) + 1;
 }
 

@@ -51,7 +51,8 @@ export function chooseSync<T>(
   // SYNC-3: the learner has txns we lack. Our last txn of the learner's last epoch below its last
   // zxid is one both hold (one leader numbered that epoch's txns), so truncating there is safe.
   const below = countUpTo(visible, peerLast) - 1;
-  if (below >= 0 && epochOf(visible[below]!.zxid) === epochOf(peerLast) && diffable(below + 1)) {
+  const sameEpoch = s.config.deviation === 'trunc-any-epoch' || epochOf(visible[below]?.zxid ?? 0) === epochOf(peerLast); // mutant
+  if (below >= 0 && sameEpoch && diffable(below + 1)) {
     return { type: 'TRUNC', zxid: visible[below]!.zxid, txns: visible.slice(below + 1), committed };
   }
   // SYNC-4: no txn in common can be named from the learner's last zxid alone: send everything.

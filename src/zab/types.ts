@@ -40,7 +40,14 @@ export type Deviation =
   | 'commit-without-quorum'
   | 'skip-trunc'
   | 'snap-keeps-delivery-position'
-  | 'snap-drops-snapshot';
+  | 'snap-drops-snapshot'
+  | 'quorum-of-half'
+  | 'rebuild-from-delivered'
+  | 'establish-on-init-timeout'
+  | 'trunc-any-epoch'
+  | 'accept-older-epoch-proposal'
+  | 'log-proposal-while-looking'
+  | 'ignore-election-round';
 
 export interface Config {
   readonly sid: Sid;

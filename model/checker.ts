@@ -108,7 +108,8 @@ export function actions(node: Node, bounds: Bounds): Action<number>[] {
   const out: Action<number>[] = [];
   for (const a of enabled(w)) {
     if (a.type === 'timeout') {
-      if (a.timer === 'ping') continue; // heartbeats only keep idle peers alive; the budgeted sync timeout stands for their loss
+      // NET-5: heartbeats only keep idle peers alive; the budgeted sync timeout stands for their loss
+      if (a.timer === 'ping') continue;
       if (a.timer !== 'finalize' && used.timeouts >= bounds.timeouts) continue;
     }
     out.push(a);

@@ -40,19 +40,19 @@ export function converged(w: World<number>): boolean {
 /** Time passes even while messages flow: every TICK steps, the next armed timer fires anyway. */
 const TICK = 32;
 
-function nextTimer(w: World<number>, timerTurn: { n: number }): Action<number> | null {
+function nextTimer(w: World<number>, timerTurn: { n: number }, order: readonly TimerName[]): Action<number> | null {
   for (const sid of w.sids) if (w.slots[sid]!.server && w.slots[sid]!.timers.includes('finalize')) return { type: 'timeout', sid, timer: 'finalize' };
   // Every armed timer fires in its turn: no timer is starved by one that always re-arms (ping).
   const armed: [number, TimerName][] = [];
-  for (const sid of w.sids) for (const t of TIMER_ORDER) if (w.slots[sid]!.server && w.slots[sid]!.timers.includes(t)) armed.push([sid, t]);
+  for (const sid of w.sids) for (const t of order) if (w.slots[sid]!.server && w.slots[sid]!.timers.includes(t)) armed.push([sid, t]);
   if (armed.length === 0) return null;
   const [sid, timer] = armed[timerTurn.n++ % armed.length]!;
   return { type: 'timeout', sid, timer };
 }
 
-function fairAction(w: World<number>, turn: number, timerTurn: { n: number }): Action<number> | null {
+function fairAction(w: World<number>, turn: number, timerTurn: { n: number }, order = TIMER_ORDER): Action<number> | null {
   if (turn % TICK === TICK - 1) {
-    const t = nextTimer(w, timerTurn);
+    const t = nextTimer(w, timerTurn, order);
     if (t) return t;
   }
   for (const sid of w.sids) if (w.slots[sid]!.pending.length) return { type: 'persist', sid };
@@ -66,7 +66,11 @@ function fairAction(w: World<number>, turn: number, timerTurn: { n: number }): A
     const [from, to, , election, stale] = links[turn % links.length]!;
     return deliverAction(from, to, election, stale);
   }
-  return nextTimer(w, timerTurn);
+  return nextTimer(w, timerTurn, order);
+}
+
+function isQuiet(w: World<number>): boolean {
+  return !linksOf(w.sids, w.twoChannels).some(([, , k]) => w.channels[k]!.length) && w.sids.every((s) => !w.slots[s]!.pending.length) && !w.unnoticed.length;
 }
 
 /**
@@ -91,8 +95,7 @@ export function settle(
   let availableAt = -1;
   for (let i = 0; i < limit; i++) {
     if (availableAt < 0 && available(w)) availableAt = i;
-    const quiet = !linksOf(w.sids, w.twoChannels).some(([, , k]) => w.channels[k]!.length) && w.sids.every((s) => !w.slots[s]!.pending.length) && !w.unnoticed.length;
-    if (quiet && converged(w)) return { world: w, steps: i, path, available: true, converged: true };
+    if (isQuiet(w) && converged(w)) return { world: w, steps: i, path, available: true, converged: true };
     const a = fairAction(w, i, timerTurn);
     if (!a) break;
     push(a);
@@ -100,3 +103,44 @@ export function settle(
   return { world: w, steps: availableAt < 0 ? limit : availableAt, path, available: availableAt >= 0 || available(w), converged: false };
 }
 
+
+/** NET-5: the timers LIVE-2 lets fire: FLE's finalize wait (always), and the learners' and leader's clocks. */
+const NO_ELECTION_TIMERS: readonly TimerName[] = ['ping', 'sync'];
+
+/**
+ * LIVE-2 (spec/invariants.md): from a converged world, the leader crashes and restarts at once,
+ * twice over (the second time the servers' election rounds differ: the first restart began again
+ * at round one). With every voter up and connected and nothing else failing, each election must
+ * end in an available service without a notify or init timer firing — the notifications the
+ * servers exchange must suffice. An election that waits for a timer to resend is stalled.
+ */
+export function cleanElections(
+  w0: World<number>,
+  limit = 2_000,
+): { world: World<number>; steps: number; path: Action<number>[]; elected: boolean } {
+  let w = w0;
+  let steps = 0;
+  const path: Action<number>[] = [];
+  const push = (a: Action<number>) => {
+    w = apply(w, a);
+    path.push(a);
+  };
+  for (let n = 0; n < 2; n++) {
+    const leader = w.sids.find((s) => isEstablishedLeader(w.slots[s]!.server));
+    if (leader === undefined) return { world: w, steps, path, elected: false };
+    push({ type: 'crash', sid: leader });
+    push({ type: 'restart', sid: leader });
+    const timerTurn = { n: 0 };
+    let elected = false;
+    for (let i = 0; i < limit && !elected; i++, steps++) {
+      if (isQuiet(w) && converged(w)) elected = true;
+      else {
+        const a = fairAction(w, i, timerTurn, NO_ELECTION_TIMERS);
+        if (!a) break;
+        push(a);
+      }
+    }
+    if (!elected) return { world: w, steps, path, elected: false };
+  }
+  return { world: w, steps, path, elected: true };
+}

@@ -11,11 +11,15 @@ export interface Mutant {
   readonly simulate?: { readonly seed: number; readonly runs: number };
 }
 
-// Bounds for the crash-window bugs: three servers, two writes, three crashes, asynchronous disks.
-const CRASH_WINDOW = { servers: 3, txns: 2, crashes: 3, asyncDisk: true, maxDepth: 150 } as const;
+// Bounds for the crash-window bugs: three servers, two writes, three crashes, asynchronous disks,
+// and a timer firing while they happen.
+const CRASH_WINDOW = { servers: 3, txns: 2, crashes: 3, timeouts: 1, asyncDisk: true, maxDepth: 150 } as const;
 const WALKS = { seed: 1, runs: 400_000 } as const;
 // Every fault: crashes, a cut connection or a partition, and timers firing while they happen.
 const FAULTY = { servers: 3, txns: 2, crashes: 2, partitions: 1, timeouts: 2, asyncDisk: true, maxDepth: 150 } as const;
+// The shell's world (an election and a quorum channel per pair, asynchronous disks): a server's
+// election traffic does not supersede what its old quorum connection still holds (NET-4).
+const SHELL = { servers: 3, txns: 2, crashes: 2, timeouts: 1, asyncDisk: true, twoChannels: true, maxDepth: 150 } as const;
 
 export const MUTANTS: readonly Mutant[] = [
   { name: 'ack-before-persist', bug: 'a follower ACKs a PROPOSAL before it is durable', bounds: CRASH_WINDOW, simulate: WALKS },
@@ -46,19 +50,19 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'commit-without-quorum',
     bug: 'the leader commits after one ACK fewer than a quorum',
-    bounds: { servers: 5, txns: 2, crashes: 2, maxDepth: 150 },
+    bounds: { servers: 5, txns: 2, crashes: 2, timeouts: 2, maxDepth: 150 },
     simulate: WALKS,
   },
   {
     name: 'skip-trunc',
     bug: 'the leader never sends TRUNC; a follower keeps a divergent uncommitted suffix',
-    bounds: { servers: 3, txns: 2, crashes: 2, maxDepth: 150 },
+    bounds: { servers: 3, txns: 2, crashes: 2, timeouts: 2, maxDepth: 150 },
     simulate: WALKS,
   },
   {
     name: 'snap-keeps-delivery-position',
     bug: 'a learner synced by SNAP keeps its delivery position, read as a place in the new history (issue 19)',
-    bounds: { servers: 3, txns: 2, crashes: 0, partitions: 1, snapCount: 1, maxDepth: 150 },
+    bounds: { servers: 3, txns: 2, crashes: 0, partitions: 1, timeouts: 2, snapCount: 1, maxDepth: 150 },
     simulate: WALKS,
   },
   {
@@ -82,19 +86,19 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'trunc-any-epoch',
     bug: 'TRUNC to the leader\'s last txn below the learner\'s last zxid even from another epoch (one the learner may not hold)',
-    bounds: { ...FAULTY, txns: 3 },
+    bounds: { ...CRASH_WINDOW, txns: 3 },
     simulate: WALKS,
   },
   {
     name: 'accept-older-epoch-proposal',
-    bug: 'a follower logs a PROPOSAL of an epoch older than its own (a stale message of an old connection)',
-    bounds: FAULTY,
+    bug: 'a follower judges a PROPOSAL by its zxid alone: it logs a stale one of an older epoch from its former leader\'s connection',
+    bounds: SHELL,
     simulate: WALKS,
   },
   {
     name: 'log-proposal-while-looking',
     bug: 'a server back in LOOKING still logs the PROPOSALs its old leader sent (ZOOKEEPER-4712)',
-    bounds: FAULTY,
+    bounds: { ...FAULTY, twoChannels: true },
     simulate: WALKS,
   },
   {
@@ -106,7 +110,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'snap-drops-snapshot',
     bug: 'a learner synced by SNAP writes the log after the snapshot but not the snapshot (issue 19)',
-    bounds: { servers: 3, txns: 2, crashes: 1, snapCount: 1, maxDepth: 150 },
+    bounds: { servers: 3, txns: 2, crashes: 1, timeouts: 2, snapCount: 1, maxDepth: 150 },
     simulate: WALKS,
   },
 ];

@@ -46,10 +46,11 @@ export function weightOf(a: Action<unknown>): number {
   }
 }
 
-/** Pick from `options` by weight with the number `choice`. */
+/** Pick from `options` by weight with the number `choice` (weight 0: only when all are 0). */
 export function pickWeighted<A>(options: readonly A[], weight: (a: A) => number, choice: number): A {
   let total = 0;
   for (const o of options) total += weight(o);
+  if (total === 0) return options[choice % options.length]!; // every option left out: any of them
   let r = choice % total;
   for (const o of options) {
     const wt = weight(o);

@@ -302,6 +302,7 @@ class Draft<T> {
     for (const h of out) this.transmit(from, h.to, h.msg);
   }
 
+  /** NET-1: FIFO per ordered pair (and an election channel with twoChannels). */
   private transmit(from: Sid, to: Sid, msg: Message<T>): void {
     const target = this.slots[to];
     if (!target || target.server === null || this.blocked.includes(chan(from, to))) return; // lost
@@ -319,7 +320,7 @@ class Draft<T> {
   }
 
   /**
-   * NET-1: the quorum connection between `a` and `b` breaks. Each end that did not close it itself
+   * NET-2, NET-3: the quorum connection between `a` and `b` breaks. Each end that did not close it itself
    * notices later, by an action of its own (`notice`); until then what it sends is lost. What was
    * in flight stays readable by its receiver (`~` channels: the kernel delivers what it buffered,
    * whatever the receiver's state by then) until the receiver closes it itself (`by`, now or
@@ -358,12 +359,12 @@ class Draft<T> {
     return had;
   }
 
-  /** NET-2: `end` notices that its quorum connection with `peer` broke. */
+  /** NET-3: `end` notices that its quorum connection with `peer` broke. */
   notice(end: Sid, peer: Sid): void {
     if (this.closed(end, peer)) this.inbox.push({ sid: end, input: { type: 'disconnected', peer } });
   }
 
-  /** A server's process is gone: what was sent to it is lost; what it sent stays readable (NET-1). */
+  /** A server's process is gone: what was sent to it is lost; what it sent stays readable (NET-2). */
   crashed(sid: Sid): void {
     this.unnoticed = this.unnoticed.filter((k) => !k.startsWith(`${sid}<`));
     for (const other of this.w.sids) {
@@ -413,9 +414,9 @@ class Draft<T> {
 // ------------------------------------------------------------------ actions
 
 export type Action<T> =
-  /** `stale`: from what a broken quorum connection still holds (NET-1). */
+  /** `stale`: from what a broken quorum connection still holds (NET-2). */
   | { readonly type: 'deliver'; readonly from: Sid; readonly to: Sid; readonly election?: true; readonly stale?: true }
-  /** NET-2: `sid` notices that its quorum connection with `peer` broke. */
+  /** NET-3: `sid` notices that its quorum connection with `peer` broke. */
   | { readonly type: 'notice'; readonly sid: Sid; readonly peer: Sid }
   /** `group`: the disk completes a group commit (every append queued behind the first) in one write. */
   | { readonly type: 'persist'; readonly sid: Sid; readonly group?: true }
@@ -424,7 +425,7 @@ export type Action<T> =
   | { readonly type: 'propose'; readonly sid: Sid; readonly value: T }
   | { readonly type: 'crash'; readonly sid: Sid }
   | { readonly type: 'restart'; readonly sid: Sid }
-  /** A connection breaks; `lose`: reset, what was in flight is lost (else still readable, NET-1). */
+  /** A connection breaks; `lose`: reset, what was in flight is lost (else still readable, NET-2). */
   | { readonly type: 'cut'; readonly a: Sid; readonly b: Sid; readonly lose?: true }
   | { readonly type: 'partition'; readonly groups: readonly (readonly Sid[])[] }
   | { readonly type: 'heal' };
@@ -439,7 +440,7 @@ export function apply<T>(w: World<T>, a: Action<T>, rec?: Recorder<T>): World<T>
       if (msg === undefined) return w;
       d.channels[key] = q.slice(1);
       if (!a.stale && !a.election) {
-        // NET-2: a newer quorum connection's first message comes after the news that the old one
+        // NET-4: a newer quorum connection's first message comes after the news that the old one
         // broke, and the old one's unread input is gone (the shell closes it on the new HELLO)
         d.notice(a.to, a.from);
         d.channels[staleChan(a.from, a.to)] = [];

@@ -1,14 +1,15 @@
 // Traceability: every rule spec/ defines is implemented somewhere, and nothing cites a rule that
 // spec/ does not define. Protocol rules (ELECT, DISC, SYNC, BCAST, PERSIST) are cited in src/zab;
 // data-tree rules (TREE, SESSION, WATCH, ACL) in src/tree; invariants (INV) in
-// model/invariants.ts, where they are checked.
+// model/invariants.ts, where they are checked; connection and timer rules (NET) in the checker's
+// world.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
-const ID = /\b(?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE|TREE|SESSION|WATCH|ACL)-\d+\b/g;
-const DEFINITION = /\*\*((?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE|TREE|SESSION|WATCH|ACL)-\d+)\*\*/g;
+const ID = /\b(?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE|NET|TREE|SESSION|WATCH|ACL)-\d+\b/g;
+const DEFINITION = /\*\*((?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE|NET|TREE|SESSION|WATCH|ACL)-\d+)\*\*/g;
 const TREE_RULE = /^(TREE|SESSION|WATCH|ACL)-/;
 
 function files(dir: string, ext: string): string[] {
@@ -46,7 +47,7 @@ describe('spec ↔ code traceability', () => {
   });
 
   it('cites every protocol rule in src/zab', () => {
-    const missing = [...defined].filter((id) => !/^(INV|LIVE)-/.test(id) && !TREE_RULE.test(id) && !citedInZab.has(id));
+    const missing = [...defined].filter((id) => !/^(INV|LIVE|NET)-/.test(id) && !TREE_RULE.test(id) && !citedInZab.has(id));
     expect(missing).toEqual([]);
   });
 
@@ -58,6 +59,11 @@ describe('spec ↔ code traceability', () => {
   it('checks every invariant and liveness property in model/', () => {
     const missing = [...defined].filter((id) => /^(INV|LIVE)-/.test(id) && !citedInInvariants.has(id));
     expect(missing).toEqual([]);
+  });
+
+  it('implements every connection and timer rule (NET) in the checker\'s world', () => {
+    const inWorld = idsIn([join(root, 'model', 'world.ts'), join(root, 'model', 'checker.ts'), join(root, 'model', 'liveness.ts')], ID);
+    expect([...defined].filter((id) => id.startsWith('NET-') && !inWorld.has(id))).toEqual([]);
   });
 
   it('cites no rule that spec/ does not define', () => {

@@ -61,8 +61,13 @@ export function onProposal<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
     ctx.persist({ kind: 'append', txns: [txn] });
     return;
   }
-  if (s.phase !== 'following' || s.leader !== from || (s.stage !== 'synced' && s.stage !== 'broadcast')) return; // BCAST-12
-  const olderEpoch = epochOf(txn.zxid) !== s.currentEpoch && s.config.deviation !== 'accept-older-epoch-proposal'; // mutant
+  // mutant: a PROPOSAL judged by its zxid alone, whichever connection it came on (an old leader's)
+  const trusting = s.config.deviation === 'accept-older-epoch-proposal';
+  if (s.phase !== 'following' || (s.leader !== from && !trusting) || (s.stage !== 'synced' && s.stage !== 'broadcast')) return; // BCAST-12
+  // BCAST-2: only the current epoch's leader proposes. A stale PROPOSAL of an older epoch cannot
+  // come from the leader itself (NET-4: its newer connection superseded the old one); the check
+  // is defence in depth, the sender check above is what keeps an old leader's PROPOSALs out.
+  const olderEpoch = epochOf(txn.zxid) !== s.currentEpoch && !trusting;
   if (txn.zxid <= lastZxid(s.history) || olderEpoch) {
     stepDown(ctx); // BCAST-2: a proposal out of order is a broken leader or channel
     return;

@@ -132,7 +132,11 @@ const globalPrimaryOrder: Check = (w) => {
   return out;
 };
 
-/** INV-6 Primary integrity is judged when a leader proposes (model/world.ts records it). */
+/**
+ * Properties of actions, judged as they happen and recorded by model/world.ts: INV-6 primary
+ * integrity when a leader proposes, INV-10 when a persist completes, INV-16 discovery recency when a
+ * leader counts an ACKEPOCH.
+ */
 const recorded: Check = (w) => w.ghost.violations.map((v) => ({ id: v.id, detail: v.detail }));
 
 /** INV-7: at most one server is established as leader of any epoch. */

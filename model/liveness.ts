@@ -111,8 +111,8 @@ const NO_ELECTION_TIMERS: readonly TimerName[] = ['ping', 'sync'];
  * LIVE-2 (spec/invariants.md): from a converged world, the leader crashes and restarts at once,
  * twice over (the second time the servers' election rounds differ: the first restart began again
  * at round one). With every voter up and connected and nothing else failing, each election must
- * end in an available service without a notify or init timer firing — the notifications the
- * servers exchange must suffice. An election that waits for a timer to resend is stalled.
+ * end with every server in broadcast with one leader without a notify or init timer firing — the
+ * notifications the servers exchange must suffice. An election that waits for a resend is stalled.
  */
 export function cleanElections(
   w0: World<number>,

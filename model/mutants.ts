@@ -84,8 +84,8 @@ export const MUTANTS: readonly Mutant[] = [
     simulate: WALKS,
   },
   {
-    name: 'trunc-any-epoch',
-    bug: 'TRUNC to the leader\'s last txn below the learner\'s last zxid even from another epoch (one the learner may not hold)',
+    name: 'trunc-one-too-far',
+    bug: 'TRUNC one txn below the last txn leader and learner share; the leader does not send that txn again',
     bounds: { ...CRASH_WINDOW, txns: 3 },
     simulate: WALKS,
   },

@@ -7,6 +7,8 @@ import {
   applySnapshot,
   boot,
   indexOfZxid,
+  isQuorum,
+  lastZxid,
   epochOf,
   formatZxid,
   emptyDurable,
@@ -51,7 +53,7 @@ export interface Ghost<T> {
   readonly proposed: Readonly<Record<number, T>>;
   /** Which servers became established leaders of each epoch. */
   readonly established: Readonly<Record<number, readonly Sid[]>>;
-  /** Violations of properties of actions rather than states (INV-6, INV-10). */
+  /** Violations of properties of actions rather than states (INV-6, INV-10, INV-16). */
   readonly violations: readonly { readonly id: string; readonly detail: string }[];
 }
 
@@ -549,6 +551,8 @@ export function nextGhost<T>(
     const v = primaryIntegrity(committed, after);
     if (v) violations = [...violations, v];
   }
+  const d = discoveryQuorum(sid, before, after, input);
+  if (d) violations = [...violations, d];
   const wasEstablished = before?.phase === 'leading' && before.stage === 'broadcast';
   if (after.phase === 'leading' && after.stage === 'broadcast' && !wasEstablished) {
     const prev = established[after.epoch] ?? [];
@@ -570,6 +574,29 @@ export function primaryIntegrity<T>(committed: readonly Txn<T>[], leader: Server
     if (c.zxid > leader.deliveredZxid || !held) {
       return { id: 'INV-6', detail: `leader ${leader.config.sid} proposed ${formatZxid(txn.zxid)} before delivering committed ${formatZxid(c.zxid)}` };
     }
+  }
+  return null;
+}
+
+/**
+ * INV-16 (Zab's Phase 1): a leader leaves discovery only with a quorum of ACKEPOCHs, and counts
+ * toward it only those whose (currentEpoch, lastZxid) is no more recent than its own, so the
+ * history it starts its epoch with is the most recent of that quorum (ZooKeeper's form, DISC-7/8).
+ */
+function discoveryQuorum<T>(sid: Sid, before: ServerState<T> | null, after: ServerState<T>, input: Input<T>): { id: string; detail: string } | null {
+  if (before?.phase !== 'leading' || after.phase !== 'leading') return null;
+  if (input.type === 'receive' && input.msg.type === 'ACKEPOCH' && !before.epochAcks.includes(input.from) && after.epochAcks.includes(input.from)) {
+    const ack = input.msg;
+    const own = lastZxid(before.history);
+    if (ack.currentEpoch > before.currentEpoch || (ack.currentEpoch === before.currentEpoch && ack.lastZxid > own)) {
+      return {
+        id: 'INV-16',
+        detail: `leader ${sid} counted server ${input.from}'s ACKEPOCH (${ack.currentEpoch}, ${formatZxid(ack.lastZxid)}), more recent than its own (${before.currentEpoch}, ${formatZxid(own)})`,
+      };
+    }
+  }
+  if (before.stage === 'discovery' && after.stage !== 'discovery' && !isQuorum(after.config, after.epochAcks)) {
+    return { id: 'INV-16', detail: `leader ${sid} left discovery with ACKEPOCHs from ${after.epochAcks.join(', ') || 'nobody'}, not a quorum` };
   }
   return null;
 }

@@ -51,9 +51,11 @@ export function chooseSync<T>(
   // SYNC-3: the learner has txns we lack. Our last txn of the learner's last epoch below its last
   // zxid is one both hold (one leader numbered that epoch's txns), so truncating there is safe.
   const below = countUpTo(visible, peerLast) - 1;
-  const sameEpoch = s.config.deviation === 'trunc-any-epoch' || epochOf(visible[below]?.zxid ?? 0) === epochOf(peerLast); // mutant
+  const sameEpoch = epochOf(visible[below]?.zxid ?? 0) === epochOf(peerLast);
   if (below >= 0 && sameEpoch && diffable(below + 1)) {
-    return { type: 'TRUNC', zxid: visible[below]!.zxid, txns: visible.slice(below + 1), committed };
+    // mutant: truncate one txn further than the point both hold; that txn is not sent again
+    const point = s.config.deviation === 'trunc-one-too-far' ? (visible[below - 1]?.zxid ?? ZERO_ZXID) : visible[below]!.zxid;
+    return { type: 'TRUNC', zxid: point, txns: visible.slice(below + 1), committed };
   }
   // SYNC-4: no txn in common can be named from the learner's last zxid alone: send everything.
   return snap;

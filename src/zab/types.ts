@@ -44,7 +44,7 @@ export type Deviation =
   | 'quorum-of-half'
   | 'rebuild-from-delivered'
   | 'establish-on-init-timeout'
-  | 'trunc-any-epoch'
+  | 'trunc-one-too-far'
   | 'accept-older-epoch-proposal'
   | 'log-proposal-while-looking'
   | 'ignore-election-round';

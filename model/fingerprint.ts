@@ -303,6 +303,8 @@ export class Encoder {
       this.buf.push(Number(e));
       this.sids(g.established[e as unknown as number]!);
     }
+    this.buf.push(-1);
+    for (const e in g.initial) this.buf.push(Number(e), g.initial[e as unknown as number]!);
     this.buf.push(-1, g.violations.length);
   }
 

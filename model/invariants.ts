@@ -1,6 +1,6 @@
 // spec/invariants.md, as code. Every check is total: a state in which a property cannot even be
 // evaluated (an index past the end, a missing record) is reported as a violation, never thrown.
-import { applyPersist, continues, counterOf, deliveredCount, epochOf, formatZxid, indexOfZxid, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
+import { applyPersist, continues, counterOf, deliveredCount, epochOf, formatZxid, indexOfZxid, lastZxid, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
 import { committedState, isModelState } from './state-machine.ts';
 import { isEstablishedLeader, type World } from './world.ts';
 
@@ -187,6 +187,26 @@ const noCommittedWriteLost: Check = (w) => {
   return out;
 };
 
+/**
+ * INV-17: a voter whose disk says it follows epoch e (currentEpoch = acceptedEpoch = e) holds on
+ * that disk at least e's initial history, up to its last zxid. (A learner already syncing into a
+ * later epoch has a higher acceptedEpoch and may have truncated below it.)
+ */
+const durableEpochHistory: Check = (w) => {
+  const out: Violation[] = [];
+  for (const sid of w.sids) {
+    const slot = w.slots[sid]!;
+    const d = slot.durable;
+    if (!slot.config.voters.includes(sid) || d.currentEpoch === 0 || d.currentEpoch !== d.acceptedEpoch) continue;
+    const initial = w.ghost.initial[d.currentEpoch];
+    const last = lastZxid(d.history);
+    if (initial !== undefined && last < initial) {
+      out.push({ id: 'INV-17', detail: `server ${sid}'s disk says epoch ${d.currentEpoch} but holds up to ${formatZxid(last)}, short of that epoch's initial history (${formatZxid(initial)})` });
+    }
+  }
+  return out;
+};
+
 /** INV-10: durable epochs never go back (judged per persist in model/world.ts) and currentEpoch ≤ acceptedEpoch. */
 const durableOrder: Check = (w) => {
   const out: Violation[] = [];
@@ -324,6 +344,7 @@ export const INVARIANTS: readonly { readonly id: string; readonly check: Check }
   { id: 'INV-13', check: historyConsistency },
   { id: 'INV-14', check: durableComplete },
   { id: 'INV-15', check: stateAgreement },
+  { id: 'INV-17', check: durableEpochHistory },
 ];
 
 export function checkInvariants<T>(w: World<T>): Violation[] {

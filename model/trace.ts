@@ -82,7 +82,7 @@ const lastZxid = (d: Durable<unknown>): number => d.history[d.history.length - 1
  */
 export function replay(events: readonly TraceEvent[]): ReplayResult {
   const nodes = new Map<Sid, Replayed>();
-  let ghost: Ghost<unknown> = { committed: [], commitEpoch: [], proposed: {}, established: {}, violations: [] };
+  let ghost: Ghost<unknown> = { committed: [], commitEpoch: [], proposed: {}, established: {}, initial: {}, violations: [] };
   let sids: Sid[] = [];
   const configs = new Map<Sid, Config>();
   const none = { mismatch: null, violation: null, lost: null };

@@ -53,6 +53,11 @@ export interface Ghost<T> {
   readonly proposed: Readonly<Record<number, T>>;
   /** Which servers became established leaders of each epoch. */
   readonly established: Readonly<Record<number, readonly Sid[]>>;
+  /**
+   * INV-17: the last zxid of each epoch's initial history, the leader's history when it left
+   * discovery (the least, if two leader attempts of one epoch got that far).
+   */
+  readonly initial: Readonly<Record<number, number>>;
   /** Violations of properties of actions rather than states (INV-6, INV-10, INV-16). */
   readonly violations: readonly { readonly id: string; readonly detail: string }[];
 }
@@ -174,7 +179,7 @@ export function createWorld<T>(opts: WorldOptions): World<T> {
     channels,
     unnoticed: [],
     blocked: [],
-    ghost: { committed: [], commitEpoch: [], proposed: {}, established: {}, violations: [] },
+    ghost: { committed: [], commitEpoch: [], proposed: {}, established: {}, initial: {}, violations: [] },
   };
 }
 
@@ -525,7 +530,7 @@ export function nextGhost<T>(
   effects: readonly Effect<T>[],
   input: Input<T>,
 ): Ghost<T> {
-  let { committed, commitEpoch, proposed, established, violations } = g;
+  let { committed, commitEpoch, proposed, established, initial, violations } = g;
   let last = before?.deliveredZxid ?? 0; // the server's position in the committed sequence, by zxid
   for (const eff of effects) {
     if (eff.type === 'installSnapshot') {
@@ -553,13 +558,18 @@ export function nextGhost<T>(
   }
   const d = discoveryQuorum(sid, before, after, input);
   if (d) violations = [...violations, d];
+  if (before?.phase === 'leading' && after.phase === 'leading' && before.stage === 'discovery' && after.stage !== 'discovery') {
+    const z = lastZxid(after.history);
+    const known = initial[after.epoch];
+    if (known === undefined || z < known) initial = { ...initial, [after.epoch]: z };
+  }
   const wasEstablished = before?.phase === 'leading' && before.stage === 'broadcast';
   if (after.phase === 'leading' && after.stage === 'broadcast' && !wasEstablished) {
     const prev = established[after.epoch] ?? [];
     if (!prev.includes(sid)) established = { ...established, [after.epoch]: [...prev, sid] };
   }
-  if (committed === g.committed && proposed === g.proposed && established === g.established && violations === g.violations) return g;
-  return { committed, commitEpoch, proposed, established, violations };
+  if (committed === g.committed && proposed === g.proposed && established === g.established && initial === g.initial && violations === g.violations) return g;
+  return { committed, commitEpoch, proposed, established, initial, violations };
 }
 
 /** INV-6: when a leader of epoch e proposes, it has delivered every txn of an epoch before e delivered anywhere. */

@@ -59,7 +59,8 @@ it('zabkit ensemble: a server that cannot start (its election port is taken) is 
   try {
     const run = launch(['ensemble', '--size', '3', '--base-port', String(base), '--data-dir', dir, '--tick-time', '200']);
     expect(await run.exited).toBe(1);
-    expect(run.logs()).toMatch(/server 2 did not start:\n.*election port 127\.0\.0\.1:\d+: listen EADDRINUSE/);
+    // the server's own log lines may come before its error (stdout and stderr race)
+    expect(run.logs()).toMatch(/server 2 did not start:\n(?:.*\n)*?.*election port 127\.0\.0\.1:\d+: listen EADDRINUSE/);
     expect(run.logs()).toMatch(/stopped\.\n/);
     expect(run.logs()).not.toMatch(/connection string/);
   } finally {

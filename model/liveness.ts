@@ -4,7 +4,7 @@
 // timers fire when nothing else is pending, and also every TICK steps, since time passes even while
 // messages flow; armed timers take turns, so none is starved.
 import { isQuorum, type Sid, type TimerName } from '../src/zab/index.ts';
-import { apply, deliverAction, isEstablishedLeader, linksOf, type Action, type World } from './world.ts';
+import { apply, deliverAction, isEstablishedLeader, linksOf, noticeOf, type Action, type World } from './world.ts';
 
 /** The finalize window closes first; the other timers take turns (ping before sync in each turn). */
 const TIMER_ORDER: readonly TimerName[] = ['ping', 'notify', 'init', 'sync'];
@@ -57,10 +57,7 @@ function fairAction(w: World<number>, turn: number, timerTurn: { n: number }, or
   }
   for (const sid of w.sids) if (w.slots[sid]!.pending.length) return { type: 'persist', sid };
   const u = w.unnoticed[0];
-  if (u !== undefined) {
-    const [sid, peer] = u.split('<').map(Number) as [Sid, Sid];
-    return { type: 'notice', sid, peer };
-  }
+  if (u !== undefined) return noticeOf(u);
   const links = linksOf(w.sids, w.twoChannels).filter(([, , key]) => w.channels[key]!.length);
   if (links.length) {
     const [from, to, , election, stale] = links[turn % links.length]!;

@@ -3,7 +3,7 @@
 import { countUpTo, formatZxid, type Sid, type TimerName } from '../src/zab/index.ts';
 import { describeMessage, describeRole, describeWorld } from './describe.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { apply, channelKey, createWorld, deliverAction, linksOf, type Action, type World, type WorldOptions } from './world.ts';
+import { apply, channelKey, createWorld, deliverAction, linksOf, noticeOf, type Action, type World, type WorldOptions } from './world.ts';
 
 export type Value = string;
 
@@ -87,9 +87,7 @@ function nextQuietAction(w: World<Value>): Action<Value> | null {
 
 function firstNotice(w: World<unknown>): Action<Value> | null {
   const u = w.unnoticed[0];
-  if (u === undefined) return null;
-  const [sid, peer] = u.split('<').map(Number) as [Sid, Sid];
-  return { type: 'notice', sid, peer };
+  return u === undefined ? null : noticeOf(u);
 }
 
 /** Scripts show the simple world: a break is noticed by both ends at once (the checker explores it late). */

@@ -50,6 +50,12 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
     };
     let node: Node = initialNode(bounds, deviation);
     const path: Action<number>[] = [];
+    const caught = (v: Violation, tail: readonly Action<number>[] = []): SimulateResult => ({
+      runs: r + 1,
+      steps,
+      seconds: (performance.now() - started) / 1000,
+      violation: { ...v, seed: runSeed, path: [...path, ...tail] },
+    });
     for (let i = 0; i < bounds.maxDepth; i++) {
       const acts = actions(node, bounds);
       if (acts.length === 0) break;
@@ -58,9 +64,7 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
       path.push(a);
       steps++;
       const v = checkInvariants(node.world);
-      if (v.length) {
-        return { runs: r + 1, steps, seconds: (performance.now() - started) / 1000, violation: { ...v[0]!, seed: runSeed, path } };
-      }
+      if (v.length) return caught(v[0]!);
     }
     // The liveness phase: faults stop, everything heals; the service must become available (LIVE-1).
     const settled = settle(node.world);
@@ -68,7 +72,7 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
     const v = checkInvariants(settled.world);
     if (v.length || !settled.available) {
       const violation = v[0] ?? { id: 'LIVE-1', detail: `no established leader with a quorum in broadcast ${settled.steps} fair steps after the faults stopped` };
-      return { runs: r + 1, steps, seconds: (performance.now() - started) / 1000, violation: { ...violation, seed: runSeed, path: [...path, ...settled.path] } };
+      return caught(violation, settled.path);
     }
     // LIVE-2: where every server converged, the leader crashes and restarts (twice); each election
     // that follows must finish without a notify or init timer.
@@ -78,7 +82,7 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
     const v2 = checkInvariants(again.world);
     if (v2.length || !again.elected) {
       const violation = v2[0] ?? { id: 'LIVE-2', detail: `an election after the leader restarted did not finish (${again.steps} fair steps) without a notify or init timer` };
-      return { runs: r + 1, steps, seconds: (performance.now() - started) / 1000, violation: { ...violation, seed: runSeed, path: [...path, ...settled.path, ...again.path] } };
+      return caught(violation, [...settled.path, ...again.path]);
     }
   }
   return { runs, steps, seconds: (performance.now() - started) / 1000, violation: null };

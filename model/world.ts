@@ -558,7 +558,7 @@ export function nextGhost<T>(
   }
   const d = discoveryQuorum(sid, before, after, input);
   if (d) violations = [...violations, d];
-  if (before?.phase === 'leading' && after.phase === 'leading' && before.stage === 'discovery' && after.stage !== 'discovery') {
+  if (leftDiscovery(before, after)) {
     const z = lastZxid(after.history);
     const known = initial[after.epoch];
     if (known === undefined || z < known) initial = { ...initial, [after.epoch]: z };
@@ -598,6 +598,7 @@ function discoveryQuorum<T>(sid: Sid, before: ServerState<T> | null, after: Serv
   if (input.type === 'receive' && input.msg.type === 'ACKEPOCH' && !before.epochAcks.includes(input.from) && after.epochAcks.includes(input.from)) {
     const ack = input.msg;
     const own = lastZxid(before.history);
+    // compared here, not with the reducer's own DISC-7 test, so that a wrong one there is caught
     if (ack.currentEpoch > before.currentEpoch || (ack.currentEpoch === before.currentEpoch && ack.lastZxid > own)) {
       return {
         id: 'INV-16',
@@ -605,10 +606,15 @@ function discoveryQuorum<T>(sid: Sid, before: ServerState<T> | null, after: Serv
       };
     }
   }
-  if (before.stage === 'discovery' && after.stage !== 'discovery' && !isQuorum(after.config, after.epochAcks)) {
+  if (leftDiscovery(before, after) && !isQuorum(after.config, after.epochAcks)) {
     return { id: 'INV-16', detail: `leader ${sid} left discovery with ACKEPOCHs from ${after.epochAcks.join(', ') || 'nobody'}, not a quorum` };
   }
   return null;
+}
+
+/** This step took a leader out of discovery (DISC-8): its epoch and initial history are fixed. */
+function leftDiscovery<T>(before: ServerState<T> | null, after: ServerState<T>): after is Extract<ServerState<T>, { readonly phase: 'leading' }> {
+  return before?.phase === 'leading' && after.phase === 'leading' && before.stage === 'discovery' && after.stage !== 'discovery';
 }
 
 /** The actions enabled in a world (propose only at established leaders, values drawn by the caller). */
@@ -617,10 +623,7 @@ export function enabled<T>(w: World<T>): Action<T>[] {
   for (const [from, to, key, election, stale] of linksOf(w.sids, w.twoChannels)) {
     if (w.channels[key]!.length) out.push(deliverAction(from, to, election, stale));
   }
-  for (const k of w.unnoticed) {
-    const [sid, peer] = k.split('<').map(Number) as [Sid, Sid];
-    out.push({ type: 'notice', sid, peer });
-  }
+  for (const k of w.unnoticed) out.push(noticeOf(k));
   for (const sid of w.sids) {
     const slot = w.slots[sid]!;
     if (slot.server === null) continue;
@@ -630,6 +633,12 @@ export function enabled<T>(w: World<T>): Action<T>[] {
     for (const timer of slot.timers) out.push({ type: 'timeout', sid, timer });
   }
   return out;
+}
+
+/** The `notice` action for an `unnoticed` key (`${end}<${peer}`). */
+export function noticeOf<T>(key: string): Action<T> {
+  const [sid, peer] = key.split('<').map(Number) as [Sid, Sid];
+  return { type: 'notice', sid, peer };
 }
 
 export function deliverAction<T>(from: Sid, to: Sid, election: boolean, stale: boolean): Action<T> {

@@ -1,7 +1,7 @@
 // Discovery and broadcast rules, one step at a time in the simulated world (model/script.ts): what
 // each rule makes a server do, observed on the world's state and channels.
 import { describe, expect, it } from 'vitest';
-import { makeZxid, step, type Learning, type Leading } from '../../src/zab/index.ts';
+import { makeZxid, step, type Effect, type Learning, type Leading } from '../../src/zab/index.ts';
 import { command, newSession, stabilize, type Session } from '../../model/script.ts';
 import { chan } from '../../model/world.ts';
 
@@ -39,6 +39,66 @@ describe('discovery', () => {
   });
 });
 
+describe('discovery: the leader\'s quorum of ACKEPOCHs', () => {
+  // Server 3 leads epoch 1 and has sent LEADERINFO; server 1's ACKEPOCH has not arrived yet.
+  const inDiscovery = () => {
+    const s = world(`
+      world voters=1,2,3
+      start 1 2 3`);
+    stabilize(s, (w) => {
+      const l = w.slots[3]!.server;
+      return l?.phase === 'leading' && l.epoch > 0 && l.learners[1]?.stage === 'info';
+    });
+    return server(s, 3) as Leading<string>;
+  };
+  const ackEpoch = (currentEpoch: number, lastZxid: number) => ({ type: 'ACKEPOCH', currentEpoch, lastZxid }) as const;
+  const sentTo = (effects: readonly Effect<string>[], to: number) =>
+    effects.flatMap((e) => (e.type === 'send' && e.to === to ? [e.msg.type] : e.type === 'sendAfterPersist' && e.to === to ? [`${e.msg.type} after #${e.ticket}`] : []));
+
+  it('DISC-7: an ACKEPOCH more recent than the leader is refused: the learner is dropped, disconnected, not counted', () => {
+    const leader = inDiscovery();
+    expect(leader.stage).toBe('discovery');
+    const [after, effects] = step(leader, { type: 'receive', from: 1, msg: ackEpoch(5, 0) });
+    expect(after.phase === 'leading' && [after.stage, after.learners[1], after.epochAcks]).toEqual(['discovery', undefined, [3]]);
+    expect(effects).toContainEqual({ type: 'disconnect', peer: 1 });
+  });
+
+  it('DISC-8, SYNC-1, PERSIST-7: a quorum of ACKEPOCHs fixes currentEpoch; the sync goes now, NEWLEADER once currentEpoch is durable', () => {
+    const leader = inDiscovery();
+    const [after, effects] = step(leader, { type: 'receive', from: 1, msg: ackEpoch(0, 0) });
+    expect(after.phase === 'leading' && [after.stage, after.currentEpoch, after.epochAcks]).toEqual(['sync', leader.epoch, [3, 1]]);
+    const persist = effects.find((e) => e.type === 'persist');
+    expect(persist?.type === 'persist' && persist.op).toEqual({ kind: 'currentEpoch', epoch: leader.epoch });
+    const ticket = persist?.type === 'persist' ? persist.ticket : -1;
+    expect(sentTo(effects, 1)).toEqual(['DIFF', `NEWLEADER after #${ticket}`]);
+  });
+
+  it('DISC-8: a learner whose ACKEPOCH comes after the quorum is synchronized at once, even a more recent one', () => {
+    const leader = inDiscovery();
+    const [quorum] = step(leader, { type: 'receive', from: 1, msg: ackEpoch(0, 0) });
+    const [hello] = step(quorum, { type: 'receive', from: 2, msg: { type: 'FOLLOWERINFO', acceptedEpoch: 0 } });
+    const [late, effects] = step(hello, { type: 'receive', from: 2, msg: ackEpoch(0, makeZxid(0, 7)) });
+    expect(late.phase === 'leading' && late.learners[2]?.stage).toBe('synced');
+    expect(sentTo(effects, 2)[0]).toMatch(/^(TRUNC|SNAP)$/); // SYNC-3/4: what it holds beyond the leader goes
+  });
+
+  it('SYNC-5: a learner keeps the sync message until NEWLEADER and writes nothing for it', () => {
+    const s = world(`
+      world voters=1,2,3
+      start 1 2 3`);
+    stabilize(s, (w) => {
+      const f = w.slots[1]!.server;
+      return f !== null && f.phase === 'following' && f.pendingSync !== null;
+    });
+    const follower = server(s, 1) as Learning<string>;
+    expect(follower.pendingSync?.type).toBe('DIFF');
+    expect(follower.stage).toBe('sync');
+    const [same, effects] = step(follower, { type: 'receive', from: 3, msg: follower.pendingSync! });
+    expect(same.phase === 'following' && same.pendingSync).toEqual(follower.pendingSync);
+    expect(effects.filter((e) => e.type === 'persist')).toEqual([]);
+  });
+});
+
 describe('broadcast', () => {
   const established = () =>
     world(`
@@ -62,6 +122,20 @@ describe('broadcast', () => {
     expect(inFlight(s, 3, 1)).toContain('COMMIT');
     command(s, 'deliver 3>1');
     expect(server(s, 1).deliveredZxid).toBe(zxid); // BCAST-5
+  });
+
+  it('PERSIST-8: on `persisted` a leader records what is durable and counts itself: an ensemble of one commits only then', () => {
+    const s = world(`
+      world voters=1
+      start 1
+      stabilize`);
+    command(s, 'propose 1 a');
+    const zxid = makeZxid(1, 1);
+    const before = server(s, 1);
+    expect([before.history.at(-1)?.zxid, before.deliveredZxid, before.durable < before.ticket]).toEqual([zxid, 0, true]);
+    command(s, 'persist 1 all');
+    const after = server(s, 1);
+    expect([after.durable, after.deliveredZxid]).toEqual([after.ticket, zxid]);
   });
 
   it('BCAST-6: an observer is INFORMed of each committed txn and delivers it', () => {

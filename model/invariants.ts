@@ -1,6 +1,6 @@
 // spec/invariants.md, as code. Every check is total: a state in which a property cannot even be
 // evaluated (an index past the end, a missing record) is reported as a violation, never thrown.
-import { applyPersist, continues, counterOf, deliveredCount, epochOf, formatZxid, indexOfZxid, lastZxid, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
+import { applyPersist, connectedQuorum, continues, counterOf, deliveredCount, epochOf, formatZxid, indexOfZxid, lastZxid, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
 import { committedState, isModelState } from './state-machine.ts';
 import { isEstablishedLeader, type World } from './world.ts';
 
@@ -328,6 +328,20 @@ const stateAgreement: Check = (w) => {
   return out;
 };
 
+/**
+ * INV-18: an established leader holds connections to a quorum of voters (itself included), as
+ * far as it knows: once it has noticed that too many are gone, it is no longer leading.
+ */
+const connectedQuorumHeld: Check = (w) => {
+  const out: Violation[] = [];
+  for (const sid of w.sids) {
+    const s = w.slots[sid]?.server;
+    if (s?.phase !== 'leading' || s.stage !== 'broadcast' || connectedQuorum(s.config, s.learners)) continue;
+    out.push({ id: 'INV-18', detail: `server ${sid} leads epoch ${s.epoch} with connections to ${Object.keys(s.learners).join(', ') || 'no learner'} only, not a quorum` });
+  }
+  return out;
+};
+
 export const INVARIANTS: readonly { readonly id: string; readonly check: Check }[] = [
   { id: 'INV-1', check: integrity },
   { id: 'INV-2', check: totalOrder },
@@ -345,6 +359,7 @@ export const INVARIANTS: readonly { readonly id: string; readonly check: Check }
   { id: 'INV-14', check: durableComplete },
   { id: 'INV-15', check: stateAgreement },
   { id: 'INV-17', check: durableEpochHistory },
+  { id: 'INV-18', check: connectedQuorumHeld },
 ];
 
 export function checkInvariants<T>(w: World<T>): Violation[] {

@@ -113,6 +113,12 @@ export const MUTANTS: readonly Mutant[] = [
     bounds: { servers: 3, txns: 2, crashes: 1, timeouts: 2, snapCount: 1, maxDepth: 150 },
     simulate: WALKS,
   },
+  {
+    name: 'lead-without-connected-quorum',
+    bug: 'a leader that loses its voters\' connections goes on leading until its sync timer fires (issue 20, finding 2)',
+    bounds: FAULTY,
+    simulate: WALKS,
+  },
 ];
 
 export function mutant(name: string): Mutant | undefined {

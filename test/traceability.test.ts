@@ -2,14 +2,16 @@
 // spec/ does not define. Protocol rules (ELECT, DISC, SYNC, BCAST, PERSIST) are cited in src/zab;
 // data-tree rules (TREE, SESSION, WATCH, ACL) in src/tree; invariants (INV) in
 // model/invariants.ts, where they are checked; connection and timer rules (NET) in the checker's
-// world.
+// world; the server's own rules (SERVER) in src/server, the reducer, or — for those whose
+// decisions still live there — src/shell. Every rule is also cited by a test, so a rule that no
+// test exercises by name shows up.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
-const ID = /\b(?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE|NET|TREE|SESSION|WATCH|ACL)-\d+\b/g;
-const DEFINITION = /\*\*((?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE|NET|TREE|SESSION|WATCH|ACL)-\d+)\*\*/g;
+const ID = /\b(?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE|NET|TREE|SESSION|WATCH|ACL|SERVER)-\d+\b/g;
+const DEFINITION = /\*\*((?:ELECT|DISC|SYNC|BCAST|PERSIST|INV|LIVE|NET|TREE|SESSION|WATCH|ACL|SERVER)-\d+)\*\*/g;
 const TREE_RULE = /^(TREE|SESSION|WATCH|ACL)-/;
 
 function files(dir: string, ext: string): string[] {
@@ -32,6 +34,7 @@ const citedInTree = idsIn(files(join(root, 'src', 'tree'), '.ts'), ID);
 const citedInInvariants = idsIn([join(root, 'model', 'invariants.ts'), join(root, 'model', 'liveness.ts')], ID);
 const citedAnywhere = idsIn([...files(join(root, 'src'), '.ts'), ...files(join(root, 'model'), '.ts')], ID);
 const referencedInSpec = idsIn(specFiles, ID);
+const citedInTests = idsIn(files(join(root, 'test'), '.ts'), ID);
 
 describe('spec ↔ code traceability', () => {
   it('defines at least 80 rules across the seven chapters', () => {
@@ -47,7 +50,7 @@ describe('spec ↔ code traceability', () => {
   });
 
   it('cites every protocol rule in src/zab', () => {
-    const missing = [...defined].filter((id) => !/^(INV|LIVE|NET)-/.test(id) && !TREE_RULE.test(id) && !citedInZab.has(id));
+    const missing = [...defined].filter((id) => !/^(INV|LIVE|NET|SERVER)-/.test(id) && !TREE_RULE.test(id) && !citedInZab.has(id));
     expect(missing).toEqual([]);
   });
 
@@ -64,6 +67,15 @@ describe('spec ↔ code traceability', () => {
   it('implements every connection and timer rule (NET) in the checker\'s world', () => {
     const inWorld = idsIn([join(root, 'model', 'world.ts'), join(root, 'model', 'checker.ts'), join(root, 'model', 'liveness.ts')], ID);
     expect([...defined].filter((id) => id.startsWith('NET-') && !inWorld.has(id))).toEqual([]);
+  });
+
+  it('cites every server rule in src/server (or, while its decision lives there, src/shell)', () => {
+    const inServer = idsIn([...files(join(root, 'src', 'server'), '.ts'), ...files(join(root, 'src', 'shell'), '.ts')], ID);
+    expect([...defined].filter((id) => id.startsWith('SERVER-') && !inServer.has(id))).toEqual([]);
+  });
+
+  it('has every rule cited by at least one test', () => {
+    expect([...defined].filter((id) => !citedInTests.has(id))).toEqual([]);
   });
 
   it('cites no rule that spec/ does not define', () => {

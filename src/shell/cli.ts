@@ -150,8 +150,10 @@ async function runServer(args: readonly string[], out: (s: string) => void): Pro
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    // Tests only: SIGUSR2 cuts this server off from its peers, or heals it (a partition).
-    if (process.env.ZABKIT_FAULT_HOOK === '1') process.on('SIGUSR2', () => server.toggleIsolation());
+    // Tests only: SIGUSR2 cuts this server off from its peers, or heals it (a partition); with
+    // ZABKIT_FAULT_HOOK=silent the links stay open and drop everything (packets lost, no reset).
+    const hook = process.env.ZABKIT_FAULT_HOOK;
+    if (hook === '1' || hook === 'silent') process.on('SIGUSR2', () => server.toggleIsolation(hook === 'silent'));
   });
   return process.exitCode === undefined ? 0 : Number(process.exitCode);
 }

@@ -39,6 +39,10 @@ export interface ServerConfig {
   readonly servers: readonly PeerAddress[];
   readonly myid: number;
   readonly extendedTypes: boolean;
+  /** SERVER-16: hard quota limits fail writes (enforceQuota=true, ZooKeeper's zookeeper.enforceQuota). */
+  readonly enforceQuota: boolean;
+  /** SERVER-15: ZooKeeper's znode.container.* properties. */
+  readonly reaping: { readonly checkIntervalMs: number; readonly maxPerMinute: number; readonly maxNeverUsedIntervalMs: number };
   /** reconfigEnabled: zabkit has no dynamic reconfiguration; this only picks the refusal's code. */
   readonly reconfigEnabled: boolean;
   /**
@@ -87,6 +91,12 @@ const KEYS = {
   'autopurge.snapRetainCount': z.coerce.number().int().min(3),
   'autopurge.purgeInterval': natural,
   'zookeeper.extendedTypesEnabled': flag,
+  // ZooKeeper turns an unknown zoo.cfg key k into the system property zookeeper.k, so both spellings work there.
+  enforceQuota: flag,
+  'zookeeper.enforceQuota': flag,
+  'znode.container.checkIntervalMs': positive,
+  'znode.container.maxPerMinute': positive,
+  'znode.container.maxNeverUsedIntervalMs': natural,
   reconfigEnabled: flag,
   'readonlymode.enabled': flag,
   'java.security.auth.login.config': z.string().min(1),
@@ -110,6 +120,8 @@ export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
   '--snap-retain-count': 'autopurge.snapRetainCount',
   '--purge-interval': 'autopurge.purgeInterval',
   '--extended-types': 'zookeeper.extendedTypesEnabled',
+  '--enforce-quota': 'zookeeper.enforceQuota',
+  '--container-check-interval': 'znode.container.checkIntervalMs',
   '--read-only-mode': 'readonlymode.enabled',
   '--jaas': 'java.security.auth.login.config',
   '--trace': 'zabkit.trace',
@@ -244,6 +256,12 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     servers,
     myid,
     extendedTypes: value(entries, 'zookeeper.extendedTypesEnabled') ?? false,
+    enforceQuota: value(entries, 'zookeeper.enforceQuota') ?? value(entries, 'enforceQuota') ?? false,
+    reaping: {
+      checkIntervalMs: value(entries, 'znode.container.checkIntervalMs') ?? 60_000,
+      maxPerMinute: value(entries, 'znode.container.maxPerMinute') ?? 10_000,
+      maxNeverUsedIntervalMs: value(entries, 'znode.container.maxNeverUsedIntervalMs') ?? 0,
+    },
     reconfigEnabled: value(entries, 'reconfigEnabled') ?? false,
     compatPatch: value(entries, 'zabkit.compat') ?? 6,
     readOnlyMode: value(entries, 'readonlymode.enabled') ?? false,

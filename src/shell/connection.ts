@@ -1,5 +1,5 @@
 // One client connection: the bytes in (a four-letter word, or frames), and the replies out
-// strictly in request order. A reply that is not ready (a write waiting for its commit) holds
+// strictly in request order (SERVER-12). A reply that is not ready (a write waiting for its commit) holds
 // back every later one; a read waiting behind it runs only when its turn comes, so it sees
 // that write (per-connection order, as ZooKeeper's CommitProcessor gives).
 import type { Socket } from 'node:net';
@@ -42,6 +42,8 @@ export class Connection {
   sent = 0;
   lastZxid = 0n;
   lastOp = 'NA';
+  /** The ConnectRequest's readOnly flag (absent in old clients), echoed in the response. */
+  readOnlyAsked: boolean | undefined = undefined;
   /** A SASL exchange under way or done. */
   sasl: DigestMd5Server | null = null;
 
@@ -102,6 +104,13 @@ export class Connection {
     if (this.closed) return;
     this.sent++;
     writeBatched(this.socket, bytes);
+  }
+
+  /** Close once the replies already queued have gone out (SERVER-9: a closed session's connection). */
+  endAfterReplies(): void {
+    const last = this.slots[this.slots.length - 1];
+    if (last) last.close = true;
+    else this.end();
   }
 
   /** Close after what was written has gone out. */

@@ -28,7 +28,7 @@ export interface ServerView {
   readonly connections: readonly Connection[];
   readonly watchTable: WatchTable<Connection>;
   readonly outstanding: number;
-  readonly sessionDeadlines: ReadonlyMap<bigint, number>;
+  readonly sessionDeadlines: { get(id: bigint): number | undefined };
   readonly stats: { received: number; sent: number; latencyMin: number; latencyMax: number; latencyTotal: number; latencyCount: number };
   /** Txns after which this tree's digest differed from the leader's (TREE-27). */
   readonly digestMismatches: number;

@@ -44,6 +44,7 @@ export class Peers {
   /** Sockets we closed on purpose: their close is not news. */
   private readonly quiet = new WeakSet<Socket>();
   private isolated = false;
+  private silent = false;
   private closed = false;
 
   constructor(
@@ -73,6 +74,7 @@ export class Peers {
     if (this.closed || to === this.me) return;
     const channel = channelOf(msg);
     // Isolated by the fault hook, or no longer a member (a reconfig removed it): the message is lost.
+    if (this.silent) return; // lost on the way, unknown to both ends
     if (this.isolated || !this.byId.has(to)) return this.dropped(to, channel);
     const link = this.link(to, channel);
     if (!link.socket) {
@@ -110,10 +112,13 @@ export class Peers {
   }
 
   /** Fault hook for tests: cut every link and refuse new ones (a partition), or heal it. */
-  isolate(on: boolean): void {
+  isolate(on: boolean, silent = false): void {
     this.isolated = on;
-    this.logger.warn(on ? 'isolated from peers (fault hook)' : 'peer links restored (fault hook)');
-    if (!on) return;
+    this.silent = on && silent;
+    this.logger.warn(on ? `isolated from peers (fault hook${silent ? ', silent' : ''})` : 'peer links restored (fault hook)');
+    // Silent: every message is dropped both ways but no connection closes, as when a network
+    // drops packets; each end finds out by its own timers.
+    if (!on || silent) return;
     const peers = new Set<Sid>();
     for (const [k, link] of this.out) {
       if (link.socket) this.close(link.socket);
@@ -188,7 +193,7 @@ export class Peers {
   // ---------------------------------------------------------------- inbound
 
   private accept(socket: Socket, channel: Channel): void {
-    if (this.isolated || this.closed) {
+    if (this.closed || (this.isolated && !this.silent)) {
       socket.destroy();
       return;
     }
@@ -203,7 +208,7 @@ export class Peers {
       const got = frames.push(chunk);
       if (!got.ok) return fail(got.error);
       for (const frame of got.frames) {
-        if (socket.destroyed) return;
+        if (socket.destroyed || this.isolated) return;
         const d = decodePeerFrame(frame);
         if (!d.ok) return fail(d.error);
         const { msg, mid } = d.value;

@@ -13,30 +13,22 @@ import {
   emptyTree,
   emptyWatches,
   errorTxn,
-  expired,
-  firstSessionId,
-  forget,
-  negotiateTimeout,
-  passwordMatches,
   prepare,
   readableBy,
-  sessionClock,
   sessionPassword,
-  touch,
   trigger,
   type Applied,
   type Notification,
-  type SessionClock,
   type Tree,
   type TreeConfig,
   type WatchTable,
-  type ErrorCode,
   type WriteOp,
 } from '../tree/index.ts';
 import { nextZxid } from '../zab/broadcast.ts';
 import type { Leading, Sid } from '../zab/types.ts';
 import { formatZxid } from '../zab/zxid.ts';
-import { isZabMessage, type Origin, type PeerMessage, type ShellMessage } from '../wire/peer.ts';
+import { isZabMessage, type PeerMessage, type ShellMessage } from '../wire/peer.ts';
+import { initialServer, stepServer, type ConnectAsk, type Origin, type Role, type ServerEffect, type ServerInput, type ServerState, type WriteAsk } from '../server/index.ts';
 import { decodeConnectRequest, decodeRequest, encodeConnectResponse, encodeError, encodeNotification, encodeReply } from '../wire/protocol.ts';
 import type { ServerConfig } from './config.ts';
 import { Connection, type Slot } from './connection.ts';
@@ -56,7 +48,7 @@ const SYNC_CONNECTED = 3;
 
 type Pending =
   | { readonly type: 'reply'; readonly conn: Connection; readonly slot: Slot; readonly start: number; readonly reconfig?: boolean }
-  | { readonly type: 'connect'; readonly conn: Connection; readonly readOnly: boolean | undefined };
+  | { readonly type: 'connect'; readonly conn: Connection };
 
 /** A learner's sync: answered once this server has applied what the leader had committed. */
 interface SyncWait {
@@ -65,12 +57,6 @@ interface SyncWait {
   readonly path: string;
   zxid?: number;
 }
-
-/**
- * What this server does for clients right now: lead or learn in broadcast; or, without a quorum
- * and with readonlymode.enabled, serve reads to clients that ask for read-only sessions.
- */
-type Role = 'leader' | 'learner' | 'readonly' | null;
 
 /** A client's reconfig on its way to the leader, which alone can build the new configuration. */
 interface ReconfigSubmission {
@@ -94,24 +80,21 @@ export class Server implements ServerView {
    */
   private speculated: { readonly zxid: number; readonly before: Tree; readonly applied: Applied }[] = [];
   private watches: WatchTable<Connection> = emptyWatches();
-  private clock: SessionClock;
   private readonly conns = new Set<Connection>();
-  private readonly bySession = new Map<bigint, Connection>();
+  /** Connections by the reducer's number for them. */
+  private readonly byId = new Map<number, Connection>();
   /** Requests of this server's clients awaiting their txn, by Origin id. */
   private readonly pending = new Map<number, Pending>();
   private nextRequest = 1;
   private readonly syncs = new Map<number, SyncWait>();
   private peers: Peers | null = null;
   private role: Role = null;
-  /** Learner: sessions with client activity since the last TOUCH. */
-  private touched = new Set<bigint>();
-  private touchTimer: NodeJS.Timeout | null = null;
+  /** The server's protocol decisions (src/server): sessions, owners, expiry, reaping. */
+  private srv: ServerState;
+  /** SERVER-7, SERVER-8, SERVER-15: the half-tick timer while serving. */
+  private tickTimer: NodeJS.Timeout | null = null;
   /** The members and config version /zookeeper/config says (zoo.cfg's until a reconfig commits). */
   private membership: Membership;
-  /** Leader: which server each session is connected to (a write from another gets SessionMoved). */
-  private readonly owner = new Map<bigint, Sid>();
-  private nextSession = 0n;
-  private expiryTimer: NodeJS.Timeout | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
   private readonly treeConfig: TreeConfig;
   private readonly saslUsers: ReadonlyMap<string, string>;
@@ -127,9 +110,18 @@ export class Server implements ServerView {
   constructor(config: ServerConfig, logger: Logger) {
     this.config = config;
     this.logger = logger;
-    this.clock = sessionClock(config.tickTime);
+    this.srv = initialServer(
+      {
+        sid: config.myid,
+        tickMs: config.tickTime,
+        minSessionTimeout: config.minSessionTimeout,
+        maxSessionTimeout: config.maxSessionTimeout,
+        reaping: config.reaping,
+      },
+      Date.now(),
+    );
     this.membership = { members: config.servers, version: 0 };
-    this.treeConfig = { extendedTypes: config.extendedTypes, enforceQuota: false, maxDataBytes: config.maxBuffer, saslAcl: config.saslAcl };
+    this.treeConfig = { extendedTypes: config.extendedTypes, enforceQuota: config.enforceQuota /* SERVER-16 */, maxDataBytes: config.maxBuffer, saslAcl: config.saslAcl };
     this.saslUsers = config.jaasFile ? jaasUsers(config.jaasFile) : new Map();
     const server = this;
     this.reads = {
@@ -159,7 +151,6 @@ export class Server implements ServerView {
     const c = this.config;
     const { storage, recovered } = Storage.open(c.dataDir, c.dataLogDir, this.logger);
     this.storage = storage;
-    this.nextSession = firstSessionId(c.myid, Date.now());
     const voters = c.servers.filter((s) => !s.observer).map((s) => s.id);
     this.node = new ZabNode(
       {
@@ -210,8 +201,7 @@ export class Server implements ServerView {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('stopping');
-      if (this.expiryTimer) clearInterval(this.expiryTimer);
-      if (this.touchTimer) clearInterval(this.touchTimer);
+      if (this.tickTimer) clearInterval(this.tickTimer);
       if (this.purgeTimer) clearInterval(this.purgeTimer);
       await new Promise<void>((resolve) => {
         if (!this.listener) return resolve();
@@ -279,20 +269,15 @@ export class Server implements ServerView {
     if (role === this.role) return;
     if (this.role !== null) this.stopServing();
     this.role = role;
+    this.run({ type: 'role', role, leader: role === 'leader' || role === 'learner' ? this.leaderId : null, now: Date.now(), tree: this.committed });
     if (role === null) return;
     if (role === 'readonly') {
       this.logger.info('serving read-only sessions', { lastZxid: formatZxid(this.lastZxid) });
       return;
     }
-    if (role === 'leader') {
-      this.speculative = this.committed;
-      const now = Date.now();
-      // Sessions recovered or inherited get their whole timeout again, as in ZooKeeper.
-      for (const [id, s] of this.committed.sessions) this.clock = touch(this.clock, id, s.timeout, now);
-      this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTime);
-    } else {
-      this.touchTimer = setInterval(() => this.reportSessions(), Math.max(1, Math.floor(this.config.tickTime / 2)));
-    }
+    if (role === 'leader') this.speculative = this.committed;
+    const tick = () => this.run({ type: 'tick', now: Date.now(), tree: this.committed });
+    this.tickTimer = setInterval(tick, Math.max(1, Math.floor(this.config.tickTime / 2)));
     this.logger.info('serving', { mode: this.mode, leader: this.leaderId, epoch: this.node.state.currentEpoch, lastZxid: formatZxid(this.lastZxid) });
   }
 
@@ -300,11 +285,8 @@ export class Server implements ServerView {
     this.logger.info('stopped serving', { was: this.role, mode: this.mode });
     this.speculative = null;
     this.speculated = [];
-    if (this.expiryTimer) clearInterval(this.expiryTimer);
-    if (this.touchTimer) clearInterval(this.touchTimer);
-    this.expiryTimer = this.touchTimer = null;
-    this.owner.clear();
-    this.touched.clear();
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
     // Requests in flight may never be answered here: their clients reconnect and find out.
     this.pending.clear();
     this.syncs.clear();
@@ -335,17 +317,12 @@ export class Server implements ServerView {
     if (p) this.pending.delete(entry.origin!.id);
     const op = txn.op;
     if (op.type === 'createSession') {
-      this.clock = touch(this.clock, txn.session, op.timeout, Date.now());
-      if (p?.type === 'connect') this.finishConnect(p.conn, txn.session, op.timeout, p.readOnly);
-      if (entry.origin && this.role === 'leader') this.owner.set(txn.session, entry.origin.server);
+      const conn = p?.type === 'connect' && !p.conn.closed ? p.conn.id : undefined;
+      this.run({ type: 'session-created', session: txn.session, timeout: op.timeout, conn, now: Date.now() });
     } else if (op.type === 'closeSession') {
-      this.clock = forget(this.clock, txn.session);
-      this.owner.delete(txn.session);
-      const holder = this.bySession.get(txn.session);
-      // The session's watches go as its close applies, as ZooKeeper's (a later request of
-      // another session must not find them, whenever the socket's close event comes).
-      if (holder) this.watches = dropWatcher(this.watches, holder);
-      if (holder && holder !== (p?.type === 'reply' ? p.conn : undefined)) holder.end();
+      // SERVER-9: the session's watches go as its close applies, as ZooKeeper's (a later request
+      // of another session must not find them, whenever the socket's close event comes).
+      for (const c of this.conns) if (c.session === txn.session) this.watches = dropWatcher(this.watches, c);
     }
     if (op.type === 'setData' && op.path === '/zookeeper/config') this.refreshMembership();
     if (p?.type === 'reply') {
@@ -358,6 +335,7 @@ export class Server implements ServerView {
       p.conn.lastZxid = BigInt(zxid);
       p.conn.flush();
     }
+    if (op.type === 'closeSession') this.run({ type: 'session-closed', session: txn.session });
     if (this.syncs.size) this.answerSyncs();
   }
 
@@ -417,13 +395,13 @@ export class Server implements ServerView {
     if ('ask' in write) {
       if (this.role === 'leader') this.proposeReconfig(session, auth, write, origin);
       else this.peers!.send(leader, { type: 'RECONFIG', origin, session, auth, ...write.ask, fromConfig: write.fromConfig });
-    } else if (this.role === 'leader') this.propose(session, auth, write, origin);
+    } else if (this.role === 'leader') this.run({ type: 'write', ask: { session, auth, write, via: this.config.myid, origin } });
     else this.peers!.send(leader, { type: 'REQUEST', origin, session, auth, write });
     return true;
   }
 
   /**
-   * The leader turns a reconfig into the new configuration text (TREE-26), checked as ZooKeeper
+   * SERVER-14: the leader turns a reconfig into the new configuration text (TREE-26), checked as ZooKeeper
    * does: the version asked from, the server strings; only observers may join or leave here.
    * It reads the configuration from its speculative tree, so reconfigs in flight build on each other.
    */
@@ -431,21 +409,16 @@ export class Server implements ServerView {
     if (this.role !== 'leader' || this.speculative === null) return;
     const now = configOf(this.speculative) ?? this.membership;
     const next = r.fromConfig !== -1 && r.fromConfig !== now.version ? Code.BadVersion : reconfigure(now.members, r.ask);
-    if (typeof next === 'number') return this.propose(session, auth, next, origin);
-    const version = nextZxid(this.node.state as Leading<Entry>); // ZooKeeper's config version is the reconfig's zxid
-    this.propose(session, auth, { op: 'reconfig', data: Buffer.from(configText({ members: next, version })) }, origin);
+    const write = typeof next === 'number' ? next : { op: 'reconfig' as const, data: Buffer.from(configText({ members: next, version: nextZxid(this.node.state as Leading<Entry>) })) }; // ZooKeeper's config version is the reconfig's zxid
+    this.run({ type: 'write', ask: { session, auth, write, via: origin.server, origin } });
   }
 
-  /** BCAST-1: the leader prepares a write against its speculative tree and proposes it. */
-  private propose(session: bigint, auth: readonly Connection['auth'][number][], write: WriteOp | ErrorCode, origin?: Origin): void {
+  /** BCAST-1, SERVER-10: the leader prepares a write against its speculative tree and proposes it (a code: refused). */
+  private propose({ session, auth, write, origin }: WriteAsk): void {
     if (this.role !== 'leader' || this.speculative === null) return;
     const zxid = nextZxid(this.node.state as Leading<Entry>);
     const header = { session, auth, zxid, time: Date.now() };
-    // A session serves its writes through one server: the one it last connected to.
-    const owner = this.owner.get(session);
-    const moved = origin !== undefined && owner !== undefined && owner !== origin.server && (typeof write === 'number' || write.op !== 'createSession');
-    // A number: the ensemble refused the request (a reconfig it cannot make); it still gets a txn, and so its reply.
-    const refused = typeof write === 'number' ? write : moved ? Code.SessionMoved : undefined;
+    const refused = typeof write === 'number' ? write : undefined;
     const prepared = refused !== undefined ? ({ ok: false, err: refused } as const) : prepare(this.speculative, { ...header, write: write as WriteOp }, this.treeConfig);
     const txn = prepared.ok ? prepared.txn : errorTxn(header, prepared);
     if (prepared.ok) for (const w of prepared.warnings) this.logger.warn('quota', { warning: w });
@@ -475,9 +448,9 @@ export class Server implements ServerView {
   private onShellMessage(from: Sid, msg: ShellMessage): void {
     switch (msg.type) {
       case 'REQUEST':
-        return this.propose(msg.session, msg.auth, msg.write, msg.origin);
+        return this.run({ type: 'write', ask: { session: msg.session, auth: msg.auth, write: msg.write, via: from, origin: msg.origin } });
       case 'SYNC':
-        // Everything committed so far has had its COMMIT sent to `from` already; name the last.
+        // SERVER-11: everything committed so far has had its COMMIT sent to `from` already; name the last.
         if (this.role === 'leader') this.peers!.send(from, { type: 'SYNCED', id: msg.id, zxid: this.lastZxid });
         return;
       case 'SYNCED': {
@@ -485,18 +458,10 @@ export class Server implements ServerView {
         if (w) w.zxid = msg.zxid;
         return this.answerSyncs();
       }
-      case 'TOUCH': {
-        if (this.role !== 'leader') return;
-        const now = Date.now();
-        for (const id of msg.sessions) {
-          const s = this.committed.sessions.get(id);
-          if (s) this.clock = touch(this.clock, id, s.timeout, now);
-        }
-        return;
-      }
+      case 'TOUCH':
+        return this.run({ type: 'touched', sessions: msg.sessions, now: Date.now(), tree: this.committed });
       case 'REVALIDATE':
-        if (this.role === 'leader' && this.committed.sessions.has(msg.session)) this.owner.set(msg.session, from);
-        return;
+        return this.run({ type: 'claimed', from, session: msg.session, tree: this.committed });
       case 'RECONFIG':
         return this.proposeReconfig(msg.session, msg.auth, { ask: { joining: msg.joining, leaving: msg.leaving, newMembers: msg.newMembers }, fromConfig: msg.fromConfig }, msg.origin);
       case 'HELLO':
@@ -504,15 +469,7 @@ export class Server implements ServerView {
     }
   }
 
-  /** Learner: tell the leader which sessions were active (it owns their expiry). */
-  private reportSessions(): void {
-    const leader = this.leaderId;
-    if (this.role !== 'learner' || leader === null || this.touched.size === 0) return;
-    this.peers!.send(leader, { type: 'TOUCH', sessions: [...this.touched] });
-    this.touched.clear();
-  }
-
-  /** Syncs whose leader zxid this server has now applied get their reply, in request order. */
+  /** SERVER-11: syncs whose leader zxid this server has now applied get their reply, in request order. */
   private answerSyncs(): void {
     for (const [id, w] of this.syncs) {
       if (w.zxid === undefined || w.zxid > this.lastZxid) continue;
@@ -522,23 +479,13 @@ export class Server implements ServerView {
     }
   }
 
-  /** Fault hook for tests: cut this server off from its peers, or heal it (SIGUSR2 toggles). */
-  toggleIsolation(): void {
+  /** Fault hook for tests: cut this server off from its peers (closing the links, or `silent`ly dropping what crosses them), or heal it. */
+  toggleIsolation(silent = false): void {
     if (!this.peers) return;
     this.isolated = !this.isolated;
-    this.peers.isolate(this.isolated);
+    this.peers.isolate(this.isolated, silent);
   }
   private isolated = false;
-
-  /** SESSION-6: the leader closes every session whose deadline passed. */
-  private expireSessions(): void {
-    const now = Date.now();
-    for (const id of expired(this.clock, now)) {
-      this.clock = forget(this.clock, id);
-      this.logger.info('session expired', { session: id });
-      this.propose(id, [], { op: 'closeSession' });
-    }
-  }
 
   // ---------------------------------------------------------------- connections
 
@@ -551,6 +498,7 @@ export class Server implements ServerView {
       return;
     }
     this.conns.add(conn);
+    this.byId.set(conn.id, conn);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', (e) => this.logger.debug('socket error', { conn: conn.id, error: e.message }));
     socket.on('close', () => this.onClose(conn));
@@ -559,9 +507,10 @@ export class Server implements ServerView {
   private onClose(conn: Connection): void {
     conn.closed = true;
     if (!this.conns.delete(conn)) return;
+    this.byId.delete(conn.id);
     this.stats.sent += conn.sent;
     this.watches = dropWatcher(this.watches, conn);
-    if (conn.session !== null && this.bySession.get(conn.session) === conn) this.bySession.delete(conn.session);
+    this.run({ type: 'closed', conn: conn.id });
     for (const [zxid, p] of this.pending) if (p.conn === conn && p.type === 'connect') this.pending.delete(zxid);
   }
 
@@ -593,54 +542,51 @@ export class Server implements ServerView {
     const d = decodeConnectRequest(frame);
     if (!d.ok) return this.drop(conn, `connect request: ${d.error}`);
     const req = d.value;
-    if (!this.serving) {
-      this.logger.info('refusing connection: not serving yet', { remote: conn.remote });
-      return conn.end();
-    }
-    if (this.role === 'readonly' && !req.readOnly) {
-      this.logger.info('refusing connection: read-only, and the client did not ask for read-only', { remote: conn.remote });
-      return conn.end();
-    }
-    if (req.lastZxidSeen > BigInt(this.lastZxid)) {
-      // The client has seen a newer state than ours: it must find another server (ZooKeeper does the same).
-      this.logger.info('refusing session: client is ahead', { remote: conn.remote, clientZxid: req.lastZxidSeen, lastZxid: this.lastZxid });
-      return conn.end();
-    }
-    const timeout = negotiateTimeout(req.timeOut, this.config.tickTime, this.config.minSessionTimeout, this.config.maxSessionTimeout);
-    if (req.sessionId === 0n) {
-      const id = this.nextSession++;
-      conn.session = id;
-      // A read-only session lives on this server only: nothing can be committed.
-      if (this.role === 'readonly') return this.finishConnect(conn, id, timeout, req.readOnly);
-      if (!this.submit(id, [...conn.auth], { op: 'createSession', timeout }, { type: 'connect', conn, readOnly: req.readOnly })) conn.end();
-      return;
-    }
-    // SESSION-3: a reconnect keeps its session only with the right password (and, on the
-    // leader, only while it has not expired: a learner learns that from the closeSession).
-    const id = req.sessionId;
-    const live = this.committed.sessions.has(id) && (this.role !== 'leader' || this.clock.deadlines.has(id));
-    if (!live || !passwordMatches(id, req.passwd ?? new Uint8Array(0))) {
-      conn.session = id;
-      conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(16), ...ro(req.readOnly) }));
-      conn.end();
-      return;
-    }
-    this.bySession.get(id)?.end(); // the session moves to this connection
-    // The leader learns the session's new home: writes still arriving through the old one get SessionMoved.
-    if (this.role === 'leader') this.owner.set(id, this.config.myid);
-    else if (this.role === 'learner') this.peers!.send(this.leaderId!, { type: 'REVALIDATE', session: id });
-    this.finishConnect(conn, id, timeout, req.readOnly);
+    conn.readOnlyAsked = req.readOnly;
+    const ask: ConnectAsk = { sessionId: req.sessionId, passwd: req.passwd ?? null, timeOut: req.timeOut, lastZxidSeen: req.lastZxidSeen, readOnly: req.readOnly };
+    this.run({ type: 'connect', conn: conn.id, ask, now: Date.now(), tree: this.committed, lastZxid: this.lastZxid });
   }
 
-  private finishConnect(conn: Connection, id: bigint, timeout: number, readOnly: boolean | undefined): void {
+  // ---------------------------------------------------------------- the reducer's effects
+
+  /** Step the server's reducer and carry out what it decided, in order. */
+  private run(input: ServerInput): void {
+    const r = stepServer(this.srv, input);
+    this.srv = r.state;
+    for (const e of r.effects) this.effect(e);
+  }
+
+  private effect(e: ServerEffect): void {
+    if (e.type === 'send') return void this.peers?.send(e.to, e.msg);
+    if (e.type === 'propose') return this.propose(e.ask);
+    if (e.type === 'log') return this.logger.info(e.msg, e.fields);
+    const conn = this.byId.get(e.conn);
+    if (!conn) return;
+    switch (e.type) {
+      case 'refuse': // SERVER-2
+        this.logger.info(e.why, { remote: conn.remote, ...e.fields });
+        return conn.end();
+      case 'reject': // SERVER-5
+        conn.session = -1n;
+        conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(16), ...ro(conn.readOnlyAsked) }));
+        return conn.end();
+      case 'accept':
+        return this.finishConnect(conn, e.session, e.timeout);
+      case 'create-session': // SERVER-4: answered when the createSession is delivered here
+        conn.session = e.session;
+        if (!this.submit(e.session, [...conn.auth], { op: 'createSession', timeout: e.timeout }, { type: 'connect', conn })) conn.end();
+        return;
+      case 'close':
+        return conn.endAfterReplies();
+    }
+  }
+
+  private finishConnect(conn: Connection, id: bigint, timeout: number): void {
     conn.session = id;
     conn.timeout = timeout;
     conn.established = true;
-    this.bySession.set(id, conn);
-    this.clock = touch(this.clock, id, timeout, Date.now());
-    conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: timeout, sessionId: id, passwd: sessionPassword(id), ...ro(readOnly, this.role === 'readonly') }));
+    conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: timeout, sessionId: id, passwd: sessionPassword(id), ...ro(conn.readOnlyAsked, this.role === 'readonly') }));
     conn.lastZxid = BigInt(this.lastZxid);
-    if (this.role === 'learner') this.touched.add(id);
     this.logger.debug('session established', { session: id, timeout, remote: conn.remote });
   }
 
@@ -650,8 +596,7 @@ export class Server implements ServerView {
     if (!d.ok) return this.drop(conn, d.header ? `opcode ${d.header.type}: ${d.error}` : d.error);
     const { xid, request } = d.value;
     const session = conn.session!;
-    this.clock = touch(this.clock, session, conn.timeout, Date.now());
-    if (this.role === 'learner') this.touched.add(session);
+    this.run({ type: 'request', conn: conn.id, now: Date.now() }); // SERVER-6, SERVER-7
     conn.lastOp = request.op;
     if (request.op === 'unknown') {
       conn.push({ xid, reply: encodeError(xid, -1n, Code.Unimplemented), close: true });
@@ -684,6 +629,7 @@ export class Server implements ServerView {
       return;
     }
     if (this.role === 'readonly' && (write || request.op === 'sync')) {
+      // SERVER-13
       // As ZooKeeper's read-only server: a read-only session's close just ends it; other writes are refused.
       if (write && write.op === 'closeSession') conn.push({ xid, reply: encodeReply(xid, BigInt(this.lastZxid), 'closeSession', {}), close: true });
       else conn.push({ xid, reply: encodeError(xid, BigInt(this.lastZxid), Code.NotReadOnly) });
@@ -746,7 +692,7 @@ export class Server implements ServerView {
     return this.pending.size;
   }
   get sessionDeadlines(): ReadonlyMap<bigint, number> {
-    return this.clock.deadlines;
+    return this.srv.clock.deadlines;
   }
 }
 

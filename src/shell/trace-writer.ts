@@ -7,7 +7,8 @@
 import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { TRACE_VERSION } from '../../conformance/trace-schema.ts';
 import type { Config, Effect, Input, Sid } from '../zab/types.ts';
-import { txnEntryJson, type Entry } from '../wire/peer.ts';
+import type { Entry } from '../server/types.ts';
+import { txnEntryJson } from '../wire/peer.ts';
 
 /** An entry appears in many events (proposal, append, ack, commit, deliver): encode it once. */
 const encoded = new WeakMap<object, unknown>();

@@ -8,7 +8,7 @@ import { boot, emptyDurable } from '../zab/persistence.ts';
 import { step } from '../zab/step.ts';
 import type { Config, Durable, Effect, Input, Message, ServerState, Sid, TimerName, Txn as ZabTxn } from '../zab/types.ts';
 import type { Tree, Txn } from '../tree/index.ts';
-import type { Entry } from '../wire/peer.ts';
+import type { Entry } from '../server/types.ts';
 import type { Logger } from './logger.ts';
 import type { Recovered, Storage } from './storage.ts';
 import type { TraceWriter } from './trace-writer.ts';

@@ -1,5 +1,6 @@
 // Sessions outside the replicated tree: timeout negotiation, ids, passwords and expiry
 // (SESSION-1, SESSION-2, SESSION-3, SESSION-6). All of it pure: time arrives as an argument.
+import { Map as IMap } from 'immutable';
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -39,10 +40,11 @@ export function passwordMatches(sessionId: bigint, password: Uint8Array): boolea
 /** SESSION-6: the leader's expiry table; deadlines rounded up to the next tick. */
 export interface SessionClock {
   readonly tickTime: number;
-  readonly deadlines: ReadonlyMap<bigint, number>;
+  /** A persistent map: a touch costs O(log n), not a copy of every session. */
+  readonly deadlines: IMap<bigint, number>;
 }
 
-export const sessionClock = (tickTime: number): SessionClock => ({ tickTime, deadlines: new Map() });
+export const sessionClock = (tickTime: number): SessionClock => ({ tickTime, deadlines: IMap() });
 
 const roundUp = (t: number, tick: number): number => (Math.floor(t / tick) + 1) * tick;
 
@@ -50,22 +52,17 @@ const roundUp = (t: number, tick: number): number => (Math.floor(t / tick) + 1) 
 export function touch(clock: SessionClock, id: bigint, timeout: number, now: number): SessionClock {
   const deadline = roundUp(now + timeout, clock.tickTime);
   if (clock.deadlines.get(id) === deadline) return clock;
-  const deadlines = new Map(clock.deadlines);
-  deadlines.set(id, deadline);
-  return { ...clock, deadlines };
+  return { ...clock, deadlines: clock.deadlines.set(id, deadline) };
 }
 
 export function forget(clock: SessionClock, id: bigint): SessionClock {
   if (!clock.deadlines.has(id)) return clock;
-  const deadlines = new Map(clock.deadlines);
-  deadlines.delete(id);
-  return { ...clock, deadlines };
+  return { ...clock, deadlines: clock.deadlines.delete(id) };
 }
 
 /** The sessions whose deadline has passed, oldest first: the leader proposes closeSession for each. */
 export function expired(clock: SessionClock, now: number): bigint[] {
-  return [...clock.deadlines]
-    .filter(([, d]) => d <= now)
+  return [...clock.deadlines.filter((d) => d <= now)]
     .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
     .map(([id]) => id);
 }

@@ -10,22 +10,14 @@
 // activity to the leader (which owns expiry); REVALIDATE tells the leader a session moved here;
 // RECONFIG forwards a client's reconfig (the leader builds the new configuration).
 import { z } from 'zod';
-import { deserializeTree, serializeTree, type Id, type Tree, type Txn, type WriteOp } from '../tree/index.ts';
+import { deserializeTree, serializeTree, type Id, type WriteOp } from '../tree/index.ts';
 import type { Message, Txn as ZabTxn } from '../zab/types.ts';
 import { attempt, Reader, WireError, Writer, type Decoded } from './jute.ts';
 import { decodeTxn, encodeTxn, readTxn, writeTxn } from './txn.ts';
 import { zabMessageOptions } from './zab-messages.ts';
 
-/** Which server and which of its requests a txn answers: that server replies to its client. */
-export interface Origin {
-  readonly server: number;
-  readonly id: number;
-}
-
-/** What ZAB replicates: a data tree txn, or (first in a history) the snapshot the history starts from. */
-export type Entry =
-  | { readonly kind: 'txn'; readonly txn: Txn; readonly origin?: Origin }
-  | { readonly kind: 'base'; readonly tree: Tree };
+// The replicated value and a write's origin belong to the server (src/server); the codec carries them.
+import type { Entry, Origin } from '../server/types.ts';
 
 export type Channel = 'quorum' | 'election';
 

@@ -4,7 +4,7 @@ import { startLooking } from './election.ts';
 import { countUpTo, deliveredCount, lastZxid } from './history.ts';
 import { maybeCompact } from './persistence.ts';
 import { isVoter, quorumSize, countVoters } from './quorum.ts';
-import type { Leading, Learning, Proposal, Sid, Txn } from './types.ts';
+import type { Config, Leading, Learning, Proposal, Sid, Txn } from './types.ts';
 import { epochOf, makeZxid, counterOf, ZERO_ZXID, type Zxid } from './zxid.ts';
 
 /** BCAST-11: leave the current leader or learners behind and look for a leader again. */
@@ -198,16 +198,27 @@ export function onSyncTimeout<T>(ctx: Ctx<T>): void {
   ctx.timer('sync', ms);
 }
 
-/** BCAST-10: a lost connection: a learner loses its leader; a leader stops forwarding to a learner. */
+/**
+ * BCAST-10: a lost connection: a learner loses its leader; a leader stops forwarding to a learner
+ * and forgets having heard it. An established leader whose connected voters are no longer a
+ * quorum steps down at once (BCAST-9), as ZooKeeper's leader counts only connected learners.
+ */
 export function onDisconnected<T>(ctx: Ctx<T>, peer: Sid): void {
   const s = ctx.state;
   if (s.phase === 'leading') {
     if (!s.learners[peer]) return;
     const { [peer]: _gone, ...learners } = s.learners;
-    ctx.patch<Leading<T>>({ learners });
+    ctx.patch<Leading<T>>({ learners, heard: s.heard.filter((h) => h !== peer) });
+    if (s.config.deviation === 'lead-without-connected-quorum') return; // mutant: finding 2 of issue 20
+    if (s.stage === 'broadcast' && !connectedQuorum(s.config, learners)) stepDown(ctx); // BCAST-9
   } else if (s.phase !== 'looking' && s.leader === peer) {
     startLooking(ctx);
   }
+}
+
+/** BCAST-9: the leader and the voters it holds connections to are a quorum. */
+export function connectedQuorum(cfg: Config, learners: Readonly<Record<Sid, unknown>>): boolean {
+  return countVoters(cfg, [...Object.keys(learners).map(Number), cfg.sid]) >= quorumSize(cfg);
 }
 
 /** BCAST-3: ACK with counter 0 acknowledges NEWLEADER (SYNC-7); any other, a proposal. */

@@ -1,5 +1,5 @@
 // spec/sync.md — bringing every learner's history in line with the new leader's.
-import { deliverUpTo, stepDown, tryCommit } from './broadcast.ts';
+import { connectedQuorum, deliverUpTo, stepDown, tryCommit } from './broadcast.ts';
 import type { Ctx } from './ctx.ts';
 import { countUpTo, deliveredCount, indexOfZxid, lastZxid } from './history.ts';
 import { isQuorum, isVoter } from './quorum.ts';
@@ -178,6 +178,9 @@ export function checkEstablished<T>(ctx: Ctx<T>): void {
   ctx.patch<Leading<T>>({ stage: 'broadcast', heard: [], vote: { ...s.vote, epoch: s.epoch } });
   deliverUpTo(ctx, s.history.length);
   for (const [sid, l] of Object.entries(s.learners)) if (l.stage === 'acked') upToDate(ctx, Number(sid));
+  // BCAST-9: ACKs of voters whose connections have since dropped made the history committed, but
+  // the leader leads only while it holds connections to a quorum.
+  if (s.config.deviation !== 'lead-without-connected-quorum' && !connectedQuorum(s.config, ctx.state.phase === 'leading' ? ctx.state.learners : {})) return stepDown(ctx);
   const t = s.config.timing;
   ctx.timer('ping', t.tickMs);
   ctx.timer('sync', t.syncLimit * t.tickMs);

@@ -47,7 +47,8 @@ export type Deviation =
   | 'trunc-one-too-far'
   | 'accept-older-epoch-proposal'
   | 'log-proposal-while-looking'
-  | 'ignore-election-round';
+  | 'ignore-election-round'
+  | 'lead-without-connected-quorum';
 
 export interface Config {
   readonly sid: Sid;

@@ -36,7 +36,7 @@ export const TRACE_RUNS: Readonly<Record<string, (traceDir: string) => Promise<v
 
   /** A leader cut off with a proposal nobody acknowledged; when it rejoins, TRUNC removes it. */
   trunc: (traceDir) =>
-    withEnsemble({ size: 3, traceDir }, async (e) => {
+    withEnsemble({ size: 3, traceDir, env: { ZABKIT_FAULT_HOOK: 'silent' } }, async (e) => {
       const { leader, learners } = await e.stable();
       await writes(e.connect, '/n', 3);
       const client = await cutOffLeaderWithWrite(leader, learners, '/lost');

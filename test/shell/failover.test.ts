@@ -97,7 +97,7 @@ describe('faults', () => {
   });
 
   it('a leader cut off cannot commit; its uncommitted txn is truncated when it rejoins (TRUNC)', async () => {
-    e = await startEnsemble({ size: 3 });
+    e = await startEnsemble({ size: 3, env: { ZABKIT_FAULT_HOOK: 'silent' } });
     const { leader, learners } = await e.stable();
     const client = await cutOffLeaderWithWrite(leader, learners, '/lost');
     // The others elect a leader of their own and commit without it.

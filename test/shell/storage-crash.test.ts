@@ -38,7 +38,7 @@ import { continues, Storage, StorageError, type Recovered } from '../../src/shel
 import { durableOf } from '../../src/shell/zab-node.ts';
 import { apply, emptyTree, OPEN_ACL, prepare, type Tree, type Txn, type WriteOp } from '../../src/tree/index.ts';
 import { encodeTxn } from '../../src/wire/txn.ts';
-import type { Entry } from '../../src/wire/peer.ts';
+import type { Entry } from '../../src/server/types.ts';
 import { applyPersist, applySnapshot, emptyDurable, type Durable, type Txn as ZabTxn } from '../../src/zab/index.ts';
 
 // ------------------------------------------------------------------ directories

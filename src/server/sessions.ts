@@ -1,0 +1,143 @@
+// Sessions at one server (spec/server.md SERVER-2..9): admission, reconnects, the owner a session
+// writes through, touches and expiry. Pure: every function takes the state and returns the next
+// one with its effects.
+import { expired, forget, negotiateTimeout, passwordMatches, touch, type Tree } from '../tree/index.ts';
+import { Code } from '../tree/index.ts';
+import type { ConnectAsk, ConnId, ServerEffect, ServerState, Stepped, WriteAsk } from './types.ts';
+
+const done = (state: ServerState, ...effects: ServerEffect[]): Stepped => ({ state, effects });
+
+/** SERVER-2..5: a ConnectRequest. */
+export function connect(s: ServerState, conn: ConnId, ask: ConnectAsk, now: number, tree: Tree, lastZxid: number): Stepped {
+  if (s.role === null) return done(s, { type: 'refuse', conn, why: 'refusing connection: not serving yet' }); // SERVER-2
+  if (s.role === 'readonly' && !ask.readOnly) {
+    return done(s, { type: 'refuse', conn, why: 'refusing connection: read-only, and the client did not ask for read-only' }); // SERVER-2
+  }
+  if (ask.lastZxidSeen > BigInt(lastZxid)) {
+    // SERVER-2: the client has seen a newer state than ours; it must find another server.
+    return done(s, { type: 'refuse', conn, why: 'refusing session: client is ahead', fields: { clientZxid: ask.lastZxidSeen, lastZxid } });
+  }
+  const { tickMs, minSessionTimeout, maxSessionTimeout } = s.config;
+  const timeout = negotiateTimeout(ask.timeOut, tickMs, minSessionTimeout, maxSessionTimeout); // SERVER-3
+  if (ask.sessionId === 0n) {
+    // SERVER-4: a new id; a read-only session lives on this server only.
+    const id = s.nextSession;
+    const next = { ...s, nextSession: id + 1n };
+    if (s.role === 'readonly') return establish(next, conn, id, timeout, now);
+    return done(next, { type: 'create-session', conn, session: id, timeout });
+  }
+  // SERVER-5: the right password, and a live session (the leader also knows it has not expired).
+  const id = ask.sessionId;
+  const live = tree.sessions.has(id) && (s.role !== 'leader' || s.clock.deadlines.has(id));
+  if (!live || !passwordMatches(id, ask.passwd ?? new Uint8Array(0))) return done(s, { type: 'reject', conn });
+  return establish(s, conn, id, timeout, now);
+}
+
+/** SERVER-4, SERVER-5: `conn` now holds `session`; an older connection of it here is closed. */
+export function establish(s: ServerState, conn: ConnId, session: bigint, timeout: number, now: number): Stepped {
+  const effects: ServerEffect[] = [];
+  const older = s.bySession.get(session);
+  let conns = s.conns;
+  if (older !== undefined && older !== conn) {
+    effects.push({ type: 'close', conn: older });
+    conns = conns.delete(older);
+  }
+  const state: ServerState = {
+    ...s,
+    conns: conns.set(conn, { session, timeout, claimed: false }),
+    bySession: s.bySession.set(session, conn),
+    clock: touch(s.clock, session, timeout, now),
+    touched: s.role === 'learner' ? s.touched.set(session, true) : s.touched,
+  };
+  effects.push({ type: 'accept', conn, session, timeout });
+  return { state, effects };
+}
+
+/**
+ * SERVER-6, SERVER-7: a request on an established connection touches its session; the first one
+ * on the connection claims the session for this server.
+ */
+export function request(s: ServerState, conn: ConnId, now: number): Stepped {
+  const c = s.conns.get(conn);
+  if (!c) return done(s);
+  let state: ServerState = { ...s, clock: touch(s.clock, c.session, c.timeout, now) };
+  if (s.role === 'learner') state = { ...state, touched: s.touched.set(c.session, true) };
+  if (c.claimed) return done(state);
+  state = { ...state, conns: s.conns.set(conn, { ...c, claimed: true }) };
+  if (s.role === 'leader') return done({ ...state, owners: s.owners.set(c.session, s.config.sid) });
+  if (s.role === 'learner' && s.leader !== null) return done(state, { type: 'send', to: s.leader, msg: { type: 'REVALIDATE', session: c.session } });
+  return done(state);
+}
+
+/** SERVER-6 at the leader: a learner's claim; a session that is not live is not owned. */
+export function claimed(s: ServerState, from: number, session: bigint, tree: Tree): Stepped {
+  if (s.role !== 'leader' || !tree.sessions.has(session)) return done(s);
+  return done({ ...s, owners: s.owners.set(session, from) });
+}
+
+/**
+ * SERVER-6, SERVER-10: the leader takes a write; one through another server than its session's
+ * owner is stale and becomes a SessionMoved txn. A session with no owner gets this one.
+ */
+export function write(s: ServerState, ask: WriteAsk): Stepped {
+  if (s.role !== 'leader') return done(s);
+  const w = ask.write;
+  const exempt = typeof w === 'number' || w.op === 'createSession' || ask.origin === undefined;
+  if (exempt) return done(s, { type: 'propose', ask });
+  const owner = s.owners.get(ask.session);
+  if (owner === undefined) return done({ ...s, owners: s.owners.set(ask.session, ask.via) }, { type: 'propose', ask });
+  if (owner === ask.via) return done(s, { type: 'propose', ask });
+  return done(s, { type: 'propose', ask: { ...ask, write: Code.SessionMoved } });
+}
+
+/** SERVER-7 at the leader: a learner's report of its sessions' activity. */
+export function touched(s: ServerState, sessions: readonly bigint[], now: number, tree: Tree): Stepped {
+  if (s.role !== 'leader') return done(s);
+  let clock = s.clock;
+  for (const id of sessions) {
+    const session = tree.sessions.get(id);
+    if (session) clock = touch(clock, id, session.timeout, now);
+  }
+  return done({ ...s, clock });
+}
+
+/** SERVER-7: a learner reports what its clients touched; SERVER-8: the leader expires what is due. */
+export function sessionsTick(s: ServerState, now: number): Stepped {
+  if (s.role === 'learner') {
+    if (s.touched.size === 0 || s.leader === null) return done(s);
+    return done({ ...s, touched: s.touched.clear() }, { type: 'send', to: s.leader, msg: { type: 'TOUCH', sessions: [...s.touched.keys()] } });
+  }
+  if (s.role !== 'leader') return done(s);
+  const due = expired(s.clock, now);
+  if (due.length === 0) return done(s);
+  let clock = s.clock;
+  const effects: ServerEffect[] = [];
+  for (const id of due) {
+    clock = forget(clock, id);
+    effects.push({ type: 'log', msg: 'session expired', fields: { session: id } });
+    effects.push({ type: 'propose', ask: { session: id, auth: [], write: { op: 'closeSession' }, via: s.config.sid } });
+  }
+  return { state: { ...s, clock }, effects };
+}
+
+/** SERVER-9: a delivered closeSession: the session's connection here closes; its owner and deadline go. */
+export function sessionClosed(s: ServerState, session: bigint): Stepped {
+  const conn = s.bySession.get(session);
+  const state: ServerState = {
+    ...s,
+    clock: forget(s.clock, session),
+    owners: s.owners.delete(session),
+    touched: s.touched.delete(session),
+    bySession: s.bySession.delete(session),
+    conns: conn === undefined ? s.conns : s.conns.delete(conn),
+  };
+  return conn === undefined ? done(state) : done(state, { type: 'close', conn });
+}
+
+/** A connection closed: it no longer holds its session. */
+export function connClosed(s: ServerState, conn: ConnId): Stepped {
+  const c = s.conns.get(conn);
+  if (!c) return done(s);
+  const bySession = s.bySession.get(c.session) === conn ? s.bySession.delete(c.session) : s.bySession;
+  return done({ ...s, conns: s.conns.delete(conn), bySession });
+}

@@ -1,5 +1,5 @@
 // Apache ZooKeeper 3.8 (Debian's `zookeeper` package) as a reference server: one standalone
-// server on 127.0.0.1, started from a zoo.cfg of ours, ready once it answers `ruok`, stopped
+// server on 127.0.0.1, started from a zoo.cfg of ours, ready once it answers `ruok` and `srvr` shows its mode, stopped
 // by the PID we started. Java system properties (`-D`) set what zoo.cfg cannot.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,6 @@ export interface ApacheOptions {
   readonly heap?: string;
 }
 
-/** `ruok` answered `imok`: the server is serving. */
 /** A four-letter word's answer; '' when the server does not answer. */
 const word = (port: number, w: string): Promise<string> => askWord('127.0.0.1', port, w).catch(() => '');
 const ruok = async (port: number): Promise<boolean> => (await word(port, 'ruok')) === 'imok';
@@ -79,11 +78,12 @@ export async function startApache(o: ApacheOptions): Promise<ApacheServer> {
   const deadline = Date.now() + (o.readyMs ?? 30000);
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`Apache ZooKeeper exited with ${proc.exitCode}:\n${out}`);
-    if (await ruok(o.port)) return server;
+    // `ruok` answers before the server takes sessions ("ZooKeeperServer not running"); srvr's Mode does not.
+    if ((await ruok(o.port)) && /Mode: /.test(await word(o.port, 'srvr'))) return server;
     await new Promise((r) => setTimeout(r, 200));
   }
   await server.stop();
-  throw new Error(`Apache ZooKeeper did not answer ruok on port ${o.port} within ${o.readyMs ?? 30000} ms:\n${out}`);
+  throw new Error(`Apache ZooKeeper did not serve (ruok, srvr) on port ${o.port} within ${o.readyMs ?? 30000} ms:\n${out}`);
 }
 
 /**

@@ -277,7 +277,8 @@ export class Server implements ServerView {
     }
     if (role === 'leader') this.speculative = this.committed;
     const tick = () => this.run({ type: 'tick', now: Date.now(), tree: this.committed });
-    this.tickTimer = setInterval(tick, Math.max(1, Math.floor(this.config.tickTime / 2)));
+    // Every half tick (SERVER-7), or as often as reaping asks (SERVER-15).
+    this.tickTimer = setInterval(tick, Math.max(1, Math.min(Math.floor(this.config.tickTime / 2), this.config.reaping.checkIntervalMs)));
     this.logger.info('serving', { mode: this.mode, leader: this.leaderId, epoch: this.node.state.currentEpoch, lastZxid: formatZxid(this.lastZxid) });
   }
 
@@ -325,7 +326,13 @@ export class Server implements ServerView {
       for (const c of this.conns) if (c.session === txn.session) this.watches = dropWatcher(this.watches, c);
     }
     if (op.type === 'setData' && op.path === '/zookeeper/config') this.refreshMembership();
-    if (p?.type === 'reply') {
+    if (p?.type === 'reply' && applied.result.type === 'error' && applied.result.err === Code.SessionMoved) {
+      // SERVER-6: a stale write is not answered; its connection closes, as ZooKeeper's does
+      // (ZOOKEEPER-710), and the client's reconnect claims the session where it now is.
+      p.slot.reply = null;
+      p.slot.close = true;
+      p.conn.flush();
+    } else if (p?.type === 'reply') {
       p.slot.reply =
         p.reconfig && op.type === 'setData' && applied.result.type === 'setData'
           ? encodeReply(p.slot.xid, BigInt(zxid), 'reconfig', { data: op.data, stat: wireStat(applied.result.stat) })

@@ -1,8 +1,8 @@
 // SERVER-15: the leader deletes empty containers and expired TTL nodes, as ZooKeeper's
 // ContainerManager: a list every checkIntervalMs, deleteContainer for each, within a budget of
 // maxPerMinute deletes in any minute.
-import { expiredNodes, type Tree } from '../tree/index.ts';
-import type { Reaper, ServerEffect, ServerState, Stepped } from './types.ts';
+import { expiredNodes } from '../tree/index.ts';
+import type { Internal, Reaper, ServerState, Stepped } from './types.ts';
 
 const MINUTE = 60_000;
 
@@ -12,7 +12,8 @@ export function freshReaper(s: ServerState, now: number): Reaper {
 }
 
 /** SERVER-15: at the leader's tick, list the candidates when due, and propose what the budget allows. */
-export function reap(s: ServerState, now: number, tree: Tree): Stepped {
+export function reap(s: ServerState, now: number): Stepped {
+  const tree = s.tree;
   if (s.role !== 'leader') return { state: s, effects: [] };
   const cfg = s.config.reaping;
   let r = s.reaper;
@@ -21,7 +22,7 @@ export function reap(s: ServerState, now: number, tree: Tree): Stepped {
   // The budget's minute starts at its first delete.
   if (r.deletedInWindow === 0 || now - r.windowStart >= MINUTE) r = { ...r, windowStart: now, deletedInWindow: 0 };
   const n = Math.min(r.queue.length, cfg.maxPerMinute - r.deletedInWindow);
-  const effects: ServerEffect[] = r.queue.slice(0, n).map((path) => ({
+  const effects: Internal[] = r.queue.slice(0, n).map((path) => ({
     type: 'propose',
     ask: { session: 0n, auth: [], write: { op: 'deleteContainer', path }, via: s.config.sid },
   }));

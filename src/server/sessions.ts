@@ -1,14 +1,15 @@
 // Sessions at one server (spec/server.md SERVER-2..9): admission, reconnects, the owner a session
 // writes through, touches and expiry. Pure: every function takes the state and returns the next
 // one with its effects.
-import { expired, forget, negotiateTimeout, passwordMatches, touch, type Tree } from '../tree/index.ts';
-import { Code } from '../tree/index.ts';
-import type { ConnectAsk, ConnId, ServerEffect, ServerState, Stepped, WriteAsk } from './types.ts';
+import { expired, forget, negotiateTimeout, passwordMatches, touch, type Id } from '../tree/index.ts';
+import type { ConnectAsk, ConnId, Internal, ServerEffect, ServerState, Stepped } from './types.ts';
+import { submit } from './writes.ts';
 
-const done = (state: ServerState, ...effects: ServerEffect[]): Stepped => ({ state, effects });
+const done = (state: ServerState, ...effects: (ServerEffect | Internal)[]): Stepped => ({ state, effects });
 
 /** SERVER-2..5: a ConnectRequest. */
-export function connect(s: ServerState, conn: ConnId, ask: ConnectAsk, now: number, tree: Tree, lastZxid: number): Stepped {
+export function connect(s: ServerState, conn: ConnId, ask: ConnectAsk, auth: readonly Id[], now: number): Stepped {
+  const { tree, lastZxid } = s;
   if (s.role === null) return done(s, { type: 'refuse', conn, why: 'refusing connection: not serving yet' }); // SERVER-2
   if (s.role === 'readonly' && !ask.readOnly) {
     return done(s, { type: 'refuse', conn, why: 'refusing connection: read-only, and the client did not ask for read-only' }); // SERVER-2
@@ -24,13 +25,20 @@ export function connect(s: ServerState, conn: ConnId, ask: ConnectAsk, now: numb
     const id = s.nextSession;
     const next = { ...s, nextSession: id + 1n };
     if (s.role === 'readonly') return establish(next, conn, id, timeout, now);
-    return done(next, { type: 'create-session', conn, session: id, timeout });
+    return submit(next, id, auth, { op: 'createSession', timeout }, { kind: 'connect', conn });
   }
   // SERVER-5: the right password, and a live session (the leader also knows it has not expired).
   const id = ask.sessionId;
   const live = tree.sessions.has(id) && (s.role !== 'leader' || s.clock.deadlines.has(id));
   if (!live || !passwordMatches(id, ask.passwd ?? new Uint8Array(0))) return done(s, { type: 'reject', conn });
-  return establish(s, conn, id, timeout, now);
+  const r = establish(s, conn, id, timeout, now);
+  return s.config.deviation === 'claim-on-connect' ? chain(r, (t) => request(t, conn, now)) : r; // mutant: issue 20's finding 1
+}
+
+/** Run `next` on a step's state; the effects of both, in order. */
+export function chain(a: Stepped, next: (s: ServerState) => Stepped): Stepped {
+  const b = next(a.state);
+  return { state: b.state, effects: [...a.effects, ...b.effects] };
 }
 
 /** SERVER-4, SERVER-5: `conn` now holds `session`; an older connection of it here is closed. */
@@ -70,32 +78,17 @@ export function request(s: ServerState, conn: ConnId, now: number): Stepped {
 }
 
 /** SERVER-6 at the leader: a learner's claim; a session that is not live is not owned. */
-export function claimed(s: ServerState, from: number, session: bigint, tree: Tree): Stepped {
-  if (s.role !== 'leader' || !tree.sessions.has(session)) return done(s);
+export function claimed(s: ServerState, from: number, session: bigint): Stepped {
+  if (s.role !== 'leader' || !s.tree.sessions.has(session)) return done(s);
   return done({ ...s, owners: s.owners.set(session, from) });
 }
 
-/**
- * SERVER-6, SERVER-10: the leader takes a write; one through another server than its session's
- * owner is stale and becomes a SessionMoved txn. A session with no owner gets this one.
- */
-export function write(s: ServerState, ask: WriteAsk): Stepped {
-  if (s.role !== 'leader') return done(s);
-  const w = ask.write;
-  const exempt = typeof w === 'number' || w.op === 'createSession' || ask.origin === undefined;
-  if (exempt) return done(s, { type: 'propose', ask });
-  const owner = s.owners.get(ask.session);
-  if (owner === undefined) return done({ ...s, owners: s.owners.set(ask.session, ask.via) }, { type: 'propose', ask });
-  if (owner === ask.via) return done(s, { type: 'propose', ask });
-  return done(s, { type: 'propose', ask: { ...ask, write: Code.SessionMoved } });
-}
-
 /** SERVER-7 at the leader: a learner's report of its sessions' activity. */
-export function touched(s: ServerState, sessions: readonly bigint[], now: number, tree: Tree): Stepped {
+export function touched(s: ServerState, sessions: readonly bigint[], now: number): Stepped {
   if (s.role !== 'leader') return done(s);
   let clock = s.clock;
   for (const id of sessions) {
-    const session = tree.sessions.get(id);
+    const session = s.tree.sessions.get(id);
     if (session) clock = touch(clock, id, session.timeout, now);
   }
   return done({ ...s, clock });
@@ -111,7 +104,7 @@ export function sessionsTick(s: ServerState, now: number): Stepped {
   const due = expired(s.clock, now);
   if (due.length === 0) return done(s);
   let clock = s.clock;
-  const effects: ServerEffect[] = [];
+  const effects: (ServerEffect | Internal)[] = [];
   for (const id of due) {
     clock = forget(clock, id);
     effects.push({ type: 'log', msg: 'session expired', fields: { session: id } });

@@ -1,10 +1,11 @@
 // The server's reducer (spec/server.md): one input in, the next state and its effects out.
 import { Map as IMap } from 'immutable';
-import { firstSessionId, sessionClock, touch, type Tree } from '../tree/index.ts';
+import { emptyTree, firstSessionId, sessionClock, touch } from '../tree/index.ts';
 import type { Sid } from '../zab/types.ts';
 import { freshReaper, reap } from './reaper.ts';
-import { claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched, write } from './sessions.ts';
-import type { Role, ServerConfig, ServerInput, ServerState, Stepped } from './types.ts';
+import { chain, claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched } from './sessions.ts';
+import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Stepped } from './types.ts';
+import { accept, delivered, propose, submit } from './writes.ts';
 
 /** A server that serves no role yet; `now` seeds its session ids (SESSION-2). */
 export function initialServer(config: ServerConfig, now: number): ServerState {
@@ -19,53 +20,116 @@ export function initialServer(config: ServerConfig, now: number): ServerState {
     touched: IMap(),
     reaper: { nextCheck: Infinity, queue: [], windowStart: now, deletedInWindow: 0 },
     nextSession: firstSessionId(config.sid, now),
+    tree: emptyTree(),
+    lastZxid: 0,
+    speculative: null,
+    speculated: [],
+    nextZxid: 0,
+    waiting: IMap(),
+    nextOrigin: 1,
   };
 }
 
-export function stepServer(s: ServerState, input: ServerInput): Stepped {
+export interface ServerStepped {
+  readonly state: ServerState;
+  readonly effects: readonly ServerEffect[];
+}
+
+/** One input; the leader's accepted writes (SERVER-6, -8, -10, -15) are prepared and proposed within the step. */
+export function stepServer(s: ServerState, input: ServerInput): ServerStepped {
+  const now = 'now' in input ? input.now : 0;
+  const r = dispatch(s, input);
+  let state = r.state;
+  const effects: ServerEffect[] = [];
+  for (const e of r.effects) {
+    if (e.type !== 'propose') {
+      effects.push(e);
+      continue;
+    }
+    const p = propose(state, e.ask, now);
+    state = p.state;
+    for (const x of p.effects) if (x.type !== 'propose') effects.push(x);
+  }
+  return { state, effects };
+}
+
+function dispatch(s: ServerState, input: ServerInput): Stepped {
   switch (input.type) {
     case 'role':
-      return roleChanged(s, input.role, input.leader, input.now, input.tree);
+      return roleChanged(s, input.role, input.leader, input.now, input.nextZxid);
     case 'connect':
-      return connect(s, input.conn, input.ask, input.now, input.tree, input.lastZxid);
-    case 'session-created': {
-      // SERVER-4: every server's clock knows the new session; the asking connection is answered.
-      const state = { ...s, clock: touch(s.clock, input.session, input.timeout, input.now) };
-      return input.conn === undefined ? { state, effects: [] } : establish(state, input.conn, input.session, input.timeout, input.now);
-    }
-    case 'session-closed':
-      return sessionClosed(s, input.session);
+      return connect(s, input.conn, input.ask, input.auth, input.now);
     case 'request':
       return request(s, input.conn, input.now);
+    case 'submit': {
+      const c = s.conns.get(input.conn);
+      if (!c) return { state: s, effects: [{ type: 'dropped', ref: input.ref }] };
+      return submit(s, c.session, input.auth, input.write, { kind: 'reply', ref: input.ref });
+    }
     case 'closed':
       return connClosed(s, input.conn);
-    case 'tick': {
-      const a = sessionsTick(s, input.now);
-      const b = reap(a.state, input.now, input.tree);
-      return { state: b.state, effects: [...a.effects, ...b.effects] };
+    case 'tick':
+      return chain(sessionsTick(s, input.now), (t) => reap(t, input.now));
+    case 'peer': {
+      const m = input.msg;
+      switch (m.type) {
+        case 'TOUCH':
+          return touched(s, m.sessions, input.now);
+        case 'REVALIDATE':
+          return claimed(s, input.from, m.session);
+        case 'REQUEST':
+          return accept(s, { session: m.session, auth: m.auth, write: m.write, via: input.from, origin: m.origin });
+        case 'RECONFIG': {
+          const reconfig = { joining: m.joining, leaving: m.leaving, newMembers: m.newMembers };
+          return accept(s, { session: m.session, auth: m.auth, write: { reconfig, fromConfig: m.fromConfig }, via: input.from, origin: m.origin });
+        }
+      }
+      return { state: s, effects: [] };
     }
-    case 'touched':
-      return touched(s, input.sessions, input.now, input.tree);
-    case 'claimed':
-      return claimed(s, input.from, input.session, input.tree);
-    case 'write':
-      return write(s, input.ask);
+    case 'delivered': {
+      const d = delivered(s, input.txn, input.origin);
+      const op = input.txn.op;
+      if (op.type === 'createSession') {
+        // SERVER-4: every server's clock knows the new session; the asking connection is answered.
+        const t = { ...d.state, clock: touch(d.state.clock, input.txn.session, op.timeout, input.now) };
+        const conn = d.wait?.kind === 'connect' ? d.wait.conn : undefined;
+        return conn === undefined ? { state: t, effects: d.effects } : chain({ state: t, effects: d.effects }, (u) => establish(u, conn, input.txn.session, op.timeout, input.now));
+      }
+      if (op.type === 'closeSession') return chain(d, (t) => sessionClosed(t, input.txn.session)); // SERVER-9
+      return d;
+    }
+    case 'installed':
+      return { state: { ...s, tree: input.tree, lastZxid: input.zxid, speculated: [] }, effects: [] };
   }
 }
 
 /**
  * SERVER-1: a new role. Leaving one closes every client connection and forgets the leader's
- * tables; SERVER-8: a new leader gives every committed session a whole timeout; SERVER-15: and
- * starts its reaping interval.
+ * tables and the requests in flight; SERVER-8: a new leader gives every committed session a whole
+ * timeout; SERVER-15: and starts its reaping interval; SERVER-10: its speculative tree is its
+ * committed one.
  */
-function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number, tree: Tree): Stepped {
+function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number, nextZxid: number): Stepped {
   if (role === s.role && leader === s.leader) return { state: s, effects: [] };
   const effects = s.role === null ? [] : [...s.conns.keys()].map((conn) => ({ type: 'close' as const, conn }));
-  let state: ServerState = { ...s, role, leader, conns: IMap(), bySession: IMap(), owners: IMap(), touched: IMap(), clock: sessionClock(s.config.tickMs) };
+  let state: ServerState = {
+    ...s,
+    role,
+    leader,
+    conns: IMap(),
+    bySession: IMap(),
+    owners: IMap(),
+    touched: IMap(),
+    clock: sessionClock(s.config.tickMs),
+    waiting: IMap(),
+    speculative: null,
+    speculated: [],
+    nextZxid: 0,
+  };
   if (role === 'leader') {
     let clock = state.clock;
-    for (const [id, session] of tree.sessions) clock = touch(clock, id, session.timeout, now);
-    state = { ...state, clock, reaper: freshReaper(state, now) };
+    for (const [id, session] of s.tree.sessions) clock = touch(clock, id, session.timeout, now);
+    state = { ...state, clock, reaper: freshReaper(state, now), speculative: s.tree, nextZxid };
   }
   return { state, effects };
 }

@@ -2,7 +2,8 @@
 // asks the shell to do (effects). Nothing here reads a clock or a socket: time and connections
 // arrive as inputs, so the same reducer runs in the shell, in tests and in the model.
 import type { Map as IMap } from 'immutable';
-import type { ErrorCode, Id, SessionClock, Tree, Txn, WriteOp } from '../tree/index.ts';
+import type { Applied, Data, ErrorCode, Id, OpResult, SessionClock, Tree, TreeConfig, TreeEvent, Txn, TxnOp, WriteOp } from '../tree/index.ts';
+import type { PeerAddress, ReconfigAsk } from './membership.ts';
 import type { Sid } from '../zab/types.ts';
 
 /** Which server and which of its requests a txn answers: that server replies to its client. */
@@ -30,6 +31,27 @@ export interface ServerConfig {
   readonly maxSessionTimeout: number;
   /** SERVER-15: ZooKeeper's znode.container.* properties. */
   readonly reaping: { readonly checkIntervalMs: number; readonly maxPerMinute: number; readonly maxNeverUsedIntervalMs: number };
+  /** What prepare checks writes against (extended types, quotas: SERVER-16, sizes). */
+  readonly tree: TreeConfig;
+  /** The members zoo.cfg names (SERVER-14: a reconfig starts from them until /zookeeper/config holds some). */
+  readonly members: readonly PeerAddress[];
+  /** A deliberate deviation, for the checker's mutants (model/mutants.ts). */
+  readonly deviation?: ServerDeviation;
+}
+
+export type ServerDeviation = 'claim-on-connect' | 'reap-from-committed';
+
+/** A client write (SERVER-10), or a reconfig the leader turns into one (SERVER-14). */
+export type Submission = WriteOp | { readonly reconfig: ReconfigAsk; readonly fromConfig: number };
+
+/** Who waits for a txn that began here: a client's request (the shell's `ref` for it), or a connection's createSession. */
+export type Waiting = { readonly kind: 'reply'; readonly ref: number } | { readonly kind: 'connect'; readonly conn: ConnId };
+
+/** The leader's own apply of a proposal: reused when the txn commits onto the very tree it was made on. */
+export interface Speculated {
+  readonly zxid: number;
+  readonly before: Tree;
+  readonly applied: Applied;
 }
 
 export const DEFAULT_REAPING: ServerConfig['reaping'] = { checkIntervalMs: 60_000, maxPerMinute: 10_000, maxNeverUsedIntervalMs: 0 };
@@ -66,6 +88,16 @@ export interface ServerState {
   readonly reaper: Reaper;
   /** SERVER-4: the next session id this server hands out. */
   readonly nextSession: bigint;
+  /** The committed tree: what this server delivered (or installed) up to `lastZxid`. */
+  readonly tree: Tree;
+  readonly lastZxid: number;
+  /** SERVER-10: the leader's tree with every proposal applied (null elsewhere), and the zxid of its next proposal. */
+  readonly speculative: Tree | null;
+  readonly speculated: readonly Speculated[];
+  readonly nextZxid: number;
+  /** Txns that began here, by their origin id, and who waits for each. */
+  readonly waiting: IMap<number, Waiting>;
+  readonly nextOrigin: number;
 }
 
 /** What a client asks for in its ConnectRequest. */
@@ -81,31 +113,36 @@ export interface ConnectAsk {
 export interface WriteAsk {
   readonly session: bigint;
   readonly auth: readonly Id[];
-  readonly write: WriteOp | ErrorCode;
+  readonly write: Submission | ErrorCode;
   readonly via: Sid;
   readonly origin?: Origin;
 }
 
 export type ServerInput =
-  /** SERVER-1: ZAB's state gave this server a role (or took it); `tree` is its committed tree. */
-  | { readonly type: 'role'; readonly role: Role; readonly leader: Sid | null; readonly now: number; readonly tree: Tree }
+  /** SERVER-1: ZAB's state gave this server a role (or took it); a leader's next proposal is `nextZxid`. */
+  | { readonly type: 'role'; readonly role: Role; readonly leader: Sid | null; readonly now: number; readonly nextZxid: number }
   /** SERVER-2..5: a ConnectRequest on connection `conn`. */
-  | { readonly type: 'connect'; readonly conn: ConnId; readonly ask: ConnectAsk; readonly now: number; readonly tree: Tree; readonly lastZxid: number }
-  /** SERVER-4: a session's createSession was delivered here; `conn` waits for it (if this server asked). */
-  | { readonly type: 'session-created'; readonly session: bigint; readonly timeout: number; readonly conn?: ConnId; readonly now: number }
-  /** SERVER-9: a closeSession was delivered here. */
-  | { readonly type: 'session-closed'; readonly session: bigint }
+  | { readonly type: 'connect'; readonly conn: ConnId; readonly ask: ConnectAsk; readonly auth: readonly Id[]; readonly now: number }
   /** SERVER-6, SERVER-7: a request (a ping too) on an established connection. */
   | { readonly type: 'request'; readonly conn: ConnId; readonly now: number }
+  /** SERVER-10: a write of a client on `conn`; `ref` names the reply the shell holds for it. */
+  | { readonly type: 'submit'; readonly conn: ConnId; readonly ref: number; readonly write: Submission; readonly auth: readonly Id[]; readonly now: number }
   | { readonly type: 'closed'; readonly conn: ConnId }
   /** SERVER-7, SERVER-8, SERVER-15: the half-tick timer. */
-  | { readonly type: 'tick'; readonly now: number; readonly tree: Tree }
-  /** SERVER-7 at the leader: a learner's TOUCH. */
-  | { readonly type: 'touched'; readonly sessions: readonly bigint[]; readonly now: number; readonly tree: Tree }
-  /** SERVER-6 at the leader: a learner's claim (REVALIDATE). */
-  | { readonly type: 'claimed'; readonly from: Sid; readonly session: bigint; readonly tree: Tree }
-  /** SERVER-6, SERVER-10: a write at the leader. */
-  | { readonly type: 'write'; readonly ask: WriteAsk };
+  | { readonly type: 'tick'; readonly now: number }
+  /** A learner's message at the leader: SERVER-7 (TOUCH), SERVER-6 (REVALIDATE), SERVER-10 (REQUEST, RECONFIG). */
+  | { readonly type: 'peer'; readonly from: Sid; readonly msg: LearnerMessage; readonly now: number }
+  /** BCAST-5: ZAB delivered this txn here. */
+  | { readonly type: 'delivered'; readonly txn: Txn; readonly origin?: Origin; readonly now: number }
+  /** PERSIST-11: the committed tree is now a snapshot's (a SNAP, or the start's recovery). */
+  | { readonly type: 'installed'; readonly tree: Tree; readonly zxid: number };
+
+/** What a learner's server says to its leader's (the shell's peer messages). */
+export type LearnerMessage =
+  | { readonly type: 'TOUCH'; readonly sessions: readonly bigint[] }
+  | { readonly type: 'REVALIDATE'; readonly session: bigint }
+  | { readonly type: 'REQUEST'; readonly origin: Origin; readonly session: bigint; readonly auth: readonly Id[]; readonly write: WriteOp }
+  | ({ readonly type: 'RECONFIG'; readonly origin: Origin; readonly session: bigint; readonly auth: readonly Id[]; readonly fromConfig: number } & ReconfigAsk);
 
 export type ServerEffect =
   /** SERVER-2: close without a response. */
@@ -114,17 +151,28 @@ export type ServerEffect =
   | { readonly type: 'reject'; readonly conn: ConnId }
   /** SERVER-4, SERVER-5: the ConnectResponse for `session`; the connection is established. */
   | { readonly type: 'accept'; readonly conn: ConnId; readonly session: bigint; readonly timeout: number }
-  /** SERVER-4: propose the createSession of `session` (its response waits for the delivery). */
-  | { readonly type: 'create-session'; readonly conn: ConnId; readonly session: bigint; readonly timeout: number }
   /** SERVER-5, SERVER-9: close an established connection (a newer one took its session, or its session closed). */
   | { readonly type: 'close'; readonly conn: ConnId }
-  /** SERVER-6, SERVER-7: to the leader. */
-  | { readonly type: 'send'; readonly to: Sid; readonly msg: { readonly type: 'TOUCH'; readonly sessions: readonly bigint[] } | { readonly type: 'REVALIDATE'; readonly session: bigint } }
-  /** SERVER-6, SERVER-8, SERVER-10, SERVER-15: the leader prepares this write and proposes it (`write` a code: refused). */
-  | { readonly type: 'propose'; readonly ask: WriteAsk }
-  | { readonly type: 'log'; readonly msg: string; readonly fields: Readonly<Record<string, unknown>> };
+  /** SERVER-6, SERVER-7, SERVER-10: to the leader. */
+  | { readonly type: 'send'; readonly to: Sid; readonly msg: LearnerMessage }
+  /** BCAST-1: hand ZAB this proposal; it becomes txn `zxid` of the leader's history. */
+  | { readonly type: 'zab-propose'; readonly zxid: number; readonly entry: Extract<Entry, { kind: 'txn' }> }
+  /** A delivered txn changed the committed tree: its events fire watches, before any reply below. */
+  | { readonly type: 'applied'; readonly zxid: number; readonly session: bigint; readonly op: TxnOp; readonly events: readonly TreeEvent[] }
+  /** SERVER-10: the reply to request `ref` (`close`: its connection closes after it, SERVER-9). */
+  | { readonly type: 'reply'; readonly ref: number; readonly zxid: number; readonly result: OpResult; readonly data?: Data; readonly close: boolean }
+  /** SERVER-6: request `ref` was stale (SessionMoved): no answer, its connection closes. */
+  | { readonly type: 'moved'; readonly ref: number }
+  /** SERVER-10: request `ref` cannot be taken here (not serving): its connection closes. */
+  | { readonly type: 'dropped'; readonly ref: number }
+  /** TREE-27: after `zxid` this tree is not the leader's. */
+  | { readonly type: 'diverged'; readonly zxid: number; readonly expected: number; readonly actual: number }
+  | { readonly type: 'log'; readonly level?: 'info' | 'warn'; readonly msg: string; readonly fields: Readonly<Record<string, unknown>> };
+
+/** The reducer's own intermediate effect: a write the leader accepted, to prepare and propose. */
+export type Internal = { readonly type: 'propose'; readonly ask: WriteAsk };
 
 export interface Stepped {
   readonly state: ServerState;
-  readonly effects: readonly ServerEffect[];
+  readonly effects: readonly (ServerEffect | Internal)[];
 }

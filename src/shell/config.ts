@@ -4,20 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MAX_BUFFER } from '../wire/protocol.ts';
+import { parseServerLine, type PeerAddress } from '../server/membership.ts';
 
 export const FOUR_LETTER_WORDS = ['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'isro'] as const;
 export type FourLetterWord = (typeof FOUR_LETTER_WORDS)[number];
 
-export interface PeerAddress {
-  readonly id: number;
-  readonly host: string;
-  readonly quorumPort: number;
-  readonly electionPort: number;
-  readonly observer: boolean;
-  readonly clientPort?: number;
-  /** The client address as written after `;` (`host:port`, or `port` alone). */
-  readonly client?: string;
-}
+export type { PeerAddress } from '../server/membership.ts';
 
 export interface ServerConfig {
   readonly tickTime: number;
@@ -154,34 +146,6 @@ function parseServer(key: string, e: Entry): PeerAddress {
   const r = parseServerLine(key, e.value);
   if (typeof r === 'string') throw new ConfigError(`${e.where}: ${key}=${e.value}: ${r}`);
   return r;
-}
-
-/** `server.N` = `host:quorumPort:electionPort[:participant|observer][;[host:]clientPort]`, or why not. */
-export function parseServerLine(key: string, value: string): PeerAddress | string {
-  const id = Number(key.trim().slice('server.'.length));
-  if (!key.trim().startsWith('server.') || !Number.isInteger(id) || id < 0) return ('the server id must be a whole number');
-  const [addr = '', clientPart] = value.trim().split(';');
-  const parts = addr.split(':');
-  if (parts.length < 3 || parts.length > 4) return ('expected host:quorumPort:electionPort[:participant|observer][;[host:]clientPort]');
-  const [host = '', q = '', el = '', role = 'participant'] = parts;
-  if (role !== 'participant' && role !== 'observer') return (`unknown role '${role}'`);
-  const quorumPort = port.safeParse(q);
-  const electionPort = port.safeParse(el);
-  if (!host || !quorumPort.success || !electionPort.success) return ('bad host or port');
-  let clientPort: number | undefined;
-  if (clientPart !== undefined) {
-    const cp = port.safeParse(clientPart.split(':').pop());
-    if (!cp.success) return ('bad client port');
-    clientPort = cp.data;
-  }
-  return {
-    id,
-    host,
-    quorumPort: quorumPort.data,
-    electionPort: electionPort.data,
-    observer: role === 'observer',
-    ...(clientPort === undefined ? {} : { clientPort, client: clientPart!.trim() }),
-  };
 }
 
 function value<K extends keyof typeof KEYS>(entries: Map<string, Entry>, key: K): z.output<(typeof KEYS)[K]> | undefined {

@@ -3,7 +3,49 @@
 // incremental reconfig a client asks for. zabkit changes only observers at run time: the voting
 // members are the ones ZAB's reducers were configured with (dynamic quorums are not modelled).
 import { Code, type ErrorCode, type Tree } from '../tree/index.ts';
-import { parseServerLine, type PeerAddress } from './config.ts';
+
+export interface PeerAddress {
+  readonly id: number;
+  readonly host: string;
+  readonly quorumPort: number;
+  readonly electionPort: number;
+  readonly observer: boolean;
+  readonly clientPort?: number;
+  /** The client address as written after `;` (`host:port`, or `port` alone). */
+  readonly client?: string;
+}
+
+const isPort = (v: string | undefined): v is string => v !== undefined && /^\d+$/.test(v.trim()) && Number(v) <= 65535;
+
+/** `server.N` = `host:quorumPort:electionPort[:participant|observer][;[host:]clientPort]`, or why not. */
+export function parseServerLine(key: string, value: string): PeerAddress | string {
+  const id = Number(key.trim().slice('server.'.length));
+  if (!key.trim().startsWith('server.') || !Number.isInteger(id) || id < 0) return ('the server id must be a whole number');
+  const [addr = '', clientPart] = value.trim().split(';');
+  const parts = addr.split(':');
+  if (parts.length < 3 || parts.length > 4) return ('expected host:quorumPort:electionPort[:participant|observer][;[host:]clientPort]');
+  const [host = '', q = '', el = '', role = 'participant'] = parts;
+  if (role !== 'participant' && role !== 'observer') return (`unknown role '${role}'`);
+  const quorumPort = isPort(q) ? { success: true as const, data: Number(q) } : { success: false as const };
+  const electionPort = isPort(el) ? { success: true as const, data: Number(el) } : { success: false as const };
+  if (!host || !quorumPort.success || !electionPort.success) return ('bad host or port');
+  let clientPort: number | undefined;
+  if (clientPart !== undefined) {
+    const last = clientPart.split(':').pop();
+    const cp = isPort(last) ? { success: true as const, data: Number(last) } : { success: false as const };
+    if (!cp.success) return ('bad client port');
+    clientPort = cp.data;
+  }
+  return {
+    id,
+    host,
+    quorumPort: quorumPort.data,
+    electionPort: electionPort.data,
+    observer: role === 'observer',
+    ...(clientPort === undefined ? {} : { clientPort, client: clientPart!.trim() }),
+  };
+}
+
 
 export interface Membership {
   readonly members: readonly PeerAddress[];

@@ -1,7 +1,6 @@
-// The dynamic configuration's text and the reconfig of observers (src/shell/membership.ts).
+// The dynamic configuration's text and the reconfig of observers (src/server/membership.ts, SERVER-14).
 import { describe, expect, it } from 'vitest';
-import { parseServerLine, type PeerAddress } from '../../src/shell/config.ts';
-import { configText, parseConfigText, reconfigure } from '../../src/shell/membership.ts';
+import { configText, parseConfigText, parseServerLine, reconfigure, type PeerAddress } from '../../src/server/membership.ts';
 
 const member = (line: string): PeerAddress => {
   const [k, v] = line.split(/=(.*)/s);

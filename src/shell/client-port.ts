@@ -1,0 +1,348 @@
+// The client port: sockets, frames and the wire codec for every client connection, the watch
+// table keyed by connection, and the replies the server's reducer (src/server) decides. Nothing
+// here decides who may connect, which server owns a session or where a write goes: each request
+// becomes a reducer input, each decision comes back as an effect the server hands to `answer`.
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { authenticate, Code, dropWatcher, emptyWatches, readableBy, sessionPassword, trigger, type Notification, type Tree, type TreeEvent, type WatchTable } from '../tree/index.ts';
+import type { ConnId, Role, ServerEffect, ServerInput } from '../server/index.ts';
+import { decodeConnectRequest, decodeRequest, encodeConnectResponse, encodeError, encodeNotification, encodeReply } from '../wire/protocol.ts';
+import type { ServerConfig } from './config.ts';
+import { Connection, type Slot } from './connection.ts';
+import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
+import type { Logger } from './logger.ts';
+import { serveRead, type ReadContext } from './reads.ts';
+import { wireStat, writeOf, writeReply } from './requests.ts';
+import { DigestMd5Server, jaasUsers } from './sasl.ts';
+
+/** Watcher state SyncConnected, the only one a server sends with an event. */
+const SYNC_CONNECTED = 3;
+
+/** What the port needs of its server. */
+export interface PortHost {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly view: ServerView;
+  readonly role: Role;
+  readonly tree: Tree;
+  readonly lastZxid: number;
+  readonly ensemble: boolean;
+  /** The reducer: a client's request or connection event. */
+  run(input: ServerInput): void;
+  /** SERVER-11: ask the leader for its committed zxid (`id` comes back in SYNCED). */
+  syncWithLeader(id: number): void;
+  configText(): Uint8Array | null;
+}
+
+/** A request waiting for its txn: its reply slot, when it came (latency), and whether it is a reconfig. */
+interface Ref {
+  readonly conn: Connection;
+  readonly slot: Slot;
+  readonly start: number;
+  readonly reconfig: boolean;
+}
+
+export class ClientPort {
+  private listener: NetServer | null = null;
+  readonly conns = new Set<Connection>();
+  private readonly byId = new Map<ConnId, Connection>();
+  private readonly refs = new Map<number, Ref>();
+  private nextRef = 1;
+  /** SERVER-11: a learner's syncs, answered once this server has delivered the leader's zxid. */
+  private readonly syncs = new Map<number, { readonly conn: Connection; readonly slot: Slot; readonly path: string; zxid?: number }>();
+  watches: WatchTable<Connection> = emptyWatches();
+  private readonly saslUsers: ReadonlyMap<string, string>;
+  private readonly reads: ReadContext;
+  readonly stats = { received: 0, sent: 0, latencyMin: Infinity, latencyMax: 0, latencyTotal: 0, latencyCount: 0 };
+
+  constructor(private readonly host: PortHost) {
+    const c = host.config;
+    this.saslUsers = c.jaasFile ? jaasUsers(c.jaasFile) : new Map();
+    const port = this;
+    this.reads = {
+      reconfigEnabled: c.reconfigEnabled,
+      existsChecksAcl: c.compatPatch >= 4,
+      configText: () => host.configText(),
+      get tree() {
+        return host.tree;
+      },
+      get zxid() {
+        return BigInt(host.lastZxid);
+      },
+      get watches() {
+        return port.watches;
+      },
+      set watches(w) {
+        port.watches = w;
+      },
+      notify: (ns) => port.notify(ns),
+    };
+  }
+
+  async listen(): Promise<number> {
+    const c = this.host.config;
+    this.listener = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      this.listener!.once('error', reject);
+      this.listener!.listen(c.clientPort, c.clientPortAddress, () => resolve());
+    });
+    const addr = this.listener.address();
+    return typeof addr === 'object' && addr ? addr.port : c.clientPort;
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!this.listener) return resolve();
+      this.listener.close(() => resolve());
+      for (const c of this.conns) c.end();
+    });
+  }
+
+  /** SERVER-1: the role is gone: requests in flight are not answered here; every connection closes. */
+  dropAll(): void {
+    this.refs.clear();
+    this.syncs.clear();
+    for (const c of this.conns) c.end();
+  }
+
+  get outstanding(): number {
+    return this.refs.size;
+  }
+
+  // ---------------------------------------------------------------- the reducer's decisions
+
+  /** Carry out an effect of the server's reducer that concerns a client. */
+  answer(e: ServerEffect): void {
+    switch (e.type) {
+      case 'applied':
+        return this.applied(e.op.type === 'closeSession' ? e.session : null, e.events);
+      case 'reply': {
+        const r = this.take(e.ref);
+        if (!r) return;
+        r.slot.reply =
+          r.reconfig && e.result.type === 'setData'
+            ? encodeReply(r.slot.xid, BigInt(e.zxid), 'reconfig', { data: e.data ?? null, stat: wireStat(e.result.stat) })
+            : writeReply(r.slot.xid, BigInt(e.zxid), e.result);
+        if (e.close) r.slot.close = true;
+        this.noteLatency(r.start);
+        r.conn.lastZxid = BigInt(e.zxid);
+        return r.conn.flush();
+      }
+      case 'moved': {
+        // SERVER-6: not answered; the connection closes once the replies before it are out.
+        const r = this.take(e.ref);
+        if (!r) return;
+        r.slot.reply = null;
+        r.slot.close = true;
+        return r.conn.flush();
+      }
+      case 'dropped':
+        return this.take(e.ref)?.conn.end();
+    }
+    if (e.type !== 'refuse' && e.type !== 'reject' && e.type !== 'accept' && e.type !== 'close') return;
+    const conn = this.byId.get(e.conn);
+    if (!conn) return;
+    switch (e.type) {
+      case 'refuse': // SERVER-2
+        this.host.logger.info(e.why, { remote: conn.remote, ...e.fields });
+        return conn.end();
+      case 'reject': // SERVER-5
+        conn.session = -1n;
+        conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(16), ...ro(conn.readOnlyAsked) }));
+        return conn.end();
+      case 'accept':
+        return this.established(conn, e.session, e.timeout);
+      case 'close':
+        return conn.endAfterReplies();
+    }
+  }
+
+  private take(ref: number): Ref | undefined {
+    const r = this.refs.get(ref);
+    this.refs.delete(ref);
+    return r;
+  }
+
+  /** A delivered txn's events fire watches, before any reply that follows (SERVER-12); a closed session's watches go at once (SERVER-9). */
+  private applied(closedSession: bigint | null, events: readonly TreeEvent[]): void {
+    if (events.length) {
+      const fired = trigger(this.watches, events, readableBy((c: Connection) => c.auth));
+      this.watches = fired.table;
+      this.notify(fired.notifications);
+    }
+    if (closedSession !== null) for (const c of this.conns) if (c.session === closedSession) this.watches = dropWatcher(this.watches, c);
+  }
+
+  /** SERVER-11: the leader's zxid for a sync; SERVER-11/12: syncs this server has caught up with get their reply. */
+  synced(id: number, zxid: number): void {
+    const w = this.syncs.get(id);
+    if (w) w.zxid = zxid;
+    this.answerSyncs();
+  }
+
+  answerSyncs(): void {
+    if (this.syncs.size === 0) return;
+    const last = this.host.lastZxid;
+    for (const [id, w] of this.syncs) {
+      if (w.zxid === undefined || w.zxid > last) continue;
+      this.syncs.delete(id);
+      w.slot.reply = encodeReply(w.slot.xid, BigInt(last), 'sync', { path: w.path });
+      w.conn.flush();
+    }
+  }
+
+  private notify(ns: readonly Notification<Connection>[]): void {
+    for (const n of ns) n.watcher.write(encodeNotification(n.type, SYNC_CONNECTED, n.path));
+  }
+
+  private noteLatency(start: number): void {
+    const ms = Date.now() - start;
+    const s = this.stats;
+    s.latencyMin = Math.min(s.latencyMin, ms);
+    s.latencyMax = Math.max(s.latencyMax, ms);
+    s.latencyTotal += ms;
+    s.latencyCount++;
+  }
+
+  // ---------------------------------------------------------------- sockets and frames
+
+  private accept(socket: Socket): void {
+    const conn = new Connection(socket, this.host.config.maxBuffer);
+    const max = this.host.config.maxClientCnxns;
+    if (max > 0 && [...this.conns].filter((c) => c.remote === conn.remote).length >= max) {
+      this.host.logger.warn('too many connections', { remote: conn.remote, max });
+      socket.destroy();
+      return;
+    }
+    this.conns.add(conn);
+    this.byId.set(conn.id, conn);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('error', (e) => this.host.logger.debug('socket error', { conn: conn.id, error: e.message }));
+    socket.on('close', () => this.onClose(conn));
+  }
+
+  private onClose(conn: Connection): void {
+    conn.closed = true;
+    if (!this.conns.delete(conn)) return;
+    this.byId.delete(conn.id);
+    this.stats.sent += conn.sent;
+    this.watches = dropWatcher(this.watches, conn);
+    this.host.run({ type: 'closed', conn: conn.id });
+  }
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    const got = conn.read(chunk, (w) => !conn.established && isFourLetterWord(w));
+    if (got.type === 'word') {
+      conn.write(Buffer.from(fourLetterWord(this.host.view, got.word), 'utf8'));
+      conn.end();
+      return;
+    }
+    if (got.type === 'bad') return this.drop(conn, got.error);
+    for (const frame of got.frames) {
+      if (conn.closed) return;
+      this.stats.received++;
+      conn.received++;
+      if (conn.session === null) this.onConnect(conn, frame);
+      else this.onPacket(conn, frame);
+    }
+  }
+
+  /** A malformed packet closes this connection, never the server. */
+  private drop(conn: Connection, why: string): void {
+    this.host.logger.warn('closing connection: malformed input', { conn: conn.id, remote: conn.remote, error: why });
+    conn.socket.destroy();
+    this.onClose(conn);
+  }
+
+  private onConnect(conn: Connection, frame: Uint8Array): void {
+    const d = decodeConnectRequest(frame);
+    if (!d.ok) return this.drop(conn, `connect request: ${d.error}`);
+    const req = d.value;
+    conn.readOnlyAsked = req.readOnly;
+    conn.session = req.sessionId === 0n ? -1n : req.sessionId; // frames after it are requests, refused until the answer
+    const ask = { sessionId: req.sessionId, passwd: req.passwd ?? null, timeOut: req.timeOut, lastZxidSeen: req.lastZxidSeen, readOnly: req.readOnly };
+    this.host.run({ type: 'connect', conn: conn.id, ask, auth: [...conn.auth], now: Date.now() });
+  }
+
+  /** SERVER-4, SERVER-5: the session is this connection's. */
+  private established(conn: Connection, id: bigint, timeout: number): void {
+    conn.session = id;
+    conn.timeout = timeout;
+    conn.established = true;
+    conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: timeout, sessionId: id, passwd: sessionPassword(id), ...ro(conn.readOnlyAsked, this.host.role === 'readonly') }));
+    conn.lastZxid = BigInt(this.host.lastZxid);
+    this.host.logger.debug('session established', { session: id, timeout, remote: conn.remote });
+  }
+
+  private onPacket(conn: Connection, frame: Uint8Array): void {
+    if (!conn.established) return this.drop(conn, 'request before the session was established');
+    const d = decodeRequest(frame);
+    if (!d.ok) return this.drop(conn, d.header ? `opcode ${d.header.type}: ${d.error}` : d.error);
+    const { xid, request } = d.value;
+    const now = Date.now();
+    const zxid = () => BigInt(this.host.lastZxid);
+    this.host.run({ type: 'request', conn: conn.id, now }); // SERVER-6, SERVER-7
+    conn.lastOp = request.op;
+    if (request.op === 'unknown') return void conn.push({ xid, reply: encodeError(xid, -1n, Code.Unimplemented), close: true });
+    if (request.op === 'auth') {
+      // Answered at once, outside the request order, as ZooKeeper does; a failure closes the connection.
+      const ids = authenticate(request.scheme, Buffer.from(request.auth ?? []).toString('utf8'), this.host.config.superDigest);
+      if (typeof ids === 'number') {
+        conn.write(encodeError(xid, 0n, ids));
+        return conn.end();
+      }
+      for (const id of ids) if (!conn.auth.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.auth.push(id);
+      return conn.write(encodeReply(xid, 0n, 'auth', {}));
+    }
+    if (request.op === 'sasl') return this.onSasl(conn, xid, request.token);
+    if (request.op === 'reconfig' && this.host.config.reconfigEnabled && this.host.ensemble) {
+      // SERVER-14; jute strings have no null: an absent list arrives empty.
+      const reconfig = { joining: request.joiningServers || null, leaving: request.leavingServers || null, newMembers: request.newMembers || null };
+      return this.submit(conn, xid, { reconfig, fromConfig: Number(request.curConfigId) }, true);
+    }
+    const write = writeOf(request);
+    if (write === 'badArguments') return void conn.push({ xid, reply: encodeError(xid, zxid(), Code.BadArguments) });
+    if (this.host.role === 'readonly' && (write || request.op === 'sync')) {
+      // SERVER-13: a read-only session's close just ends it; other writes are refused.
+      if (write && write.op === 'closeSession') conn.push({ xid, reply: encodeReply(xid, zxid(), 'closeSession', {}), close: true });
+      else conn.push({ xid, reply: encodeError(xid, zxid(), Code.NotReadOnly) });
+      return;
+    }
+    if (write) return this.submit(conn, xid, write, false);
+    if (request.op === 'sync' && this.host.role === 'learner') {
+      // SERVER-11: the reply waits until this server has delivered what the leader had committed when it saw the sync.
+      const id = this.nextRef++;
+      this.syncs.set(id, { conn, slot: conn.push({ xid }), path: request.path });
+      return this.host.syncWithLeader(id);
+    }
+    conn.push({ xid, run: () => serveRead(this.reads, conn, xid, request) });
+  }
+
+  /** SERVER-10: the reply waits in its slot for the txn; the reducer decides where the write goes. */
+  private submit(conn: Connection, xid: number, write: Extract<ServerInput, { type: 'submit' }>['write'], reconfig: boolean): void {
+    const ref = this.nextRef++;
+    this.refs.set(ref, { conn, slot: conn.push({ xid }), start: Date.now(), reconfig });
+    this.host.run({ type: 'submit', conn: conn.id, ref, write, auth: [...conn.auth], now: Date.now() });
+  }
+
+  /** SASL DIGEST-MD5 (sasl.ts): each token answered in order; a failure answers AuthFailed and closes, as ZooKeeper. */
+  private onSasl(conn: Connection, xid: number, token: Uint8Array | null): void {
+    conn.sasl ??= new DigestMd5Server(this.saslUsers);
+    const step = conn.sasl.step(token ?? new Uint8Array(0));
+    const zxid = BigInt(this.host.lastZxid);
+    if (step.type === 'failure') {
+      this.host.logger.info('SASL authentication failed', { remote: conn.remote, why: step.why });
+      conn.push({ xid, reply: encodeError(xid, zxid, Code.AuthFailed), close: true });
+      return;
+    }
+    if (step.type === 'success') {
+      if (!conn.auth.some((a) => a.scheme === 'sasl' && a.id === step.user)) conn.auth.push({ scheme: 'sasl', id: step.user });
+      this.host.logger.debug('SASL authenticated', { remote: conn.remote, user: step.user });
+    }
+    conn.push({ xid, reply: encodeReply(xid, zxid, 'sasl', { token: step.token }) });
+  }
+}
+
+/** The connect response's readOnly flag, present only if the client sent one. */
+function ro(readOnly: boolean | undefined, readOnlyServer = false): { readOnly?: boolean } {
+  return readOnly === undefined ? {} : { readOnly: readOnlyServer };
+}

@@ -51,11 +51,14 @@ export function propose(s: ServerState, ask: WriteAsk, now: number): Stepped {
   const zxid = s.nextZxid;
   const header = { session: ask.session, auth: ask.auth, zxid, time: now };
   const write = typeof ask.write !== 'number' && 'reconfig' in ask.write ? reconfigWrite(s, s.speculative, ask.write, zxid) : ask.write;
-  const prepared = typeof write === 'number' ? ({ ok: false, err: write } as const) : prepare(s.speculative, { ...header, write }, s.config.tree);
+  // mutant (SERVER-15's class): the leader checks its own clean-up against what is committed, not what is in flight
+  const stale = s.config.deviation === 'reap-from-committed' && typeof write !== 'number' && write.op === 'deleteContainer';
+  const base = stale ? s.tree : s.speculative;
+  const prepared = typeof write === 'number' ? ({ ok: false, err: write } as const) : prepare(base, { ...header, write }, s.config.tree);
   const effects: ServerEffect[] = [];
   if (prepared.ok) for (const w of prepared.warnings) effects.push({ type: 'log', level: 'warn', msg: 'quota', fields: { warning: w } });
   const txn = prepared.ok ? prepared.txn : errorTxn(header, prepared);
-  const applied = (prepared.ok ? prepared.applied : undefined) ?? apply(s.speculative, txn);
+  const applied = (prepared.ok && !stale ? prepared.applied : undefined) ?? apply(s.speculative, txn);
   const carried: Txn = { ...txn, digest: applied.tree.digest }; // TREE-27: every replica compares its own after applying it
   effects.push({ type: 'zab-propose', zxid, entry: ask.origin ? { kind: 'txn', txn: carried, origin: ask.origin } : { kind: 'txn', txn: carried } });
   const state: ServerState = {

@@ -32,7 +32,8 @@ usage:
   zabkit walkthrough [NAME]   run the protocol scenarios (election, crash, DIFF, TRUNC, SNAP,
                               observer, partition) through the reducers and print what happens
   zabkit scenario FILE        run a scenario script of your own (format: README.md)
-  zabkit check [flags]        the bounded model checker ('zabkit check --help')
+  zabkit check [flags]        the bounded model checker ('zabkit check --help'); with --replicas,
+                              whole replicas and clients ('zabkit check --replicas --help')
   zabkit replay PATH…          judge captured traces (a run's directory, or one file) against the
                               spec: effects, effect contract, invariants ('zabkit replay --help')
   zabkit differential [flags] seeded client workloads against Apache ZooKeeper and zabkit, every
@@ -97,6 +98,14 @@ export async function main(args: readonly string[], out: (s: string) => void = c
       case 'differential':
         return await runDifferential(rest, out);
       case 'check': {
+        if (rest.includes('--replicas')) {
+          const { REPLICA_HELP, runReplicaCheck } = await import('../../model/replica-cli.ts');
+          if (rest.includes('--help')) {
+            out(REPLICA_HELP);
+            return 0;
+          }
+          return runReplicaCheck(rest, out);
+        }
         if (rest.includes('--help')) {
           out(CHECK_HELP);
           return 0;

@@ -11,7 +11,7 @@ const member = (line: string): PeerAddress => {
 const voters = ['server.1=127.0.0.1:2281:2381:participant;127.0.0.1:2181', 'server.2=localhost:2282:2382', 'server.3=127.0.0.1:2283:2383:participant;2183'].map(member);
 
 describe('membership', () => {
-  it('writes ZooKeeper\'s text (sorted, client part as host:port, version in hex) and reads it back', () => {
+  it('TREE-26, SERVER-14: writes ZooKeeper\'s text (sorted, client part as host:port, version in hex) and reads it back', () => {
     const text = configText({ members: [...voters].reverse(), version: 0x100000007 });
     expect(text).toBe(
       [

@@ -16,7 +16,7 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
 describe('a 3-server ensemble', () => {
   const suite = suiteEnsemble({ size: 3 });
 
-  it('elects one leader; writes through a follower reach every server; zabkit status shows the roles', async () => {
+  it('elects one leader; writes through a follower reach every server (SERVER-10), read after a sync there (SERVER-11); zabkit status shows the roles', async () => {
     const { leader, learners } = await suite.e.stable();
     expect(learners).toHaveLength(2);
     const follower = learners[0]!;

@@ -116,7 +116,7 @@ describe('faults', () => {
     }
   });
 
-  it('with readonlymode.enabled, a server without a quorum serves reads to read-only sessions and refuses writes', async () => {
+  it('SERVER-13: with readonlymode.enabled, a server without a quorum serves reads to read-only sessions and refuses writes', async () => {
     e = await startEnsemble({ size: 3, extra: ['readonlymode.enabled=true'] });
     const { leader, learners } = await e.stable();
     const c = await nodeClient(`127.0.0.1:${leader.port}`);

@@ -16,7 +16,7 @@ const suite = suiteServer(['--4lw', 'ruok,srvr,stat,mntr,conf,cons,envi,wchs,wch
 const bodyOf = (r: { body: Reader }) => GetDataResponse.read(r.body);
 
 describe('requests and replies', () => {
-  it('replies come in request order, and a read after a write on one connection sees it', async () => {
+  it('SERVER-12: replies come in request order, and a read after a write on one connection sees it', async () => {
     const c = await RawClient.session(suite.server.port);
     c.send(1, { op: 'create', path: '/ord', data: Buffer.from('v1'), acl: OPEN, flags: 0 });
     c.send(2, { op: 'getData', path: '/ord', watch: false });
@@ -38,7 +38,7 @@ describe('requests and replies', () => {
     c.close();
   });
 
-  it('a watch notification (xid −1, zxid −1) comes before the reply to the write that fired it', async () => {
+  it('SERVER-12: a watch notification (xid −1, zxid −1) comes before the reply to the write that fired it', async () => {
     const c = await RawClient.session(suite.server.port);
     c.send(1, { op: 'create', path: '/wn', data: null, acl: OPEN, flags: 0 });
     c.send(2, { op: 'getData', path: '/wn', watch: true });

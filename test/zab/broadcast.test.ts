@@ -162,6 +162,34 @@ describe('broadcast', () => {
     expect(server(s, 1).phase).toBe('looking');
   });
 
+  it('SYNC-7, SYNC-8, SYNC-9: the leader counts the NEWLEADER ACKs, is established by a quorum of them, and each UPTODATE takes a synced learner into broadcast', () => {
+    const s = world(`
+      world voters=1,2,3
+      start 1 2 3
+      stabilize until=1:synced`);
+    expect((server(s, 1) as Learning<unknown>).stage).toBe('synced');
+    command(s, 'persist 1 all');
+    command(s, 'persist 3 all');
+    expect(inFlight(s, 1, 3)).toContain('ACK'); // its ACK of NEWLEADER (e.0), once what the sync carried is durable
+    command(s, 'deliver 1>3');
+    const leader = server(s, 3) as Leading<unknown>;
+    expect(leader.newLeaderAcks).toContain(1); // SYNC-7
+    expect(leader.stage).toBe('broadcast'); // SYNC-8: with its own, a quorum
+    expect(inFlight(s, 3, 1)).toContain('UPTODATE');
+    command(s, 'deliver 3>1');
+    expect((server(s, 1) as Learning<unknown>).stage).toBe('broadcast'); // SYNC-9
+  });
+
+  it('BCAST-9, BCAST-10: an established leader that notices it holds no quorum of connected voters steps down at once', () => {
+    const s = established();
+    command(s, 'crash 2');
+    stabilize(s);
+    expect(server(s, 3).phase).toBe('leading'); // itself and voter 1: a quorum (observer 4 does not count)
+    command(s, 'crash 1');
+    stabilize(s);
+    expect(server(s, 3).phase).toBe('looking');
+  });
+
   it('BCAST-11: a leader that steps down (BCAST-9, no quorum heard) disconnects every learner', () => {
     const s = established();
     command(s, 'timeout 3 sync'); // clears what it heard at establishment

@@ -1,0 +1,49 @@
+// The client-level invariants (spec/invariants.md INV-19..22), judged on whole replicas
+// (model/replicas.ts): what a ZooKeeper user sees of the replicated tree.
+import type { Replicas } from './replicas.ts';
+import { checkInvariants, type Violation } from './invariants.ts';
+import type { World } from './world.ts';
+
+/** INV-1..18 on the ZAB world, then INV-19..22 on the replicas' trees and clients. */
+export function checkReplicaInvariants(w: Replicas): Violation[] {
+  const out: Violation[] = [...checkInvariants(w.zab as unknown as World<number>), ...w.violations];
+  const seen = new Map<number, { sid: number; digest: number; size: number }>();
+  for (const sid of w.zab.sids) {
+    const r = w.servers[sid];
+    const z = w.zab.slots[sid]!.server;
+    if (!r || !z) continue;
+    const tree = r.tree;
+    // INV-20: the server's tree is the one its ZAB deliveries built, and agrees with every other at that zxid.
+    if (r.lastZxid !== z.deliveredZxid) out.push({ id: 'INV-20', detail: `server ${sid}'s tree is at ${r.lastZxid.toString(16)}, its ZAB delivered up to ${z.deliveredZxid.toString(16)}` });
+    const other = seen.get(r.lastZxid);
+    if (other && (other.digest !== tree.digest || other.size !== tree.nodes.size)) {
+      out.push({ id: 'INV-20', detail: `servers ${other.sid} and ${sid} both delivered up to ${r.lastZxid.toString(16)} but their trees differ` });
+    }
+    if (!other) seen.set(r.lastZxid, { sid, digest: tree.digest, size: tree.nodes.size });
+    // INV-19: every acknowledged write is in the tree of each replica that has delivered that far
+    // (an ephemeral while its session lives there; a container until reaped, which INV-19's second
+    // half guards: the tree is whole, every node has its parent).
+    for (const a of w.acked) {
+      if (a.zxid > r.lastZxid || tree.nodes.has(a.path)) continue;
+      if (a.kind === 'container' || (a.kind === 'ephemeral' && !tree.sessions.has(a.session))) continue;
+      out.push({ id: 'INV-19', detail: `server ${sid} delivered up to ${r.lastZxid.toString(16)} but lacks ${a.path}, acknowledged at ${a.zxid.toString(16)}` });
+    }
+    for (const [path, node] of tree.nodes) {
+      if (path === '/') continue;
+      const parent = path.slice(0, Math.max(1, path.lastIndexOf('/')));
+      if (!tree.nodes.get(parent)?.children.has(path.slice(path.lastIndexOf('/') + 1))) {
+        out.push({ id: 'INV-19', detail: `server ${sid} holds ${path} without its parent ${parent}` });
+      }
+      // INV-21: an ephemeral node exists exactly while its owner session lives, in this replica's view.
+      if (node.kind.type === 'ephemeral' && !tree.sessions.has(node.kind.owner)) {
+        out.push({ id: 'INV-21', detail: `server ${sid} holds ephemeral ${path} of session ${node.kind.owner.toString(16)}, which it has closed` });
+      }
+    }
+    for (const [id, session] of tree.sessions) {
+      for (const path of session.ephemerals) {
+        if (!tree.nodes.has(path)) out.push({ id: 'INV-21', detail: `server ${sid}: live session ${id.toString(16)} lists ephemeral ${path}, which is gone` });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+// The checker over whole replicas (model/replicas.ts): breadth-first over every interleaving
+// within the bounds, or seeded random walks for larger ones; every state is judged by INV-1..22.
+import { createHash } from 'node:crypto';
+import { checkReplicaInvariants } from './client-invariants.ts';
+import { FingerprintSet } from './fingerprint.ts';
+import type { Violation } from './invariants.ts';
+import { choicesFromSeed } from './random.ts';
+import { initialReplicas, replicaActions, replicaKey, stepReplicas, type ReplicaAction, type ReplicaBounds, type Replicas } from './replicas.ts';
+
+export interface ReplicaSummary {
+  readonly distinct: number;
+  readonly exhausted: boolean;
+  readonly maxDepth: number;
+  readonly seconds: number;
+  readonly violation: (Violation & { readonly path: readonly ReplicaAction[] }) | null;
+  /** What the explored runs reached: sessions created, writes acknowledged, a session expired, a node reaped. */
+  readonly reached: Readonly<Record<string, boolean>>;
+}
+
+function fingerprint(w: Replicas): [number, number] {
+  const d = createHash('sha1').update(replicaKey(w)).digest();
+  return [d.readUInt32LE(0), d.readUInt32LE(4)];
+}
+
+function reached(w: Replicas, into: Record<string, boolean>): void {
+  if (w.acked.length) into['write acknowledged'] = true;
+  if (w.clients.some((c) => c.ended)) into['session ended'] = true;
+  if (w.acked.some((a) => a.path === '/c') && w.zab.sids.some((s) => w.servers[s] && w.servers[s]!.lastZxid > 0 && !w.servers[s]!.tree.nodes.has('/c'))) into['container reaped'] = true;
+  if (w.used.crashes > 0 && w.acked.length) into['crash with writes'] = true;
+}
+
+/** Breadth first: a violation found is a shortest one. */
+export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity): ReplicaSummary {
+  const t0 = Date.now();
+  const start = initialReplicas(b);
+  const seen = new FingerprintSet();
+  const nodes: { readonly parent: number; readonly action: ReplicaAction | null }[] = [{ parent: -1, action: null }];
+  let frontier: { w: Replicas; id: number; depth: number }[] = [{ w: start, id: 0, depth: 0 }];
+  seen.add(...fingerprint(start));
+  const flags: Record<string, boolean> = {};
+  let maxDepth = 0;
+  const pathTo = (id: number): ReplicaAction[] => {
+    const out: ReplicaAction[] = [];
+    for (let i = id; i > 0; i = nodes[i]!.parent) out.push(nodes[i]!.action!);
+    return out.reverse();
+  };
+  while (frontier.length) {
+    const next: typeof frontier = [];
+    for (const { w, id, depth } of frontier) {
+      if (depth >= b.maxDepth) continue;
+      for (const a of replicaActions(w, b)) {
+        const child = stepReplicas(w, a, b);
+        if (!seen.add(...fingerprint(child))) continue;
+        nodes.push({ parent: id, action: a });
+        const cid = nodes.length - 1;
+        maxDepth = Math.max(maxDepth, depth + 1);
+        reached(child, flags);
+        const v = checkReplicaInvariants(child)[0];
+        if (v) return { distinct: seen.size, exhausted: false, maxDepth, seconds: (Date.now() - t0) / 1000, violation: { ...v, path: pathTo(cid) }, reached: flags };
+        if (seen.size >= maxStates) return { distinct: seen.size, exhausted: false, maxDepth, seconds: (Date.now() - t0) / 1000, violation: null, reached: flags };
+        next.push({ w: child, id: cid, depth: depth + 1 });
+      }
+    }
+    frontier = next;
+  }
+  return { distinct: seen.size, exhausted: true, maxDepth, seconds: (Date.now() - t0) / 1000, violation: null, reached: flags };
+}
+
+/** Seeded random walks (walk k is seed k): the first violation, or none within `runs` walks. */
+export function walkReplicas(b: ReplicaBounds, seed: number, runs: number): { readonly runs: number; readonly violation: (Violation & { readonly path: readonly ReplicaAction[] }) | null; readonly reached: Readonly<Record<string, boolean>> } {
+  const flags: Record<string, boolean> = {};
+  for (let k = 0; k < runs; k++) {
+    const choices = choicesFromSeed(seed + k, b.maxDepth);
+    let w = initialReplicas(b);
+    const path: ReplicaAction[] = [];
+    for (let d = 0; d < b.maxDepth; d++) {
+      const as = replicaActions(w, b);
+      if (as.length === 0) break;
+      const a = as[choices[d]! % as.length]!;
+      w = stepReplicas(w, a, b);
+      path.push(a);
+      reached(w, flags);
+      const v = checkReplicaInvariants(w)[0];
+      if (v) return { runs: k + 1, violation: { ...v, path }, reached: flags };
+    }
+  }
+  return { runs, violation: null, reached: flags };
+}

@@ -1,0 +1,105 @@
+// `zabkit check --replicas`: the checker over whole replicas (ZAB + the server's reducer + the
+// data tree, with abstract clients), breadth first or by seeded walks.
+import { parseArgs } from 'node:util';
+import { exploreReplicas, walkReplicas } from './replica-checker.ts';
+import { DEFAULT_REPLICA_BOUNDS, SCRIPTS, type ReplicaAction, type ReplicaBounds } from './replicas.ts';
+import type { ServerDeviation } from '../src/server/index.ts';
+
+export const SERVER_MUTANTS: readonly { readonly name: ServerDeviation; readonly bug: string; readonly bounds: Partial<ReplicaBounds> }[] = [
+  {
+    name: 'claim-on-connect',
+    bug: 'a ConnectRequest takes the session for its server, even one processed after its client left (issue 20, finding 1)',
+    bounds: { clients: 1, crashes: 0, times: 0, moves: 1 },
+  },
+  {
+    name: 'reap-from-committed',
+    bug: 'the leader checks a container it reaps against its committed tree, not the writes in flight: it deletes a container with a child',
+    bounds: { clients: 1, crashes: 0, times: 1, moves: 0 },
+  },
+];
+
+export const REPLICA_HELP = `zabkit check --replicas [flags] — whole replicas: ZAB, the server's reducer (src/server)
+and the data tree on 3 servers, with abstract clients; INV-1..22 on every state
+
+  --servers N (3)  --clients N (2)  --crashes N (1)  --times N (1: jumps past a session timeout)
+  --moves N (1: a client leaves a ConnectRequest behind and reconnects elsewhere)
+  --timeouts N (0: ZAB notify/init/sync firings)  --max-depth N (200)
+  --scripts ${Object.keys(SCRIPTS).join('|')} (reaping: a container and its child, and an ephemeral)
+  --server-mutant NAME   a broken server reducer; alone, it uses its bounds
+                   (${SERVER_MUTANTS.map((m) => m.name).join(', ')})
+  --simulate --seed S --runs R   seeded random walks instead of breadth-first search
+  --max-states N   stop after N distinct states
+
+exit 0: exhausted, no violation; 1: a violation; 2: bad usage; 3: stopped by --max-states.`;
+
+const show = (a: ReplicaAction): string => JSON.stringify(a, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+
+export function runReplicaCheck(args: readonly string[], out: (s: string) => void): number {
+  let v: ReturnType<typeof parse>;
+  try {
+    v = parse(args);
+  } catch (e) {
+    out(`zabkit check --replicas: ${(e as Error).message}\n\n${REPLICA_HELP}`);
+    return 2;
+  }
+  const { bounds, simulate, maxStates } = v;
+  out(`bounds: ${JSON.stringify(bounds)}`);
+  const r = simulate ? walkReplicas(bounds, simulate.seed, simulate.runs) : exploreReplicas(bounds, maxStates);
+  if ('distinct' in r) out(`${r.distinct} distinct states, max depth ${r.maxDepth}, ${r.seconds.toFixed(1)} s, ${r.exhausted ? 'exhausted' : 'not exhausted'}`);
+  else out(`${r.runs} walks from seed ${simulate!.seed}`);
+  out(`reached: ${Object.keys(r.reached).join(', ') || 'nothing'}`);
+  if (!r.violation) return 'distinct' in r && !r.exhausted ? 3 : 0;
+  out(`!! ${r.violation.id} ${r.violation.detail}`);
+  r.violation.path.forEach((a, i) => out(`${String(i + 1).padStart(4)}. ${show(a)}`));
+  return 1;
+}
+
+function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { seed: number; runs: number } | null; maxStates: number } {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      replicas: { type: 'boolean' },
+      servers: { type: 'string' },
+      clients: { type: 'string' },
+      crashes: { type: 'string' },
+      times: { type: 'string' },
+      moves: { type: 'string' },
+      timeouts: { type: 'string' },
+      'max-depth': { type: 'string' },
+      scripts: { type: 'string' },
+      'server-mutant': { type: 'string' },
+      simulate: { type: 'boolean' },
+      seed: { type: 'string' },
+      runs: { type: 'string' },
+      'max-states': { type: 'string' },
+    },
+    strict: true,
+  });
+  const num = (name: string, s: string | undefined, d: number): number => {
+    if (s === undefined) return d;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} needs a whole number, got '${s}'`);
+    return n;
+  };
+  const m = values['server-mutant'] === undefined ? undefined : SERVER_MUTANTS.find((x) => x.name === values['server-mutant']);
+  if (values['server-mutant'] !== undefined && !m) throw new Error(`unknown server mutant '${values['server-mutant']}'`);
+  const scripts = values.scripts ?? DEFAULT_REPLICA_BOUNDS.scripts;
+  if (!(scripts in SCRIPTS)) throw new Error(`--scripts: one of ${Object.keys(SCRIPTS).join(', ')}`);
+  const d = { ...DEFAULT_REPLICA_BOUNDS, ...(m?.bounds ?? {}) };
+  const bounds: ReplicaBounds = {
+    servers: num('servers', values.servers, d.servers),
+    clients: Math.min(2, num('clients', values.clients, d.clients)),
+    crashes: num('crashes', values.crashes, d.crashes),
+    times: num('times', values.times, d.times),
+    moves: num('moves', values.moves, d.moves),
+    timeouts: num('timeouts', values.timeouts, d.timeouts),
+    maxDepth: num('max-depth', values['max-depth'], d.maxDepth),
+    scripts: scripts as ReplicaBounds['scripts'],
+    ...(m ? { deviation: m.name } : {}),
+  };
+  return {
+    bounds,
+    simulate: values.simulate ? { seed: num('seed', values.seed, 1), runs: num('runs', values.runs, 1000) } : null,
+    maxStates: num('max-states', values['max-states'], Number.MAX_SAFE_INTEGER),
+  };
+}

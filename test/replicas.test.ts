@@ -1,0 +1,72 @@
+// The checker over whole replicas (model/replicas.ts): ZAB, the server's reducer and the data tree
+// on three servers, with clients. INV-19..22 (spec/invariants.md) on every state; the server
+// mutants of issue 20 caught by breadth-first search at their recorded bounds.
+import { describe, expect, it } from 'vitest';
+import { checkReplicaInvariants } from '../model/client-invariants.ts';
+import { exploreReplicas, walkReplicas } from '../model/replica-checker.ts';
+import { SERVER_MUTANTS } from '../model/replica-cli.ts';
+import { DEFAULT_REPLICA_BOUNDS, initialReplicas, stepReplicas, type ReplicaBounds } from '../model/replicas.ts';
+
+describe('whole replicas', () => {
+  it('exhausts one client on three servers (a persistent node, then its close): 641 states, every write acknowledged and replicated', () => {
+    const b: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, scripts: 'plain', clients: 1, crashes: 0, times: 0, moves: 0 };
+    const r = exploreReplicas(b);
+    expect(r.violation).toBeNull();
+    expect(r.exhausted).toBe(true);
+    expect(r.distinct).toBe(641);
+    expect(r.reached).toMatchObject({ 'write acknowledged': true, 'session ended': true });
+  });
+
+  it('survives 300 seeded walks with every fault at the default bounds (two clients, a crash, a time jump, a move), reaching what matters', () => {
+    const r = walkReplicas(DEFAULT_REPLICA_BOUNDS, 1, 300);
+    expect(r.violation).toBeNull();
+    expect(r.reached).toEqual({ 'write acknowledged': true, 'session ended': true, 'container reaped': true, 'crash with writes': true });
+  });
+
+  // INV-19..22 are checks that can fail: a tampered state breaks each.
+  it('INV-19, INV-20, INV-21: a replica that lost an acknowledged node, disagrees with another, or keeps a closed session\'s ephemeral is reported', () => {
+    const b: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, scripts: 'plain', clients: 2, crashes: 0, times: 0, moves: 0 };
+    // Drive the two clients to their acknowledged writes, delivering everything in order.
+    let w = initialReplicas(b);
+    const settle = () => {
+      for (let i = 0; i < 200; i++) {
+        const next = w.zab.sids.flatMap((s) => w.zab.sids.map((t) => [s, t] as const)).find(([s, t]) => s !== t && w.zab.channels[`${s}>${t}`]!.length);
+        const fwd = Object.entries(w.forward).find(([, q]) => q.length);
+        if (next) w = stepReplicas(w, { type: 'zab', action: { type: 'deliver', from: next[0], to: next[1] } }, b);
+        else if (fwd) {
+          const [from, to] = fwd[0].split('>').map(Number) as [number, number];
+          w = stepReplicas(w, { type: 'forward', from, to }, b);
+        } else return;
+      }
+    };
+    w = stepReplicas(w, { type: 'connect', client: 1, server: 1 }, b);
+    w = stepReplicas(w, { type: 'connect', client: 2, server: 2 }, b);
+    settle();
+    w = stepReplicas(w, { type: 'write', client: 1 }, b);
+    w = stepReplicas(w, { type: 'write', client: 2 }, b);
+    settle();
+    expect(w.acked.map((a) => a.path).sort()).toEqual(['/e2', '/p1']);
+    expect(checkReplicaInvariants(w)).toEqual([]);
+    const r1 = w.servers[1]!;
+    const lost = { ...w, servers: { ...w.servers, 1: { ...r1, tree: { ...r1.tree, nodes: r1.tree.nodes.remove('/p1') } } } };
+    expect(checkReplicaInvariants(lost).map((v) => v.id)).toEqual(expect.arrayContaining(['INV-19', 'INV-20']));
+    const session = w.acked.find((a) => a.path === '/e2')!.session;
+    const closed = { ...w, servers: { ...w.servers, 1: { ...r1, tree: { ...r1.tree, sessions: r1.tree.sessions.remove(session) } } } };
+    expect(checkReplicaInvariants(closed).map((v) => v.id)).toContain('INV-21');
+  });
+});
+
+describe('server mutants (issue 20) are caught by breadth-first search at their bounds', () => {
+  const CAUGHT = { 'claim-on-connect': 'INV-22', 'reap-from-committed': 'INV-19' } as const;
+  it.each(SERVER_MUTANTS.map((m) => [m.name, CAUGHT[m.name], m.bounds] as const))('%s: %s; the real reducer survives that same path', (name, id, bounds) => {
+    const b: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, ...bounds, deviation: name };
+    const r = exploreReplicas(b, 200_000);
+    expect(r.violation?.id).toBe(id);
+    const plain: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, ...bounds };
+    let w = initialReplicas(plain);
+    for (const a of r.violation!.path) {
+      w = stepReplicas(w, a, plain);
+      expect(checkReplicaInvariants(w)).toEqual([]);
+    }
+  });
+});

@@ -70,7 +70,7 @@ export function configText(c: Membership): string {
 /** The configuration a tree's /zookeeper/config holds, or null if none was ever written there. */
 export function configOf(tree: Tree): Membership | null {
   const data = tree.nodes.get('/zookeeper/config')?.data;
-  return data ? parseConfigText(Buffer.from(data).toString('utf8')) : null;
+  return data ? parseConfigText(new TextDecoder().decode(data)) : null;
 }
 
 /** /zookeeper/config's text back into members, or null if it holds none (never reconfigured). */

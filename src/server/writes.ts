@@ -75,7 +75,7 @@ function reconfigWrite(s: ServerState, speculative: Tree, r: Extract<Submission,
   const now = configOf(speculative) ?? { members: s.config.members, version: 0 };
   if (r.fromConfig !== -1 && r.fromConfig !== now.version) return Code.BadVersion;
   const next = reconfigure(now.members, r.reconfig);
-  return typeof next === 'number' ? next : { op: 'reconfig', data: Buffer.from(configText({ members: next, version: zxid })) };
+  return typeof next === 'number' ? next : { op: 'reconfig', data: new TextEncoder().encode(configText({ members: next, version: zxid })) };
 }
 
 /**

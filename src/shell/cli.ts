@@ -2,10 +2,7 @@
 // in the simulated world (a scripted walkthrough, your own scenario script, the model checker).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECK_HELP, runCheck } from '../../model/check-cli.ts';
-import { runDifferential } from '../../conformance/differential/cli.ts';
-import { runReplay } from '../../conformance/replay.ts';
-import { runScript } from '../../model/script.ts';
+// model/ and conformance/ are loaded by the subcommands that use them, never by `server`.
 import { ConfigError, loadConfig } from './config.ts';
 import { ENSEMBLE_HELP, runEnsemble, runStatus } from './ensemble.ts';
 import { createLogger } from './logger.ts';
@@ -38,6 +35,7 @@ usage:
                               spec: effects, effect contract, invariants ('zabkit replay --help')
   zabkit differential [flags] seeded client workloads against Apache ZooKeeper and zabkit, every
                               reply and watch event compared ('zabkit differential --help')
+  zabkit --version            the version
   zabkit help                 this text
 
 walkthrough, scenario and check run the reducers in zabkit's simulated world: the same code the
@@ -47,7 +45,8 @@ function scenarioFiles(): string[] {
   return readdirSync(SCENARIOS).filter((f) => f.endsWith('.txt')).sort();
 }
 
-function run(text: string, out: (s: string) => void): number {
+async function run(text: string, out: (s: string) => void): Promise<number> {
+  const { runScript } = await import('../../model/script.ts');
   const { rendered, violations } = runScript(text);
   out(rendered);
   if (violations.length) {
@@ -82,7 +81,7 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         let code = 0;
         for (const f of files) {
           out(`=== ${f.replace(/\.txt$/, '')} ${'='.repeat(Math.max(0, 70 - f.length))}\n`);
-          code = Math.max(code, run(readFileSync(join(SCENARIOS, f), 'utf8'), out));
+          code = Math.max(code, await run(readFileSync(join(SCENARIOS, f), 'utf8'), out));
         }
         return code;
       }
@@ -91,12 +90,12 @@ export async function main(args: readonly string[], out: (s: string) => void = c
           out('usage: zabkit scenario FILE');
           return 2;
         }
-        return run(readFileSync(rest[0], 'utf8'), out);
+        return await run(readFileSync(rest[0], 'utf8'), out);
       }
       case 'replay':
-        return runReplay(rest, out);
+        return (await import('../../conformance/replay.ts')).runReplay(rest, out);
       case 'differential':
-        return await runDifferential(rest, out);
+        return await (await import('../../conformance/differential/cli.ts')).runDifferential(rest, out);
       case 'check': {
         if (rest.includes('--replicas')) {
           const { REPLICA_HELP, runReplicaCheck } = await import('../../model/replica-cli.ts');
@@ -106,6 +105,7 @@ export async function main(args: readonly string[], out: (s: string) => void = c
           }
           return runReplicaCheck(rest, out);
         }
+        const { CHECK_HELP, runCheck } = await import('../../model/check-cli.ts');
         if (rest.includes('--help')) {
           out(CHECK_HELP);
           return 0;
@@ -115,6 +115,10 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         if (tty) process.stderr.write('\r\x1b[K');
         return code;
       }
+      case '--version':
+      case 'version':
+        out(`zabkit ${JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version}`);
+        return 0;
       case 'help':
       case '--help':
       case '-h':

@@ -5,7 +5,7 @@
 // (model/client-invariants.ts) on top of the protocol's.
 import { Map as IMap } from 'immutable';
 import { sessionPassword, type WriteOp } from '../src/tree/index.ts';
-import { DEFAULT_REAPING, initialServer, stepServer, type ConnId, type Entry, type LearnerMessage, type Role, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState } from '../src/server/index.ts';
+import { DEFAULT_REAPING, initialServer, stepServer, type ConnId, type Entry, type LeaderMessage, type LearnerMessage, type Role, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState } from '../src/server/index.ts';
 import { nextZxid } from '../src/zab/broadcast.ts';
 import type { Leading, ServerState as ZabState, Sid } from '../src/zab/index.ts';
 import { settle } from './liveness.ts';
@@ -65,7 +65,7 @@ export interface Replicas {
   readonly servers: Readonly<Record<Sid, ServerState | null>>;
   readonly clients: readonly Client[];
   /** Learner → leader messages of the servers' own (REQUEST, REVALIDATE, TOUCH), FIFO per pair. */
-  readonly forward: Readonly<Record<string, readonly LearnerMessage[]>>;
+  readonly forward: Readonly<Record<string, readonly (LearnerMessage | LeaderMessage)[]>>;
   /** ConnectRequests a server took into its buffer and has not read yet; their clients have gone. */
   readonly stale: readonly { readonly server: Sid; readonly conn: ConnId; readonly session: bigint }[];
   readonly nextConn: number;
@@ -128,7 +128,7 @@ export function initialReplicas(b: ReplicaBounds): Replicas {
   zab = settle(zab as unknown as World<number>).world as unknown as World<Entry>; // no txn yet: the value type does not matter
   const servers: Record<Sid, ServerState | null> = {};
   for (const sid of voters) servers[sid] = initialServer(serverConfig(sid, b), 0);
-  const forward: Record<string, readonly LearnerMessage[]> = {};
+  const forward: Record<string, readonly (LearnerMessage | LeaderMessage)[]> = {};
   for (const a of voters) for (const c of voters) if (a !== c) forward[`${a}>${c}`] = [];
   const clients = Array.from({ length: b.clients }, (_, i): Client => ({ id: i + 1, session: null, conn: null, at: null, established: false, next: 0, waiting: null, ended: false, claimed: false, raced: false, closing: false }));
   const w: Replicas = { zab, servers, clients, forward, stale: [], nextConn: 1, now: 0, acked: [], used: { crashes: 0, times: 0, moves: 0, timeouts: 0 }, violations: [] };
@@ -182,7 +182,7 @@ class Run {
   zab: World<Entry>;
   servers: Record<Sid, ServerState | null>;
   clients: Client[];
-  forward: Record<string, readonly LearnerMessage[]>;
+  forward: Record<string, readonly (LearnerMessage | LeaderMessage)[]>;
   stale: Replicas['stale'];
   nextConn: number;
   now: number;

@@ -2,8 +2,8 @@
 // spec/ does not define. Protocol rules (ELECT, DISC, SYNC, BCAST, PERSIST) are cited in src/zab;
 // data-tree rules (TREE, SESSION, WATCH, ACL) in src/tree; invariants (INV) in
 // model/invariants.ts, where they are checked; connection and timer rules (NET) in the checker's
-// world; the server's own rules (SERVER) in src/server, the reducer, or — for those whose
-// decisions still live there — src/shell. Every rule is also cited by a test, so a rule that no
+// world; the server's own rules (SERVER) in src/server, the reducer (reply order, SERVER-12, in
+// the client port's reply slots). Every rule is also cited by a test, so a rule that no
 // test exercises by name shows up.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,8 +70,8 @@ describe('spec ↔ code traceability', () => {
     expect([...defined].filter((id) => id.startsWith('NET-') && !inWorld.has(id))).toEqual([]);
   });
 
-  it('cites every server rule in src/server (or, while its decision lives there, src/shell)', () => {
-    const inServer = idsIn([...files(join(root, 'src', 'server'), '.ts'), ...files(join(root, 'src', 'shell'), '.ts')], ID);
+  it('cites every server rule in src/server (SERVER-12, reply order, is kept by the client port\'s reply slots)', () => {
+    const inServer = idsIn([...files(join(root, 'src', 'server'), '.ts'), join(root, 'src', 'shell', 'connection.ts')], ID);
     expect([...defined].filter((id) => id.startsWith('SERVER-') && !inServer.has(id))).toEqual([]);
   });
 

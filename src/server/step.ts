@@ -5,7 +5,7 @@ import type { Sid } from '../zab/types.ts';
 import { freshReaper, reap } from './reaper.ts';
 import { chain, claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched } from './sessions.ts';
 import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Stepped } from './types.ts';
-import { accept, delivered, propose, submit } from './writes.ts';
+import { accept, answerSyncs, delivered, propose, submit, sync } from './writes.ts';
 
 /** A server that serves no role yet; `now` seeds its session ids (SESSION-2). */
 export function initialServer(config: ServerConfig, now: number): ServerState {
@@ -27,6 +27,7 @@ export function initialServer(config: ServerConfig, now: number): ServerState {
     nextZxid: 0,
     waiting: IMap(),
     nextOrigin: 1,
+    syncs: IMap(),
   };
 }
 
@@ -66,6 +67,8 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
       if (!c) return { state: s, effects: [{ type: 'dropped', ref: input.ref }] };
       return submit(s, c.session, input.auth, input.write, { kind: 'reply', ref: input.ref });
     }
+    case 'sync':
+      return sync(s, input.ref);
     case 'closed':
       return connClosed(s, input.conn);
     case 'tick':
@@ -79,6 +82,13 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
           return claimed(s, input.from, m.session);
         case 'REQUEST':
           return accept(s, { session: m.session, auth: m.auth, write: m.write, via: input.from, origin: m.origin });
+        case 'SYNC':
+          // SERVER-11: everything committed so far has had its COMMIT sent to `from` already; name the last.
+          return s.role === 'leader' ? { state: s, effects: [{ type: 'send', to: input.from, msg: { type: 'SYNCED', id: m.id, zxid: s.lastZxid } }] } : { state: s, effects: [] };
+        case 'SYNCED': {
+          const w = s.syncs.get(m.id);
+          return w ? answerSyncs({ ...s, syncs: s.syncs.set(m.id, { ...w, zxid: m.zxid }) }) : { state: s, effects: [] };
+        }
         case 'RECONFIG': {
           const reconfig = { joining: m.joining, leaving: m.leaving, newMembers: m.newMembers };
           return accept(s, { session: m.session, auth: m.auth, write: { reconfig, fromConfig: m.fromConfig }, via: input.from, origin: m.origin });
@@ -95,8 +105,8 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
         const conn = d.wait?.kind === 'connect' ? d.wait.conn : undefined;
         return conn === undefined ? { state: t, effects: d.effects } : chain({ state: t, effects: d.effects }, (u) => establish(u, conn, input.txn.session, op.timeout, input.now));
       }
-      if (op.type === 'closeSession') return chain(d, (t) => sessionClosed(t, input.txn.session)); // SERVER-9
-      return d;
+      if (op.type === 'closeSession') return chain(chain(d, (t) => sessionClosed(t, input.txn.session)), answerSyncs); // SERVER-9
+      return chain(d, answerSyncs);
     }
     case 'installed':
       return { state: { ...s, tree: input.tree, lastZxid: input.zxid, speculated: [] }, effects: [] };
@@ -122,6 +132,7 @@ function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number
     touched: IMap(),
     clock: sessionClock(s.config.tickMs),
     waiting: IMap(),
+    syncs: IMap(),
     speculative: null,
     speculated: [],
     nextZxid: 0,

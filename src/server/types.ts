@@ -98,6 +98,8 @@ export interface ServerState {
   /** Txns that began here, by their origin id, and who waits for each. */
   readonly waiting: IMap<number, Waiting>;
   readonly nextOrigin: number;
+  /** SERVER-11: a learner's syncs by id: the reply's ref, and the leader's zxid once SYNCED says it. */
+  readonly syncs: IMap<number, { readonly ref: number; readonly zxid: number | null }>;
 }
 
 /** What a client asks for in its ConnectRequest. */
@@ -127,22 +129,28 @@ export type ServerInput =
   | { readonly type: 'request'; readonly conn: ConnId; readonly now: number }
   /** SERVER-10: a write of a client on `conn`; `ref` names the reply the shell holds for it. */
   | { readonly type: 'submit'; readonly conn: ConnId; readonly ref: number; readonly write: Submission; readonly auth: readonly Id[]; readonly now: number }
+  /** SERVER-11: a client's sync; `ref` names its reply slot. */
+  | { readonly type: 'sync'; readonly conn: ConnId; readonly ref: number }
   | { readonly type: 'closed'; readonly conn: ConnId }
   /** SERVER-7, SERVER-8, SERVER-15: the half-tick timer. */
   | { readonly type: 'tick'; readonly now: number }
   /** A learner's message at the leader: SERVER-7 (TOUCH), SERVER-6 (REVALIDATE), SERVER-10 (REQUEST, RECONFIG). */
-  | { readonly type: 'peer'; readonly from: Sid; readonly msg: LearnerMessage; readonly now: number }
+  | { readonly type: 'peer'; readonly from: Sid; readonly msg: LearnerMessage | LeaderMessage; readonly now: number }
   /** BCAST-5: ZAB delivered this txn here. */
   | { readonly type: 'delivered'; readonly txn: Txn; readonly origin?: Origin; readonly now: number }
   /** PERSIST-11: the committed tree is now a snapshot's (a SNAP, or the start's recovery). */
   | { readonly type: 'installed'; readonly tree: Tree; readonly zxid: number };
+
+/** What a leader's server answers a learner's (SERVER-11). */
+export type LeaderMessage = { readonly type: 'SYNCED'; readonly id: number; readonly zxid: number };
 
 /** What a learner's server says to its leader's (the shell's peer messages). */
 export type LearnerMessage =
   | { readonly type: 'TOUCH'; readonly sessions: readonly bigint[] }
   | { readonly type: 'REVALIDATE'; readonly session: bigint }
   | { readonly type: 'REQUEST'; readonly origin: Origin; readonly session: bigint; readonly auth: readonly Id[]; readonly write: WriteOp }
-  | ({ readonly type: 'RECONFIG'; readonly origin: Origin; readonly session: bigint; readonly auth: readonly Id[]; readonly fromConfig: number } & ReconfigAsk);
+  | ({ readonly type: 'RECONFIG'; readonly origin: Origin; readonly session: bigint; readonly auth: readonly Id[]; readonly fromConfig: number } & ReconfigAsk)
+  | { readonly type: 'SYNC'; readonly id: number };
 
 export type ServerEffect =
   /** SERVER-2: close without a response. */
@@ -153,8 +161,11 @@ export type ServerEffect =
   | { readonly type: 'accept'; readonly conn: ConnId; readonly session: bigint; readonly timeout: number }
   /** SERVER-5, SERVER-9: close an established connection (a newer one took its session, or its session closed). */
   | { readonly type: 'close'; readonly conn: ConnId }
-  /** SERVER-6, SERVER-7, SERVER-10: to the leader. */
-  | { readonly type: 'send'; readonly to: Sid; readonly msg: LearnerMessage }
+  /** SERVER-6, SERVER-7, SERVER-10, SERVER-11: to the leader, or (SYNCED) to a learner. */
+  | { readonly type: 'send'; readonly to: Sid; readonly msg: LearnerMessage | LeaderMessage }
+  /** SERVER-11: sync `ref` is answered, with this server's last zxid; SERVER-13: a read-only server's answer to a write or sync. */
+  | { readonly type: 'synced'; readonly ref: number; readonly zxid: number }
+  | { readonly type: 'not-read-only'; readonly ref: number; readonly zxid: number; readonly close: boolean }
   /** BCAST-1: hand ZAB this proposal; it becomes txn `zxid` of the leader's history. */
   | { readonly type: 'zab-propose'; readonly zxid: number; readonly entry: Extract<Entry, { kind: 'txn' }> }
   /** A delivered txn changed the committed tree: its events fire watches, before any reply below. */

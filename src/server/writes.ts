@@ -29,6 +29,10 @@ export function accept(s: ServerState, ask: WriteAsk): Stepped {
  * delivered here). The leader proposes it; a learner forwards it; elsewhere it is dropped.
  */
 export function submit(s: ServerState, session: bigint, auth: readonly Id[], write: Submission, wait: Waiting): Stepped {
+  if (s.role === 'readonly' && wait.kind === 'reply') {
+    // SERVER-13: a read-only session's close just ends it; other writes are refused.
+    return done(s, { type: 'not-read-only', ref: wait.ref, zxid: s.lastZxid, close: 'op' in write && write.op === 'closeSession' });
+  }
   if ((s.role !== 'leader' && s.role !== 'learner') || s.leader === null) {
     return done(s, wait.kind === 'reply' ? { type: 'dropped', ref: wait.ref } : { type: 'refuse', conn: wait.conn, why: 'refusing connection: not serving' });
   }
@@ -105,4 +109,29 @@ export function delivered(s: ServerState, txn: Txn, origin: Origin | undefined):
     else effects.push({ type: 'reply', ref: wait.ref, zxid: txn.zxid, result: r, ...(txn.op.type === 'setData' ? { data: txn.op.data } : {}), close: txn.op.type === 'closeSession' });
   }
   return { state, effects, ...(wait ? { wait } : {}) };
+}
+
+/**
+ * SERVER-11: a client's sync. At the leader everything it committed before is delivered here:
+ * answered at once (in request order, by the client port). A learner asks the leader for its
+ * last committed zxid, and answers once it has delivered that far. A read-only server refuses it.
+ */
+export function sync(s: ServerState, ref: number): Stepped {
+  if (s.role === 'readonly') return done(s, { type: 'not-read-only', ref, zxid: s.lastZxid, close: false });
+  if (s.role !== 'learner' || s.leader === null) return done(s, { type: 'synced', ref, zxid: s.lastZxid });
+  const id = s.nextOrigin;
+  return done({ ...s, nextOrigin: id + 1, syncs: s.syncs.set(id, { ref, zxid: null }) }, { type: 'send', to: s.leader, msg: { type: 'SYNC', id } });
+}
+
+/** SERVER-11: the syncs whose leader zxid this server has delivered are answered, in the order they came. */
+export function answerSyncs(s: ServerState): Stepped {
+  if (s.syncs.size === 0) return done(s);
+  const effects: ServerEffect[] = [];
+  let syncs = s.syncs;
+  for (const [id, w] of s.syncs) {
+    if (w.zxid === null || w.zxid > s.lastZxid) continue;
+    syncs = syncs.delete(id);
+    effects.push({ type: 'synced', ref: w.ref, zxid: s.lastZxid });
+  }
+  return { state: syncs === s.syncs ? s : { ...s, syncs }, effects };
 }

@@ -28,8 +28,6 @@ export interface PortHost {
   readonly ensemble: boolean;
   /** The reducer: a client's request or connection event. */
   run(input: ServerInput): void;
-  /** SERVER-11: ask the leader for its committed zxid (`id` comes back in SYNCED). */
-  syncWithLeader(id: number): void;
   configText(): Uint8Array | null;
 }
 
@@ -39,6 +37,8 @@ interface Ref {
   readonly slot: Slot;
   readonly start: number;
   readonly reconfig: boolean;
+  /** A sync's path, echoed in its reply. */
+  readonly path?: string;
 }
 
 export class ClientPort {
@@ -47,8 +47,6 @@ export class ClientPort {
   private readonly byId = new Map<ConnId, Connection>();
   private readonly refs = new Map<number, Ref>();
   private nextRef = 1;
-  /** SERVER-11: a learner's syncs, answered once this server has delivered the leader's zxid. */
-  private readonly syncs = new Map<number, { readonly conn: Connection; readonly slot: Slot; readonly path: string; zxid?: number }>();
   watches: WatchTable<Connection> = emptyWatches();
   private readonly saslUsers: ReadonlyMap<string, string>;
   private readonly reads: ReadContext;
@@ -100,7 +98,6 @@ export class ClientPort {
   /** SERVER-1: the role is gone: requests in flight are not answered here; every connection closes. */
   dropAll(): void {
     this.refs.clear();
-    this.syncs.clear();
     for (const c of this.conns) c.end();
   }
 
@@ -137,6 +134,20 @@ export class ClientPort {
       }
       case 'dropped':
         return this.take(e.ref)?.conn.end();
+      case 'synced': {
+        const r = this.take(e.ref);
+        if (!r) return;
+        r.slot.reply = encodeReply(r.slot.xid, BigInt(e.zxid), 'sync', { path: r.path ?? '/' });
+        return r.conn.flush();
+      }
+      case 'not-read-only': {
+        // SERVER-13
+        const r = this.take(e.ref);
+        if (!r) return;
+        r.slot.reply = e.close ? encodeReply(r.slot.xid, BigInt(e.zxid), 'closeSession', {}) : encodeError(r.slot.xid, BigInt(e.zxid), Code.NotReadOnly);
+        r.slot.close = e.close;
+        return r.conn.flush();
+      }
     }
     if (e.type !== 'refuse' && e.type !== 'reject' && e.type !== 'accept' && e.type !== 'close') return;
     const conn = this.byId.get(e.conn);
@@ -170,24 +181,6 @@ export class ClientPort {
       this.notify(fired.notifications);
     }
     if (closedSession !== null) for (const c of this.conns) if (c.session === closedSession) this.watches = dropWatcher(this.watches, c);
-  }
-
-  /** SERVER-11: the leader's zxid for a sync; SERVER-11/12: syncs this server has caught up with get their reply. */
-  synced(id: number, zxid: number): void {
-    const w = this.syncs.get(id);
-    if (w) w.zxid = zxid;
-    this.answerSyncs();
-  }
-
-  answerSyncs(): void {
-    if (this.syncs.size === 0) return;
-    const last = this.host.lastZxid;
-    for (const [id, w] of this.syncs) {
-      if (w.zxid === undefined || w.zxid > last) continue;
-      this.syncs.delete(id);
-      w.slot.reply = encodeReply(w.slot.xid, BigInt(last), 'sync', { path: w.path });
-      w.conn.flush();
-    }
   }
 
   private notify(ns: readonly Notification<Connection>[]): void {
@@ -301,18 +294,12 @@ export class ClientPort {
     }
     const write = writeOf(request);
     if (write === 'badArguments') return void conn.push({ xid, reply: encodeError(xid, zxid(), Code.BadArguments) });
-    if (this.host.role === 'readonly' && (write || request.op === 'sync')) {
-      // SERVER-13: a read-only session's close just ends it; other writes are refused.
-      if (write && write.op === 'closeSession') conn.push({ xid, reply: encodeReply(xid, zxid(), 'closeSession', {}), close: true });
-      else conn.push({ xid, reply: encodeError(xid, zxid(), Code.NotReadOnly) });
-      return;
-    }
     if (write) return this.submit(conn, xid, write, false);
-    if (request.op === 'sync' && this.host.role === 'learner') {
-      // SERVER-11: the reply waits until this server has delivered what the leader had committed when it saw the sync.
-      const id = this.nextRef++;
-      this.syncs.set(id, { conn, slot: conn.push({ xid }), path: request.path });
-      return this.host.syncWithLeader(id);
+    if (request.op === 'sync') {
+      // SERVER-11, SERVER-13: the reducer says when (and whether) it is answered.
+      const ref = this.nextRef++;
+      this.refs.set(ref, { conn, slot: conn.push({ xid }), start: now, reconfig: false, path: request.path });
+      return this.host.run({ type: 'sync', conn: conn.id, ref });
     }
     conn.push({ xid, run: () => serveRead(this.reads, conn, xid, request) });
   }

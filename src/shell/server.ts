@@ -73,9 +73,6 @@ export class Server implements ServerView {
       },
       ensemble: config.servers.length > 1,
       run: (input) => this.run(input),
-      syncWithLeader: (id) => {
-        if (this.leaderId !== null) this.peers?.send(this.leaderId, { type: 'SYNC', id });
-      },
       configText: () => (this.peers ? Buffer.from(configText(this.membership)) : null),
     });
   }
@@ -228,7 +225,6 @@ export class Server implements ServerView {
   private deliver(entry: Entry, zxid: number): void {
     if (entry.kind === 'base') throw new Error(`a snapshot at ${formatZxid(zxid)} is installed, not delivered`);
     this.run({ type: 'delivered', txn: entry.txn, ...(entry.origin ? { origin: entry.origin } : {}), now: Date.now() });
-    this.port_.answerSyncs();
   }
 
   /**
@@ -270,20 +266,16 @@ export class Server implements ServerView {
     this.onShellMessage(from, msg);
   }
 
-  /** The servers' own messages: a learner's writes, claims and touches (the reducer's), syncs. */
+  /** The servers' own messages: writes, claims, touches and syncs, all the reducer's (SERVER-6, -7, -10, -11). */
   private onShellMessage(from: Sid, msg: ShellMessage): void {
     switch (msg.type) {
       case 'REQUEST':
       case 'RECONFIG':
       case 'TOUCH':
       case 'REVALIDATE':
-        return this.run({ type: 'peer', from, msg, now: Date.now() });
       case 'SYNC':
-        // SERVER-11: everything committed so far has had its COMMIT sent to `from` already; name the last.
-        if (this.role_ === 'leader') this.peers!.send(from, { type: 'SYNCED', id: msg.id, zxid: this.lastZxid });
-        return;
       case 'SYNCED':
-        return this.port_.synced(msg.id, msg.zxid);
+        return this.run({ type: 'peer', from, msg, now: Date.now() });
       case 'HELLO':
         return; // taken by the peer link
     }

@@ -182,6 +182,28 @@ describe('sessions (SERVER-1..9)', () => {
   });
 });
 
+describe('syncs and read-only (SERVER-11, SERVER-13)', () => {
+  it('SERVER-11: a learner asks its leader and answers once it has delivered the zxid the leader named; the leader answers at once', () => {
+    const learner = serving('learner');
+    learner.connect(1, reconnect(11n));
+    expect(learner.step({ type: 'sync', conn: 1, ref: 9 })).toEqual([{ type: 'send', to: 2, msg: { type: 'SYNC', id: 1 } }]);
+    expect(learner.step({ type: 'peer', from: 2, now: 0, msg: { type: 'SYNCED', id: 1, zxid: 3 } })).toEqual([]); // it has delivered 2
+    const txn: Txn = { session: 11n, zxid: 3, time: 0, op: { type: 'setData', path: '/', data: new Uint8Array(0), version: 1, mtime: 0 } as never };
+    expect(learner.step({ type: 'delivered', txn, now: 1 }).filter((e) => e.type === 'synced')).toEqual([{ type: 'synced', ref: 9, zxid: 3 }]);
+    const leader = serving('leader');
+    expect(leader.step({ type: 'sync', conn: 1, ref: 4 })).toEqual([{ type: 'synced', ref: 4, zxid: 2 }]);
+    expect(leader.step({ type: 'peer', from: 2, now: 0, msg: { type: 'SYNC', id: 7 } })).toEqual([{ type: 'send', to: 2, msg: { type: 'SYNCED', id: 7, zxid: 2 } }]);
+  });
+
+  it('SERVER-13: a read-only server refuses writes and syncs with NotReadOnly; a close just ends the session', () => {
+    const ro = serving('readonly');
+    ro.connect(1, ask({ readOnly: true }));
+    expect(ro.step({ type: 'submit', conn: 1, ref: 1, write: setData, auth: [], now: 0 })).toEqual([{ type: 'not-read-only', ref: 1, zxid: 2, close: false }]);
+    expect(ro.step({ type: 'sync', conn: 1, ref: 2 })).toEqual([{ type: 'not-read-only', ref: 2, zxid: 2, close: false }]);
+    expect(ro.step({ type: 'submit', conn: 1, ref: 3, write: { op: 'closeSession' }, auth: [], now: 0 })).toEqual([{ type: 'not-read-only', ref: 3, zxid: 2, close: true }]);
+  });
+});
+
 describe('reaping (SERVER-15)', () => {
   it('lists candidates every interval and proposes deleteContainer within maxPerMinute', () => {
     // Three containers emptied of their child, one still holding one.

@@ -209,7 +209,8 @@ const vote = z.object({ leader: orNone(sid), zxid: orNone(zxid), epoch: orNone(n
 const id = z.object({ scheme: z.string(), id: z.string() });
 const acl = z.object({ perms: z.number().int(), id });
 const int32 = z.number().int().min(-0x8000_0000).max(0x7fff_ffff);
-const writeOp: z.ZodType<unknown> = z.lazy(() =>
+// Typed as the tree's WriteOp: a schema that drifts from the type it parses into does not compile.
+const writeOp: z.ZodType<WriteOp> = z.lazy(() =>
   z.discriminatedUnion('op', [
     z.object({
       op: z.enum(['create', 'create2', 'createContainer', 'createTTL']),
@@ -253,6 +254,13 @@ const body = z.discriminatedUnion('type', [
 
 type Body = z.output<typeof body>;
 
+/** Both ways assignable, readonly or not: the schema and the type say the same thing. */
+type Frozen<T> = T extends bigint | string | number | boolean | null | undefined | Uint8Array ? T : T extends readonly (infer U)[] ? readonly Frozen<U>[] : { readonly [K in keyof T]: Frozen<T[K]> };
+type Same<A, B> = [Frozen<A>] extends [Frozen<B>] ? ([Frozen<B>] extends [Frozen<A>] ? true : false) : false;
+// The schema's output for the servers' own messages is ShellMessage (HELLO's protocol version is checked, then dropped).
+const shellMirrors: Same<Exclude<Extract<Body, { type: ShellMessage['type'] }>, { type: 'HELLO' }>, Exclude<ShellMessage, { type: 'HELLO' }>> = true;
+void shellMirrors;
+
 class EntryError extends Error {}
 
 function entryOf(e: z.output<typeof entry>): Entry {
@@ -284,8 +292,6 @@ function messageOf(b: Body): PeerMessage {
       return { ...b, txns: b.txns.map(zabTxnOf) };
     case 'HELLO':
       return { type: 'HELLO', sid: b.sid, channel: b.channel };
-    case 'REQUEST':
-      return { ...b, write: b.write as WriteOp };
     default:
       return b;
   }

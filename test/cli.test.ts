@@ -11,6 +11,25 @@ async function run(args: string[]): Promise<{ code: number; text: string }> {
 }
 
 describe('zabkit CLI', () => {
+  it('answers --help for every subcommand and --version, exit 0', async () => {
+    for (const cmd of ['server', 'ensemble', 'status', 'walkthrough', 'scenario', 'check', 'replay', 'differential']) {
+      const { code, text } = await run([cmd, '--help']);
+      expect(code, cmd).toBe(0);
+      expect(text, cmd).toContain(`zabkit ${cmd}`);
+    }
+    const replicas = await run(['check', '--replicas', '--help']);
+    expect(replicas.text).toContain('--server-mutant');
+    const v = await run(['--version']);
+    expect(v).toEqual({ code: 0, text: expect.stringMatching(/^zabkit \d+\.\d+\.\d+$/) });
+  });
+
+  it('check --replicas finds a server mutant and prints its path; bad flags exit 2', async () => {
+    const found = await run(['check', '--replicas', '--server-mutant', 'claim-on-connect']);
+    expect(found.code).toBe(1);
+    expect(found.text).toContain('!! INV-22');
+    expect((await run(['check', '--replicas', '--clients', 'two'])).code).toBe(2);
+  });
+
   it('walks through every scenario with no invariant violated', async () => {
     const { code, text } = await run(['walkthrough']);
     expect(code).toBe(0);

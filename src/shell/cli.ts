@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // model/ and conformance/ are loaded by the subcommands that use them, never by `server`.
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, FLAGS, loadConfig } from './config.ts';
 import { ENSEMBLE_HELP, runEnsemble, runStatus } from './ensemble.ts';
 import { createLogger } from './logger.ts';
 import { Server } from './server.ts';
@@ -41,6 +41,17 @@ usage:
 walkthrough, scenario and check run the reducers in zabkit's simulated world: the same code the
 servers run over TCP.`;
 
+/** `--help` of the subcommands whose text is not their own module's. */
+const SUBCOMMAND_HELP: Readonly<Record<string, string>> = {
+  server: `zabkit server [--config zoo.cfg] [flags] — one ZooKeeper server: standalone, or a member of the
+ensemble its zoo.cfg's server.N lines describe. Every flag sets a zoo.cfg key and wins over the file:
+${Object.entries(FLAGS).map(([f, k]) => `  ${f.padEnd(28)} ${k}`).join('\n')}
+A bad value is refused with its file and line (exit 2).`,
+  status: 'zabkit status HOST:PORT[,HOST:PORT…] — each server\'s role, epoch, last zxid and connections (srvr)',
+  walkthrough: 'zabkit walkthrough [NAME] — the protocol scenarios of test/scenarios, or those whose file name contains NAME, run through the reducers and printed step by step',
+  scenario: 'zabkit scenario FILE — run a scenario script of your own (its format: README.md, "Scenario scripts")',
+};
+
 function scenarioFiles(): string[] {
   return readdirSync(SCENARIOS).filter((f) => f.endsWith('.txt')).sort();
 }
@@ -59,6 +70,10 @@ async function run(text: string, out: (s: string) => void): Promise<number> {
 export async function main(args: readonly string[], out: (s: string) => void = console.log): Promise<number> {
   const [cmd = 'help', ...rest] = args;
   try {
+    if (rest.includes('--help') && cmd in SUBCOMMAND_HELP) {
+      out(SUBCOMMAND_HELP[cmd]!);
+      return 0;
+    }
     switch (cmd) {
       case 'server':
         return await runServer(rest, out);

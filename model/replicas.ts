@@ -5,9 +5,8 @@
 // (model/client-invariants.ts) on top of the protocol's.
 import { Map as IMap } from 'immutable';
 import { sessionPassword, type WriteOp } from '../src/tree/index.ts';
-import { DEFAULT_REAPING, initialServer, stepServer, type ConnId, type Entry, type LeaderMessage, type LearnerMessage, type Role, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState } from '../src/server/index.ts';
-import { nextZxid } from '../src/zab/broadcast.ts';
-import type { Leading, ServerState as ZabState, Sid } from '../src/zab/index.ts';
+import { DEFAULT_REAPING, initialServer, stepServer, zabView, type ConnId, type Entry, type LeaderMessage, type LearnerMessage, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState } from '../src/server/index.ts';
+import type { Sid } from '../src/zab/index.ts';
 import { settle } from './liveness.ts';
 import { apply, createWorld, enabled, type Action, type World } from './world.ts';
 
@@ -116,6 +115,7 @@ function serverConfig(sid: Sid, b: ReplicaBounds) {
     reaping: { ...DEFAULT_REAPING, checkIntervalMs: SESSION_MS, maxNeverUsedIntervalMs: SESSION_MS },
     tree: { extendedTypes: true, enforceQuota: false, maxDataBytes: 0xfffff },
     members: [],
+    readOnlyMode: false,
     ...(b.deviation ? { deviation: b.deviation } : {}),
   } as const;
 }
@@ -133,12 +133,6 @@ export function initialReplicas(b: ReplicaBounds): Replicas {
   const clients = Array.from({ length: b.clients }, (_, i): Client => ({ id: i + 1, session: null, conn: null, at: null, established: false, next: 0, waiting: null, ended: false, claimed: false, raced: false, closing: false }));
   const w: Replicas = { zab, servers, clients, forward, stale: [], nextConn: 1, now: 0, acked: [], used: { crashes: 0, times: 0, moves: 0, timeouts: 0 }, violations: [] };
   return new Run(w, b).roles().done();
-}
-
-/** The role ZAB's state gives a server (SERVER-1); no read-only mode in the model. */
-export function roleOf(s: ZabState<Entry> | null): Role {
-  if (!s || s.phase === 'looking') return null;
-  return s.stage === 'broadcast' ? (s.phase === 'leading' ? 'leader' : 'learner') : null;
 }
 
 export function replicaActions(w: Replicas, b: ReplicaBounds): ReplicaAction[] {
@@ -330,16 +324,12 @@ class Run {
     }
   }
 
-  /** SERVER-1: each live server's reducer learns the role ZAB now gives it. */
+  /** SERVER-1: each live server's reducer reads ZAB's state after the action (it derives the role). */
   roles(): this {
     for (const sid of this.zab.sids) {
-      const srv = this.servers[sid];
       const z = this.zab.slots[sid]!.server;
-      if (!srv || !z) continue;
-      const role = roleOf(z);
-      const leader = role === 'leader' ? sid : role === 'learner' && z.phase !== 'leading' && z.phase !== 'looking' ? z.leader : null;
-      if (role === srv.role && leader === srv.leader) continue;
-      this.input(sid, { type: 'role', role, leader, now: this.now, nextZxid: role === 'leader' ? nextZxid(z as Leading<Entry>) : 0 });
+      if (!this.servers[sid] || !z) continue;
+      this.input(sid, { type: 'zab', zab: zabView(z, false), now: this.now });
     }
     return this;
   }
@@ -478,3 +468,4 @@ function valueKey(e: Entry): string {
 function mapKey(m: IMap<unknown, unknown>): string {
   return JSON.stringify([...m.entries()].map(([k, v]) => [k, v]).sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)), valueReplacer);
 }
+

@@ -1,2 +1,2 @@
 export * from './types.ts';
-export { initialServer, stepServer } from './step.ts';
+export { initialServer, roleOf, stepServer, zabView } from './step.ts';

@@ -1,10 +1,12 @@
 // The server's reducer (spec/server.md): one input in, the next state and its effects out.
 import { Map as IMap } from 'immutable';
 import { emptyTree, firstSessionId, sessionClock, touch } from '../tree/index.ts';
-import type { Sid } from '../zab/types.ts';
+import { nextZxid } from '../zab/broadcast.ts';
+import type { Leading, ServerState as ZabState, Sid } from '../zab/types.ts';
+import { configOf } from './membership.ts';
 import { freshReaper, reap } from './reaper.ts';
 import { chain, claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched } from './sessions.ts';
-import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Stepped } from './types.ts';
+import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Stepped, ZabView } from './types.ts';
 import { accept, answerSyncs, delivered, propose, submit, sync } from './writes.ts';
 
 /** A server that serves no role yet; `now` seeds its session ids (SESSION-2). */
@@ -28,6 +30,7 @@ export function initialServer(config: ServerConfig, now: number): ServerState {
     waiting: IMap(),
     nextOrigin: 1,
     syncs: IMap(),
+    membership: { members: config.members, version: 0 },
   };
 }
 
@@ -56,6 +59,10 @@ export function stepServer(s: ServerState, input: ServerInput): ServerStepped {
 
 function dispatch(s: ServerState, input: ServerInput): Stepped {
   switch (input.type) {
+    case 'zab': {
+      const role = roleOf(input.zab, s.config.readOnlyMode);
+      return roleChanged(s, role, role === 'leader' || role === 'learner' ? input.zab.leader : null, input.now, input.zab.nextZxid);
+    }
     case 'role':
       return roleChanged(s, input.role, input.leader, input.now, input.nextZxid);
     case 'connect':
@@ -106,11 +113,34 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
         return conn === undefined ? { state: t, effects: d.effects } : chain({ state: t, effects: d.effects }, (u) => establish(u, conn, input.txn.session, op.timeout, input.now));
       }
       if (op.type === 'closeSession') return chain(chain(d, (t) => sessionClosed(t, input.txn.session)), answerSyncs); // SERVER-9
+      if (op.type === 'setData' && op.path === '/zookeeper/config') return chain(chain(d, adoptMembers), answerSyncs);
       return chain(d, answerSyncs);
     }
     case 'installed':
-      return { state: { ...s, tree: input.tree, lastZxid: input.zxid, speculated: [] }, effects: [] };
+      return adoptMembers({ ...s, tree: input.tree, lastZxid: input.zxid, speculated: [] });
   }
+}
+
+/** SERVER-14: the configuration the committed tree holds, adopted when its version is new. */
+function adoptMembers(s: ServerState): Stepped {
+  const next = configOf(s.tree);
+  if (!next || next.version === s.membership.version) return { state: s, effects: [] };
+  const left = s.membership.members.filter((m) => !next.members.some((n) => n.id === m.id)).map((m) => m.id);
+  return { state: { ...s, membership: next }, effects: [{ type: 'members', membership: next, left }] };
+}
+
+/** What the server's reducer reads of ZAB's state after a step (SERVER-1). */
+export function zabView<T>(z: ZabState<T>, stopping: boolean): ZabView {
+  const leader = z.phase === 'leading' ? z.config.sid : z.phase === 'looking' ? null : z.leader;
+  return { phase: z.phase, stage: z.phase === 'looking' ? '' : z.stage, leader, nextZxid: z.phase === 'leading' ? nextZxid(z as Leading<T>) : 0, stopping };
+}
+
+/** SERVER-1: what a server does for clients, given ZAB's state. */
+export function roleOf(z: ZabView, readOnlyMode: boolean): Role {
+  if (z.stopping) return null;
+  if (z.phase === 'looking') return readOnlyMode ? 'readonly' : null;
+  if (z.stage !== 'broadcast') return null;
+  return z.phase === 'leading' ? 'leader' : 'learner';
 }
 
 /**

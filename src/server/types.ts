@@ -3,7 +3,7 @@
 // arrive as inputs, so the same reducer runs in the shell, in tests and in the model.
 import type { Map as IMap } from 'immutable';
 import type { Applied, Data, ErrorCode, Id, OpResult, SessionClock, Tree, TreeConfig, TreeEvent, Txn, TxnOp, WriteOp } from '../tree/index.ts';
-import type { PeerAddress, ReconfigAsk } from './membership.ts';
+import type { Membership, PeerAddress, ReconfigAsk } from './membership.ts';
 import type { Sid } from '../zab/types.ts';
 
 /** Which server and which of its requests a txn answers: that server replies to its client. */
@@ -20,6 +20,17 @@ export type Entry =
 /** SERVER-1: what a server does for clients right now. */
 export type Role = 'leader' | 'learner' | 'readonly' | null;
 
+/** What the server reads of ZAB's state (SERVER-1). */
+export interface ZabView {
+  readonly phase: 'looking' | 'leading' | 'following' | 'observing';
+  readonly stage: string;
+  /** A learner's leader; the leader itself when leading. */
+  readonly leader: Sid | null;
+  readonly nextZxid: number;
+  /** The server is shutting down: it serves nothing more. */
+  readonly stopping: boolean;
+}
+
 /** A client connection, as the reducer knows it: the shell's number for it. */
 export type ConnId = number;
 
@@ -35,7 +46,9 @@ export interface ServerConfig {
   readonly tree: TreeConfig;
   /** The members zoo.cfg names (SERVER-14: a reconfig starts from them until /zookeeper/config holds some). */
   readonly members: readonly PeerAddress[];
-  /** A deliberate deviation, for the checker's mutants (model/mutants.ts). */
+  /** readonlymode.enabled, in an ensemble: a looking server serves read-only sessions (SERVER-13). */
+  readonly readOnlyMode: boolean;
+  /** A deliberate deviation, for the checker's mutants (model/replica-cli.ts). */
   readonly deviation?: ServerDeviation;
 }
 
@@ -98,6 +111,8 @@ export interface ServerState {
   /** Txns that began here, by their origin id, and who waits for each. */
   readonly waiting: IMap<number, Waiting>;
   readonly nextOrigin: number;
+  /** SERVER-14: the members and config version /zookeeper/config says (zoo.cfg's until a reconfig commits). */
+  readonly membership: Membership;
   /** SERVER-11: a learner's syncs by id: the reply's ref, and the leader's zxid once SYNCED says it. */
   readonly syncs: IMap<number, { readonly ref: number; readonly zxid: number | null }>;
 }
@@ -121,7 +136,9 @@ export interface WriteAsk {
 }
 
 export type ServerInput =
-  /** SERVER-1: ZAB's state gave this server a role (or took it); a leader's next proposal is `nextZxid`. */
+  /** SERVER-1: ZAB's state after a step; the reducer derives the role it gives (`nextZxid`: a leader's next proposal). */
+  | { readonly type: 'zab'; readonly zab: ZabView; readonly now: number }
+  /** SERVER-1: a role given directly (tests). */
   | { readonly type: 'role'; readonly role: Role; readonly leader: Sid | null; readonly now: number; readonly nextZxid: number }
   /** SERVER-2..5: a ConnectRequest on connection `conn`. */
   | { readonly type: 'connect'; readonly conn: ConnId; readonly ask: ConnectAsk; readonly auth: readonly Id[]; readonly now: number }
@@ -176,6 +193,8 @@ export type ServerEffect =
   | { readonly type: 'moved'; readonly ref: number }
   /** SERVER-10: request `ref` cannot be taken here (not serving): its connection closes. */
   | { readonly type: 'dropped'; readonly ref: number }
+  /** SERVER-14: a committed reconfig (or a snapshot holding one) changed the members; links to those who `left` go. */
+  | { readonly type: 'members'; readonly membership: Membership; readonly left: readonly Sid[] }
   /** TREE-27: after `zxid` this tree is not the leader's. */
   | { readonly type: 'diverged'; readonly zxid: number; readonly expected: number; readonly actual: number }
   | { readonly type: 'log'; readonly level?: 'info' | 'warn'; readonly msg: string; readonly fields: Readonly<Record<string, unknown>> };

@@ -3,12 +3,11 @@
 // owners, expiry, where a write goes, the leader's proposals and the replies. This file wires them
 // to the timers, the peer links and the client port (client-port.ts), and carries out their effects.
 // A single server is an ensemble of one: it elects itself through the same reducers.
-import type { Leading, Sid } from '../zab/types.ts';
-import { nextZxid } from '../zab/broadcast.ts';
+import type { Sid } from '../zab/types.ts';
 import { formatZxid } from '../zab/zxid.ts';
 import type { Tree, WatchTable } from '../tree/index.ts';
-import { configOf, configText, type Membership } from '../server/membership.ts';
-import { initialServer, stepServer, type Entry, type Role, type ServerEffect, type ServerInput, type ServerState } from '../server/index.ts';
+import { configText } from '../server/membership.ts';
+import { initialServer, stepServer, zabView, type Entry, type Role, type ServerEffect, type ServerInput, type ServerState } from '../server/index.ts';
 import { isZabMessage, type PeerMessage, type ShellMessage } from '../wire/peer.ts';
 import { ClientPort } from './client-port.ts';
 import type { ServerConfig } from './config.ts';
@@ -29,12 +28,9 @@ export class Server implements ServerView {
   private readonly port_: ClientPort;
   /** The server's reducer state (src/server). */
   private srv: ServerState;
-  private role_: Role = null;
   /** SERVER-7, SERVER-8, SERVER-15: the half-tick timer while serving. */
   private tickTimer: NodeJS.Timeout | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
-  /** The members and config version /zookeeper/config says (zoo.cfg's until a reconfig commits). */
-  private membership: Membership;
   /** Txns after which this tree's digest was not the leader's (TREE-27; mntr's zk_digest_mismatches_count). */
   digestMismatches = 0;
   port = 0;
@@ -44,7 +40,6 @@ export class Server implements ServerView {
   constructor(config: ServerConfig, logger: Logger) {
     this.config = config;
     this.logger = logger;
-    this.membership = { members: config.servers, version: 0 };
     this.srv = initialServer(
       {
         sid: config.myid,
@@ -54,6 +49,7 @@ export class Server implements ServerView {
         reaping: config.reaping,
         tree: { extendedTypes: config.extendedTypes, enforceQuota: config.enforceQuota /* SERVER-16 */, maxDataBytes: config.maxBuffer, saslAcl: config.saslAcl },
         members: config.servers,
+        readOnlyMode: config.readOnlyMode && config.servers.length > 1,
       },
       Date.now(),
     );
@@ -63,7 +59,7 @@ export class Server implements ServerView {
       logger,
       view: this,
       get role() {
-        return server.role_;
+        return server.srv.role;
       },
       get tree() {
         return server.srv.tree;
@@ -73,7 +69,7 @@ export class Server implements ServerView {
       },
       ensemble: config.servers.length > 1,
       run: (input) => this.run(input),
-      configText: () => (this.peers ? Buffer.from(configText(this.membership)) : null),
+      configText: () => (this.peers ? Buffer.from(configText(this.srv.membership)) : null),
     });
   }
 
@@ -167,10 +163,13 @@ export class Server implements ServerView {
         if (proposed?.zxid !== e.zxid) throw new Error(`ZAB gave the proposal ${proposed?.zxid}, prepared for ${e.zxid}`);
         return;
       }
-      case 'applied':
-        this.port_.answer(e);
-        if (e.op.type === 'setData' && e.op.path === '/zookeeper/config') this.refreshMembership();
+      case 'members': {
+        // SERVER-14: links to a new observer are accepted, those to a removed member dropped.
+        this.peers?.setMembers(e.membership.members);
+        this.logger.info('reconfigured', { version: e.membership.version.toString(16), members: e.membership.members.map((m) => m.id), left: e.left });
+        for (const peer of e.left) if (peer !== this.config.myid) this.node.input({ type: 'disconnected', peer });
         return;
+      }
       case 'diverged':
         return this.diverged(e.zxid, e.expected, e.actual);
       case 'log':
@@ -182,24 +181,14 @@ export class Server implements ServerView {
 
   // ---------------------------------------------------------------- ZAB hooks
 
-  /** SERVER-1: the role ZAB's state gives this server. */
-  private roleNow(): Role {
-    const s = this.node.state;
-    if (this.stopping !== null) return null;
-    if (s.phase === 'looking') return this.config.readOnlyMode && this.peers ? 'readonly' : null;
-    if (s.phase === 'leading') return s.stage === 'broadcast' ? 'leader' : null;
-    return s.stage === 'broadcast' ? 'learner' : null;
-  }
-
   /** After every ZAB step: start serving as the role ZAB gives, or stop when it is gone. */
   private stepped(): void {
-    const role = this.roleNow();
-    if (role === this.role_) return;
-    if (this.role_ !== null) this.stopServing();
-    this.role_ = role;
     const s = this.node.state;
-    const leader = role === 'leader' || role === 'learner' ? this.leaderId : null;
-    this.run({ type: 'role', role, leader, now: Date.now(), nextZxid: role === 'leader' ? nextZxid(s as Leading<Entry>) : 0 });
+    const was = this.srv.role;
+    this.run({ type: 'zab', zab: zabView(s, this.stopping !== null), now: Date.now() }); // SERVER-1: the reducer derives the role
+    const role = this.srv.role;
+    if (role === was) return;
+    if (was !== null) this.stopServing(was);
     if (role === null) return;
     if (role === 'readonly') return this.logger.info('serving read-only sessions', { lastZxid: formatZxid(this.lastZxid) });
     // Every half tick (SERVER-7), or as often as reaping asks (SERVER-15).
@@ -208,8 +197,8 @@ export class Server implements ServerView {
     this.logger.info('serving', { mode: this.mode, leader: this.leaderId, epoch: s.currentEpoch, lastZxid: formatZxid(this.lastZxid) });
   }
 
-  private stopServing(): void {
-    this.logger.info('stopped serving', { was: this.role_, mode: this.mode });
+  private stopServing(was: Role): void {
+    this.logger.info('stopped serving', { was, mode: this.mode });
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
     this.port_.dropAll();
@@ -218,7 +207,6 @@ export class Server implements ServerView {
   /** PERSIST-11: the committed tree becomes a snapshot (a SNAP from the leader, or the one a start recovered). */
   private install(tree: Tree, zxid: number): void {
     this.run({ type: 'installed', tree, zxid });
-    this.refreshMembership();
   }
 
   /** BCAST-5: a committed entry reaches the server's reducer. */
@@ -240,17 +228,6 @@ export class Server implements ServerView {
     const hex32 = (d: number) => `0x${d.toString(16).padStart(8, '0')}`;
     this.logger.error('digest mismatch: this data tree diverged from the leader\'s; exiting rather than serve it', { zxid: formatZxid(zxid), expected: hex32(expected), actual: hex32(actual) });
     process.exit(1);
-  }
-
-  /** SERVER-14: a committed reconfig (or a snapshot holding one): adopt its members; links to those who left are dropped. */
-  private refreshMembership(): void {
-    const next = configOf(this.srv.tree);
-    if (!next || next.version === this.membership.version) return;
-    const gone = this.membership.members.filter((m) => !next.members.some((n) => n.id === m.id)).map((m) => m.id);
-    this.membership = next;
-    this.peers?.setMembers(next.members);
-    this.logger.info('reconfigured', { version: next.version.toString(16), members: next.members.map((m) => m.id), left: gone });
-    for (const peer of gone) if (peer !== this.config.myid) this.node.input({ type: 'disconnected', peer });
   }
 
   // ---------------------------------------------------------------- peers
@@ -284,13 +261,13 @@ export class Server implements ServerView {
   // ---------------------------------------------------------------- what the four-letter words show
 
   get serving(): boolean {
-    return this.role_ !== null;
+    return this.srv.role !== null;
   }
 
   get mode(): string {
     const s = this.node.state;
     if (this.config.servers.length <= 1) return 'standalone';
-    if (this.role_ === 'readonly') return 'read-only';
+    if (this.srv.role === 'readonly') return 'read-only';
     return s.phase === 'leading' ? 'leader' : s.phase === 'following' ? 'follower' : s.phase === 'observing' ? 'observer' : 'looking';
   }
 

@@ -14,6 +14,7 @@ const CONFIG = {
   reaping: { ...DEFAULT_REAPING, checkIntervalMs: 1000, maxPerMinute: 2 },
   tree: TREE_CONFIG,
   members: [],
+  readOnlyMode: false,
 };
 
 // Sessions 11 and 12 live in the committed tree (zxids 1 and 2).

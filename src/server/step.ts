@@ -1,5 +1,5 @@
 // The server's reducer (spec/server.md): one input in, the next state and its effects out.
-import { Map as IMap } from 'immutable';
+import { List, Map as IMap } from 'immutable';
 import { emptyTree, firstSessionId, sessionClock, touch } from '../tree/index.ts';
 import { nextZxid } from '../zab/broadcast.ts';
 import type { Leading, ServerState as ZabState, Sid } from '../zab/types.ts';
@@ -25,7 +25,7 @@ export function initialServer(config: ServerConfig, now: number): ServerState {
     tree: emptyTree(),
     lastZxid: 0,
     speculative: null,
-    speculated: [],
+    speculated: List(),
     nextZxid: 0,
     waiting: IMap(),
     nextOrigin: 1,
@@ -117,7 +117,7 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
       return chain(d, answerSyncs);
     }
     case 'installed':
-      return adoptMembers({ ...s, tree: input.tree, lastZxid: input.zxid, speculated: [] });
+      return adoptMembers({ ...s, tree: input.tree, lastZxid: input.zxid, speculated: List() });
   }
 }
 
@@ -164,7 +164,7 @@ function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number
     waiting: IMap(),
     syncs: IMap(),
     speculative: null,
-    speculated: [],
+    speculated: List(),
     nextZxid: 0,
   };
   if (role === 'leader') {

@@ -1,7 +1,7 @@
 // The server's own protocol (spec/server.md) as data: its state, what arrives (inputs) and what it
 // asks the shell to do (effects). Nothing here reads a clock or a socket: time and connections
 // arrive as inputs, so the same reducer runs in the shell, in tests and in the model.
-import type { Map as IMap } from 'immutable';
+import type { List, Map as IMap } from 'immutable';
 import type { Applied, Data, ErrorCode, Id, OpResult, SessionClock, Tree, TreeConfig, TreeEvent, Txn, TxnOp, WriteOp } from '../tree/index.ts';
 import type { Membership, PeerAddress, ReconfigAsk } from './membership.ts';
 import type { Sid } from '../zab/types.ts';
@@ -106,7 +106,8 @@ export interface ServerState {
   readonly lastZxid: number;
   /** SERVER-10: the leader's tree with every proposal applied (null elsewhere), and the zxid of its next proposal. */
   readonly speculative: Tree | null;
-  readonly speculated: readonly Speculated[];
+  /** A persistent queue: proposals join at the end, deliveries leave from the front, each O(log n). */
+  readonly speculated: List<Speculated>;
   readonly nextZxid: number;
   /** Txns that began here, by their origin id, and who waits for each. */
   readonly waiting: IMap<number, Waiting>;

@@ -22,8 +22,6 @@ export function accept(s: ServerState, ask: WriteAsk): Stepped {
   return done(s, { type: 'propose', ask: { ...ask, write: Code.SessionMoved } });
 }
 
-
-
 /**
  * SERVER-10: a write of one of this server's clients (`wait`: who is answered when its txn is
  * delivered here). The leader proposes it; a learner forwards it; elsewhere it is dropped.
@@ -69,7 +67,7 @@ export function propose(s: ServerState, ask: WriteAsk, now: number): Stepped {
     ...s,
     nextZxid: zxid + 1,
     speculative: applied.tree,
-    speculated: [...s.speculated, { zxid, before: s.speculative, applied }],
+    speculated: s.speculated.push({ zxid, before: s.speculative, applied }),
   };
   return { state, effects };
 }
@@ -89,11 +87,11 @@ function reconfigWrite(s: ServerState, speculative: Tree, r: Extract<Submission,
  */
 export function delivered(s: ServerState, txn: Txn, origin: Origin | undefined): Stepped & { readonly wait?: Waiting } {
   let speculated = s.speculated;
-  while (speculated.length > 0 && speculated[0]!.zxid < txn.zxid) speculated = speculated.slice(1);
-  const head = speculated[0];
+  while (speculated.size > 0 && speculated.first()!.zxid < txn.zxid) speculated = speculated.shift();
+  const head = speculated.first();
   let reused: Applied | undefined;
   if (head?.zxid === txn.zxid) {
-    speculated = speculated.slice(1);
+    speculated = speculated.shift();
     if (head.before === s.tree) reused = head.applied;
   }
   const applied = reused ?? apply(s.tree, txn);

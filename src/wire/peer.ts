@@ -10,34 +10,19 @@
 // activity to the leader (which owns expiry); REVALIDATE tells the leader a session moved here;
 // RECONFIG forwards a client's reconfig (the leader builds the new configuration).
 import { z } from 'zod';
-import { deserializeTree, serializeTree, type Id, type WriteOp } from '../tree/index.ts';
+import { deserializeTree, serializeTree, type WriteOp } from '../tree/index.ts';
 import type { Message, Txn as ZabTxn } from '../zab/types.ts';
 import { attempt, Reader, WireError, Writer, type Decoded } from './jute.ts';
 import { decodeTxn, encodeTxn, readTxn, writeTxn } from './txn.ts';
 import { zabMessageOptions } from './zab-messages.ts';
 
 // The replicated value and a write's origin belong to the server (src/server); the codec carries them.
-import type { Entry, Origin } from '../server/types.ts';
+import type { Entry, LeaderMessage, LearnerMessage, Origin } from '../server/types.ts';
 
 export type Channel = 'quorum' | 'election';
 
-export type ShellMessage =
-  | { readonly type: 'HELLO'; readonly sid: number; readonly channel: Channel }
-  | { readonly type: 'REQUEST'; readonly origin: Origin; readonly session: bigint; readonly auth: readonly Id[]; readonly write: WriteOp }
-  | { readonly type: 'SYNC'; readonly id: number }
-  | { readonly type: 'SYNCED'; readonly id: number; readonly zxid: number }
-  | { readonly type: 'TOUCH'; readonly sessions: readonly bigint[] }
-  | { readonly type: 'REVALIDATE'; readonly session: bigint }
-  | {
-      readonly type: 'RECONFIG';
-      readonly origin: Origin;
-      readonly session: bigint;
-      readonly auth: readonly Id[];
-      readonly joining: string | null;
-      readonly leaving: string | null;
-      readonly newMembers: string | null;
-      readonly fromConfig: number;
-    };
+/** The servers' own messages: HELLO opens a link; the rest are the server reducer's (src/server). */
+export type ShellMessage = { readonly type: 'HELLO'; readonly sid: number; readonly channel: Channel } | LearnerMessage | LeaderMessage;
 
 export type PeerMessage = Message<Entry> | ShellMessage;
 

@@ -1,6 +1,6 @@
 // Apache ZooKeeper 3.8 (Debian's `zookeeper` package) as a reference server: one standalone
-// server on 127.0.0.1, started from a zoo.cfg of ours, ready once it answers `ruok` and `srvr` shows its mode, stopped
-// by the PID we started. Java system properties (`-D`) set what zoo.cfg cannot.
+// server on 127.0.0.1, started from a zoo.cfg of ours, ready once it answers `ruok` and `srvr`
+// shows its mode, stopped by the PID we started. Java system properties (`-D`) set what zoo.cfg cannot.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

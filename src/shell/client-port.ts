@@ -3,7 +3,7 @@
 // here decides who may connect, which server owns a session or where a write goes: each request
 // becomes a reducer input, each decision comes back as an effect the server hands to `answer`.
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { authenticate, Code, dropWatcher, emptyWatches, readableBy, sessionPassword, trigger, type Notification, type Tree, type TreeEvent, type WatchTable } from '../tree/index.ts';
+import { Code, dropWatcher, emptyWatches, readableBy, sessionPassword, trigger, type Notification, type Tree, type TreeEvent, type WatchTable } from '../tree/index.ts';
 import type { ConnId, Role, ServerEffect, ServerInput } from '../server/index.ts';
 import { decodeConnectRequest, decodeRequest, encodeConnectResponse, encodeError, encodeNotification, encodeReply } from '../wire/protocol.ts';
 import type { ServerConfig } from './config.ts';
@@ -12,7 +12,7 @@ import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter
 import type { Logger } from './logger.ts';
 import { serveRead, type ReadContext } from './reads.ts';
 import { wireStat, writeOf, writeReply } from './requests.ts';
-import { DigestMd5Server, jaasUsers } from './sasl.ts';
+import { answerAuth, answerSasl, jaasUsers } from './sasl.ts';
 
 /** Watcher state SyncConnected, the only one a server sends with an event. */
 const SYNC_CONNECTED = 3;
@@ -276,17 +276,8 @@ export class ClientPort {
     this.host.run({ type: 'request', conn: conn.id, now }); // SERVER-6, SERVER-7
     conn.lastOp = request.op;
     if (request.op === 'unknown') return void conn.push({ xid, reply: encodeError(xid, -1n, Code.Unimplemented), close: true });
-    if (request.op === 'auth') {
-      // Answered at once, outside the request order, as ZooKeeper does; a failure closes the connection.
-      const ids = authenticate(request.scheme, Buffer.from(request.auth ?? []).toString('utf8'), this.host.config.superDigest);
-      if (typeof ids === 'number') {
-        conn.write(encodeError(xid, 0n, ids));
-        return conn.end();
-      }
-      for (const id of ids) if (!conn.auth.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.auth.push(id);
-      return conn.write(encodeReply(xid, 0n, 'auth', {}));
-    }
-    if (request.op === 'sasl') return this.onSasl(conn, xid, request.token);
+    if (request.op === 'auth') return answerAuth(conn, xid, request.scheme, request.auth, this.host.config.superDigest);
+    if (request.op === 'sasl') return answerSasl(conn, xid, request.token, this.saslUsers, BigInt(this.host.lastZxid), this.host.logger);
     if (request.op === 'reconfig' && this.host.config.reconfigEnabled && this.host.ensemble) {
       // SERVER-14; jute strings have no null: an absent list arrives empty.
       const reconfig = { joining: request.joiningServers || null, leaving: request.leavingServers || null, newMembers: request.newMembers || null };
@@ -309,23 +300,6 @@ export class ClientPort {
     const ref = this.nextRef++;
     this.refs.set(ref, { conn, slot: conn.push({ xid }), start: Date.now(), reconfig });
     this.host.run({ type: 'submit', conn: conn.id, ref, write, auth: [...conn.auth], now: Date.now() });
-  }
-
-  /** SASL DIGEST-MD5 (sasl.ts): each token answered in order; a failure answers AuthFailed and closes, as ZooKeeper. */
-  private onSasl(conn: Connection, xid: number, token: Uint8Array | null): void {
-    conn.sasl ??= new DigestMd5Server(this.saslUsers);
-    const step = conn.sasl.step(token ?? new Uint8Array(0));
-    const zxid = BigInt(this.host.lastZxid);
-    if (step.type === 'failure') {
-      this.host.logger.info('SASL authentication failed', { remote: conn.remote, why: step.why });
-      conn.push({ xid, reply: encodeError(xid, zxid, Code.AuthFailed), close: true });
-      return;
-    }
-    if (step.type === 'success') {
-      if (!conn.auth.some((a) => a.scheme === 'sasl' && a.id === step.user)) conn.auth.push({ scheme: 'sasl', id: step.user });
-      this.host.logger.debug('SASL authenticated', { remote: conn.remote, user: step.user });
-    }
-    conn.push({ xid, reply: encodeReply(xid, zxid, 'sasl', { token: step.token }) });
   }
 }
 

@@ -2,9 +2,13 @@
 // DIGEST-MD5 (RFC 2831, qop "auth"), against the users of the JAAS file's `Server` section
 // (DigestLoginModule's `user_<name>="<password>"` options), as ZooKeeper's SaslServer does.
 // ZooKeeper names the server `zk-sasl-md5`: the realm of the challenge and the host part of the
-// digest-uri. Success gives the connection the id `sasl:<user>`.
+// digest-uri. Success gives the connection the id `sasl:<user>`. Also the answers to addAuth.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { authenticate, Code } from '../tree/index.ts';
+import { encodeError, encodeReply } from '../wire/protocol.ts';
+import type { Connection } from './connection.ts';
+import type { Logger } from './logger.ts';
 
 export const SASL_REALM = 'zk-sasl-md5';
 
@@ -76,4 +80,31 @@ export class DigestMd5Server {
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { type: 'failure', why: `wrong password for ${user}` };
     return { type: 'success', token: Buffer.from(`rspauth=${kd(`:${uri}`)}`), user: authzid || user };
   }
+}
+
+/** An addAuth: answered at once, outside the request order, as ZooKeeper does; a failure closes the connection. */
+export function answerAuth(conn: Connection, xid: number, scheme: string, auth: Uint8Array | null, superDigest: string | undefined): void {
+  const ids = authenticate(scheme, Buffer.from(auth ?? []).toString('utf8'), superDigest);
+  if (typeof ids === 'number') {
+    conn.write(encodeError(xid, 0n, ids));
+    return conn.end();
+  }
+  for (const id of ids) if (!conn.auth.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.auth.push(id);
+  conn.write(encodeReply(xid, 0n, 'auth', {}));
+}
+
+/** A SASL DIGEST-MD5 token: each answered in order; a failure answers AuthFailed and closes, as ZooKeeper. */
+export function answerSasl(conn: Connection, xid: number, token: Uint8Array | null, users: ReadonlyMap<string, string>, zxid: bigint, logger: Logger): void {
+  conn.sasl ??= new DigestMd5Server(users);
+  const step = conn.sasl.step(token ?? new Uint8Array(0));
+  if (step.type === 'failure') {
+    logger.info('SASL authentication failed', { remote: conn.remote, why: step.why });
+    conn.push({ xid, reply: encodeError(xid, zxid, Code.AuthFailed), close: true });
+    return;
+  }
+  if (step.type === 'success') {
+    if (!conn.auth.some((a) => a.scheme === 'sasl' && a.id === step.user)) conn.auth.push({ scheme: 'sasl', id: step.user });
+    logger.debug('SASL authenticated', { remote: conn.remote, user: step.user });
+  }
+  conn.push({ xid, reply: encodeReply(xid, zxid, 'sasl', { token: step.token }) });
 }

@@ -68,8 +68,11 @@ export function establish(s: ServerState, conn: ConnId, session: bigint, timeout
 export function request(s: ServerState, conn: ConnId, now: number): Stepped {
   const c = s.conns.get(conn);
   if (!c) return done(s);
-  let state: ServerState = { ...s, clock: touch(s.clock, c.session, c.timeout, now) };
-  if (s.role === 'learner') state = { ...state, touched: s.touched.set(c.session, true) };
+  const clock = touch(s.clock, c.session, c.timeout, now);
+  const touchedNow = s.role === 'learner' ? s.touched.set(c.session, true) : s.touched;
+  // Most requests change nothing: the deadline is rounded to a tick and the session already claimed.
+  if (c.claimed && clock === s.clock && touchedNow === s.touched) return done(s);
+  let state: ServerState = { ...s, clock, touched: touchedNow };
   if (c.claimed) return done(state);
   state = { ...state, conns: s.conns.set(conn, { ...c, claimed: true }) };
   if (s.role === 'leader') return done({ ...state, owners: s.owners.set(c.session, s.config.sid) });

@@ -7,7 +7,7 @@ import type { Sid } from '../zab/types.ts';
 import { formatZxid } from '../zab/zxid.ts';
 import type { Tree, WatchTable } from '../tree/index.ts';
 import { configText } from '../server/membership.ts';
-import { initialServer, stepServer, zabView, type Entry, type Role, type ServerEffect, type ServerInput, type ServerState } from '../server/index.ts';
+import { initialServer, stepServer, zabView, type Entry, type Role, type ServerEffect, type ServerInput, type ServerState, type ZabView } from '../server/index.ts';
 import { isZabMessage, type PeerMessage, type ShellMessage } from '../wire/peer.ts';
 import { ClientPort } from './client-port.ts';
 import type { ServerConfig } from './config.ts';
@@ -35,6 +35,8 @@ export class Server implements ServerView {
   digestMismatches = 0;
   port = 0;
   private stopping: Promise<void> | null = null;
+  /** The ZAB view the reducer last read (SERVER-1). */
+  private lastView: ZabView | null = null;
   private isolated = false;
 
   constructor(config: ServerConfig, logger: Logger) {
@@ -185,7 +187,12 @@ export class Server implements ServerView {
   private stepped(): void {
     const s = this.node.state;
     const was = this.srv.role;
-    this.run({ type: 'zab', zab: zabView(s, this.stopping !== null), now: Date.now() }); // SERVER-1: the reducer derives the role
+    // Most ZAB steps (acks, commits) leave phase, stage and leader as they were: nothing to tell the reducer.
+    const view = zabView(s, this.stopping !== null);
+    const last = this.lastView;
+    if (last && last.phase === view.phase && last.stage === view.stage && last.leader === view.leader && last.stopping === view.stopping) return;
+    this.lastView = view;
+    this.run({ type: 'zab', zab: view, now: Date.now() }); // SERVER-1: the reducer derives the role
     const role = this.srv.role;
     if (role === was) return;
     if (was !== null) this.stopServing(was);

@@ -86,17 +86,25 @@ export async function startApache(o: ApacheOptions): Promise<ApacheServer> {
   throw new Error(`Apache ZooKeeper did not serve (ruok, srvr) on port ${o.port} within ${o.readyMs ?? 30000} ms:\n${out}`);
 }
 
+export interface ApacheEnsembleOptions {
+  readonly size: number;
+  readonly basePort: number;
+  readonly dir: string;
+  readonly cfg?: readonly string[];
+}
+
+/** How member k (0-based) of an Apache ensemble starts: also what restarts it after a kill. */
+export function apacheMember(o: ApacheEnsembleOptions, k: number): ApacheOptions {
+  const lines = Array.from({ length: o.size }, (_, i) => `server.${i + 1}=127.0.0.1:${o.basePort + 100 + i}:${o.basePort + 200 + i};127.0.0.1:${o.basePort + i}`);
+  return { port: o.basePort + k, dir: join(o.dir, `server-${k + 1}`), myid: k + 1, cfg: ['initLimit=10', 'syncLimit=5', ...lines, ...(o.cfg ?? [])] };
+}
+
 /**
  * An Apache ensemble of `size` voters on 127.0.0.1: client ports basePort.., quorum basePort+100..,
  * election basePort+200..; resolves once every member serves as leader or follower.
  */
-export async function startApacheEnsemble(o: { size: number; basePort: number; dir: string; cfg?: readonly string[] }): Promise<ApacheServer[]> {
-  const lines = Array.from({ length: o.size }, (_, k) => `server.${k + 1}=127.0.0.1:${o.basePort + 100 + k}:${o.basePort + 200 + k};127.0.0.1:${o.basePort + k}`);
-  const started = await Promise.allSettled(
-    lines.map((_, k) =>
-      startApache({ port: o.basePort + k, dir: join(o.dir, `server-${k + 1}`), myid: k + 1, cfg: ['initLimit=10', 'syncLimit=5', ...lines, ...(o.cfg ?? [])] }),
-    ),
-  );
+export async function startApacheEnsemble(o: ApacheEnsembleOptions): Promise<ApacheServer[]> {
+  const started = await Promise.allSettled(Array.from({ length: o.size }, (_, k) => startApache(apacheMember(o, k))));
   const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r) => r.status === 'rejected');
   if (failed) {

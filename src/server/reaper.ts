@@ -2,6 +2,7 @@
 // ContainerManager: a list every checkIntervalMs, deleteContainer for each, within a budget of
 // maxPerMinute deletes in any minute.
 import { expiredNodes } from '../tree/index.ts';
+import { done } from './stepped.ts';
 import type { Internal, Reaper, ServerState, Stepped } from './types.ts';
 
 const MINUTE = 60_000;
@@ -14,11 +15,11 @@ export function freshReaper(s: ServerState, now: number): Reaper {
 /** SERVER-15: at the leader's tick, list the candidates when due, and propose what the budget allows. */
 export function reap(s: ServerState, now: number): Stepped {
   const tree = s.tree;
-  if (s.role !== 'leader') return { state: s, effects: [] };
+  if (s.role !== 'leader') return done(s);
   const cfg = s.config.reaping;
   let r = s.reaper;
   if (now >= r.nextCheck) r = { ...r, nextCheck: now + cfg.checkIntervalMs, queue: expiredNodes(tree, now, cfg.maxNeverUsedIntervalMs) };
-  if (r.queue.length === 0) return { state: r === s.reaper ? s : { ...s, reaper: r }, effects: [] };
+  if (r.queue.length === 0) return done(r === s.reaper ? s : { ...s, reaper: r });
   // The budget's minute starts at its first delete.
   if (r.deletedInWindow === 0 || now - r.windowStart >= MINUTE) r = { ...r, windowStart: now, deletedInWindow: 0 };
   const n = Math.min(r.queue.length, cfg.maxPerMinute - r.deletedInWindow);

@@ -5,7 +5,7 @@ import { expired, forget, negotiateTimeout, passwordMatches, touch, type Id } fr
 import type { ConnectAsk, ConnId, Internal, ServerEffect, ServerState, Stepped } from './types.ts';
 import { submit } from './writes.ts';
 
-const done = (state: ServerState, ...effects: (ServerEffect | Internal)[]): Stepped => ({ state, effects });
+import { chain, done } from './stepped.ts';
 
 /** SERVER-2..5: a ConnectRequest. */
 export function connect(s: ServerState, conn: ConnId, ask: ConnectAsk, auth: readonly Id[], now: number): Stepped {
@@ -33,12 +33,6 @@ export function connect(s: ServerState, conn: ConnId, ask: ConnectAsk, auth: rea
   if (!live || !passwordMatches(id, ask.passwd ?? new Uint8Array(0))) return done(s, { type: 'reject', conn });
   const r = establish(s, conn, id, timeout, now);
   return s.config.deviation === 'claim-on-connect' ? chain(r, (t) => request(t, conn, now)) : r; // mutant: issue 20's finding 1
-}
-
-/** Run `next` on a step's state; the effects of both, in order. */
-export function chain(a: Stepped, next: (s: ServerState) => Stepped): Stepped {
-  const b = next(a.state);
-  return { state: b.state, effects: [...a.effects, ...b.effects] };
 }
 
 /** SERVER-4, SERVER-5: `conn` now holds `session`; an older connection of it here is closed. */

@@ -5,8 +5,9 @@ import { nextZxid } from '../zab/broadcast.ts';
 import type { Leading, ServerState as ZabState, Sid } from '../zab/types.ts';
 import { configOf } from './membership.ts';
 import { freshReaper, reap } from './reaper.ts';
-import { chain, claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched } from './sessions.ts';
+import { claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched } from './sessions.ts';
 import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Stepped, ZabView } from './types.ts';
+import { chain, done } from './stepped.ts';
 import { accept, answerSyncs, delivered, propose, submit, sync } from './writes.ts';
 
 /** A server that serves no role yet; `now` seeds its session ids (SESSION-2). */
@@ -71,7 +72,7 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
       return request(s, input.conn, input.now);
     case 'submit': {
       const c = s.conns.get(input.conn);
-      if (!c) return { state: s, effects: [{ type: 'dropped', ref: input.ref }] };
+      if (!c) return done(s, { type: 'dropped', ref: input.ref });
       return submit(s, c.session, input.auth, input.write, { kind: 'reply', ref: input.ref });
     }
     case 'sync':
@@ -91,17 +92,17 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
           return accept(s, { session: m.session, auth: m.auth, write: m.write, via: input.from, origin: m.origin });
         case 'SYNC':
           // SERVER-11: everything committed so far has had its COMMIT sent to `from` already; name the last.
-          return s.role === 'leader' ? { state: s, effects: [{ type: 'send', to: input.from, msg: { type: 'SYNCED', id: m.id, zxid: s.lastZxid } }] } : { state: s, effects: [] };
+          return s.role === 'leader' ? done(s, { type: 'send', to: input.from, msg: { type: 'SYNCED', id: m.id, zxid: s.lastZxid } }) : done(s);
         case 'SYNCED': {
           const w = s.syncs.get(m.id);
-          return w ? answerSyncs({ ...s, syncs: s.syncs.set(m.id, { ...w, zxid: m.zxid }) }) : { state: s, effects: [] };
+          return w ? answerSyncs({ ...s, syncs: s.syncs.set(m.id, { ...w, zxid: m.zxid }) }) : done(s);
         }
         case 'RECONFIG': {
           const reconfig = { joining: m.joining, leaving: m.leaving, newMembers: m.newMembers };
           return accept(s, { session: m.session, auth: m.auth, write: { reconfig, fromConfig: m.fromConfig }, via: input.from, origin: m.origin });
         }
       }
-      return { state: s, effects: [] };
+      return done(s);
     }
     case 'delivered': {
       const d = delivered(s, input.txn, input.origin);
@@ -124,7 +125,7 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
 /** SERVER-14: the configuration the committed tree holds, adopted when its version is new. */
 function adoptMembers(s: ServerState): Stepped {
   const next = configOf(s.tree);
-  if (!next || next.version === s.membership.version) return { state: s, effects: [] };
+  if (!next || next.version === s.membership.version) return done(s);
   const left = s.membership.members.filter((m) => !next.members.some((n) => n.id === m.id)).map((m) => m.id);
   return { state: { ...s, membership: next }, effects: [{ type: 'members', membership: next, left }] };
 }
@@ -150,7 +151,7 @@ export function roleOf(z: ZabView, readOnlyMode: boolean): Role {
  * committed one.
  */
 function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number, nextZxid: number): Stepped {
-  if (role === s.role && leader === s.leader) return { state: s, effects: [] };
+  if (role === s.role && leader === s.leader) return done(s);
   const effects = s.role === null ? [] : [...s.conns.keys()].map((conn) => ({ type: 'close' as const, conn }));
   let state: ServerState = {
     ...s,

@@ -3,9 +3,9 @@
 // server applies what ZAB delivers to its committed tree, answering the writes that began here.
 import { apply, Code, errorTxn, prepare, type Applied, type ErrorCode, type Id, type Tree, type Txn, type WriteOp } from '../tree/index.ts';
 import { configOf, configText, reconfigure } from './membership.ts';
-import type { Internal, Origin, ServerEffect, ServerState, Stepped, Submission, Waiting, WriteAsk } from './types.ts';
+import type { Origin, ServerEffect, ServerState, Stepped, Submission, Waiting, WriteAsk } from './types.ts';
 
-const done = (state: ServerState, ...effects: (ServerEffect | Internal)[]): Stepped => ({ state, effects });
+import { done } from './stepped.ts';
 
 /**
  * SERVER-6, SERVER-10: the leader takes a write; one through another server than its session's

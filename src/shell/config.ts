@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MAX_BUFFER } from '../wire/protocol.ts';
 import { parseServerLine, type PeerAddress } from '../server/membership.ts';
+import { DEFAULT_REAPING } from '../server/types.ts';
 
 export const FOUR_LETTER_WORDS = ['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'isro'] as const;
 export type FourLetterWord = (typeof FOUR_LETTER_WORDS)[number];
@@ -222,9 +223,9 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     extendedTypes: value(entries, 'zookeeper.extendedTypesEnabled') ?? false,
     enforceQuota: value(entries, 'zookeeper.enforceQuota') ?? value(entries, 'enforceQuota') ?? false,
     reaping: {
-      checkIntervalMs: value(entries, 'znode.container.checkIntervalMs') ?? 60_000,
-      maxPerMinute: value(entries, 'znode.container.maxPerMinute') ?? 10_000,
-      maxNeverUsedIntervalMs: value(entries, 'znode.container.maxNeverUsedIntervalMs') ?? 0,
+      checkIntervalMs: value(entries, 'znode.container.checkIntervalMs') ?? DEFAULT_REAPING.checkIntervalMs,
+      maxPerMinute: value(entries, 'znode.container.maxPerMinute') ?? DEFAULT_REAPING.maxPerMinute,
+      maxNeverUsedIntervalMs: value(entries, 'znode.container.maxNeverUsedIntervalMs') ?? DEFAULT_REAPING.maxNeverUsedIntervalMs,
     },
     reconfigEnabled: value(entries, 'reconfigEnabled') ?? false,
     compatPatch: value(entries, 'zabkit.compat') ?? 6,

@@ -3,8 +3,7 @@
 // leader that loses its followers' connections (BCAST-9), containers and TTL nodes reaped by the
 // leader (SERVER-15), hard quotas enforced (SERVER-16).
 import { afterEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { apacheInstalled, startApache, startApacheEnsemble, type ApacheServer } from '../../conformance/apache.ts';
+import { apacheInstalled, apacheMember, startApache, startApacheEnsemble, type ApacheServer } from '../../conformance/apache.ts';
 import { freeBasePort } from '../../conformance/launch.ts';
 import { encodeConnectRequest } from '../../src/wire/protocol.ts';
 import { startEnsemble, until, type Ensemble } from './ensemble-harness.ts';
@@ -50,9 +49,8 @@ async function zabkit(tickTime: number): Promise<System> {
 async function apache(tickTime: number): Promise<System> {
   const dir = tempDir('zabkit-apache-ensemble-');
   const base = await freeBasePort(3);
-  const cfg = [`tickTime=${tickTime}`];
-  let servers: ApacheServer[] = await startApacheEnsemble({ size: 3, basePort: base, dir, cfg });
-  const lines = [0, 1, 2].map((k) => `server.${k + 1}=127.0.0.1:${base + 100 + k}:${base + 200 + k};127.0.0.1:${base + k}`);
+  const o = { size: 3, basePort: base, dir, cfg: [`tickTime=${tickTime}`] };
+  let servers: ApacheServer[] = await startApacheEnsemble(o);
   return {
     name: 'Apache',
     members: [0, 1, 2].map((k) => ({
@@ -61,7 +59,7 @@ async function apache(tickTime: number): Promise<System> {
       mode: () => modeOf(base + k),
     })),
     async restart(k) {
-      const again = await startApache({ port: base + k, dir: join(dir, `server-${k + 1}`), myid: k + 1, cfg: ['initLimit=10', 'syncLimit=5', ...lines, ...cfg], readyMs: 30000 });
+      const again = await startApache(apacheMember(o, k));
       servers = servers.map((s, i) => (i === k ? again : s));
     },
     async close() {

@@ -1,20 +1,25 @@
-// The client-level invariants (spec/invariants.md INV-19..22), judged on whole replicas
+// The client-level invariants (spec/invariants.md INV-19..24), judged on whole replicas
 // (model/replicas.ts): what a ZooKeeper user sees of the replicated tree.
 import type { Replicas } from './replicas.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
+import { idealDeliveredZxid } from './ideal-zab.ts';
 import type { World } from './world.ts';
 
-/** INV-1..18 on the ZAB world, then INV-19..22 on the replicas' trees and clients. */
+/**
+ * INV-1..18 on the ZAB world (over the ideal ZAB, none: it is not a protocol), the step checks
+ * recorded as the replicas ran (INV-22, INV-23), then INV-19..21 on the replicas' trees.
+ */
 export function checkReplicaInvariants(w: Replicas): Violation[] {
-  const out: Violation[] = [...checkInvariants(w.zab as unknown as World<number>), ...w.violations];
+  const out: Violation[] = [...(w.zab ? checkInvariants(w.zab as unknown as World<number>) : []), ...w.violations];
   const seen = new Map<number, { sid: number; digest: number; size: number }>();
-  for (const sid of w.zab.sids) {
+  for (const sid of w.ideal.sids) {
     const r = w.servers[sid];
-    const z = w.zab.slots[sid]!.server;
-    if (!r || !z) continue;
+    const z = w.zab?.slots[sid]!.server;
+    if (!r || z === null) continue;
+    const delivered = z ? z.deliveredZxid : idealDeliveredZxid(w.ideal, sid);
     const tree = r.tree;
     // INV-20: the server's tree is the one its ZAB deliveries built, and agrees with every other at that zxid.
-    if (r.lastZxid !== z.deliveredZxid) out.push({ id: 'INV-20', detail: `server ${sid}'s tree is at ${r.lastZxid.toString(16)}, its ZAB delivered up to ${z.deliveredZxid.toString(16)}` });
+    if (r.lastZxid !== delivered) out.push({ id: 'INV-20', detail: `server ${sid}'s tree is at ${r.lastZxid.toString(16)}, its ZAB delivered up to ${delivered.toString(16)}` });
     const other = seen.get(r.lastZxid);
     if (other && (other.digest !== tree.digest || other.size !== tree.nodes.size)) {
       out.push({ id: 'INV-20', detail: `servers ${other.sid} and ${sid} both delivered up to ${r.lastZxid.toString(16)} but their trees differ` });

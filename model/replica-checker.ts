@@ -1,10 +1,11 @@
 // The checker over whole replicas (model/replicas.ts): breadth-first over every interleaving
-// within the bounds, or seeded random walks for larger ones; every state is judged by INV-1..22.
+// within the bounds, or seeded random walks for larger ones; every state is judged by INV-1..24.
 import { createHash } from 'node:crypto';
 import { checkReplicaInvariants } from './client-invariants.ts';
 import { FingerprintSet } from './fingerprint.ts';
 import type { Violation } from './invariants.ts';
 import { choicesFromSeed } from './random.ts';
+import { ample } from './replica-por.ts';
 import { initialReplicas, replicaActions, replicaKey, stepReplicas, type ReplicaAction, type ReplicaBounds, type Replicas } from './replicas.ts';
 
 export interface ReplicaSummary {
@@ -15,6 +16,8 @@ export interface ReplicaSummary {
   readonly violation: (Violation & { readonly path: readonly ReplicaAction[] }) | null;
   /** What the explored runs reached: sessions created, writes acknowledged, a session expired, a node reaped. */
   readonly reached: Readonly<Record<string, boolean>>;
+  /** With `finals`: the fingerprints of the states with nothing left to do, sorted (to compare two searches). */
+  readonly finals?: readonly string[];
 }
 
 function fingerprint(w: Replicas): [number, number] {
@@ -25,12 +28,12 @@ function fingerprint(w: Replicas): [number, number] {
 function reached(w: Replicas, into: Record<string, boolean>): void {
   if (w.acked.length) into['write acknowledged'] = true;
   if (w.clients.some((c) => c.ended)) into['session ended'] = true;
-  if (w.acked.some((a) => a.path === '/c') && w.zab.sids.some((s) => w.servers[s] && w.servers[s]!.lastZxid > 0 && !w.servers[s]!.tree.nodes.has('/c'))) into['container reaped'] = true;
+  if (w.acked.some((a) => a.path === '/c') && w.ideal.sids.some((s) => w.servers[s] && w.servers[s]!.lastZxid > 0 && !w.servers[s]!.tree.nodes.has('/c'))) into['container reaped'] = true;
   if (w.used.crashes > 0 && w.acked.length) into['crash with writes'] = true;
 }
 
 /** Breadth first: a violation found is a shortest one. */
-export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity): ReplicaSummary {
+export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity, progress?: (depth: number, distinct: number, seconds: number) => void, finals = false): ReplicaSummary {
   const t0 = Date.now();
   const start = initialReplicas(b);
   const seen = new FingerprintSet();
@@ -39,6 +42,7 @@ export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity): Replica
   seen.add(...fingerprint(start));
   const flags: Record<string, boolean> = {};
   let maxDepth = 0;
+  const ends: string[] = [];
   const pathTo = (id: number): ReplicaAction[] => {
     const out: ReplicaAction[] = [];
     for (let i = id; i > 0; i = nodes[i]!.parent) out.push(nodes[i]!.action!);
@@ -48,7 +52,9 @@ export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity): Replica
     const next: typeof frontier = [];
     for (const { w, id, depth } of frontier) {
       if (depth >= b.maxDepth) continue;
-      for (const a of replicaActions(w, b)) {
+      const all = replicaActions(w, b);
+      if (finals && all.length === 0) ends.push(fingerprint(w).join('.'));
+      for (const a of b.por ? ample(w, b, all) : all) {
         const child = stepReplicas(w, a, b);
         if (!seen.add(...fingerprint(child))) continue;
         nodes.push({ parent: id, action: a });
@@ -62,8 +68,9 @@ export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity): Replica
       }
     }
     frontier = next;
+    progress?.(maxDepth, seen.size, (Date.now() - t0) / 1000);
   }
-  return { distinct: seen.size, exhausted: true, maxDepth, seconds: (Date.now() - t0) / 1000, violation: null, reached: flags };
+  return { distinct: seen.size, exhausted: true, maxDepth, seconds: (Date.now() - t0) / 1000, violation: null, reached: flags, ...(finals ? { finals: ends.sort() } : {}) };
 }
 
 /** Seeded random walks (walk k is seed k): the first violation, or none within `runs` walks. */

@@ -12,6 +12,11 @@ export const SERVER_MUTANTS: readonly { readonly name: ServerDeviation; readonly
     bounds: { clients: 1, crashes: 0, times: 0, moves: 1 },
   },
   {
+    name: 'validate-locally',
+    bug: 'a learner judges a reconnecting session by its own tree: one that has not delivered the session\'s creation refuses it as expired',
+    bounds: { clients: 1, crashes: 0, times: 0, moves: 1 },
+  },
+  {
     name: 'reap-from-committed',
     bug: 'the leader checks a container it reaps against its committed tree, not the writes in flight: it deletes a container with a child',
     bounds: { clients: 1, crashes: 0, times: 1, moves: 0 },
@@ -19,12 +24,17 @@ export const SERVER_MUTANTS: readonly { readonly name: ServerDeviation; readonly
 ];
 
 export const REPLICA_HELP = `zabkit check --replicas [flags] — whole replicas: ZAB, the server's reducer (src/server)
-and the data tree on 3 servers, with abstract clients; INV-1..22 on every state
+and the data tree on 3 servers, with abstract clients; INV-1..24 on every state
 
   --servers N (3)  --clients N (2)  --crashes N (1)  --times N (1: jumps past a session timeout)
   --moves N (1: a client leaves a ConnectRequest behind and reconnects elsewhere)
   --timeouts N (0: ZAB notify/init/sync firings)  --max-depth N (200)
   --scripts ${Object.keys(SCRIPTS).join('|')} (reaping: a container and its child, and an ephemeral)
+  --zab ideal      run over the ideal ZAB (model/ideal-zab.ts: roles, one committed sequence,
+                   elections, crashes) instead of the ZAB reducers' messages; over the reducers
+                   (--zab real, the default) INV-23 checks every step is one of the ideal's
+  --por            with --zab ideal: take a learner's delivery alone where it commutes with
+                   everything else (partial-order reduction, model/replica-por.ts)
   --server-mutant NAME   a broken server reducer; alone, it uses its bounds
                    (${SERVER_MUTANTS.map((m) => m.name).join(', ')})
   --simulate --seed S --runs R   seeded random walks instead of breadth-first search
@@ -44,7 +54,8 @@ export function runReplicaCheck(args: readonly string[], out: (s: string) => voi
   }
   const { bounds, simulate, maxStates } = v;
   out(`bounds: ${JSON.stringify(bounds)}`);
-  const r = simulate ? walkReplicas(bounds, simulate.seed, simulate.runs) : exploreReplicas(bounds, maxStates);
+  const progress = (depth: number, distinct: number, seconds: number) => process.stderr.write(`depth ${depth}: ${distinct} distinct states, ${seconds.toFixed(0)} s\n`);
+  const r = simulate ? walkReplicas(bounds, simulate.seed, simulate.runs) : exploreReplicas(bounds, maxStates, progress);
   if ('distinct' in r) out(`${r.distinct} distinct states, max depth ${r.maxDepth}, ${r.seconds.toFixed(1)} s, ${r.exhausted ? 'exhausted' : 'not exhausted'}`);
   else out(`${r.runs} walks from seed ${simulate!.seed}`);
   out(`reached: ${Object.keys(r.reached).join(', ') || 'nothing'}`);
@@ -72,6 +83,8 @@ function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { se
       seed: { type: 'string' },
       runs: { type: 'string' },
       'max-states': { type: 'string' },
+      zab: { type: 'string' },
+      por: { type: 'boolean' },
     },
     strict: true,
   });
@@ -85,6 +98,10 @@ function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { se
   if (values['server-mutant'] !== undefined && !m) throw new Error(`unknown server mutant '${values['server-mutant']}'`);
   const scripts = values.scripts ?? DEFAULT_REPLICA_BOUNDS.scripts;
   if (!(scripts in SCRIPTS)) throw new Error(`--scripts: one of ${Object.keys(SCRIPTS).join(', ')}`);
+  const zab = values.zab ?? 'real';
+  if (zab !== 'real' && zab !== 'ideal') throw new Error(`--zab: real or ideal, got '${zab}'`);
+  if (values.por && zab !== 'ideal') throw new Error('--por needs --zab ideal');
+  if (zab === 'ideal' && values.timeouts !== undefined && values.timeouts !== '0') throw new Error('--zab ideal has no ZAB timers: --timeouts must be 0');
   const d = { ...DEFAULT_REPLICA_BOUNDS, ...(m?.bounds ?? {}) };
   const bounds: ReplicaBounds = {
     servers: num('servers', values.servers, d.servers),
@@ -96,6 +113,8 @@ function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { se
     maxDepth: num('max-depth', values['max-depth'], d.maxDepth),
     scripts: scripts as ReplicaBounds['scripts'],
     ...(m ? { deviation: m.name } : {}),
+    ...(zab === 'ideal' ? { zab } : {}),
+    ...(values.por ? { por: true } : {}),
   };
   return {
     bounds,

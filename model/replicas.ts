@@ -5,8 +5,9 @@
 // (model/client-invariants.ts) on top of the protocol's.
 import { Map as IMap } from 'immutable';
 import { sessionPassword, type WriteOp } from '../src/tree/index.ts';
-import { DEFAULT_REAPING, initialServer, stepServer, zabView, type ConnId, type Entry, type LeaderMessage, type LearnerMessage, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState } from '../src/server/index.ts';
-import type { Sid } from '../src/zab/index.ts';
+import { DEFAULT_REAPING, initialServer, roleOf, stepServer, zabView, type ConnId, type Entry, type LeaderMessage, type LearnerMessage, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState } from '../src/server/index.ts';
+import type { Leading, ServerState as ZabState, Sid } from '../src/zab/index.ts';
+import { idealApply, idealActions, idealDeliveredZxid, idealPropose, idealRefuses, idealStart, idealView, type IdealAction, type IdealRole, type IdealZab, type LogEntry } from './ideal-zab.ts';
 import { settle } from './liveness.ts';
 import { apply, createWorld, enabled, type Action, type World } from './world.ts';
 
@@ -47,6 +48,8 @@ export interface Client {
    * judge this connection. A connect alone never makes one.
    */
   readonly raced: boolean;
+  /** Its connections and requests so far: each gets an id of its own (`id` × 1,000,000 + count), as unique as the shell's, and the same whichever client went first. */
+  readonly ids: number;
 }
 
 /** A write a client saw succeed. */
@@ -59,7 +62,13 @@ export interface Acked {
 }
 
 export interface Replicas {
-  readonly zab: World<Entry>;
+  /** The ZAB reducers' world; null when the replicas run over the ideal ZAB. */
+  readonly zab: World<Entry> | null;
+  /**
+   * The ideal ZAB (model/ideal-zab.ts): the replicas' ZAB itself, or, over the real reducers, the
+   * ideal run each of their steps maps to (INV-23).
+   */
+  readonly ideal: IdealZab;
   /** Each server's reducer; null while crashed. */
   readonly servers: Readonly<Record<Sid, ServerState | null>>;
   readonly clients: readonly Client[];
@@ -67,7 +76,6 @@ export interface Replicas {
   readonly forward: Readonly<Record<string, readonly (LearnerMessage | LeaderMessage)[]>>;
   /** ConnectRequests a server took into its buffer and has not read yet; their clients have gone. */
   readonly stale: readonly { readonly server: Sid; readonly conn: ConnId; readonly session: bigint }[];
-  readonly nextConn: number;
   readonly now: number;
   readonly acked: readonly Acked[];
   readonly used: { readonly crashes: number; readonly times: number; readonly moves: number; readonly timeouts: number };
@@ -87,6 +95,10 @@ export interface ReplicaBounds {
   readonly maxDepth: number;
   readonly scripts: keyof typeof SCRIPTS;
   readonly deviation?: ServerDeviation;
+  /** `ideal`: the replicas run over the ideal ZAB instead of the ZAB reducers (INV-23 checks that they refine it). */
+  readonly zab?: 'real' | 'ideal';
+  /** Over the ideal ZAB, breadth-first search takes a learner's delivery alone where it commutes with everything else (model/replica-por.ts). */
+  readonly por?: boolean;
   /** ZAB mutant, passed to the reducers. */
   readonly zabDeviation?: World<Entry>['slots'][number]['config']['deviation'];
 }
@@ -95,6 +107,7 @@ export const DEFAULT_REPLICA_BOUNDS: ReplicaBounds = { servers: 3, clients: 2, c
 
 export type ReplicaAction =
   | { readonly type: 'zab'; readonly action: Action<Entry> }
+  | { readonly type: 'ideal'; readonly action: IdealAction }
   | { readonly type: 'connect'; readonly client: number; readonly server: Sid }
   | { readonly type: 'write'; readonly client: number }
   | { readonly type: 'close'; readonly client: number }
@@ -126,24 +139,32 @@ export function initialReplicas(b: ReplicaBounds): Replicas {
   let zab = createWorld<Entry>({ voters, syncDisk: true, ...(b.zabDeviation ? { deviation: b.zabDeviation } : {}) });
   for (const sid of voters) zab = apply(zab, { type: 'restart', sid });
   zab = settle(zab as unknown as World<number>).world as unknown as World<Entry>; // no txn yet: the value type does not matter
+  const leader = voters.find((sid) => zab.slots[sid]!.server?.phase === 'leading')!;
+  const ideal = idealStart(voters, leader, (zab.slots[leader]!.server as Leading<Entry>).epoch);
   const servers: Record<Sid, ServerState | null> = {};
   for (const sid of voters) servers[sid] = initialServer(serverConfig(sid, b), 0);
   const forward: Record<string, readonly (LearnerMessage | LeaderMessage)[]> = {};
   for (const a of voters) for (const c of voters) if (a !== c) forward[`${a}>${c}`] = [];
-  const clients = Array.from({ length: b.clients }, (_, i): Client => ({ id: i + 1, session: null, conn: null, at: null, established: false, next: 0, waiting: null, ended: false, claimed: false, raced: false, closing: false }));
-  const w: Replicas = { zab, servers, clients, forward, stale: [], nextConn: 1, now: 0, acked: [], used: { crashes: 0, times: 0, moves: 0, timeouts: 0 }, violations: [] };
+  const clients = Array.from({ length: b.clients }, (_, i): Client => ({ id: i + 1, session: null, conn: null, at: null, established: false, next: 0, waiting: null, ended: false, claimed: false, raced: false, closing: false, ids: 0 }));
+  const w: Replicas = { zab: b.zab === 'ideal' ? null : zab, ideal, servers, clients, forward, stale: [], now: 0, acked: [], used: { crashes: 0, times: 0, moves: 0, timeouts: 0 }, violations: [] };
   return new Run(w, b).roles().done();
 }
 
 export function replicaActions(w: Replicas, b: ReplicaBounds): ReplicaAction[] {
-  // NET-5: finalize fires freely; notify, init and sync within the budget; ping never.
-  const timerOk = (a: Action<Entry>) => a.type !== 'timeout' || a.timer === 'finalize' || (a.timer !== 'ping' && w.used.timeouts < b.timeouts);
-  const out: ReplicaAction[] = enabled(w.zab).filter(timerOk).map((action) => ({ type: 'zab', action }));
-  const sids = w.zab.sids;
-  for (const sid of sids) {
-    const up = w.zab.slots[sid]!.server !== null;
-    if (up && w.used.crashes < b.crashes) out.push({ type: 'zab', action: { type: 'crash', sid } });
-    if (!up) out.push({ type: 'zab', action: { type: 'restart', sid } });
+  const sids = w.ideal.sids;
+  const out: ReplicaAction[] = [];
+  if (w.zab) {
+    const zab = w.zab;
+    // NET-5: finalize fires freely; notify, init and sync within the budget; ping never.
+    const timerOk = (a: Action<Entry>) => a.type !== 'timeout' || a.timer === 'finalize' || (a.timer !== 'ping' && w.used.timeouts < b.timeouts);
+    out.push(...enabled(zab).filter(timerOk).map((action): ReplicaAction => ({ type: 'zab', action })));
+    for (const sid of sids) {
+      const up = zab.slots[sid]!.server !== null;
+      if (up && w.used.crashes < b.crashes) out.push({ type: 'zab', action: { type: 'crash', sid } });
+      if (!up) out.push({ type: 'zab', action: { type: 'restart', sid } });
+    }
+  } else {
+    out.push(...idealActions(w.ideal, w.used.crashes < b.crashes).map((action): ReplicaAction => ({ type: 'ideal', action })));
   }
   for (const [k, q] of Object.entries(w.forward)) {
     if (q.length === 0) continue;
@@ -168,17 +189,21 @@ export function replicaActions(w: Replicas, b: ReplicaBounds): ReplicaAction[] {
 }
 
 export function stepReplicas(w: Replicas, a: ReplicaAction, b: ReplicaBounds): Replicas {
-  return new Run(w, b).act(a).roles().done();
+  return new Run(w, b).act(a).roles().refines().done();
 }
+
+/** What the ZAB reducers did in one step, in order, for INV-23. */
+type ZabEvent = { readonly kind: 'deliver' | 'propose'; readonly sid: Sid; readonly zxid: number; readonly entry: Entry };
 
 /** One action on a copy of the replicas, with everything it causes. */
 class Run {
-  zab: World<Entry>;
+  zab: World<Entry> | null;
+  ideal: IdealZab;
+  events: ZabEvent[] = [];
   servers: Record<Sid, ServerState | null>;
   clients: Client[];
   forward: Record<string, readonly (LearnerMessage | LeaderMessage)[]>;
   stale: Replicas['stale'];
-  nextConn: number;
   now: number;
   acked: Acked[];
   used: Replicas['used'];
@@ -189,11 +214,11 @@ class Run {
     private readonly b: ReplicaBounds,
   ) {
     this.zab = w.zab;
+    this.ideal = w.ideal;
     this.servers = { ...w.servers };
     this.clients = [...w.clients];
     this.forward = { ...w.forward };
     this.stale = w.stale;
-    this.nextConn = w.nextConn;
     this.now = w.now;
     this.acked = [...w.acked];
     this.used = w.used;
@@ -201,8 +226,8 @@ class Run {
   }
 
   done(): Replicas {
-    const { zab, servers, clients, forward, stale, nextConn, now, acked, used, violations } = this;
-    return { zab, servers, clients, forward, stale, nextConn, now, acked, used, violations };
+    const { zab, ideal, servers, clients, forward, stale, now, acked, used, violations } = this;
+    return { zab, ideal, servers, clients, forward, stale, now, acked, used, violations };
   }
 
   violation(id: string, detail: string): void {
@@ -213,6 +238,12 @@ class Run {
     return this.clients[id - 1]!;
   }
 
+  newId(client: number): number {
+    const c = this.client(client);
+    this.setClient(client, { ids: c.ids + 1 });
+    return client * 1_000_000 + c.ids + 1;
+  }
+
   setClient(id: number, fields: Partial<Client>): void {
     this.clients[id - 1] = { ...this.client(id), ...fields };
   }
@@ -220,18 +251,20 @@ class Run {
   act(a: ReplicaAction): this {
     switch (a.type) {
       case 'zab':
-        if (a.action.type === 'crash') {
-          this.used = { ...this.used, crashes: this.used.crashes + 1 };
-          this.crashed(a.action.sid);
+        if (a.action.type === 'crash' || a.action.type === 'restart') {
+          this.process(a.action);
+          this.idealStep(a.action); // INV-23: a crash and a restart are the ideal's own
         }
-        // SESSION-2: a restarted server hands out ids from its clock; time has passed since its last start.
-        if (a.action.type === 'restart') this.servers[a.action.sid] = initialServer(serverConfig(a.action.sid, this.b), this.now + 1 + this.used.crashes);
         if (a.action.type === 'timeout' && a.action.timer !== 'finalize') this.used = { ...this.used, timeouts: this.used.timeouts + 1 };
         this.zabAction(a.action);
         break;
+      case 'ideal':
+        this.process(a.action);
+        this.idealStep(a.action);
+        break;
       case 'connect': {
         const c = this.client(a.client);
-        const conn = this.nextConn++;
+        const conn = this.newId(a.client);
         this.setClient(a.client, { conn, at: a.server, established: false, claimed: false, raced: false });
         const ask = c.session === null ? { sessionId: 0n, passwd: null } : { sessionId: c.session, passwd: sessionPassword(c.session) };
         this.input(a.server, { type: 'connect', conn, ask: { ...ask, timeOut: SESSION_MS, lastZxidSeen: 0n, readOnly: false }, auth: [], now: this.now });
@@ -239,7 +272,7 @@ class Run {
       }
       case 'write': {
         const c = this.client(a.client);
-        const ref = this.nextConn++; // unique, as the shell's: a stale reply never answers a newer request
+        const ref = this.newId(a.client); // unique, as the shell's: a stale reply never answers a newer request
         this.claim(c);
         this.setClient(a.client, { waiting: ref, closing: false });
         this.input(c.at!, { type: 'request', conn: c.conn!, now: this.now });
@@ -248,7 +281,7 @@ class Run {
       }
       case 'close': {
         const c = this.client(a.client);
-        const ref = this.nextConn++;
+        const ref = this.newId(a.client);
         this.claim(c);
         this.setClient(a.client, { waiting: ref, closing: true });
         this.input(c.at!, { type: 'request', conn: c.conn!, now: this.now });
@@ -258,7 +291,7 @@ class Run {
       case 'move': {
         const c = this.client(a.client);
         this.used = { ...this.used, moves: this.used.moves + 1 };
-        this.stale = [...this.stale, { server: a.server, conn: this.nextConn++, session: c.session! }];
+        this.stale = [...this.stale, { server: a.server, conn: this.newId(a.client), session: c.session! }];
         this.abandon(a.client);
         break;
       }
@@ -283,17 +316,107 @@ class Run {
         this.used = { ...this.used, times: this.used.times + 1 };
         for (const c of this.clients) if (c.established && c.conn !== null && c.at !== null) this.input(c.at, { type: 'request', conn: c.conn, now: this.now });
         this.now += SESSION_MS + 2 * TICK_MS;
-        for (const sid of this.zab.sids) this.input(sid, { type: 'tick', now: this.now });
+        for (const sid of this.ideal.sids) this.input(sid, { type: 'tick', now: this.now });
         break;
       }
     }
     return this;
   }
 
+  /** A crash or restart, for the server's reducer and its clients. */
+  private process(a: { readonly type: string; readonly sid?: Sid }): void {
+    if (a.type === 'crash') {
+      this.used = { ...this.used, crashes: this.used.crashes + 1 };
+      this.crashed(a.sid!);
+    }
+    // SESSION-2: a restarted server hands out ids from its clock; time has passed since its last start.
+    if (a.type === 'restart') this.servers[a.sid!] = initialServer(serverConfig(a.sid!, this.b), this.now + 1 + this.used.crashes);
+  }
+
+  /** A step of the ideal ZAB; each delivery reaches that server's reducer. Over the real reducers, a step they do not refine (INV-23). */
+  private idealStep(a: IdealAction, heard?: (sid: Sid, e: LogEntry) => void): boolean {
+    const why = idealRefuses(this.ideal, a);
+    if (why) {
+      this.violation('INV-23', `the ZAB reducers took a step the ideal ZAB does not (${a.type}${'sid' in a ? ` of server ${a.sid}` : ''}): ${why}`);
+      return false;
+    }
+    this.ideal = idealApply(this.ideal, a, (sid, e) => {
+      if (heard) heard(sid, e);
+      else this.deliver(sid, e.value);
+    });
+    return true;
+  }
+
+  private deliver(sid: Sid, entry: Entry): void {
+    if (entry.kind !== 'txn' || !this.servers[sid]) return;
+    this.input(sid, { type: 'delivered', txn: entry.txn, ...(entry.origin ? { origin: entry.origin } : {}), now: this.now });
+  }
+
+  /**
+   * INV-23: the ZAB reducers' step, as the servers' reducers saw it (roles, deliveries, proposals),
+   * is a run of the ideal ZAB: roles gained (an election, a join), then the deliveries and
+   * proposals in order (a commit is the leader's delivery), then roles lost; after it, every
+   * server has the ideal's role and delivered up to the same zxid.
+   */
+  refines(): this {
+    const zab = this.zab;
+    if (!zab || this.b.timeouts > 0) return this; // the ideal describes runs without ZAB's timers
+    const bad = (detail: string) => this.violation('INV-23', detail);
+    const real = (sid: Sid): IdealRole => {
+      const z = zab.slots[sid]!.server;
+      const role = z ? roleOf(zabView(z, false), false) : null;
+      if (!z || role === null || role === 'readonly') return null;
+      return { kind: role, leader: role === 'leader' ? sid : (z as { leader: Sid }).leader, epoch: role === 'leader' ? (z as Leading<Entry>).epoch : z.currentEpoch };
+    };
+    const same = (a: IdealRole, b: IdealRole) => a === b || (a !== null && b !== null && a.kind === b.kind && a.leader === b.leader && a.epoch === b.epoch);
+    const lose = (sid: Sid) => this.idealStep(this.ideal.servers[sid]!.role!.kind === 'leader' ? { type: 'step-down' } : { type: 'notice', sid });
+    const expected = new Map<Sid, LogEntry[]>();
+    for (const sid of this.ideal.sids) {
+      const r = real(sid);
+      if (r === null || same(r, this.ideal.servers[sid]!.role)) continue;
+      if (this.ideal.servers[sid]!.role !== null && !lose(sid)) return this;
+      if (r.kind === 'learner') {
+        if (r.leader !== this.ideal.leader || r.epoch !== this.ideal.epoch) bad(`server ${sid} follows ${r.leader} in epoch ${r.epoch}; the ideal's leader is ${this.ideal.leader} of epoch ${this.ideal.epoch}`);
+        if (!this.idealStep({ type: 'join', sid })) return this;
+        continue;
+      }
+      const history = (zab.slots[sid]!.server as ZabState<Entry>).history;
+      const { log, committed } = this.ideal;
+      const keep = history.length - committed;
+      if (history.some((t, i) => t.snapshot || i >= log.length || t.zxid !== log[i]!.zxid || valueKey(t.value) !== valueKey(log[i]!.value)) || keep < 0) {
+        bad(`leader ${sid} of epoch ${r.epoch} starts from a history that is not the ideal's committed sequence and some of its proposals`);
+        return this;
+      }
+      const deliveries: LogEntry[] = [];
+      if (!this.idealStep({ type: 'elect', sid, keep, epoch: r.epoch }, (_, e) => deliveries.push(e))) return this;
+      expected.set(sid, deliveries);
+    }
+    for (const ev of this.events) {
+      if (ev.kind === 'propose') {
+        const p = idealPropose(this.ideal, ev.sid, ev.entry);
+        if (!p || p.zxid !== ev.zxid) return bad(`server ${ev.sid} proposed ${ev.zxid.toString(16)}; the ideal ZAB ${p ? `gives that proposal ${p.zxid.toString(16)}` : 'has no such leader'}`), this;
+        this.ideal = p.zab;
+        continue;
+      }
+      let got = expected.get(ev.sid)?.shift();
+      if (!got && !this.idealStep(this.ideal.servers[ev.sid]!.role?.kind === 'leader' ? { type: 'commit' } : { type: 'deliver', sid: ev.sid }, (_, e) => (got = e))) return this;
+      if (!got || got.zxid !== ev.zxid || valueKey(got.value) !== valueKey(ev.entry)) return bad(`server ${ev.sid} delivered ${ev.zxid.toString(16)} where the ideal ZAB delivers ${got ? got.zxid.toString(16) : 'nothing'}`), this;
+    }
+    for (const [sid, left] of expected) if (left.length) return bad(`leader ${sid} established without delivering ${left[0]!.zxid.toString(16)}`), this;
+    for (const sid of this.ideal.sids) if (real(sid) === null && this.ideal.servers[sid]!.role !== null && !lose(sid)) return this;
+    for (const sid of this.ideal.sids) {
+      const z = zab.slots[sid]!.server;
+      if (!same(real(sid), this.ideal.servers[sid]!.role)) bad(`server ${sid}'s role is not the ideal's`);
+      else if (z && z.deliveredZxid !== idealDeliveredZxid(this.ideal, sid)) bad(`server ${sid} delivered up to ${z.deliveredZxid.toString(16)}, the ideal up to ${idealDeliveredZxid(this.ideal, sid).toString(16)}`);
+    }
+    this.events = [];
+    return this;
+  }
+
   /** The client's first request on its connection: is a message of its session from another server still in flight? */
   private claim(c: Client): void {
     if (c.claimed) return;
-    const raced = Object.entries(this.forward).some(([k, q]) => !k.startsWith(`${c.at}>`) && q.some((m) => 'session' in m && m.session === c.session));
+    const raced = Object.entries(this.forward).some(([k, q]) => !k.startsWith(`${c.at}>`) && q.some((m) => (m.type === 'REVALIDATE' || m.type === 'REQUEST') && m.session === c.session));
     this.setClient(c.id, { claimed: true, raced });
   }
 
@@ -314,22 +437,26 @@ class Run {
 
   /** A ZAB action; every delivery it causes reaches that server's reducer, in order. */
   private zabAction(action: Action<Entry>): void {
-    const delivered: { sid: Sid; entry: Entry }[] = [];
-    this.zab = apply(this.zab, action, (ev) => {
-      for (const e of ev.effects) if (e.type === 'deliver') delivered.push({ sid: ev.node, entry: e.txn.value });
+    const delivered: { sid: Sid; txn: { zxid: number; value: Entry } }[] = [];
+    this.zab = apply(this.zab!, action, (ev) => {
+      for (const e of ev.effects) if (e.type === 'deliver') delivered.push({ sid: ev.node, txn: e.txn });
     });
     for (const d of delivered) {
-      if (d.entry.kind !== 'txn' || !this.servers[d.sid]) continue;
-      this.input(d.sid, { type: 'delivered', txn: d.entry.txn, ...(d.entry.origin ? { origin: d.entry.origin } : {}), now: this.now });
+      this.events.push({ kind: 'deliver', sid: d.sid, zxid: d.txn.zxid, entry: d.txn.value });
+      this.deliver(d.sid, d.txn.value);
     }
   }
 
   /** SERVER-1: each live server's reducer reads ZAB's state after the action (it derives the role). */
   roles(): this {
-    for (const sid of this.zab.sids) {
+    for (const sid of this.ideal.sids) {
+      if (!this.servers[sid]) continue;
+      if (!this.zab) {
+        this.input(sid, { type: 'zab', zab: idealView(this.ideal, sid), now: this.now });
+        continue;
+      }
       const z = this.zab.slots[sid]!.server;
-      if (!this.servers[sid] || !z) continue;
-      this.input(sid, { type: 'zab', zab: zabView(z, false), now: this.now });
+      if (z) this.input(sid, { type: 'zab', zab: zabView(z, false), now: this.now });
     }
     return this;
   }
@@ -343,6 +470,13 @@ class Run {
     for (const e of r.effects) this.effect(sid, e);
   }
 
+  /** The session was created in the committed sequence, and nobody has proposed its end. */
+  private sessionLive(session: bigint): boolean {
+    const values = this.zab ? [...this.zab.ghost.committed.map((t) => t.value), ...Object.values(this.zab.ghost.proposed)] : this.ideal.log.map((e) => e.value);
+    const created = this.zab ? this.zab.ghost.committed.some((t) => isSessionTxn(t.value, session, 'createSession')) : this.ideal.log.slice(0, this.ideal.committed).some((e) => isSessionTxn(e.value, session, 'createSession'));
+    return created && !values.some((v) => isSessionTxn(v, session, 'closeSession'));
+  }
+
   private clientOfConn(sid: Sid, conn: ConnId): Client | undefined {
     return this.clients.find((c) => c.at === sid && c.conn === conn);
   }
@@ -354,9 +488,18 @@ class Run {
   private effect(sid: Sid, e: ServerEffect): void {
     switch (e.type) {
       case 'zab-propose': {
-        this.zabAction({ type: 'propose', sid, value: e.entry });
-        const h = this.zab.slots[sid]!.server?.history;
-        if (h?.[h.length - 1]?.zxid !== e.zxid) this.violation('SERVER-10', `server ${sid} prepared ${e.zxid.toString(16)} but ZAB did not take it as that proposal`);
+        let zxid: number | undefined;
+        if (this.zab) {
+          this.events.push({ kind: 'propose', sid, zxid: e.zxid, entry: e.entry }); // before the deliveries it may cause
+          this.zabAction({ type: 'propose', sid, value: e.entry });
+          const h = this.zab.slots[sid]!.server?.history;
+          zxid = h?.[h.length - 1]?.zxid;
+        } else {
+          const p = idealPropose(this.ideal, sid, e.entry);
+          if (p) this.ideal = p.zab;
+          zxid = p?.zxid;
+        }
+        if (zxid !== e.zxid) this.violation('SERVER-10', `server ${sid} prepared ${e.zxid.toString(16)} but ZAB did not take it as that proposal`);
         return;
       }
       case 'send': {
@@ -374,6 +517,8 @@ class Run {
       case 'close': {
         const c = this.clientOfConn(sid, e.conn);
         if (!c) return;
+        // INV-24: a session is refused as expired only once it is over (its close or expiry proposed).
+        if (e.type === 'reject' && c.session !== null && this.sessionLive(c.session)) this.violation('INV-24', `server ${sid} refused client ${c.id}'s live session ${c.session.toString(16)} as expired`);
         this.setClient(c.id, { conn: null, at: null, established: false, waiting: null, ...(e.type === 'reject' ? { ended: true } : {}) });
         return;
       }
@@ -411,6 +556,8 @@ class Run {
   }
 }
 
+const isSessionTxn = (e: Entry, session: bigint, op: 'createSession' | 'closeSession'): boolean => e.kind === 'txn' && e.txn.session === session && e.txn.op.type === op;
+
 /** The parts of a world are immutable and shared with its parent: each part's text is made once. */
 const KEYS = new WeakMap<object, string>();
 function cached<O extends object>(o: O, make: (o: O) => string): string {
@@ -428,25 +575,31 @@ const zabSlotKey = (z: World<Entry>['slots'][number]): string =>
     : `${JSON.stringify(z.server, zabReplacer)}|${z.timers.join(',')}|${z.durable.currentEpoch}/${z.durable.acceptedEpoch}/${z.durable.history.length}`;
 
 const serverKey = (r: ServerState): string =>
-  `${r.role}/${r.leader}/${r.lastZxid}/${r.tree.digest}/${r.tree.nodes.size}/${r.tree.sessions.size}/${r.speculative?.digest ?? '-'}/${r.nextZxid}/${r.nextOrigin}/${r.nextSession}|${mapKey(r.conns)}|${mapKey(r.owners)}|${mapKey(r.clock.deadlines)}|${mapKey(r.touched)}|${mapKey(r.waiting)}|${r.reaper.nextCheck}/${r.reaper.queue.join(',')}/${r.reaper.deletedInWindow}`;
+  `${r.role}/${r.leader}/${r.lastZxid}/${r.tree.digest}/${r.tree.nodes.size}/${r.tree.sessions.size}/${r.speculative?.digest ?? '-'}/${r.nextZxid}/${r.nextOrigin}/${r.nextSession}|${mapKey(r.conns)}|${mapKey(r.owners)}|${mapKey(r.clock.deadlines)}|${mapKey(r.touched)}|${mapKey(r.waiting)}|${mapKey(r.validating)}|${r.reaper.nextCheck}/${r.reaper.queue.join(',')}/${r.reaper.deletedInWindow}`;
 
 /** A canonical text of everything a future step can read, for fingerprints. */
 export function replicaKey(w: Replicas): string {
-  const parts: string[] = [];
-  for (const sid of w.zab.sids) {
-    parts.push(cached(w.zab.slots[sid]!, zabSlotKey));
+  const parts: string[] = [idealKey(w.ideal)];
+  for (const sid of w.ideal.sids) {
+    if (w.zab) parts.push(cached(w.zab.slots[sid]!, zabSlotKey));
     const r = w.servers[sid];
     parts.push(r ? cached(r, serverKey) : '-');
   }
-  for (const k in w.zab.channels) {
-    const q = w.zab.channels[k]!;
-    if (q.length) parts.push(k, cached(q, (x) => JSON.stringify(x, valueReplacer)));
+  if (w.zab) {
+    for (const k in w.zab.channels) {
+      const q = w.zab.channels[k]!;
+      if (q.length) parts.push(k, cached(q, (x) => JSON.stringify(x, valueReplacer)));
+    }
+    parts.push(w.zab.unnoticed.join(','), w.zab.blocked.join(','));
   }
   for (const k in w.forward) if (w.forward[k]!.length) parts.push(k, cached(w.forward[k]!, (x) => JSON.stringify(x, valueReplacer)));
-  parts.push(cached(w.clients, (x) => JSON.stringify(x, valueReplacer)), JSON.stringify(w.stale, valueReplacer), `${w.now}|${w.nextConn}|${w.used.crashes}/${w.used.times}/${w.used.moves}/${w.used.timeouts}`, w.zab.unnoticed.join(','), w.zab.blocked.join(','));
-  parts.push(w.acked.map((a) => `${a.path}@${a.zxid}`).join(','), String(w.violations.length));
+  parts.push(cached(w.clients, (x) => JSON.stringify(x, valueReplacer)), JSON.stringify(w.stale, valueReplacer), `${w.now}|${w.used.crashes}/${w.used.times}/${w.used.moves}/${w.used.timeouts}`);
+  parts.push(cached(w.acked, (x) => x.map((a) => `${a.path}@${a.zxid}`).sort().join(',')), String(w.violations.length)); // acked is a set
   return parts.join('\n');
 }
+
+const idealKey = (z: IdealZab): string =>
+  `${z.epoch}/${z.leader}/${z.committed}/${z.proposed}|${cached(z.log, (log) => log.map((e) => `${e.zxid}:${valueKey(e.value)}`).join(','))}|${cached(z.servers, (x) => JSON.stringify(x))}`;
 
 function zabReplacer(k: string, v: unknown): unknown {
   if (k === 'config') return undefined;

@@ -9,7 +9,7 @@ import { chain, done } from './stepped.ts';
 
 /** SERVER-2..5: a ConnectRequest. */
 export function connect(s: ServerState, conn: ConnId, ask: ConnectAsk, auth: readonly Id[], now: number): Stepped {
-  const { tree, lastZxid } = s;
+  const { lastZxid } = s;
   if (s.role === null) return done(s, { type: 'refuse', conn, why: 'refusing connection: not serving yet' }); // SERVER-2
   if (s.role === 'readonly' && !ask.readOnly) {
     return done(s, { type: 'refuse', conn, why: 'refusing connection: read-only, and the client did not ask for read-only' }); // SERVER-2
@@ -27,12 +27,61 @@ export function connect(s: ServerState, conn: ConnId, ask: ConnectAsk, auth: rea
     if (s.role === 'readonly') return establish(next, conn, id, timeout, now);
     return submit(next, id, auth, { op: 'createSession', timeout }, { kind: 'connect', conn });
   }
-  // SERVER-5: the right password, and a live session (the leader also knows it has not expired).
+  // SERVER-5: the right password, and a live session. A learner asks the leader: its own tree may
+  // not have the session's creation yet, or still hold a session the leader has closed or expired.
   const id = ask.sessionId;
-  const live = tree.sessions.has(id) && (s.role !== 'leader' || s.clock.deadlines.has(id));
-  if (!live || !passwordMatches(id, ask.passwd ?? new Uint8Array(0))) return done(s, { type: 'reject', conn });
+  if (!passwordMatches(id, ask.passwd ?? new Uint8Array(0))) return done(s, { type: 'reject', conn });
+  if (s.role === 'learner' && s.leader !== null && s.config.deviation !== 'validate-locally') {
+    const vid = s.nextOrigin;
+    const validating = s.validating.set(vid, { conn, session: id, timeout, answer: null });
+    return done({ ...s, nextOrigin: vid + 1, validating }, { type: 'send', to: s.leader, msg: { type: 'VALIDATE', id: vid, session: id } });
+  }
+  if (!liveAt(s, id)) return done(s, { type: 'reject', conn }); // mutant validate-locally: a learner judges by its own tree
   const r = establish(s, conn, id, timeout, now);
   return s.config.deviation === 'claim-on-connect' ? chain(r, (t) => request(t, conn, now)) : r; // mutant: issue 20's finding 1
+}
+
+/** SERVER-5: the session is in the committed tree and, at the leader, not past its deadline. */
+function liveAt(s: ServerState, session: bigint): boolean {
+  return s.tree.sessions.has(session) && (s.role !== 'leader' || s.clock.deadlines.has(session));
+}
+
+/** SERVER-5 at the leader: a learner's reconnect asks whether the session lives; a live one is touched (SERVER-7), not claimed. */
+export function validate(s: ServerState, from: number, id: number, session: bigint, now: number): Stepped {
+  if (s.role !== 'leader') return done(s);
+  const valid = liveAt(s, session);
+  const t = s.tree.sessions.get(session);
+  const state = valid && t ? { ...s, clock: touch(s.clock, session, t.timeout, now) } : s;
+  return done(state, { type: 'send', to: from, msg: { type: 'VALIDATED', id, valid, zxid: s.lastZxid } });
+}
+
+/** SERVER-5 at the learner: the leader's answer, acted on once this server has delivered as far as the leader had. */
+export function validated(s: ServerState, id: number, valid: boolean, zxid: number, now: number): Stepped {
+  const v = s.validating.get(id);
+  if (!v) return done(s); // its connection closed meanwhile, or the role changed
+  return answerValidations({ ...s, validating: s.validating.set(id, { ...v, answer: { valid, zxid } }) }, now);
+}
+
+/**
+ * SERVER-5: the reconnects whose answer this server has caught up with are established or refused.
+ * By then its own tree has the session's creation, and a close or expiry committed after the
+ * leader answered: a live answer for a session this tree has since closed is a refusal.
+ */
+export function answerValidations(s: ServerState, now: number): Stepped {
+  let state = s;
+  const effects: ServerEffect[] = [];
+  for (const [id, v] of s.validating) {
+    if (v.answer === null || v.answer.zxid > s.lastZxid) continue;
+    state = { ...state, validating: state.validating.delete(id) };
+    if (!v.answer.valid || !state.tree.sessions.has(v.session)) {
+      effects.push({ type: 'reject', conn: v.conn });
+      continue;
+    }
+    const r = establish(state, v.conn, v.session, v.timeout, now);
+    state = r.state;
+    effects.push(...(r.effects as ServerEffect[]));
+  }
+  return { state, effects };
 }
 
 /** SERVER-4, SERVER-5: `conn` now holds `session`; an older connection of it here is closed. */
@@ -127,7 +176,10 @@ export function sessionClosed(s: ServerState, session: bigint): Stepped {
 /** A connection closed: it no longer holds its session. */
 export function connClosed(s: ServerState, conn: ConnId): Stepped {
   const c = s.conns.get(conn);
-  if (!c) return done(s);
+  if (!c) {
+    const waiting = s.validating.findKey((v) => v.conn === conn);
+    return done(waiting === undefined ? s : { ...s, validating: s.validating.delete(waiting) });
+  }
   const bySession = s.bySession.get(c.session) === conn ? s.bySession.delete(c.session) : s.bySession;
   return done({ ...s, conns: s.conns.delete(conn), bySession });
 }

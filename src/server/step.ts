@@ -5,7 +5,7 @@ import { nextZxid } from '../zab/broadcast.ts';
 import type { Leading, ServerState as ZabState, Sid } from '../zab/types.ts';
 import { configOf } from './membership.ts';
 import { freshReaper, reap } from './reaper.ts';
-import { claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched } from './sessions.ts';
+import { answerValidations, claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched, validate, validated } from './sessions.ts';
 import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Stepped, ZabView } from './types.ts';
 import { chain, done } from './stepped.ts';
 import { accept, answerSyncs, delivered, propose, submit, sync } from './writes.ts';
@@ -31,6 +31,7 @@ export function initialServer(config: ServerConfig, now: number): ServerState {
     waiting: IMap(),
     nextOrigin: 1,
     syncs: IMap(),
+    validating: IMap(),
     membership: { members: config.members, version: 0 },
   };
 }
@@ -88,6 +89,10 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
           return touched(s, m.sessions, input.now);
         case 'REVALIDATE':
           return claimed(s, input.from, m.session);
+        case 'VALIDATE':
+          return validate(s, input.from, m.id, m.session, input.now);
+        case 'VALIDATED':
+          return validated(s, m.id, m.valid, m.zxid, input.now);
         case 'REQUEST':
           return accept(s, { session: m.session, auth: m.auth, write: m.write, via: input.from, origin: m.origin });
         case 'SYNC':
@@ -107,15 +112,18 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
     case 'delivered': {
       const d = delivered(s, input.txn, input.origin);
       const op = input.txn.op;
+      // SERVER-11, SERVER-5: then the syncs and reconnects waiting for this far are answered.
+      const answer = (t: ServerState) => chain(answerSyncs(t), (u) => answerValidations(u, input.now));
       if (op.type === 'createSession') {
         // SERVER-4: every server's clock knows the new session; the asking connection is answered.
         const t = { ...d.state, clock: touch(d.state.clock, input.txn.session, op.timeout, input.now) };
         const conn = d.wait?.kind === 'connect' ? d.wait.conn : undefined;
-        return conn === undefined ? { state: t, effects: d.effects } : chain({ state: t, effects: d.effects }, (u) => establish(u, conn, input.txn.session, op.timeout, input.now));
+        const r = conn === undefined ? { state: t, effects: d.effects } : chain({ state: t, effects: d.effects }, (u) => establish(u, conn, input.txn.session, op.timeout, input.now));
+        return chain(r, answer);
       }
-      if (op.type === 'closeSession') return chain(chain(d, (t) => sessionClosed(t, input.txn.session)), answerSyncs); // SERVER-9
-      if (op.type === 'setData' && op.path === '/zookeeper/config') return chain(chain(d, adoptMembers), answerSyncs);
-      return chain(d, answerSyncs);
+      if (op.type === 'closeSession') return chain(chain(d, (t) => sessionClosed(t, input.txn.session)), answer); // SERVER-9
+      if (op.type === 'setData' && op.path === '/zookeeper/config') return chain(chain(d, adoptMembers), answer);
+      return chain(d, answer);
     }
     case 'installed':
       return adoptMembers({ ...s, tree: input.tree, lastZxid: input.zxid, speculated: List() });
@@ -152,7 +160,7 @@ export function roleOf(z: ZabView, readOnlyMode: boolean): Role {
  */
 function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number, nextZxid: number): Stepped {
   if (role === s.role && leader === s.leader) return done(s);
-  const effects = s.role === null ? [] : [...s.conns.keys()].map((conn) => ({ type: 'close' as const, conn }));
+  const effects = s.role === null ? [] : [...s.conns.keys(), ...[...s.validating.values()].map((v) => v.conn)].map((conn) => ({ type: 'close' as const, conn }));
   let state: ServerState = {
     ...s,
     role,
@@ -164,6 +172,7 @@ function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number
     clock: sessionClock(s.config.tickMs),
     waiting: IMap(),
     syncs: IMap(),
+    validating: IMap(),
     speculative: null,
     speculated: List(),
     nextZxid: 0,

@@ -52,7 +52,7 @@ export interface ServerConfig {
   readonly deviation?: ServerDeviation;
 }
 
-export type ServerDeviation = 'claim-on-connect' | 'reap-from-committed';
+export type ServerDeviation = 'claim-on-connect' | 'reap-from-committed' | 'validate-locally';
 
 /** A client write (SERVER-10), or a reconfig the leader turns into one (SERVER-14). */
 export type Submission = WriteOp | { readonly reconfig: ReconfigAsk; readonly fromConfig: number };
@@ -116,6 +116,8 @@ export interface ServerState {
   readonly membership: Membership;
   /** SERVER-11: a learner's syncs by id: the reply's ref, and the leader's zxid once SYNCED says it. */
   readonly syncs: IMap<number, { readonly ref: number; readonly zxid: number | null }>;
+  /** SERVER-5: a learner's reconnects by id, waiting for the leader to say whether their session lives. */
+  readonly validating: IMap<number, { readonly conn: ConnId; readonly session: bigint; readonly timeout: number; readonly answer: { readonly valid: boolean; readonly zxid: number } | null }>;
 }
 
 /** What a client asks for in its ConnectRequest. */
@@ -152,7 +154,7 @@ export type ServerInput =
   | { readonly type: 'closed'; readonly conn: ConnId }
   /** SERVER-7, SERVER-8, SERVER-15: the half-tick timer. */
   | { readonly type: 'tick'; readonly now: number }
-  /** A learner's message at the leader: SERVER-7 (TOUCH), SERVER-6 (REVALIDATE), SERVER-10 (REQUEST, RECONFIG). */
+  /** A learner's message at the leader: SERVER-7 (TOUCH), SERVER-6 (REVALIDATE), SERVER-5 (VALIDATE), SERVER-10 (REQUEST, RECONFIG); the leader's answers (SYNCED, VALIDATED). */
   | { readonly type: 'peer'; readonly from: Sid; readonly msg: LearnerMessage | LeaderMessage; readonly now: number }
   /** BCAST-5: ZAB delivered this txn here. */
   | { readonly type: 'delivered'; readonly txn: Txn; readonly origin?: Origin; readonly now: number }
@@ -160,12 +162,17 @@ export type ServerInput =
   | { readonly type: 'installed'; readonly tree: Tree; readonly zxid: number };
 
 /** What a leader's server answers a learner's (SERVER-11). */
-export type LeaderMessage = { readonly type: 'SYNCED'; readonly id: number; readonly zxid: number };
+export type LeaderMessage =
+  | { readonly type: 'SYNCED'; readonly id: number; readonly zxid: number }
+  /** SERVER-5: whether the session of the learner's reconnect `id` lives. */
+  | { readonly type: 'VALIDATED'; readonly id: number; readonly valid: boolean; readonly zxid: number };
 
 /** What a learner's server says to its leader's (the shell's peer messages). */
 export type LearnerMessage =
   | { readonly type: 'TOUCH'; readonly sessions: readonly bigint[] }
   | { readonly type: 'REVALIDATE'; readonly session: bigint }
+  /** SERVER-5: a reconnect at the learner: does the session live? (claims nothing) */
+  | { readonly type: 'VALIDATE'; readonly id: number; readonly session: bigint }
   | { readonly type: 'REQUEST'; readonly origin: Origin; readonly session: bigint; readonly auth: readonly Id[]; readonly write: WriteOp }
   | ({ readonly type: 'RECONFIG'; readonly origin: Origin; readonly session: bigint; readonly auth: readonly Id[]; readonly fromConfig: number } & ReconfigAsk)
   | { readonly type: 'SYNC'; readonly id: number };

@@ -15,7 +15,8 @@ export function accept(s: ServerState, ask: WriteAsk): Stepped {
   if (s.role !== 'leader') return done(s);
   const w = ask.write;
   const exempt = typeof w === 'number' || ('op' in w && w.op === 'createSession') || ask.origin === undefined;
-  if (exempt) return done(s, { type: 'propose', ask });
+  // A session the leader's tree does not hold has no owner to check: its txn fails as expired (SESSION-5), not as moved.
+  if (exempt || !s.tree.sessions.has(ask.session)) return done(s, { type: 'propose', ask });
   const owner = s.owners.get(ask.session);
   if (owner === undefined) return done({ ...s, owners: s.owners.set(ask.session, ask.via) }, { type: 'propose', ask });
   if (owner === ask.via) return done(s, { type: 'propose', ask });

@@ -257,6 +257,8 @@ export class Server implements ServerView {
       case 'RECONFIG':
       case 'TOUCH':
       case 'REVALIDATE':
+      case 'VALIDATE':
+      case 'VALIDATED':
       case 'SYNC':
       case 'SYNCED':
         return this.run({ type: 'peer', from, msg, now: Date.now() });

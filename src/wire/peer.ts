@@ -8,6 +8,7 @@
 // channel: HELLO opens every connection; REQUEST forwards a client's write to the leader; SYNC /
 // SYNCED make a learner's next read see what the leader had committed; TOUCH reports session
 // activity to the leader (which owns expiry); REVALIDATE tells the leader a session moved here;
+// VALIDATE / VALIDATED ask the leader whether a session a client reconnects with lives;
 // RECONFIG forwards a client's reconfig (the leader builds the new configuration).
 import { z } from 'zod';
 import { deserializeTree, serializeTree, type WriteOp } from '../tree/index.ts';
@@ -77,6 +78,8 @@ function bodyJson(m: PeerMessage): unknown {
       return { type: m.type, sessions: m.sessions.map(String) };
     case 'REVALIDATE':
       return { type: m.type, session: String(m.session) };
+    case 'VALIDATE':
+      return { type: m.type, id: m.id, session: String(m.session) };
     case 'RECONFIG':
       return { ...m, session: String(m.session) };
     case 'HELLO':
@@ -225,6 +228,8 @@ const body = z.discriminatedUnion('type', [
   z.object({ type: z.literal('SYNCED'), id: nat, zxid }),
   z.object({ type: z.literal('TOUCH'), sessions: z.array(sessionId) }),
   z.object({ type: z.literal('REVALIDATE'), session: sessionId }),
+  z.object({ type: z.literal('VALIDATE'), id: nat, session: sessionId }),
+  z.object({ type: z.literal('VALIDATED'), id: nat, valid: z.boolean(), zxid }),
   z.object({
     type: z.literal('RECONFIG'),
     origin,
@@ -320,4 +325,4 @@ export function isZabMessage(m: PeerMessage): m is Message<Entry> {
   return !SHELL_TYPES.has(m.type);
 }
 
-const SHELL_TYPES: ReadonlySet<string> = new Set<ShellMessage['type']>(['HELLO', 'REQUEST', 'SYNC', 'SYNCED', 'TOUCH', 'REVALIDATE', 'RECONFIG']);
+const SHELL_TYPES: ReadonlySet<string> = new Set<ShellMessage['type']>(['HELLO', 'REQUEST', 'SYNC', 'SYNCED', 'TOUCH', 'REVALIDATE', 'VALIDATE', 'VALIDATED', 'RECONFIG']);

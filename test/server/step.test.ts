@@ -38,6 +38,12 @@ class Run {
   connect(conn: number, ask: ConnectAsk, now = 0): ServerEffect[] {
     return this.step({ type: 'connect', conn, ask, auth: [], now });
   }
+  /** SERVER-5 at a learner: a reconnect, and the leader's answer that the session lives (as of zxid 2). */
+  rejoin(conn: number, session: bigint, now = 0): ServerEffect[] {
+    const [sent] = this.connect(conn, reconnect(session), now);
+    if (sent?.type !== 'send' || sent.msg.type !== 'VALIDATE') throw new Error(`expected a VALIDATE, got ${JSON.stringify(sent?.type)}`);
+    return this.step({ type: 'peer', from: 2, now, msg: { type: 'VALIDATED', id: sent.msg.id, valid: true, zxid: 2 } });
+  }
 }
 
 /** A server of `role` whose committed tree is `tree` (installed, as a start's recovery does); the leader is server 1, a learner's leader 2. */
@@ -59,7 +65,7 @@ describe('sessions (SERVER-1..9)', () => {
     const r = new Run();
     expect(r.connect(1, ask())).toMatchObject([{ type: 'refuse', conn: 1 }]);
     const l = serving('learner');
-    l.connect(1, reconnect(11n));
+    l.rejoin(1, 11n);
     expect(l.step({ type: 'role', role: null, leader: null, now: 5, nextZxid: 0 })).toEqual([{ type: 'close', conn: 1 }]);
     expect(l.state.conns.size).toBe(0);
   });
@@ -101,6 +107,34 @@ describe('sessions (SERVER-1..9)', () => {
     expect(r.connect(5, reconnect(12n), 5000)).toEqual([{ type: 'reject', conn: 5 }]);
   });
 
+  it('SERVER-5: a learner asks the leader whether a reconnecting session lives, and acts on the answer once it has delivered as far as the leader had', () => {
+    const leader = serving('leader', LIVE, 0);
+    // The leader answers from its tree and its deadlines, touches a live session, claims nothing.
+    expect(leader.step({ type: 'peer', from: 2, now: 300, msg: { type: 'VALIDATE', id: 4, session: 11n } })).toEqual([{ type: 'send', to: 2, msg: { type: 'VALIDATED', id: 4, valid: true, zxid: 2 } }]);
+    expect(leader.state.clock.deadlines.get(11n)).toBe(1400); // 300 + 1000, rounded up to the next tick
+    expect(leader.state.owners.has(11n)).toBe(false);
+    expect(leader.step({ type: 'peer', from: 2, now: 300, msg: { type: 'VALIDATE', id: 5, session: 99n } })).toMatchObject([{ msg: { type: 'VALIDATED', id: 5, valid: false } }]);
+    // A learner that has not delivered session 13's creation yet: it asks, waits for zxid 3, then accepts.
+    const learner = serving('learner');
+    expect(learner.connect(1, reconnect(13n))).toEqual([{ type: 'send', to: 2, msg: { type: 'VALIDATE', id: 1, session: 13n } }]);
+    expect(learner.step({ type: 'peer', from: 2, now: 0, msg: { type: 'VALIDATED', id: 1, valid: true, zxid: 3 } })).toEqual([]);
+    const created: Txn = { session: 13n, zxid: 3, time: 0, op: { type: 'createSession', timeout: 1000 } };
+    expect(learner.step({ type: 'delivered', txn: created, now: 1 }).filter((e) => e.type !== 'applied')).toEqual([{ type: 'accept', conn: 1, session: 13n, timeout: 1000 }]);
+    // A session closed after the leader said it lived is refused; so is one the leader says is over.
+    learner.connect(2, reconnect(12n));
+    learner.step({ type: 'peer', from: 2, now: 0, msg: { type: 'VALIDATED', id: 2, valid: true, zxid: 4 } });
+    const closed: Txn = { session: 12n, zxid: 4, time: 0, op: { type: 'closeSession', paths: [] } };
+    expect(learner.step({ type: 'delivered', txn: closed, now: 2 }).filter((e) => e.type !== 'applied')).toEqual([{ type: 'reject', conn: 2 }]);
+    learner.connect(3, reconnect(11n));
+    expect(learner.step({ type: 'peer', from: 2, now: 0, msg: { type: 'VALIDATED', id: 3, valid: false, zxid: 2 } })).toEqual([{ type: 'reject', conn: 3 }]);
+    // A connection that closes while it waits is forgotten; one still waiting closes when the role goes.
+    learner.connect(4, reconnect(11n));
+    learner.step({ type: 'closed', conn: 4 });
+    expect(learner.step({ type: 'peer', from: 2, now: 0, msg: { type: 'VALIDATED', id: 4, valid: true, zxid: 2 } })).toEqual([]);
+    learner.connect(5, reconnect(11n));
+    expect(learner.step({ type: 'role', role: null, leader: null, now: 5, nextZxid: 0 })).toEqual([{ type: 'close', conn: 1 }, { type: 'close', conn: 5 }]);
+  });
+
   it('SERVER-6: a connect claims nothing; the first request does; a write through another server is then SessionMoved', () => {
     const leader = serving('leader');
     // A stale ConnectRequest processed at the leader: no owner from it.
@@ -117,7 +151,7 @@ describe('sessions (SERVER-1..9)', () => {
     expect(proposed(leader.step(forwarded(2, 11n)))).toMatchObject([{ op: { type: 'error', err: Code.SessionMoved } }]);
     // A learner claims with REVALIDATE on the first request only, before anything it forwards.
     const learner = serving('learner');
-    learner.connect(7, reconnect(12n));
+    learner.rejoin(7, 12n);
     expect(learner.step({ type: 'request', conn: 7, now: 1 })).toEqual([{ type: 'send', to: 2, msg: { type: 'REVALIDATE', session: 12n } }]);
     expect(learner.step({ type: 'request', conn: 7, now: 2 })).toEqual([]);
   });
@@ -127,15 +161,15 @@ describe('sessions (SERVER-1..9)', () => {
     expect(proposed(leader.step(forwarded(3, 12n, { op: 'delete', path: '/x', version: -1 })))).toMatchObject([{ op: { type: 'error', err: Code.NoNode } }]);
     expect(leader.state.owners.get(12n)).toBe(3);
     const learner = serving('learner');
-    learner.connect(5, reconnect(11n));
+    learner.rejoin(5, 11n);
     learner.step({ type: 'submit', conn: 5, ref: 77, write: setData, auth: [], now: 1 });
     const txn: Txn = { session: 11n, zxid: 3, time: 0, op: { type: 'error', err: Code.SessionMoved } };
-    expect(learner.step({ type: 'delivered', txn, origin: { server: 1, id: 1 }, now: 2 }).filter((e) => e.type !== 'applied')).toEqual([{ type: 'moved', ref: 77 }]);
+    expect(learner.step({ type: 'delivered', txn, origin: { server: 1, id: 2 }, now: 2 }).filter((e) => e.type !== 'applied')).toEqual([{ type: 'moved', ref: 77 }]); // id 1 was the reconnect's VALIDATE
   });
 
   it('SERVER-7: requests touch; a learner reports its touched sessions every tick; the leader touches what is reported', () => {
     const learner = serving('learner');
-    learner.connect(1, reconnect(11n));
+    learner.rejoin(1, 11n);
     learner.step({ type: 'tick', now: 50 }); // the connect's touch
     learner.step({ type: 'request', conn: 1, now: 60 });
     expect(learner.step({ type: 'tick', now: 100 })).toEqual([{ type: 'send', to: 2, msg: { type: 'TOUCH', sessions: [11n] } }]);
@@ -186,9 +220,9 @@ describe('sessions (SERVER-1..9)', () => {
 describe('syncs and read-only (SERVER-11, SERVER-13)', () => {
   it('SERVER-11: a learner asks its leader and answers once it has delivered the zxid the leader named; the leader answers at once', () => {
     const learner = serving('learner');
-    learner.connect(1, reconnect(11n));
-    expect(learner.step({ type: 'sync', conn: 1, ref: 9 })).toEqual([{ type: 'send', to: 2, msg: { type: 'SYNC', id: 1 } }]);
-    expect(learner.step({ type: 'peer', from: 2, now: 0, msg: { type: 'SYNCED', id: 1, zxid: 3 } })).toEqual([]); // it has delivered 2
+    learner.rejoin(1, 11n);
+    expect(learner.step({ type: 'sync', conn: 1, ref: 9 })).toEqual([{ type: 'send', to: 2, msg: { type: 'SYNC', id: 2 } }]);
+    expect(learner.step({ type: 'peer', from: 2, now: 0, msg: { type: 'SYNCED', id: 2, zxid: 3 } })).toEqual([]); // it has delivered 2
     const txn: Txn = { session: 11n, zxid: 3, time: 0, op: { type: 'setData', path: '/', data: new Uint8Array(0), version: 1, mtime: 0 } as never };
     expect(learner.step({ type: 'delivered', txn, now: 1 }).filter((e) => e.type === 'synced')).toEqual([{ type: 'synced', ref: 9, zxid: 3 }]);
     const leader = serving('leader');

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { apacheInstalled, apacheMember, startApache, startApacheEnsemble, type ApacheServer } from '../../conformance/apache.ts';
 import { freeBasePort } from '../../conformance/launch.ts';
-import { encodeConnectRequest } from '../../src/wire/protocol.ts';
+import { decodeConnectResponse, encodeConnectRequest } from '../../src/wire/protocol.ts';
 import { startEnsemble, until, type Ensemble } from './ensemble-harness.ts';
 import { fourLetter, peerMissing, RawClient, removeDir, startServer, tempDir, type RunningServer } from './harness.ts';
 
@@ -187,6 +187,49 @@ describe('BCAST-9: a leader that loses its voters\' connections stops leading wi
       if (sys.name === 'zabkit') expect(stepDown).toBeLessThan(3 * tick);
     }, 180000);
   }
+});
+
+describe('SERVER-5: a learner that has not delivered a session\'s creation does not refuse it as expired', () => {
+  // Found by the replica checker (INV-24, mutant validate-locally): a learner judged a reconnect by
+  // its own tree. A follower cut off from its leader (the silent fault hook: links open, everything
+  // dropped) keeps its role until its sync timer fires, and has not seen a session created since.
+  // It now asks the leader, as ZooKeeper's learners do; while it cannot hear the answer, the client
+  // gets no answer and moves on, and its session lives. Apache ZooKeeper is not in this test: there
+  // is no way yet to cut one of its followers off (issue 22's fault proxy).
+  it('zabkit: a session created through the leader, reconnecting to a follower that lags, is not told it expired', async () => {
+    const e = await startEnsemble({ size: 3, tickTime: 1000, env: { ZABKIT_FAULT_HOOK: 'silent' } });
+    running = { name: 'zabkit', members: [], restart: async () => {}, close: () => e.close() };
+    const modes = () => Promise.all(e.peers.map((p) => modeOf(p.port)));
+    await until('one leader, two followers', async () => {
+      const m = await modes();
+      return m.filter((x) => x === 'leader').length === 1 && m.filter((x) => x === 'follower').length === 2;
+    }, 60000);
+    const m = await modes();
+    const leader = e.peers[m.indexOf('leader')]!;
+    const lagging = e.peers[m.indexOf('follower')]!;
+    lagging.partition(); // cut off, silently
+    const first = await RawClient.session(leader.port, { timeout: 20000 });
+    first.send(1, { ...createReq('/live'), flags: 1 });
+    expect((await first.reply())?.err).toBe(0);
+    first.close();
+    // The follower still serves (its sync timer, 5 ticks, has not fired), and has not delivered the session.
+    expect(await modeOf(lagging.port)).toBe('follower');
+    const moved = await RawClient.open(lagging.port);
+    moved.raw(encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0n, timeOut: 20000, sessionId: first.sessionId, passwd: first.passwd, readOnly: false }));
+    const answer = await moved.next(1500).catch(() => 'no answer' as const);
+    moved.close();
+    if (answer !== 'no answer' && answer !== null) {
+      const r = decodeConnectResponse(answer);
+      expect(r.ok && r.value.timeOut).not.toBe(0); // before the fix: timeout 0, session 0 — "expired"
+    }
+    // The client moves on to the leader: its session and its ephemeral are there.
+    const back = await RawClient.session(leader.port, { timeout: 20000, sessionId: first.sessionId, passwd: first.passwd });
+    expect(back.sessionId).toBe(first.sessionId);
+    back.send(2, { op: 'exists', path: '/live', watch: false });
+    expect((await back.reply())?.err).toBe(0);
+    back.close();
+    lagging.partition();
+  }, 120000);
 });
 
 /** A standalone server of each system with the container check every `interval` ms and TTL nodes enabled. */

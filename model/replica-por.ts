@@ -8,13 +8,18 @@
 //   - no crash is left in the budget (a crash of s or of its leader is the only thing that could
 //     disable α: without one the leader stays, and s stays its learner), and the leader cannot
 //     step down (it and its learners are a quorum, and no learner can leave it);
-//   - the txn changes only the tree: not a session's creation or close (a reconnect at s reads
-//     which sessions s knows), not the configuration, not a multi; and it did not begin at s (no
-//     client of s is answered, no connection of s closed).
+//   - no time jump is left either (a delivery touches sessions and answers reconnects at `now`);
+//   - no client of s waits for the txn's reply; it is not a configuration change or a multi; and a
+//     session's creation or close is taken alone only if s holds no connection of that session
+//     and no reconnect of it waits at s for the leader's answer.
 // Every other action then touches other fields of s's reducer than α (connections, owners,
 // clocks, requests in flight, the next ids) or other servers, and reads nothing α writes: a
 // learner's connects, requests, touches and forwards do not look at its tree (clients here send
-// lastZxidSeen 0 and never sync). The state graph is finite and acyclic (ids and positions only
+// lastZxidSeen 0 and never sync). A reconnect's answer is acted on only once s has delivered as
+// far as the leader had when it answered (SERVER-5): an answer that needs α waits for it in either
+// order; one that does not is the same before α as after it, except for the session α creates or
+// closes — and a reconnect of that session started from now on is answered by a leader that
+// already has α's txn committed, so it too waits for α. The state graph is finite and acyclic (ids and positions only
 // grow, an election needs a crash), so persistent sets with state caching reach, for every run of
 // the full graph, a run that extends it by reordering (Godefroid 1996, ch. 4): every server's tree
 // goes through the same states in the same order, every client sees the same replies, and every
@@ -35,16 +40,22 @@ const treeOnly = (op: TxnOp): boolean =>
 /** The actions to explore from `w`: one delivery that commutes with every other, or all of them. */
 export function ample(w: Replicas, b: ReplicaBounds, actions: ReplicaAction[]): ReplicaAction[] {
   const z = w.ideal;
-  if (w.zab || w.used.crashes < b.crashes || z.leader === null || !z.servers[z.leader]!.up) return actions;
+  if (w.zab || w.used.crashes < b.crashes || w.used.times < b.times || z.leader === null || !z.servers[z.leader]!.up) return actions;
   if (idealRefuses(z, { type: 'step-down' }) === null) return actions;
   for (const a of actions) {
     if (a.type !== 'ideal' || a.action.type !== 'deliver') continue;
     const sid = a.action.sid;
     const s = z.servers[sid]!;
-    if (s.role?.kind !== 'learner' || s.role.leader !== z.leader || s.role.epoch !== z.epoch) continue;
+    const r = w.servers[sid];
+    if (!r || s.role?.kind !== 'learner' || s.role.leader !== z.leader || s.role.epoch !== z.epoch || r.syncs.size > 0) continue;
     const e: Entry = z.log[s.delivered]!.value;
-    if (e.kind !== 'txn' || !treeOnly(e.txn.op) || e.origin?.server === sid) continue;
-    if ((w.servers[sid]?.syncs.size ?? 1) > 0) continue;
+    if (e.kind !== 'txn') continue;
+    if (e.origin?.server === sid && r.waiting.has(e.origin.id)) continue; // it answers a client of s
+    const { op, session } = e.txn;
+    if (op.type === 'createSession' || op.type === 'closeSession') {
+      // A session s holds a connection of, or has a reconnect of waiting for the leader's answer.
+      if (r.bySession.has(session) || r.validating.some((v) => v.session === session)) continue;
+    } else if (!treeOnly(op)) continue;
     return [a];
   }
   return actions;

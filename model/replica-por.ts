@@ -1,34 +1,40 @@
 // Partial-order reduction for whole replicas over the ideal ZAB (`check --replicas --zab ideal
-// --por`): where a learner's next delivery commutes with everything else that can happen before
-// it, the checker takes that delivery alone instead of every interleaving of it.
+// --por`): once the crash budget is spent, some actions commute with everything else that can
+// happen before them; the checker takes such an action alone instead of every interleaving of it.
 //
-// Why it is sound. The delivery α = deliver(s) taken alone must be *persistent*: every action that
-// can happen before it, on any path, is independent of it (neither disables the other, and both
-// orders reach the same state). Taken only when
-//   - no crash is left in the budget (a crash of s or of its leader is the only thing that could
-//     disable α: without one the leader stays, and s stays its learner), and the leader cannot
-//     step down (it and its learners are a quorum, and no learner can leave it);
-//   - no time jump is left either (a delivery touches sessions and answers reconnects at `now`);
-//   - no client of s waits for the txn's reply; it is not a configuration change or a multi; and a
-//     session's creation or close is taken alone only if s holds no connection of that session
-//     and no reconnect of it waits at s for the leader's answer.
-// Every other action then touches other fields of s's reducer than α (connections, owners,
-// clocks, requests in flight, the next ids) or other servers, and reads nothing α writes: a
-// learner's connects, requests, touches and forwards do not look at its tree (clients here send
-// lastZxidSeen 0 and never sync). A reconnect's answer is acted on only once s has delivered as
-// far as the leader had when it answered (SERVER-5): an answer that needs α waits for it in either
-// order; one that does not is the same before α as after it, except for the session α creates or
-// closes — and a reconnect of that session started from now on is answered by a leader that
-// already has α's txn committed, so it too waits for α. The state graph is finite and acyclic (ids and positions only
-// grow, an election needs a crash), so persistent sets with state caching reach, for every run of
-// the full graph, a run that extends it by reordering (Godefroid 1996, ch. 4): every server's tree
-// goes through the same states in the same order, every client sees the same replies, and every
-// state with nothing left to do is reached. The client-level invariants are judged per server
-// (INV-19, INV-21, INV-20's delivery position and TREE-27's digest against the leader's) or when
-// a step happens (INV-22), so each is judged on the states the reduced runs share with the full
-// one; INV-20's comparison of two servers' trees is implied by both matching the leader's digest.
-// `test/replicas.test.ts` checks the reduction against the full search where both finish: the
-// same states with nothing left to do, and every server mutant still caught.
+// Why it is sound. An action α taken alone must be *persistent*: every action that can happen
+// before it, on any path, is independent of it (neither disables the other, and both orders reach
+// the same state). Only once no crash and no time jump is left (a crash can disable almost
+// anything; a delivery touches sessions and answers reconnects at `now`), and only these:
+//   - a crashed server's restart, when no live server still follows it: nothing reaches a server
+//     that is down (sends to it are dropped), and a restart disables nothing — it only adds a
+//     server without a role;
+//   - with a leader that cannot step down (it and its learners are a quorum, and without a crash
+//     no learner can leave it): a join of the leader by a server without a role where no
+//     ConnectRequest waits (without a role it takes no client, and what its old requests bring
+//     back finds nothing waiting; a join only adds to the leader's learners);
+//   - with such a leader, a learner's delivery of the next committed txn, when no client of that
+//     learner waits for the txn's reply, the txn is not a configuration change or a multi, and — for a
+//     session's creation or close — the learner holds no connection of that session and no
+//     reconnect of it waits there for the leader's answer. Every other action touches other
+//     fields of the learner's reducer (connections, owners, clocks, requests in flight, the next
+//     ids) or other servers, and reads nothing the delivery writes: a learner's connects,
+//     requests, touches and forwards do not look at its tree (clients here send lastZxidSeen 0 and
+//     never sync). A reconnect's answer is acted on only once the learner has delivered as far as
+//     the leader had when it answered (SERVER-5): an answer that needs the delivery waits for it in
+//     either order; one that does not is the same before it as after, except for the session the
+//     delivery creates or closes — and a reconnect of that session started from now on is answered
+//     by a leader that has the txn committed already, so it too waits for the delivery.
+// The state graph is finite and acyclic (ids and positions only grow, an election needs a crash),
+// so persistent sets with state caching reach, for every run of the full graph, a run that extends
+// it by reordering (Godefroid 1996, ch. 4): every server's tree goes through the same states in
+// the same order, every client sees the same replies, and every state with nothing left to do is
+// reached. The client-level invariants are judged per server (INV-19, INV-21, INV-20's delivery
+// position and TREE-27's digest against the leader's) or when a step happens (INV-22, INV-24), so
+// each is judged on the states the reduced runs share with the full one; INV-20's comparison of
+// two servers' trees is implied by both matching the leader's digest. `test/replicas.test.ts`
+// checks the reduction against the full search where both finish: the same states with nothing
+// left to do, and every server mutant still caught.
 import type { Entry } from '../src/server/index.ts';
 import type { TxnOp } from '../src/tree/index.ts';
 import { idealRefuses } from './ideal-zab.ts';
@@ -40,8 +46,18 @@ const treeOnly = (op: TxnOp): boolean =>
 /** The actions to explore from `w`: one delivery that commutes with every other, or all of them. */
 export function ample(w: Replicas, b: ReplicaBounds, actions: ReplicaAction[]): ReplicaAction[] {
   const z = w.ideal;
-  if (w.zab || w.used.crashes < b.crashes || w.used.times < b.times || z.leader === null || !z.servers[z.leader]!.up) return actions;
-  if (idealRefuses(z, { type: 'step-down' }) === null) return actions;
+  if (w.zab || w.used.crashes < b.crashes || w.used.times < b.times) return actions;
+  // A restart, once no live server still follows the crashed one (nothing can reach it before).
+  for (const a of actions) {
+    if (a.type !== 'ideal' || a.action.type !== 'restart') continue;
+    const sid = a.action.sid;
+    if (!z.sids.some((x) => z.servers[x]!.up && z.servers[x]!.role?.leader === sid)) return [a];
+  }
+  if (z.leader === null || !z.servers[z.leader]!.up || idealRefuses(z, { type: 'step-down' }) === null) return actions;
+  // A join: no ConnectRequest waits at that server, which nothing else can reach without a role.
+  for (const a of actions) {
+    if (a.type === 'ideal' && a.action.type === 'join' && !w.stale.some((x) => x.server === (a.action as { sid: number }).sid)) return [a];
+  }
   for (const a of actions) {
     if (a.type !== 'ideal' || a.action.type !== 'deliver') continue;
     const sid = a.action.sid;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Effect, Input, Sid } from '../src/zab/index.ts';
 import { complete, dropHeld, IDLE, issue, type Executor, type Outgoing } from '../src/zab/executor.ts';
 import { replay } from '../model/trace.ts';
+import { parseFlags } from '../src/shell/args.ts';
 import { parseTrace, type TraceEvent } from './trace-schema.ts';
 
 export interface Problem {
@@ -259,12 +260,19 @@ The first problem of a run is printed with the event, and both sides where there
 Exit 0: every run replays clean; 1: a run has a problem; 2: bad usage.`;
 
 export function runReplay(args: readonly string[], out: (s: string) => void): number {
-  if (args.length === 0 || args.includes('--help')) {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(args, { help: { type: 'boolean' } }, true);
+  } catch (e) {
+    out(`zabkit replay: ${(e as Error).message}\n\n${REPLAY_HELP}`);
+    return 2;
+  }
+  if (parsed.positionals.length === 0 || parsed.values.help) {
     out(REPLAY_HELP);
-    return args.length === 0 ? 2 : 0;
+    return parsed.values.help ? 0 : 2;
   }
   let failed = false;
-  for (const path of args) {
+  for (const path of parsed.positionals) {
     let r: RunReport;
     try {
       r = replayPath(path);

@@ -7,6 +7,7 @@ import { simulate } from './simulate.ts';
 import { toNdjson, traceOf } from './trace.ts';
 import type { Deviation } from '../src/zab/index.ts';
 import type { Action } from './world.ts';
+import { parseFlags, wholeNumber, type FlagValues } from '../src/shell/args.ts';
 
 const FLAGS: Record<string, keyof Bounds> = {
   '--servers': 'servers',
@@ -52,38 +53,33 @@ interface Parsed {
 function parse(args: readonly string[]): Parsed | string {
   const set: Partial<Record<keyof Bounds, number | boolean>> = {};
   const p: Parsed = { bounds: DEFAULT_BOUNDS, dfs: false, simulate: null, json: false };
-  let seed = 1;
-  let runs = 1000;
-  let wantSimulate = false;
-  let mutantName: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const num = () => {
-      const v = Number(args[++i]);
-      if (!Number.isInteger(v) || v < 0) throw new Error(`${a} needs a whole number, got '${args[i] ?? ''}'`);
-      return v;
-    };
-    try {
-      if (a in FLAGS) set[FLAGS[a]!] = num();
-      else if (a === '--async-disk') set.asyncDisk = true;
-      else if (a === '--two-channels') set.twoChannels = true;
-      else if (a === '--shell-model') {
-        set.asyncDisk = true; // the shell's executor: disk writes complete on their own (group commits too)
-        set.twoChannels = true; // and its peers: an election and a quorum channel per ordered pair
-      }
-      else if (a === '--dfs') p.dfs = true;
-      else if (a === '--simulate') wantSimulate = true;
-      else if (a === '--seed') seed = num();
-      else if (a === '--runs') runs = num();
-      else if (a === '--max-states') p.maxStates = num();
-      else if (a === '--json') p.json = true;
-      else if (a === '--out') p.out = args[++i];
-      else if (a === '--mutant') mutantName = args[++i];
-      else return `unknown flag ${a}`;
-    } catch (e) {
-      return (e as Error).message;
-    }
+  const spec: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const f of Object.keys(FLAGS)) spec[f.slice(2)] = { type: 'string' };
+  for (const f of ['seed', 'runs', 'max-states', 'out', 'mutant']) spec[f] = { type: 'string' };
+  for (const f of ['async-disk', 'two-channels', 'shell-model', 'dfs', 'simulate', 'json']) spec[f] = { type: 'boolean' };
+  let seed: number;
+  let runs: number;
+  let values: FlagValues;
+  try {
+    values = parseFlags(args, spec).values;
+    for (const [f, key] of Object.entries(FLAGS)) if (values[f.slice(2)] !== undefined) set[key] = wholeNumber(f.slice(2), values[f.slice(2)], 0);
+    seed = wholeNumber('seed', values.seed, 1);
+    runs = wholeNumber('runs', values.runs, 1000);
+    if (values['max-states'] !== undefined) p.maxStates = wholeNumber('max-states', values['max-states'], 0);
+  } catch (e) {
+    return (e as Error).message;
   }
+  if (values['async-disk']) set.asyncDisk = true;
+  if (values['two-channels']) set.twoChannels = true;
+  if (values['shell-model']) {
+    set.asyncDisk = true; // the shell's executor: disk writes complete on their own (group commits too)
+    set.twoChannels = true; // and its peers: an election and a quorum channel per ordered pair
+  }
+  p.dfs = values.dfs === true;
+  p.json = values.json === true;
+  if (values.out !== undefined) p.out = values.out as string;
+  const wantSimulate = values.simulate === true;
+  const mutantName = values.mutant as string | undefined;
   let base: Bounds = DEFAULT_BOUNDS;
   if (mutantName !== undefined) {
     const m = mutant(mutantName);

@@ -1,6 +1,6 @@
 // `zabkit check --replicas`: the checker over whole replicas (ZAB + the server's reducer + the
 // data tree, with abstract clients), breadth first or by seeded walks.
-import { parseArgs } from 'node:util';
+import { parseFlags, wholeNumber } from '../src/shell/args.ts';
 import { exploreReplicas, walkReplicas } from './replica-checker.ts';
 import { DEFAULT_REPLICA_BOUNDS, SCRIPTS, type ReplicaAction, type ReplicaBounds } from './replicas.ts';
 import type { ServerDeviation } from '../src/server/index.ts';
@@ -66,34 +66,11 @@ export function runReplicaCheck(args: readonly string[], out: (s: string) => voi
 }
 
 function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { seed: number; runs: number } | null; maxStates: number } {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      replicas: { type: 'boolean' },
-      servers: { type: 'string' },
-      clients: { type: 'string' },
-      crashes: { type: 'string' },
-      times: { type: 'string' },
-      moves: { type: 'string' },
-      timeouts: { type: 'string' },
-      'max-depth': { type: 'string' },
-      scripts: { type: 'string' },
-      'server-mutant': { type: 'string' },
-      simulate: { type: 'boolean' },
-      seed: { type: 'string' },
-      runs: { type: 'string' },
-      'max-states': { type: 'string' },
-      zab: { type: 'string' },
-      por: { type: 'boolean' },
-    },
-    strict: true,
-  });
-  const num = (name: string, s: string | undefined, d: number): number => {
-    if (s === undefined) return d;
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} needs a whole number, got '${s}'`);
-    return n;
-  };
+  const spec: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const f of ['servers', 'clients', 'crashes', 'times', 'moves', 'timeouts', 'max-depth', 'scripts', 'server-mutant', 'seed', 'runs', 'max-states', 'zab']) spec[f] = { type: 'string' };
+  for (const f of ['replicas', 'simulate', 'por']) spec[f] = { type: 'boolean' };
+  const values = parseFlags(args, spec).values as Readonly<Record<string, string | undefined>> & { readonly simulate?: boolean; readonly por?: boolean };
+  const num = (name: string, s: string | undefined, d: number): number => wholeNumber(name, s, d);
   const m = values['server-mutant'] === undefined ? undefined : SERVER_MUTANTS.find((x) => x.name === values['server-mutant']);
   if (values['server-mutant'] !== undefined && !m) throw new Error(`unknown server mutant '${values['server-mutant']}'`);
   const scripts = values.scripts ?? DEFAULT_REPLICA_BOUNDS.scripts;

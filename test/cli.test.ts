@@ -24,7 +24,7 @@ describe('zabkit CLI', () => {
   });
 
   it('check --replicas finds a server mutant and prints its path; bad flags exit 2', async () => {
-    const found = await run(['check', '--replicas', '--server-mutant', 'claim-on-connect']);
+    const found = await run(['check', '--replicas', '--zab', 'ideal', '--por', '--server-mutant', 'claim-on-connect']);
     expect(found.code).toBe(1);
     expect(found.text).toContain('!! INV-22');
     expect((await run(['check', '--replicas', '--clients', 'two'])).code).toBe(2);
@@ -50,6 +50,27 @@ describe('zabkit CLI', () => {
     const err = await run(['scenario', bad]);
     expect(err.code).toBe(1);
     expect(err.text).toBe('zabkit: line 4: unknown command: frobnicate 2');
+  });
+
+  it('parses every subcommand\'s flags one way (node:util parseArgs): an unknown flag or a missing value is named, exit 2', async () => {
+    const cases: [string[], string][] = [
+      [['server', '--data-dir', '/tmp/x', '--bogus', '1'], 'unknown flag --bogus'],
+      [['server', '--data-dir'], '--data-dir needs a value'],
+      [['ensemble', '--sise', '3'], 'unknown flag --sise'],
+      [['ensemble', '--size', '0'], '--size'],
+      [['check', '--seed'], '--seed needs a value'],
+      [['check', '--json=yes'], '--json takes no value'],
+      [['check', '--replicas', '--bogus'], 'unknown flag --bogus'],
+      [['replay', '--bogus'], 'unknown flag --bogus'],
+      [['differential', '--bogus', '1'], 'unknown flag --bogus'],
+      [['walkthrough', '--bogus'], 'unknown flag --bogus'],
+      [['status', '--bogus'], 'unknown flag --bogus'],
+    ];
+    for (const [args, message] of cases) {
+      const { code, text } = await run(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(text, args.join(' ')).toContain(message);
+    }
   });
 
   it('rejects an unknown command with usage', async () => {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseFlags, type FlagValues } from '../../src/shell/args.ts';
 import { askWord } from '../../src/shell/ensemble.ts';
 import { apacheInstalled, startApache, type ApacheServer } from '../apache.ts';
 import { freeBasePort, startServer, type RunningServer } from '../launch.ts';
@@ -42,20 +43,22 @@ export type DifferentialOptions = z.output<typeof options>;
 
 export function parseDifferentialArgs(args: readonly string[]): DifferentialOptions | string {
   const raw: Record<string, unknown> = { from: 0, to: 199, ops: 100 };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, v] = [args[i]!, args[i + 1]];
-    if (v === undefined) return `${flag} needs a value`;
-    i++;
-    if (flag === '--seeds') {
-      const m = /^(\d+)\.\.(\d+)$/.exec(v);
-      if (!m) return `--seeds ${v}: expected A..B`;
-      [raw.from, raw.to] = [Number(m[1]), Number(m[2])];
-    } else if (flag === '--seed') raw.from = raw.to = Number(v);
-    else if (flag === '--ops') raw.ops = Number(v);
-    else if (flag === '--reference') raw.reference = v;
-    else if (flag === '--target') raw.target = v;
-    else return `unknown flag ${flag}`;
+  let values: FlagValues;
+  try {
+    values = parseFlags(args, { seeds: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, reference: { type: 'string' }, target: { type: 'string' }, help: { type: 'boolean' } }).values;
+  } catch (e) {
+    return (e as Error).message;
   }
+  const v = values as Readonly<Record<string, string | undefined>>;
+  if (v.seeds !== undefined) {
+    const m = /^(\d+)\.\.(\d+)$/.exec(v.seeds);
+    if (!m) return `--seeds ${v.seeds}: expected A..B`;
+    [raw.from, raw.to] = [Number(m[1]), Number(m[2])];
+  }
+  if (v.seed !== undefined) raw.from = raw.to = Number(v.seed);
+  if (v.ops !== undefined) raw.ops = Number(v.ops);
+  if (v.reference !== undefined) raw.reference = v.reference;
+  if (v.target !== undefined) raw.target = v.target;
   const r = options.safeParse(raw);
   if (!r.success) return r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
   if (r.data.to < r.data.from) return `--seeds: ${r.data.from}..${r.data.to} is empty`;

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // model/ and conformance/ are loaded by the subcommands that use them, never by `server`.
+import { parseFlags, UsageError } from './args.ts';
 import { ConfigError, FLAGS, loadConfig } from './config.ts';
 import { ENSEMBLE_HELP, runEnsemble, runStatus } from './ensemble.ts';
 import { createLogger } from './logger.ts';
@@ -84,9 +85,9 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         }
         return await runEnsemble(rest, out);
       case 'status':
-        return await runStatus(rest, out);
+        return await runStatus(parseFlags(rest, { help: { type: 'boolean' } }, true).positionals, out);
       case 'walkthrough': {
-        const wanted = rest[0];
+        const wanted = parseFlags(rest, { help: { type: 'boolean' } }, true).positionals[0];
         const files = scenarioFiles().filter((f) => !wanted || f.includes(wanted));
         if (files.length === 0) {
           out(`no scenario matches ${wanted}; there are: ${scenarioFiles().join(', ')}`);
@@ -101,11 +102,12 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         return code;
       }
       case 'scenario': {
-        if (!rest[0]) {
+        const [file] = parseFlags(rest, { help: { type: 'boolean' } }, true).positionals;
+        if (!file) {
           out('usage: zabkit scenario FILE');
           return 2;
         }
-        return await run(readFileSync(rest[0], 'utf8'), out);
+        return await run(readFileSync(file, 'utf8'), out);
       }
       case 'replay':
         return (await import('../../conformance/replay.ts')).runReplay(rest, out);
@@ -144,8 +146,8 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         return 2;
     }
   } catch (e) {
-    out(`zabkit: ${(e as Error).message}`);
-    return 1;
+    out(`zabkit${e instanceof UsageError ? ` ${cmd}` : ''}: ${(e as Error).message}`);
+    return e instanceof UsageError ? 2 : 1;
   }
 }
 

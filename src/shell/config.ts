@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseFlags, type FlagValues } from './args.ts';
 import { DEFAULT_MAX_BUFFER } from '../wire/protocol.ts';
 import { parseServerLine, type PeerAddress } from '../server/membership.ts';
 import { DEFAULT_REAPING } from '../server/types.ts';
@@ -168,26 +169,29 @@ export function loadConfig(args: readonly string[]): ServerConfig {
   const fromFile = new Map<string, Entry>();
   const fromFlags = new Map<string, Entry>();
   let myidFlag: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const v = inline ?? args[i + 1];
-    if (name === '--config') {
-      if (v === undefined) throw new ConfigError('--config needs a file');
-      let text: string;
-      try {
-        text = readFileSync(v, 'utf8');
-      } catch (e) {
-        throw new ConfigError(`cannot read ${v}: ${(e as Error).message}`);
-      }
-      for (const [k, e] of parseZooCfg(text, v)) fromFile.set(k, e);
-    } else if (name in FLAGS) {
-      if (v === undefined) throw new ConfigError(`${name} needs a value`);
-      const key = FLAGS[name]!;
-      if (key === 'myid') myidFlag = v;
-      else fromFlags.set(key, { value: v, where: name });
-    } else throw new ConfigError(`unknown flag ${a} (flags: --config ${Object.keys(FLAGS).join(' ')})`);
-    if (inline === undefined) i++;
+  const spec: Record<string, { type: 'string' }> = { config: { type: 'string' } };
+  for (const f of Object.keys(FLAGS)) spec[f.slice(2)] = { type: 'string' };
+  let values: FlagValues;
+  try {
+    values = parseFlags(args, spec).values;
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message} (flags: --config ${Object.keys(FLAGS).join(' ')})`);
+  }
+  const file = values.config as string | undefined;
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    for (const [k, e] of parseZooCfg(text, file)) fromFile.set(k, e);
+  }
+  for (const [name, key] of Object.entries(FLAGS)) {
+    const v = values[name.slice(2)] as string | undefined;
+    if (v === undefined) continue;
+    if (key === 'myid') myidFlag = v;
+    else fromFlags.set(key, { value: v, where: name });
   }
   const entries = new Map([...fromFile, ...fromFlags]);
   const servers = [...entries].filter(([k]) => k.startsWith('server.')).map(([k, e]) => parseServer(k, e));

@@ -6,6 +6,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseFlags, UsageError, type FlagValues } from './args.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
 
@@ -28,27 +29,19 @@ export type EnsembleOptions = z.output<typeof options>;
 
 /** `--size 3 --base-port=2181` → options, or an error naming the flag. */
 export function parseEnsembleArgs(args: readonly string[]): EnsembleOptions {
-  const raw: Record<string, string> = {};
-  const names: Record<string, keyof EnsembleOptions> = {
-    '--size': 'size',
-    '--observers': 'observers',
-    '--base-port': 'basePort',
-    '--data-dir': 'dataDir',
-    '--tick-time': 'tickTime',
-    '--trace': 'trace',
-  };
-  for (let i = 0; i < args.length; i++) {
-    const [flag = '', inline] = args[i]!.split(/=(.*)/s);
-    const name = names[flag];
-    if (!name) throw new Error(`unknown flag ${flag}\n${ENSEMBLE_HELP}`);
-    const v = inline ?? args[++i];
-    if (v === undefined) throw new Error(`${flag} needs a value`);
-    raw[name] = v;
+  const names: Record<string, keyof EnsembleOptions> = { size: 'size', observers: 'observers', 'base-port': 'basePort', 'data-dir': 'dataDir', 'tick-time': 'tickTime', trace: 'trace' };
+  let values: FlagValues;
+  try {
+    values = parseFlags(args, Object.fromEntries(Object.keys(names).map((f) => [f, { type: 'string' as const }]))).values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${ENSEMBLE_HELP}`);
   }
+  const raw: Record<string, string> = {};
+  for (const [flag, name] of Object.entries(names)) if (values[flag] !== undefined) raw[name] = values[flag] as string;
   const r = options.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new Error(`--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
+    throw new UsageError(`--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
   }
   return r.data;
 }

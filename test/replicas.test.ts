@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checkReplicaInvariants } from '../model/client-invariants.ts';
 import { exploreReplicas, walkReplicas } from '../model/replica-checker.ts';
 import { SERVER_MUTANTS } from '../model/replica-cli.ts';
-import { DEFAULT_REPLICA_BOUNDS, initialReplicas, stepReplicas, type ReplicaBounds } from '../model/replicas.ts';
+import { DEFAULT_REPLICA_BOUNDS, initialReplicas, stepReplicas, type ReplicaAction, type ReplicaBounds } from '../model/replicas.ts';
 
 describe('whole replicas', () => {
   it('exhausts one client on three servers (a persistent node, then its close): 641 states, every write acknowledged and replicated', () => {
@@ -113,5 +113,34 @@ describe('the ideal ZAB (INV-23) and reconnects (INV-24)', () => {
     const r = exploreReplicas(b, 20_000);
     expect(r.violation).toBeNull();
     expect(r.distinct).toBe(20_000);
+  });
+});
+
+describe('a txn of an earlier run of a server answers no request of its next run (SERVER-10)', () => {
+  // Found by comparing --por with the full search (one client, a crash): final states differed.
+  // The client's createSession reaches leader 3, which crashes before committing it; the new
+  // leader keeps it and commits it; 3 restarts, the client connects to it again, and 3 delivers
+  // the old txn — whose origin, {3, 1}, was also the number of the new connect while request
+  // numbers started at 1 in every run: the new connect was answered with the old session.
+  it('the restarted server delivers the kept createSession without answering the new connect with it', () => {
+    const b: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, zab: 'ideal', scripts: 'plain', clients: 1, crashes: 1, times: 0, moves: 0 };
+    const path: ReplicaAction[] = [
+      { type: 'connect', client: 1, server: 3 },
+      { type: 'ideal', action: { type: 'crash', sid: 3 } },
+      { type: 'ideal', action: { type: 'notice', sid: 1 } },
+      { type: 'ideal', action: { type: 'notice', sid: 2 } },
+      { type: 'ideal', action: { type: 'elect', sid: 1, keep: 1, epoch: 2 } },
+      { type: 'ideal', action: { type: 'restart', sid: 3 } },
+      { type: 'ideal', action: { type: 'join', sid: 3 } },
+      { type: 'connect', client: 1, server: 3 },
+    ];
+    let w = initialReplicas(b);
+    for (const a of path) w = stepReplicas(w, a, b);
+    const old = w.ideal.log[0]!.value;
+    expect(old.kind === 'txn' && old.txn.op.type === 'createSession' && old.origin?.server === 3).toBe(true);
+    w = stepReplicas(w, { type: 'ideal', action: { type: 'deliver', sid: 3 } }, b);
+    expect(w.servers[3]!.lastZxid).toBe(w.ideal.log[0]!.zxid);
+    expect(w.clients[0]).toMatchObject({ at: 3, established: false, session: null });
+    expect(checkReplicaInvariants(w)).toEqual([]);
   });
 });

@@ -10,7 +10,15 @@ import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Steppe
 import { chain, done } from './stepped.ts';
 import { accept, answerSyncs, delivered, propose, submit, sync } from './writes.ts';
 
-/** A server that serves no role yet; `now` seeds its session ids (SESSION-2). */
+/**
+ * SERVER-10: the first request number of a run of this server, from its clock (a thousand a
+ * millisecond): a txn of an earlier run, delivered after a restart, must never answer a request of
+ * this one — which it did while numbers started at 1 (found by checking the partial-order
+ * reduction against the full search).
+ */
+export const firstOrigin = (now: number): number => now * 1000 + 1;
+
+/** A server that serves no role yet; `now` seeds its session ids (SESSION-2) and request numbers (SERVER-10). */
 export function initialServer(config: ServerConfig, now: number): ServerState {
   return {
     config,
@@ -29,7 +37,7 @@ export function initialServer(config: ServerConfig, now: number): ServerState {
     speculated: List(),
     nextZxid: 0,
     waiting: IMap(),
-    nextOrigin: 1,
+    nextOrigin: firstOrigin(now),
     syncs: IMap(),
     validating: IMap(),
     membership: { members: config.members, version: 0 },

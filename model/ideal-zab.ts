@@ -39,6 +39,8 @@ export interface IdealZab {
   /** Crashes and elections so far: without timers, only a crash can end a leader, so each election needs one. */
   readonly crashes: number;
   readonly elections: number;
+  /** Crashes when the leader of `epoch` was elected: it can lose its quorum's connections only by a crash since. */
+  readonly crashesAtElection: number;
 }
 
 export type IdealAction =
@@ -52,7 +54,11 @@ export type IdealAction =
   | { readonly type: 'join'; readonly sid: Sid }
   /** A learner whose leader is gone (crashed, stepped down, or of an older epoch) loses its role. */
   | { readonly type: 'notice'; readonly sid: Sid }
-  /** The leader loses its role: fewer than a quorum are it and its live learners (whatever else it counts, they are among them). */
+  /**
+   * The leader loses its role: a server crashed since its election (without timers nothing else
+   * breaks the connections it established with), and fewer than a quorum are it and its live
+   * learners (whatever else it counts, they are among them).
+   */
   | { readonly type: 'step-down' }
   | { readonly type: 'crash'; readonly sid: Sid }
   | { readonly type: 'restart'; readonly sid: Sid };
@@ -63,7 +69,7 @@ const quorum = (z: IdealZab): number => Math.floor(z.sids.length / 2) + 1;
 export function idealStart(sids: readonly Sid[], leader: Sid, epoch: number): IdealZab {
   const servers: Record<Sid, IdealServer> = {};
   for (const sid of sids) servers[sid] = { up: true, delivered: 0, role: { kind: sid === leader ? 'leader' : 'learner', leader, epoch } };
-  return { sids, epoch, leader, log: [], committed: 0, proposed: 0, servers, crashes: 0, elections: 0 };
+  return { sids, epoch, leader, log: [], committed: 0, proposed: 0, servers, crashes: 0, elections: 0, crashesAtElection: 0 };
 }
 
 /** Why `a` is not a step of the ideal ZAB from `z`, or null if it is. */
@@ -100,6 +106,7 @@ export function idealRefuses(z: IdealZab, a: IdealAction): string | null {
     }
     case 'step-down':
       if (z.leader === null || !z.servers[z.leader]!.up) return 'no live leader';
+      if (z.crashes === z.crashesAtElection) return `no server crashed since leader ${z.leader} was elected`;
       const joined = 1 + z.sids.filter((x) => z.servers[x]!.up && z.servers[x]!.role?.kind === 'learner' && z.servers[x]!.role!.leader === z.leader && z.servers[x]!.role!.epoch === z.epoch).length;
       return joined < quorum(z) ? null : `leader ${z.leader} and its learners are a quorum`;
     case 'crash':
@@ -142,7 +149,7 @@ export function idealApply(z: IdealZab, a: IdealAction, deliver: (sid: Sid, e: L
       // quorum has it, all of it is committed, and the leader delivers it as it establishes.
       const log = z.log.slice(0, z.committed + a.keep);
       for (let i = z.servers[a.sid]!.delivered; i < log.length; i++) deliver(a.sid, log[i]!);
-      const next = { ...z, epoch: a.epoch, leader: a.sid, log, committed: log.length, proposed: 0, elections: z.elections + 1 };
+      const next = { ...z, epoch: a.epoch, leader: a.sid, log, committed: log.length, proposed: 0, elections: z.elections + 1, crashesAtElection: z.crashes };
       return setServer(next, a.sid, { role: { kind: 'leader', leader: a.sid, epoch: a.epoch }, delivered: log.length });
     }
     case 'join':

@@ -68,6 +68,7 @@ export function validated(s: ServerState, id: number, valid: boolean, zxid: numb
  * leader answered: a live answer for a session this tree has since closed is a refusal.
  */
 export function answerValidations(s: ServerState, now: number): Stepped {
+  if (s.validating.size === 0) return done(s); // every delivery asks: most often nothing waits
   let state = s;
   const effects: ServerEffect[] = [];
   for (const [id, v] of s.validating) {

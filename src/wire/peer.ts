@@ -27,7 +27,7 @@ export type ShellMessage = { readonly type: 'HELLO'; readonly sid: number; reado
 
 export type PeerMessage = Message<Entry> | ShellMessage;
 
-export const PEER_PROTOCOL_VERSION = 2; // 2: binary write messages
+export const PEER_PROTOCOL_VERSION = 3; // 2: binary write messages; 3: VALIDATE/VALIDATED (SERVER-5)
 
 // ---------------------------------------------------------------- encoding
 

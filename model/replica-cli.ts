@@ -33,6 +33,7 @@ and the data tree on 3 servers, with abstract clients; INV-1..24 on every state
   --zab ideal      run over the ideal ZAB (model/ideal-zab.ts: roles, one committed sequence,
                    elections, crashes) instead of the ZAB reducers' messages; over the reducers
                    (--zab real, the default) INV-23 checks every step is one of the ideal's
+  --no-close       clients keep their sessions after their script (no closeSession)
   --por            with --zab ideal: take a learner's delivery alone where it commutes with
                    everything else (partial-order reduction, model/replica-por.ts)
   --server-mutant NAME   a broken server reducer; alone, it uses its bounds
@@ -68,7 +69,7 @@ export function runReplicaCheck(args: readonly string[], out: (s: string) => voi
 function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { seed: number; runs: number } | null; maxStates: number } {
   const spec: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const f of ['servers', 'clients', 'crashes', 'times', 'moves', 'timeouts', 'max-depth', 'scripts', 'server-mutant', 'seed', 'runs', 'max-states', 'zab']) spec[f] = { type: 'string' };
-  for (const f of ['replicas', 'simulate', 'por']) spec[f] = { type: 'boolean' };
+  for (const f of ['replicas', 'simulate', 'por', 'no-close']) spec[f] = { type: 'boolean' };
   const values = parseFlags(args, spec).values as Readonly<Record<string, string | undefined>> & { readonly simulate?: boolean; readonly por?: boolean };
   const num = (name: string, s: string | undefined, d: number): number => wholeNumber(name, s, d);
   const m = values['server-mutant'] === undefined ? undefined : SERVER_MUTANTS.find((x) => x.name === values['server-mutant']);
@@ -92,6 +93,7 @@ function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { se
     ...(m ? { deviation: m.name } : {}),
     ...(zab === 'ideal' ? { zab } : {}),
     ...(values.por ? { por: true } : {}),
+    ...(values['no-close'] ? { closes: false } : {}),
   };
   return {
     bounds,

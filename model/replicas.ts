@@ -94,6 +94,8 @@ export interface ReplicaBounds {
   readonly moves: number;
   readonly maxDepth: number;
   readonly scripts: keyof typeof SCRIPTS;
+  /** false: clients keep their sessions after their script (no closeSession); default true. */
+  readonly closes?: boolean;
   readonly deviation?: ServerDeviation;
   /** `ideal`: the replicas run over the ideal ZAB instead of the ZAB reducers (INV-23 checks that they refine it). */
   readonly zab?: 'real' | 'ideal';
@@ -180,7 +182,7 @@ export function replicaActions(w: Replicas, b: ReplicaBounds): ReplicaAction[] {
     }
     if (c.established && c.waiting === null) {
       if (c.next < SCRIPTS[b.scripts][c.id - 1]!.length) out.push({ type: 'write', client: c.id });
-      else out.push({ type: 'close', client: c.id });
+      else if (b.closes !== false) out.push({ type: 'close', client: c.id });
     }
     if (c.session !== null && w.used.moves < b.moves) for (const sid of sids) if (sid !== c.at && w.servers[sid]) out.push({ type: 'move', client: c.id, server: sid });
   }

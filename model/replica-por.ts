@@ -43,7 +43,7 @@ import type { ReplicaAction, ReplicaBounds, Replicas } from './replicas.ts';
 const treeOnly = (op: TxnOp): boolean =>
   op.type === 'create' || op.type === 'delete' || op.type === 'error' || op.type === 'check' || op.type === 'setACL' || (op.type === 'setData' && !op.path.startsWith('/zookeeper'));
 
-/** The actions to explore from `w`: one delivery that commutes with every other, or all of them. */
+/** The actions to explore from `w`: one that commutes with every other (a restart, a join, a delivery), or all of them. */
 export function ample(w: Replicas, b: ReplicaBounds, actions: ReplicaAction[]): ReplicaAction[] {
   const z = w.ideal;
   if (w.zab || w.used.crashes < b.crashes || w.used.times < b.times) return actions;

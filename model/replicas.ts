@@ -99,7 +99,7 @@ export interface ReplicaBounds {
   readonly deviation?: ServerDeviation;
   /** `ideal`: the replicas run over the ideal ZAB instead of the ZAB reducers (INV-23 checks that they refine it). */
   readonly zab?: 'real' | 'ideal';
-  /** Over the ideal ZAB, breadth-first search takes a learner's delivery alone where it commutes with everything else (model/replica-por.ts). */
+  /** Over the ideal ZAB, once the crash budget is spent, breadth-first search takes alone the steps that commute with everything else (a learner's delivery, a restart, a join: model/replica-por.ts). */
   readonly por?: boolean;
   /** ZAB mutant, passed to the reducers. */
   readonly zabDeviation?: World<Entry>['slots'][number]['config']['deviation'];

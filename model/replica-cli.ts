@@ -70,25 +70,27 @@ function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { se
   const spec: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const f of ['servers', 'clients', 'crashes', 'times', 'moves', 'timeouts', 'max-depth', 'scripts', 'server-mutant', 'seed', 'runs', 'max-states', 'zab']) spec[f] = { type: 'string' };
   for (const f of ['replicas', 'simulate', 'por', 'no-close']) spec[f] = { type: 'boolean' };
-  const values = parseFlags(args, spec).values as Readonly<Record<string, string | undefined>> & { readonly simulate?: boolean; readonly por?: boolean };
-  const num = (name: string, s: string | undefined, d: number): number => wholeNumber(name, s, d);
-  const m = values['server-mutant'] === undefined ? undefined : SERVER_MUTANTS.find((x) => x.name === values['server-mutant']);
-  if (values['server-mutant'] !== undefined && !m) throw new Error(`unknown server mutant '${values['server-mutant']}'`);
-  const scripts = values.scripts ?? DEFAULT_REPLICA_BOUNDS.scripts;
+  const { values } = parseFlags(args, spec);
+  const str = (flag: string) => values[flag] as string | undefined;
+  const num = (flag: string, d: number): number => wholeNumber(flag, values[flag], d);
+  const mutant = str('server-mutant');
+  const m = mutant === undefined ? undefined : SERVER_MUTANTS.find((x) => x.name === mutant);
+  if (mutant !== undefined && !m) throw new Error(`unknown server mutant '${mutant}'`);
+  const scripts = str('scripts') ?? DEFAULT_REPLICA_BOUNDS.scripts;
   if (!(scripts in SCRIPTS)) throw new Error(`--scripts: one of ${Object.keys(SCRIPTS).join(', ')}`);
-  const zab = values.zab ?? 'real';
+  const zab = str('zab') ?? 'real';
   if (zab !== 'real' && zab !== 'ideal') throw new Error(`--zab: real or ideal, got '${zab}'`);
   if (values.por && zab !== 'ideal') throw new Error('--por needs --zab ideal');
-  if (zab === 'ideal' && values.timeouts !== undefined && values.timeouts !== '0') throw new Error('--zab ideal has no ZAB timers: --timeouts must be 0');
+  if (zab === 'ideal' && str('timeouts') !== undefined && str('timeouts') !== '0') throw new Error('--zab ideal has no ZAB timers: --timeouts must be 0');
   const d = { ...DEFAULT_REPLICA_BOUNDS, ...(m?.bounds ?? {}) };
   const bounds: ReplicaBounds = {
-    servers: num('servers', values.servers, d.servers),
-    clients: Math.min(2, num('clients', values.clients, d.clients)),
-    crashes: num('crashes', values.crashes, d.crashes),
-    times: num('times', values.times, d.times),
-    moves: num('moves', values.moves, d.moves),
-    timeouts: num('timeouts', values.timeouts, d.timeouts),
-    maxDepth: num('max-depth', values['max-depth'], d.maxDepth),
+    servers: num('servers', d.servers),
+    clients: Math.min(2, num('clients', d.clients)),
+    crashes: num('crashes', d.crashes),
+    times: num('times', d.times),
+    moves: num('moves', d.moves),
+    timeouts: num('timeouts', d.timeouts),
+    maxDepth: num('max-depth', d.maxDepth),
     scripts: scripts as ReplicaBounds['scripts'],
     ...(m ? { deviation: m.name } : {}),
     ...(zab === 'ideal' ? { zab } : {}),
@@ -97,7 +99,7 @@ function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { se
   };
   return {
     bounds,
-    simulate: values.simulate ? { seed: num('seed', values.seed, 1), runs: num('runs', values.runs, 1000) } : null,
-    maxStates: num('max-states', values['max-states'], Number.MAX_SAFE_INTEGER),
+    simulate: values.simulate ? { seed: num('seed', 1), runs: num('runs', 1000) } : null,
+    maxStates: num('max-states', Number.MAX_SAFE_INTEGER),
   };
 }

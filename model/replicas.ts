@@ -326,13 +326,13 @@ class Run {
   }
 
   /** A crash or restart, for the server's reducer and its clients. */
-  private process(a: { readonly type: string; readonly sid?: Sid }): void {
+  private process(a: Action<Entry> | IdealAction): void {
     if (a.type === 'crash') {
       this.used = { ...this.used, crashes: this.used.crashes + 1 };
-      this.crashed(a.sid!);
+      this.crashed(a.sid);
     }
     // SESSION-2: a restarted server hands out ids from its clock; time has passed since its last start.
-    if (a.type === 'restart') this.servers[a.sid!] = initialServer(serverConfig(a.sid!, this.b), this.now + 1 + this.used.crashes);
+    if (a.type === 'restart') this.servers[a.sid] = initialServer(serverConfig(a.sid, this.b), this.now + 1 + this.used.crashes);
   }
 
   /** A step of the ideal ZAB; each delivery reaches that server's reducer. Over the real reducers, a step they do not refine (INV-23). */

@@ -49,9 +49,9 @@ function liveAt(s: ServerState, session: bigint): boolean {
 /** SERVER-5 at the leader: a learner's reconnect asks whether the session lives; a live one is touched (SERVER-7), not claimed. */
 export function validate(s: ServerState, from: number, id: number, session: bigint, now: number): Stepped {
   if (s.role !== 'leader') return done(s);
-  const valid = liveAt(s, session);
-  const t = s.tree.sessions.get(session);
-  const state = valid && t ? { ...s, clock: touch(s.clock, session, t.timeout, now) } : s;
+  const live = liveAt(s, session) ? s.tree.sessions.get(session) : undefined;
+  const valid = live !== undefined;
+  const state = live ? { ...s, clock: touch(s.clock, session, live.timeout, now) } : s;
   return done(state, { type: 'send', to: from, msg: { type: 'VALIDATED', id, valid, zxid: s.lastZxid } });
 }
 

@@ -24,8 +24,14 @@ export class Disk {
   }
 
   fsyncDir(dir: string): void {
-    const fd = this.fs.openSync(dir, 'r');
+    this.synced(dir, 'r');
+  }
+
+  /** Open `path`, do `work` on it, fsync it, close it (also when `work` throws). */
+  private synced(path: string, flags: string, work: (fd: number) => void = () => {}): void {
+    const fd = this.fs.openSync(path, flags);
     try {
+      work(fd);
       this.fs.fsyncSync(fd);
     } finally {
       this.fs.closeSync(fd);
@@ -54,13 +60,7 @@ export class Disk {
   replaceFile(name: string, bytes: Uint8Array): void {
     const file = join(this.snapDir, name);
     const tmp = `${file}${TMP}`;
-    const fd = this.fs.openSync(tmp, 'w');
-    try {
-      this.fs.writeFileSync(fd, bytes);
-      this.fs.fsyncSync(fd);
-    } finally {
-      this.fs.closeSync(fd);
-    }
+    this.synced(tmp, 'w', (fd) => this.fs.writeFileSync(fd, bytes));
     this.fs.renameSync(tmp, file);
     this.fsyncDir(this.snapDir);
   }
@@ -86,13 +86,7 @@ export class Disk {
     if (offset <= LOG_HEADER) {
       this.fs.rmSync(file);
     } else {
-      const fd = this.fs.openSync(file, 'r+');
-      try {
-        this.fs.ftruncateSync(fd, offset);
-        this.fs.fsyncSync(fd);
-      } finally {
-        this.fs.closeSync(fd);
-      }
+      this.synced(file, 'r+', (fd) => this.fs.ftruncateSync(fd, offset));
     }
     this.fsyncDir(this.logDir);
   }

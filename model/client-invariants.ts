@@ -1,6 +1,6 @@
 // The client-level invariants (spec/invariants.md INV-19..24), judged on whole replicas
 // (model/replicas.ts): what a ZooKeeper user sees of the replicated tree.
-import type { Replicas } from './replicas.ts';
+import { SCRIPTS, type ReplicaBounds, type Replicas } from './replicas.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { idealDeliveredZxid } from './ideal-zab.ts';
 import type { World } from './world.ts';
@@ -49,6 +49,22 @@ export function checkReplicaInvariants(w: Replicas): Violation[] {
         if (!tree.nodes.has(path)) out.push({ id: 'INV-21', detail: `server ${sid}: live session ${id.toString(16)} lists ephemeral ${path}, which is gone` });
       }
     }
+  }
+  return out;
+}
+
+/**
+ * INV-25, on a state with nothing left to do: no client waits forever. Each has ended its session
+ * (closed it, or been refused it) or, where clients keep their sessions, is connected with its
+ * script done and no request in flight.
+ */
+export function checkFinal(w: Replicas, b: ReplicaBounds): Violation[] {
+  const out: Violation[] = [];
+  for (const c of w.clients) {
+    const done = c.ended || (b.closes === false && c.established && c.waiting === null && c.next >= SCRIPTS[b.scripts][c.id - 1]!.length);
+    if (done) continue;
+    const how = c.conn === null ? 'without a connection' : c.established ? `on its connection to server ${c.at}, waiting for a reply` : `for server ${c.at} to answer its ConnectRequest`;
+    out.push({ id: 'INV-25', detail: `nothing is left to do, and client ${c.id} waits forever ${how}` });
   }
   return out;
 }

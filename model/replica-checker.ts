@@ -1,7 +1,7 @@
 // The checker over whole replicas (model/replicas.ts): breadth-first over every interleaving
-// within the bounds, or seeded random walks for larger ones; every state is judged by INV-1..24.
+// within the bounds, or seeded random walks for larger ones; every state is judged by INV-1..24, and each with nothing left to do by INV-25.
 import { createHash } from 'node:crypto';
-import { checkReplicaInvariants } from './client-invariants.ts';
+import { checkFinal, checkReplicaInvariants } from './client-invariants.ts';
 import { FingerprintSet } from './fingerprint.ts';
 import type { Violation } from './invariants.ts';
 import { choicesFromSeed } from './random.ts';
@@ -53,7 +53,11 @@ export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity, progress
     for (const { w, id, depth } of frontier) {
       if (depth >= b.maxDepth) continue;
       const all = replicaActions(w, b);
-      if (finals && all.length === 0) ends.push(fingerprint(w).join('.'));
+      if (all.length === 0) {
+        if (finals) ends.push(fingerprint(w).join('.'));
+        const v = checkFinal(w, b)[0]; // INV-25
+        if (v) return { distinct: seen.size, exhausted: false, maxDepth, seconds: (Date.now() - t0) / 1000, violation: { ...v, path: pathTo(id) }, reached: flags };
+      }
       for (const a of b.por ? ample(w, b, all) : all) {
         const child = stepReplicas(w, a, b);
         if (!seen.add(...fingerprint(child))) continue;
@@ -82,7 +86,11 @@ export function walkReplicas(b: ReplicaBounds, seed: number, runs: number): { re
     const path: ReplicaAction[] = [];
     for (let d = 0; d < b.maxDepth; d++) {
       const as = replicaActions(w, b);
-      if (as.length === 0) break;
+      if (as.length === 0) {
+        const v = checkFinal(w, b)[0]; // INV-25
+        if (v) return { runs: k + 1, violation: { ...v, path }, reached: flags };
+        break;
+      }
       const a = as[choices[d]! % as.length]!;
       w = stepReplicas(w, a, b);
       path.push(a);

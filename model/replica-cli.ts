@@ -17,6 +17,11 @@ export const SERVER_MUTANTS: readonly { readonly name: ServerDeviation; readonly
     bounds: { clients: 1, crashes: 0, times: 0, moves: 1 },
   },
   {
+    name: 'orphan-connects',
+    bug: 'a server that loses its role closes its clients\' connections but forgets those still waiting for their session\'s creation: those clients wait forever',
+    bounds: { clients: 1, crashes: 1, times: 0, moves: 0 },
+  },
+  {
     name: 'reap-from-committed',
     bug: 'the leader checks a container it reaps against its committed tree, not the writes in flight: it deletes a container with a child',
     bounds: { clients: 1, crashes: 0, times: 1, moves: 0 },
@@ -24,7 +29,8 @@ export const SERVER_MUTANTS: readonly { readonly name: ServerDeviation; readonly
 ];
 
 export const REPLICA_HELP = `zabkit check --replicas [flags] — whole replicas: ZAB, the server's reducer (src/server)
-and the data tree on 3 servers, with abstract clients; INV-1..24 on every state
+and the data tree on 3 servers, with abstract clients; INV-1..24 on every state, INV-25 on
+the states with nothing left to do
 
   --servers N (3)  --clients N (2)  --crashes N (1)  --times N (1: jumps past a session timeout)
   --moves N (1: a client leaves a ConnectRequest behind and reconnects elsewhere)

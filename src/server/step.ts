@@ -168,7 +168,10 @@ export function roleOf(z: ZabView, readOnlyMode: boolean): Role {
  */
 function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number, nextZxid: number): Stepped {
   if (role === s.role && leader === s.leader) return done(s);
-  const effects = s.role === null ? [] : [...s.conns.keys(), ...[...s.validating.values()].map((v) => v.conn)].map((conn) => ({ type: 'close' as const, conn }));
+  // Every connection it knows: established, waiting for the leader's word on a reconnect, or for its session's creation.
+  // mutant orphan-connects: those waiting for a session's creation are forgotten, their clients left waiting forever (INV-25)
+  const waitingConnects = s.config.deviation === 'orphan-connects' ? [] : [...s.waiting.values()].flatMap((w) => (w.kind === 'connect' ? [w.conn] : []));
+  const effects = s.role === null ? [] : [...s.conns.keys(), ...[...s.validating.values()].map((v) => v.conn), ...waitingConnects].map((conn) => ({ type: 'close' as const, conn }));
   let state: ServerState = {
     ...s,
     role,

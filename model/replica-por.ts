@@ -58,6 +58,8 @@ export function ample(w: Replicas, b: ReplicaBounds, actions: ReplicaAction[]): 
   for (const a of actions) {
     if (a.type === 'ideal' && a.action.type === 'join' && !w.stale.some((x) => x.server === (a.action as { sid: number }).sid)) return [a];
   }
+  // Once no client can move, nothing but its reply changes a client waiting for one.
+  const settled = w.used.moves >= b.moves && w.stale.length === 0;
   for (const a of actions) {
     if (a.type !== 'ideal' || a.action.type !== 'deliver') continue;
     const sid = a.action.sid;
@@ -66,7 +68,7 @@ export function ample(w: Replicas, b: ReplicaBounds, actions: ReplicaAction[]): 
     if (!r || s.role?.kind !== 'learner' || s.role.leader !== z.leader || s.role.epoch !== z.epoch || r.syncs.size > 0) continue;
     const e: Entry = z.log[s.delivered]!.value;
     if (e.kind !== 'txn') continue;
-    if (e.origin?.server === sid && r.waiting.has(e.origin.id)) continue; // it answers a client of s
+    if (!settled && e.origin?.server === sid && r.waiting.has(e.origin.id)) continue; // it answers a client of s, who might move meanwhile
     const { op, session } = e.txn;
     if (op.type === 'createSession' || op.type === 'closeSession') {
       // A session s holds a connection of, or has a reconnect of waiting for the leader's answer.
@@ -74,5 +76,29 @@ export function ample(w: Replicas, b: ReplicaBounds, actions: ReplicaAction[]): 
     } else if (!treeOnly(op)) continue;
     return [a];
   }
+  const commit = actions.find((a) => a.type === 'ideal' && a.action.type === 'commit');
+  if (commit && settled && commits(w, z.leader)) return [commit];
   return actions;
+}
+
+/**
+ * The leader's commit of its next proposal, taken alone (once no client can move): it writes the
+ * leader's committed tree, last zxid and waiting replies, and answers a client of the leader that
+ * can do nothing else meanwhile. What else the leader does reads none of that — its proposals
+ * read the speculative tree, its owner checks and reconnects read only the tree's sessions, its
+ * answers to learners' reconnects (VALIDATED) its last zxid. So: a txn of the tree only and no
+ * VALIDATE on its way to the leader; a session's creation or close also with no message of that
+ * session on its way there and no client of it free to reconnect or write.
+ */
+function commits(w: Replicas, leader: number): boolean {
+  const e: Entry = w.ideal.log[w.ideal.committed]!.value;
+  if (e.kind !== 'txn') return false;
+  const toLeader = Object.entries(w.forward).flatMap(([k, q]) => (k.endsWith(`>${leader}`) ? q : []));
+  if (toLeader.some((m) => m.type === 'VALIDATE')) return false;
+  const { op, session } = e.txn;
+  if (op.type === 'createSession' || op.type === 'closeSession') {
+    if (toLeader.some((m) => (m.type === 'TOUCH' ? m.sessions.includes(session) : 'session' in m && m.session === session))) return false;
+    return w.clients.every((c) => c.session !== session || c.ended || c.waiting !== null);
+  }
+  return treeOnly(op);
 }

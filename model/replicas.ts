@@ -576,8 +576,18 @@ const zabSlotKey = (z: World<Entry>['slots'][number]): string =>
     ? `down|${z.durable.currentEpoch}/${z.durable.acceptedEpoch}|${z.durable.history.map((t) => t.zxid).join(',')}`
     : `${JSON.stringify(z.server, zabReplacer)}|${z.timers.join(',')}|${z.durable.currentEpoch}/${z.durable.acceptedEpoch}/${z.durable.history.length}`;
 
+/**
+ * Symmetry: a fingerprint leaves out the counters that only hand out fresh ids — a server's next
+ * session id and request number, a client's next connection and request id. Two states that differ
+ * only there have the same futures up to a renaming of the ids not yet handed out (the one with
+ * counter c hands out c, c+1, … where the other hands out c', c'+1, …). Every id in use is below
+ * its counter in both, so the renaming keeps ids distinct and in the same order — ids are compared
+ * for equality, and sessions also by order (expiry, `expired` in src/tree) — and a restart starts
+ * its counters from the clock, not from them. Without it, a client that wrote to a server before
+ * that server noticed its leader was gone differed only in a counter from one that did not.
+ */
 const serverKey = (r: ServerState): string =>
-  `${r.role}/${r.leader}/${r.lastZxid}/${r.tree.digest}/${r.tree.nodes.size}/${r.tree.sessions.size}/${r.speculative?.digest ?? '-'}/${r.nextZxid}/${r.nextOrigin}/${r.nextSession}|${mapKey(r.conns)}|${mapKey(r.owners)}|${mapKey(r.clock.deadlines)}|${mapKey(r.touched)}|${mapKey(r.waiting)}|${mapKey(r.validating)}|${r.reaper.nextCheck}/${r.reaper.queue.join(',')}/${r.reaper.deletedInWindow}`;
+  `${r.role}/${r.leader}/${r.lastZxid}/${r.tree.digest}/${r.tree.nodes.size}/${r.tree.sessions.size}/${r.speculative?.digest ?? '-'}/${r.nextZxid}|${mapKey(r.conns)}|${mapKey(r.owners)}|${mapKey(r.clock.deadlines)}|${mapKey(r.touched)}|${mapKey(r.waiting)}|${mapKey(r.validating)}|${r.reaper.nextCheck}/${r.reaper.queue.join(',')}/${r.reaper.deletedInWindow}`;
 
 /** A canonical text of everything a future step can read, for fingerprints. */
 export function replicaKey(w: Replicas): string {
@@ -595,7 +605,7 @@ export function replicaKey(w: Replicas): string {
     parts.push(w.zab.unnoticed.join(','), w.zab.blocked.join(','));
   }
   for (const k in w.forward) if (w.forward[k]!.length) parts.push(k, cached(w.forward[k]!, (x) => JSON.stringify(x, valueReplacer)));
-  parts.push(cached(w.clients, (x) => JSON.stringify(x, valueReplacer)), JSON.stringify(w.stale, valueReplacer), `${w.now}|${w.used.crashes}/${w.used.times}/${w.used.moves}/${w.used.timeouts}`);
+  parts.push(cached(w.clients, (x) => JSON.stringify(x, (k, v) => (k === 'ids' ? undefined : valueReplacer(k, v)))), JSON.stringify(w.stale, valueReplacer), `${w.now}|${w.used.crashes}/${w.used.times}/${w.used.moves}/${w.used.timeouts}`);
   parts.push(cached(w.acked, (x) => x.map((a) => `${a.path}@${a.zxid}`).sort().join(',')), String(w.violations.length)); // acked is a set
   return parts.join('\n');
 }

@@ -6,9 +6,10 @@
 // before it, on any path, is independent of it (neither disables the other, and both orders reach
 // the same state). Only once no crash and no time jump is left (a crash can disable almost
 // anything; a delivery touches sessions and answers reconnects at `now`), and only these:
-//   - a crashed server's restart, when no live server still follows it: nothing reaches a server
-//     that is down (sends to it are dropped), and a restart disables nothing — it only adds a
-//     server without a role;
+//   - a crashed server's restart: nothing reaches a server that is down, and a learner that still
+//     follows the crashed one reaches nothing after the restart either (servers' messages travel on
+//     a learner's connection to its leader, which the crash ended: \`linked\` in replicas.ts); a
+//     restart disables nothing — it only adds a server without a role;
 //   - with a leader that cannot step down (it and its learners are a quorum, and without a crash
 //     no learner can leave it): a join of the leader by a server without a role where no
 //     ConnectRequest waits (without a role it takes no client, and what its old requests bring
@@ -47,12 +48,9 @@ const treeOnly = (op: TxnOp): boolean =>
 export function ample(w: Replicas, b: ReplicaBounds, actions: ReplicaAction[]): ReplicaAction[] {
   const z = w.ideal;
   if (w.zab || w.used.crashes < b.crashes || w.used.times < b.times) return actions;
-  // A restart, once no live server still follows the crashed one (nothing can reach it before).
-  for (const a of actions) {
-    if (a.type !== 'ideal' || a.action.type !== 'restart') continue;
-    const sid = a.action.sid;
-    if (!z.sids.some((x) => z.servers[x]!.up && z.servers[x]!.role?.leader === sid)) return [a];
-  }
+  // A restart: nothing reaches a server that is down, and what its old learners send goes nowhere after it either.
+  const restart = actions.find((a) => a.type === 'ideal' && a.action.type === 'restart');
+  if (restart) return [restart];
   if (z.leader === null || !z.servers[z.leader]!.up || idealRefuses(z, { type: 'step-down' }) === null) return actions;
   // A join: no ConnectRequest waits at that server, which nothing else can reach without a role.
   for (const a of actions) {

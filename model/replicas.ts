@@ -194,6 +194,14 @@ export function stepReplicas(w: Replicas, a: ReplicaAction, b: ReplicaBounds): R
   return new Run(w, b).act(a).roles().refines().done();
 }
 
+/** A server's role as the ZAB reducers give it, in the ideal's terms. */
+function zabRole(zab: World<Entry>, sid: Sid): IdealRole {
+  const z = zab.slots[sid]!.server;
+  const role = z ? roleOf(zabView(z, false), false) : null;
+  if (!z || role === null || role === 'readonly') return null;
+  return { kind: role, leader: role === 'leader' ? sid : (z as { leader: Sid }).leader, epoch: role === 'leader' ? (z as Leading<Entry>).epoch : z.currentEpoch };
+}
+
 /** What the ZAB reducers did in one step, in order, for INV-23. */
 type ZabEvent = { readonly kind: 'deliver' | 'propose'; readonly sid: Sid; readonly zxid: number; readonly entry: Entry };
 
@@ -364,12 +372,7 @@ class Run {
     const zab = this.zab;
     if (!zab || this.b.timeouts > 0) return this; // the ideal describes runs without ZAB's timers
     const bad = (detail: string) => this.violation('INV-23', detail);
-    const real = (sid: Sid): IdealRole => {
-      const z = zab.slots[sid]!.server;
-      const role = z ? roleOf(zabView(z, false), false) : null;
-      if (!z || role === null || role === 'readonly') return null;
-      return { kind: role, leader: role === 'leader' ? sid : (z as { leader: Sid }).leader, epoch: role === 'leader' ? (z as Leading<Entry>).epoch : z.currentEpoch };
-    };
+    const real = (sid: Sid): IdealRole => zabRole(zab, sid);
     const same = (a: IdealRole, b: IdealRole) => a === b || (a !== null && b !== null && a.kind === b.kind && a.leader === b.leader && a.epoch === b.epoch);
     const lose = (sid: Sid) => this.idealStep(this.ideal.servers[sid]!.role!.kind === 'leader' ? { type: 'step-down' } : { type: 'notice', sid });
     const expected = new Map<Sid, LogEntry[]>();
@@ -449,8 +452,30 @@ class Run {
     }
   }
 
+  /** A server's role now: the ideal's, or what the ZAB reducers give it. */
+  private roleOf(sid: Sid): IdealRole {
+    return this.zab ? zabRole(this.zab, sid) : this.ideal.servers[sid]!.role;
+  }
+
+  /**
+   * The servers' messages travel on a learner's connection to its leader: one end crashing or
+   * leaving that role ends it, and what was on it is lost (a restarted server is not the leader
+   * its old learners followed).
+   */
+  private linked(from: Sid, to: Sid): boolean {
+    const a = this.roleOf(from);
+    const b = this.roleOf(to);
+    if (!a || !b || a.epoch !== b.epoch) return false;
+    return (a.kind === 'learner' && a.leader === to && b.kind === 'leader') || (a.kind === 'leader' && b.kind === 'learner' && b.leader === from);
+  }
+
   /** SERVER-1: each live server's reducer reads ZAB's state after the action (it derives the role). */
   roles(): this {
+    for (const k in this.forward) {
+      if (this.forward[k]!.length === 0) continue;
+      const [from, to] = k.split('>').map(Number) as [Sid, Sid];
+      if (!this.linked(from, to)) this.forward[k] = [];
+    }
     for (const sid of this.ideal.sids) {
       if (!this.servers[sid]) continue;
       if (!this.zab) {
@@ -506,7 +531,7 @@ class Run {
       }
       case 'send': {
         const k = `${sid}>${e.to}`;
-        if (this.forward[k] && this.servers[e.to]) this.forward[k] = [...this.forward[k]!, e.msg];
+        if (this.forward[k] && this.servers[e.to] && this.linked(sid, e.to)) this.forward[k] = [...this.forward[k]!, e.msg];
         return;
       }
       case 'accept': {
@@ -587,7 +612,7 @@ const zabSlotKey = (z: World<Entry>['slots'][number]): string =>
  * that server noticed its leader was gone differed only in a counter from one that did not.
  */
 const serverKey = (r: ServerState): string =>
-  `${r.role}/${r.leader}/${r.lastZxid}/${r.tree.digest}/${r.tree.nodes.size}/${r.tree.sessions.size}/${r.speculative?.digest ?? '-'}/${r.nextZxid}|${mapKey(r.conns)}|${mapKey(r.owners)}|${mapKey(r.clock.deadlines)}|${mapKey(r.touched)}|${mapKey(r.waiting)}|${mapKey(r.validating)}|${r.reaper.nextCheck}/${r.reaper.queue.join(',')}/${r.reaper.deletedInWindow}`;
+  `${r.role}/${r.leader}/${r.lastZxid}/${r.tree.digest}/${r.tree.nodes.size}/${r.tree.sessions.size}/${r.speculative?.digest ?? '-'}/${r.nextZxid}|${mapKey(r.conns)}|${mapKey(r.owners)}|${mapKey(r.clock.deadlines)}|${mapKey(r.touched)}|${mapKey(r.waiting)}|${mapKey(r.validating)}|${mapKey(r.asked)}|${r.watches.data.size + r.watches.child.size}|${r.reaper.nextCheck}/${r.reaper.queue.join(',')}/${r.reaper.deletedInWindow}`;
 
 /** A canonical text of everything a future step can read, for fingerprints. */
 export function replicaKey(w: Replicas): string {

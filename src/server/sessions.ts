@@ -2,7 +2,9 @@
 // writes through, touches and expiry. Pure: every function takes the state and returns the next
 // one with its effects.
 import { expired, forget, negotiateTimeout, passwordMatches, touch, type Id } from '../tree/index.ts';
+import { List } from 'immutable';
 import type { ConnectAsk, ConnId, Internal, ServerEffect, ServerState, Stepped } from './types.ts';
+import { forgetConn } from './reads.ts';
 import { submit } from './writes.ts';
 
 import { chain, done } from './stepped.ts';
@@ -96,7 +98,7 @@ export function establish(s: ServerState, conn: ConnId, session: bigint, timeout
   }
   const state: ServerState = {
     ...s,
-    conns: conns.set(conn, { session, timeout, claimed: false }),
+    conns: conns.set(conn, { session, timeout, claimed: false, queue: List() }),
     bySession: s.bySession.set(session, conn),
     clock: touch(s.clock, session, timeout, now),
     touched: s.role === 'learner' ? s.touched.set(session, true) : s.touched,
@@ -164,7 +166,7 @@ export function sessionsTick(s: ServerState, now: number): Stepped {
 export function sessionClosed(s: ServerState, session: bigint): Stepped {
   const conn = s.bySession.get(session);
   const state: ServerState = {
-    ...s,
+    ...(conn === undefined ? s : forgetConn(s, conn)),
     clock: forget(s.clock, session),
     owners: s.owners.delete(session),
     touched: s.touched.delete(session),
@@ -182,5 +184,5 @@ export function connClosed(s: ServerState, conn: ConnId): Stepped {
     return done(waiting === undefined ? s : { ...s, validating: s.validating.delete(waiting) });
   }
   const bySession = s.bySession.get(c.session) === conn ? s.bySession.delete(c.session) : s.bySession;
-  return done({ ...s, conns: s.conns.delete(conn), bySession });
+  return done({ ...forgetConn(s, conn), conns: s.conns.delete(conn), bySession });
 }

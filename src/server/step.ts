@@ -1,12 +1,13 @@
 // The server's reducer (spec/server.md): one input in, the next state and its effects out.
 import { List, Map as IMap } from 'immutable';
-import { emptyTree, firstSessionId, sessionClock, touch } from '../tree/index.ts';
+import { emptyTree, emptyWatches, firstSessionId, sessionClock, touch } from '../tree/index.ts';
 import { nextZxid } from '../zab/broadcast.ts';
 import type { Leading, ServerState as ZabState, Sid } from '../zab/types.ts';
 import { configOf } from './membership.ts';
 import { freshReaper, reap } from './reaper.ts';
 import { answerValidations, claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched, validate, validated } from './sessions.ts';
 import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Stepped, ZabView } from './types.ts';
+import { answered, authChanged, forgetAll, queueWrite, read } from './reads.ts';
 import { chain, done } from './stepped.ts';
 import { accept, answerSyncs, delivered, propose, submit, sync } from './writes.ts';
 
@@ -41,6 +42,9 @@ export function initialServer(config: ServerConfig, now: number): ServerState {
     syncs: IMap(),
     validating: IMap(),
     membership: { members: config.members, version: 0 },
+    watches: emptyWatches(),
+    auths: IMap(),
+    asked: IMap(),
   };
 }
 
@@ -49,21 +53,32 @@ export interface ServerStepped {
   readonly effects: readonly ServerEffect[];
 }
 
-/** One input; the leader's accepted writes (SERVER-6, -8, -10, -15) are prepared and proposed within the step. */
+/**
+ * One input; the leader's accepted writes (SERVER-6, -8, -10, -15) are prepared and proposed
+ * within the step. SERVER-12: an answered write or sync releases the reads held behind it on its
+ * connection, right after it.
+ */
 export function stepServer(s: ServerState, input: ServerInput): ServerStepped {
   const now = 'now' in input ? input.now : 0;
   const r = dispatch(s, input);
   let state = r.state;
   const effects: ServerEffect[] = [];
+  const then = (x: { readonly state: ServerState; readonly effects: readonly unknown[] }) => {
+    state = x.state;
+    effects.push(...(x.effects as ServerEffect[]));
+  };
   for (const e of r.effects) {
-    if (e.type !== 'propose') {
-      effects.push(e);
+    if (e.type === 'propose') {
+      const p = propose(state, e.ask, now);
+      state = p.state;
+      for (const x of p.effects) if (x.type !== 'propose') effects.push(x);
       continue;
     }
-    const p = propose(state, e.ask, now);
-    state = p.state;
-    for (const x of p.effects) if (x.type !== 'propose') effects.push(x);
+    effects.push(e);
+    if (e.type === 'reply' || e.type === 'moved' || e.type === 'synced' || e.type === 'not-read-only' || e.type === 'dropped') then(answered(state, e.ref));
   }
+  // A write or sync not answered at once waits in its connection's order.
+  if ((input.type === 'submit' || input.type === 'sync') && !effects.some((e) => 'ref' in e && e.ref === input.ref)) state = queueWrite(state, input.conn, input.ref);
   return { state, effects };
 }
 
@@ -86,6 +101,10 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
     }
     case 'sync':
       return sync(s, input.ref);
+    case 'read':
+      return read(s, input.conn, input.ref, input.ask, input.auth);
+    case 'auth':
+      return authChanged(s, input.conn, input.auth);
     case 'closed':
       return connClosed(s, input.conn);
     case 'tick':
@@ -172,7 +191,7 @@ function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number
   // mutant orphan-connects: those waiting for a session's creation are forgotten, their clients left waiting forever (INV-25)
   const waitingConnects = s.config.deviation === 'orphan-connects' ? [] : [...s.waiting.values()].flatMap((w) => (w.kind === 'connect' ? [w.conn] : []));
   const effects = s.role === null ? [] : [...s.conns.keys(), ...[...s.validating.values()].map((v) => v.conn), ...waitingConnects].map((conn) => ({ type: 'close' as const, conn }));
-  let state: ServerState = {
+  let state: ServerState = forgetAll({
     ...s,
     role,
     leader,
@@ -187,7 +206,7 @@ function roleChanged(s: ServerState, role: Role, leader: Sid | null, now: number
     speculative: null,
     speculated: List(),
     nextZxid: 0,
-  };
+  });
   if (role === 'leader') {
     let clock = state.clock;
     for (const [id, session] of s.tree.sessions) clock = touch(clock, id, session.timeout, now);

@@ -2,7 +2,7 @@
 // asks the shell to do (effects). Nothing here reads a clock or a socket: time and connections
 // arrive as inputs, so the same reducer runs in the shell, in tests and in the model.
 import type { List, Map as IMap } from 'immutable';
-import type { Applied, Data, ErrorCode, Id, OpResult, SessionClock, Tree, TreeConfig, TreeEvent, Txn, TxnOp, WriteOp } from '../tree/index.ts';
+import type { Acl, Applied, Data, ErrorCode, EventType, Id, MultiReadResult, OpResult, SessionClock, Stat, Tree, TreeConfig, TreeEvent, Txn, TxnOp, WatchLists, WatchTable, WriteOp } from '../tree/index.ts';
 import type { Membership, PeerAddress, ReconfigAsk } from './membership.ts';
 import type { Sid } from '../zab/types.ts';
 
@@ -48,6 +48,10 @@ export interface ServerConfig {
   readonly members: readonly PeerAddress[];
   /** readonlymode.enabled, in an ensemble: a looking server serves read-only sessions (SERVER-13). */
   readonly readOnlyMode: boolean;
+  /** TREE-22: exists checks READ (ZooKeeper 3.8.4 and later); default true. */
+  readonly existsChecksAcl?: boolean;
+  /** reconfigEnabled: only picks the refusal of a reconfig this server does not take (SERVER-14); default false. */
+  readonly reconfigEnabled?: boolean;
   /** A deliberate deviation, for the checker's mutants (model/replica-cli.ts). */
   readonly deviation?: ServerDeviation;
 }
@@ -74,7 +78,44 @@ export interface Conn {
   readonly session: bigint;
   readonly timeout: number;
   readonly claimed: boolean;
+  /** SERVER-12: its writes and syncs not yet answered, in order, and the reads that came after them. */
+  readonly queue: List<Queued>;
 }
+
+/** SERVER-12: a read held until the writes before it on its connection are answered. */
+export interface HeldRead {
+  readonly kind: 'read';
+  readonly ref: number;
+  readonly ask: ReadAsk;
+  readonly auth: readonly Id[];
+}
+export type Queued = { readonly kind: 'write'; readonly ref: number } | HeldRead;
+
+/** SERVER-12: a request answered from the server's own tree and watch table (the wire's read ops, decoded). */
+export type ReadAsk =
+  | { readonly op: 'exists' | 'getData' | 'getChildren' | 'getChildren2'; readonly path: string; readonly watch: boolean }
+  | { readonly op: 'getACL' | 'getAllChildrenNumber'; readonly path: string }
+  | { readonly op: 'getEphemerals'; readonly prefixPath: string }
+  | { readonly op: 'whoAmI' | 'ping' | 'reconfig' }
+  /** `type`: the wire op of each (4 getData, 8 getChildren; any other is refused). */
+  | { readonly op: 'multiRead'; readonly ops: readonly { readonly type: number; readonly path: string; readonly watch: boolean }[] }
+  | { readonly op: 'addWatch'; readonly path: string; readonly mode: number }
+  | { readonly op: 'checkWatches' | 'removeWatches'; readonly path: string; readonly type: number }
+  | { readonly op: 'setWatches'; readonly relativeZxid: number; readonly lists: WatchLists };
+
+/** The answer to a read, for the shell to encode. */
+export type ReadResult =
+  | { readonly op: 'error'; readonly err: number }
+  | { readonly op: 'exists'; readonly stat: Stat }
+  | { readonly op: 'getData'; readonly data: Data; readonly stat: Stat }
+  | { readonly op: 'getChildren'; readonly children: readonly string[] }
+  | { readonly op: 'getChildren2'; readonly children: readonly string[]; readonly stat: Stat }
+  | { readonly op: 'getACL'; readonly acl: readonly Acl[]; readonly stat: Stat }
+  | { readonly op: 'getAllChildrenNumber'; readonly totalNumber: number }
+  | { readonly op: 'getEphemerals'; readonly ephemerals: readonly string[] }
+  | { readonly op: 'whoAmI'; readonly clientInfo: readonly { readonly scheme: string; readonly user: string }[] }
+  | { readonly op: 'multiRead'; readonly results: readonly MultiReadResult[] }
+  | { readonly op: 'ping' | 'addWatch' | 'checkWatches' | 'removeWatches' | 'setWatches' };
 
 /** SERVER-15: when the leader lists candidates next, what it still has to delete, and its budget for this minute. */
 export interface Reaper {
@@ -118,6 +159,12 @@ export interface ServerState {
   readonly syncs: IMap<number, { readonly ref: number; readonly zxid: number | null }>;
   /** SERVER-5: a learner's reconnects by id, waiting for the leader to say whether their session lives. */
   readonly validating: IMap<number, { readonly conn: ConnId; readonly session: bigint; readonly timeout: number; readonly answer: { readonly valid: boolean; readonly zxid: number } | null }>;
+  /** WATCH-1..10: who watches what here, by connection (not replicated). */
+  readonly watches: WatchTable<ConnId>;
+  /** WATCH-7: the ids of each connection that watches something. */
+  readonly auths: IMap<ConnId, readonly Id[]>;
+  /** SERVER-12: the connection of each write or sync waiting for its answer. */
+  readonly asked: IMap<number, ConnId>;
 }
 
 /** What a client asks for in its ConnectRequest. */
@@ -149,6 +196,10 @@ export type ServerInput =
   | { readonly type: 'request'; readonly conn: ConnId; readonly now: number }
   /** SERVER-10: a write of a client on `conn`; `ref` names the reply the shell holds for it. */
   | { readonly type: 'submit'; readonly conn: ConnId; readonly ref: number; readonly write: Submission; readonly auth: readonly Id[]; readonly now: number }
+  /** SERVER-12: a read, watch registration or ping on `conn`; `ref` names its reply slot. */
+  | { readonly type: 'read'; readonly conn: ConnId; readonly ref: number; readonly ask: ReadAsk; readonly auth: readonly Id[] }
+  /** WATCH-7: the connection's ids changed (addAuth, SASL). */
+  | { readonly type: 'auth'; readonly conn: ConnId; readonly auth: readonly Id[] }
   /** SERVER-11: a client's sync; `ref` names its reply slot. */
   | { readonly type: 'sync'; readonly conn: ConnId; readonly ref: number }
   | { readonly type: 'closed'; readonly conn: ConnId }
@@ -197,6 +248,10 @@ export type ServerEffect =
   | { readonly type: 'applied'; readonly zxid: number; readonly session: bigint; readonly op: TxnOp; readonly events: readonly TreeEvent[] }
   /** SERVER-10: the reply to request `ref` (`close`: its connection closes after it, SERVER-9). */
   | { readonly type: 'reply'; readonly ref: number; readonly zxid: number; readonly result: OpResult; readonly data?: Data; readonly close: boolean }
+  /** SERVER-12: the answer to read `ref`, as of this server's last zxid. */
+  | { readonly type: 'read-reply'; readonly ref: number; readonly zxid: number; readonly result: ReadResult }
+  /** WATCH-2: a watch event for `conn`, before any reply that follows it (SERVER-12). */
+  | { readonly type: 'notify'; readonly conn: ConnId; readonly event: EventType; readonly path: string }
   /** SERVER-6: request `ref` was stale (SessionMoved): no answer, its connection closes. */
   | { readonly type: 'moved'; readonly ref: number }
   /** SERVER-10: request `ref` cannot be taken here (not serving): its connection closes. */

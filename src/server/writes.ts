@@ -5,6 +5,7 @@ import { apply, Code, errorTxn, prepare, type Applied, type ErrorCode, type Id, 
 import { configOf, configText, reconfigure } from './membership.ts';
 import type { Origin, ServerEffect, ServerState, Stepped, Submission, Waiting, WriteAsk } from './types.ts';
 
+import { fire } from './reads.ts';
 import { done } from './stepped.ts';
 
 /**
@@ -84,7 +85,7 @@ function reconfigWrite(s: ServerState, speculative: Tree, r: Extract<Submission,
 /**
  * BCAST-5 at the server: a delivered txn applies to the committed tree (the leader reuses its
  * speculative outcome when the txn commits onto the very tree it was applied to); TREE-27 compares
- * the digest; its events go out before the reply to the write that began here.
+ * the digest; its watch events go out before the reply to the write that began here (SERVER-12).
  */
 export function delivered(s: ServerState, txn: Txn, origin: Origin | undefined): Stepped & { readonly wait?: Waiting } {
   let speculated = s.speculated;
@@ -100,8 +101,10 @@ export function delivered(s: ServerState, txn: Txn, origin: Origin | undefined):
     return done({ ...s, speculated }, { type: 'diverged', zxid: txn.zxid, expected: txn.digest, actual: applied.tree.digest });
   }
   const wait = origin?.server === s.config.sid ? s.waiting.get(origin.id) : undefined;
-  const state: ServerState = { ...s, tree: applied.tree, lastZxid: txn.zxid, speculated, waiting: wait ? s.waiting.delete(origin!.id) : s.waiting };
-  const effects: ServerEffect[] = [{ type: 'applied', zxid: txn.zxid, session: txn.session, op: txn.op, events: applied.events }];
+  // WATCH-2, SERVER-12: its events reach the watchers here (a closing session's own too) before the reply.
+  const fired = fire({ ...s, tree: applied.tree, lastZxid: txn.zxid, speculated, waiting: wait ? s.waiting.delete(origin!.id) : s.waiting }, applied.events);
+  const state = fired.state;
+  const effects: ServerEffect[] = [{ type: 'applied', zxid: txn.zxid, session: txn.session, op: txn.op, events: applied.events }, ...(fired.effects as ServerEffect[])];
   if (wait?.kind === 'reply') {
     const r = applied.result;
     if (r.type === 'error' && r.err === Code.SessionMoved) effects.push({ type: 'moved', ref: wait.ref }); // SERVER-6

@@ -1,16 +1,16 @@
-// The client port: sockets, frames and the wire codec for every client connection, the watch
-// table keyed by connection, and the replies the server's reducer (src/server) decides. Nothing
-// here decides who may connect, which server owns a session or where a write goes: each request
-// becomes a reducer input, each decision comes back as an effect the server hands to `answer`.
+// The client port: sockets, frames and the wire codec for every client connection, and the reply
+// slots that put answers on the wire in request order. Nothing here decides who may connect, which
+// server owns a session, where a write goes, what a read answers or who hears a watch event: each
+// request becomes a reducer input, each decision comes back as an effect the server hands to `answer`.
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { Code, dropWatcher, emptyWatches, readableBy, sessionPassword, trigger, type Notification, type Tree, type TreeEvent, type WatchTable } from '../tree/index.ts';
+import { Code, sessionPassword } from '../tree/index.ts';
 import type { ConnId, Role, ServerEffect, ServerInput } from '../server/index.ts';
 import { decodeConnectRequest, decodeRequest, encodeConnectResponse, encodeError, encodeNotification, encodeReply } from '../wire/protocol.ts';
 import type { ServerConfig } from './config.ts';
 import { Connection, type Slot } from './connection.ts';
 import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
-import { serveRead, type ReadContext } from './reads.ts';
+import { encodeRead, readAsk } from './read-codec.ts';
 import { wireStat, writeOf, writeReply } from './requests.ts';
 import { answerAuth, answerSasl, jaasUsers } from './sasl.ts';
 
@@ -23,12 +23,10 @@ export interface PortHost {
   readonly logger: Logger;
   readonly view: ServerView;
   readonly role: Role;
-  readonly tree: Tree;
   readonly lastZxid: number;
   readonly ensemble: boolean;
   /** The reducer: a client's request or connection event. */
   run(input: ServerInput): void;
-  configText(): Uint8Array | null;
 }
 
 /** A request waiting for its txn: its reply slot, when it came (latency), and whether it is a reconfig. */
@@ -47,33 +45,12 @@ export class ClientPort {
   private readonly byId = new Map<ConnId, Connection>();
   private readonly refs = new Map<number, Ref>();
   private nextRef = 1;
-  watches: WatchTable<Connection> = emptyWatches();
   private readonly saslUsers: ReadonlyMap<string, string>;
-  private readonly reads: ReadContext;
   readonly stats = { received: 0, sent: 0, latencyMin: Infinity, latencyMax: 0, latencyTotal: 0, latencyCount: 0 };
 
   constructor(private readonly host: PortHost) {
     const c = host.config;
     this.saslUsers = c.jaasFile ? jaasUsers(c.jaasFile) : new Map();
-    const port = this;
-    this.reads = {
-      reconfigEnabled: c.reconfigEnabled,
-      existsChecksAcl: c.compatPatch >= 4,
-      configText: () => host.configText(),
-      get tree() {
-        return host.tree;
-      },
-      get zxid() {
-        return BigInt(host.lastZxid);
-      },
-      get watches() {
-        return port.watches;
-      },
-      set watches(w) {
-        port.watches = w;
-      },
-      notify: (ns) => port.notify(ns),
-    };
   }
 
   async listen(): Promise<number> {
@@ -110,8 +87,15 @@ export class ClientPort {
   /** Carry out an effect of the server's reducer that concerns a client. */
   answer(e: ServerEffect): void {
     switch (e.type) {
-      case 'applied':
-        return this.applied(e.op.type === 'closeSession' ? e.session : null, e.events);
+      case 'read-reply': {
+        const r = this.take(e.ref);
+        if (!r) return;
+        r.slot.reply = encodeRead(r.slot.xid, e.zxid, e.result);
+        return r.conn.flush();
+      }
+      case 'notify':
+        // WATCH-2: at once; SERVER-12: the reducer sent it before any reply that follows it.
+        return void this.byId.get(e.conn)?.write(encodeNotification(e.event, SYNC_CONNECTED, e.path));
       case 'reply': {
         const r = this.take(e.ref);
         if (!r) return;
@@ -173,20 +157,6 @@ export class ClientPort {
     return r;
   }
 
-  /** A delivered txn's events fire watches, before any reply that follows (SERVER-12); a closed session's watches go at once (SERVER-9). */
-  private applied(closedSession: bigint | null, events: readonly TreeEvent[]): void {
-    if (events.length) {
-      const fired = trigger(this.watches, events, readableBy((c: Connection) => c.auth));
-      this.watches = fired.table;
-      this.notify(fired.notifications);
-    }
-    if (closedSession !== null) for (const c of this.conns) if (c.session === closedSession) this.watches = dropWatcher(this.watches, c);
-  }
-
-  private notify(ns: readonly Notification<Connection>[]): void {
-    for (const n of ns) n.watcher.write(encodeNotification(n.type, SYNC_CONNECTED, n.path));
-  }
-
   private noteLatency(start: number): void {
     const ms = Date.now() - start;
     const s = this.stats;
@@ -218,7 +188,6 @@ export class ClientPort {
     if (!this.conns.delete(conn)) return;
     this.byId.delete(conn.id);
     this.stats.sent += conn.sent;
-    this.watches = dropWatcher(this.watches, conn);
     this.host.run({ type: 'closed', conn: conn.id });
   }
 
@@ -276,8 +245,13 @@ export class ClientPort {
     this.host.run({ type: 'request', conn: conn.id, now }); // SERVER-6, SERVER-7
     conn.lastOp = request.op;
     if (request.op === 'unknown') return void conn.push({ xid, reply: encodeError(xid, -1n, Code.Unimplemented), close: true });
-    if (request.op === 'auth') return answerAuth(conn, xid, request.scheme, request.auth, this.host.config.superDigest);
-    if (request.op === 'sasl') return answerSasl(conn, xid, request.token, this.saslUsers, BigInt(this.host.lastZxid), this.host.logger);
+    if (request.op === 'auth' || request.op === 'sasl') {
+      const before = conn.auth.length;
+      if (request.op === 'auth') answerAuth(conn, xid, request.scheme, request.auth, this.host.config.superDigest);
+      else answerSasl(conn, xid, request.token, this.saslUsers, BigInt(this.host.lastZxid), this.host.logger);
+      if (conn.auth.length !== before) this.host.run({ type: 'auth', conn: conn.id, auth: [...conn.auth] }); // WATCH-7
+      return;
+    }
     if (request.op === 'reconfig' && this.host.config.reconfigEnabled && this.host.ensemble) {
       // SERVER-14; jute strings have no null: an absent list arrives empty.
       const reconfig = { joining: request.joiningServers || null, leaving: request.leavingServers || null, newMembers: request.newMembers || null };
@@ -292,7 +266,12 @@ export class ClientPort {
       this.refs.set(ref, { conn, slot: conn.push({ xid }), start: now, reconfig: false, path: request.path });
       return this.host.run({ type: 'sync', conn: conn.id, ref });
     }
-    conn.push({ xid, run: () => serveRead(this.reads, conn, xid, request) });
+    const ask = readAsk(request);
+    if (!ask) return void conn.push({ xid, reply: encodeError(xid, zxid(), Code.Unimplemented) });
+    // SERVER-12: the reducer answers it in the connection's order.
+    const ref = this.nextRef++;
+    this.refs.set(ref, { conn, slot: conn.push({ xid }), start: now, reconfig: false });
+    this.host.run({ type: 'read', conn: conn.id, ref, ask, auth: [...conn.auth] });
   }
 
   /** SERVER-10: the reply waits in its slot for the txn; the reducer decides where the write goes. */

@@ -2,6 +2,7 @@
 // its answer and closes. Layouts follow ZooKeeper 3.8's commands, so scripts that read them work.
 import { hostname, platform, release, arch, cpus, totalmem } from 'node:os';
 import { dataLength, type Tree, type WatchTable } from '../tree/index.ts';
+import type { ConnId } from '../server/index.ts';
 import { formatZxid, makeZxid } from '../zab/zxid.ts';
 import type { ServerConfig } from './config.ts';
 import type { Connection } from './connection.ts';
@@ -26,7 +27,8 @@ export interface ServerView {
   readonly followers: { readonly connected: number; readonly synced: number } | null;
   readonly tree: Tree;
   readonly connections: readonly Connection[];
-  readonly watchTable: WatchTable<Connection>;
+  /** By the reducer's connection ids (the connections' `id`). */
+  readonly watchTable: WatchTable<ConnId>;
   readonly outstanding: number;
   readonly sessionDeadlines: { get(id: bigint): number | undefined };
   readonly stats: { received: number; sent: number; latencyMin: number; latencyMax: number; latencyTotal: number; latencyCount: number };
@@ -66,20 +68,24 @@ function connLine(c: Connection, full: boolean): string {
   return `${base},sid=${hex(c.session)},lop=${c.lastOp},est=${c.since},to=${c.timeout},lzxid=${hex(c.lastZxid)})`;
 }
 
-/** Who watches what: path → sessions, from both tables. */
-function watchesByPath(t: WatchTable<Connection>): Map<string, Set<Connection>> {
+/** Who watches what: path → connections, from both tables. */
+function watchesByPath(v: ServerView): Map<string, Set<Connection>> {
+  const byId = new Map(v.connections.map((c) => [c.id, c]));
   const out = new Map<string, Set<Connection>>();
-  for (const table of [t.data, t.child]) {
+  for (const table of [v.watchTable.data, v.watchTable.child]) {
     for (const [path, ws] of table) {
       const set = out.get(path) ?? new Set<Connection>();
-      for (const w of ws.keys()) set.add(w);
+      for (const w of ws.keys()) {
+        const c = byId.get(w);
+        if (c) set.add(c);
+      }
       out.set(path, set);
     }
   }
   return out;
 }
 
-function watchCount(t: WatchTable<Connection>): number {
+function watchCount(t: WatchTable<ConnId>): number {
   let n = 0;
   for (const table of [t.data, t.child]) for (const ws of table.values()) n += ws.size;
   return n;
@@ -130,18 +136,18 @@ const ANSWERS: Readonly<Record<string, (v: ServerView) => string>> = {
       '',
     ].join('\n'),
   wchs: (v) => {
-    const byPath = watchesByPath(v.watchTable);
+    const byPath = watchesByPath(v);
     const watchers = new Set<Connection>();
     for (const ws of byPath.values()) for (const w of ws) watchers.add(w);
     return `${watchers.size} connections watching ${byPath.size} paths\nTotal watches:${watchCount(v.watchTable)}\n`;
   },
   wchc: (v) => {
     const byConn = new Map<Connection, string[]>();
-    for (const [path, ws] of watchesByPath(v.watchTable)) for (const w of ws) byConn.set(w, [...(byConn.get(w) ?? []), path]);
+    for (const [path, ws] of watchesByPath(v)) for (const w of ws) byConn.set(w, [...(byConn.get(w) ?? []), path]);
     return [...byConn].map(([c, paths]) => `${hex(c.session ?? 0n)}\n${paths.map((p) => `\t${p}\n`).join('')}`).join('');
   },
   wchp: (v) =>
-    [...watchesByPath(v.watchTable)].map(([path, ws]) => `${path}\n${[...ws].map((c) => `\t${hex(c.session ?? 0n)}\n`).join('')}`).join(''),
+    [...watchesByPath(v)].map(([path, ws]) => `${path}\n${[...ws].map((c) => `\t${hex(c.session ?? 0n)}\n`).join('')}`).join(''),
   dump: (v) => {
     const sessions = [...v.tree.sessions];
     const lines = ['SessionTracker dump:', `Global Sessions(${sessions.length}):`];

@@ -6,8 +6,7 @@
 import type { Sid } from '../zab/types.ts';
 import { formatZxid } from '../zab/zxid.ts';
 import type { Tree, WatchTable } from '../tree/index.ts';
-import { configText } from '../server/membership.ts';
-import { initialServer, stepServer, zabView, type Entry, type Role, type ServerEffect, type ServerInput, type ServerState, type ZabView } from '../server/index.ts';
+import { initialServer, stepServer, zabView, type ConnId, type Entry, type Role, type ServerEffect, type ServerInput, type ServerState, type ZabView } from '../server/index.ts';
 import { isZabMessage, type PeerMessage, type ShellMessage } from '../wire/peer.ts';
 import { ClientPort } from './client-port.ts';
 import type { ServerConfig } from './config.ts';
@@ -52,6 +51,8 @@ export class Server implements ServerView {
         tree: { extendedTypes: config.extendedTypes, enforceQuota: config.enforceQuota /* SERVER-16 */, maxDataBytes: config.maxBuffer, saslAcl: config.saslAcl },
         members: config.servers,
         readOnlyMode: config.readOnlyMode && config.servers.length > 1,
+        existsChecksAcl: config.compatPatch >= 4,
+        reconfigEnabled: config.reconfigEnabled,
       },
       Date.now(),
     );
@@ -63,15 +64,11 @@ export class Server implements ServerView {
       get role() {
         return server.srv.role;
       },
-      get tree() {
-        return server.srv.tree;
-      },
       get lastZxid() {
         return server.srv.lastZxid;
       },
       ensemble: config.servers.length > 1,
       run: (input) => this.run(input),
-      configText: () => (this.peers ? Buffer.from(configText(this.srv.membership)) : null),
     });
   }
 
@@ -310,8 +307,8 @@ export class Server implements ServerView {
   get connections(): readonly Connection[] {
     return [...this.port_.conns];
   }
-  get watchTable(): WatchTable<Connection> {
-    return this.port_.watches;
+  get watchTable(): WatchTable<ConnId> {
+    return this.srv.watches;
   }
   get outstanding(): number {
     return this.port_.outstanding;

@@ -219,6 +219,55 @@ describe('sessions (SERVER-1..9)', () => {
   });
 });
 
+describe('reads and watches (SERVER-12)', () => {
+  it('a read waits for the writes before it on its connection; watch events go before the reply that follows them; a closed connection or session leaves no watch', () => {
+    const leader = serving('leader');
+    leader.connect(1, reconnect(11n));
+    leader.connect(2, reconnect(12n));
+    // Connection 2 watches / (getData with a watch); answered at once, from the committed tree.
+    expect(leader.step({ type: 'read', conn: 2, ref: 20, ask: { op: 'getData', path: '/', watch: true }, auth: [] })).toMatchObject([{ type: 'read-reply', ref: 20, zxid: 2, result: { op: 'getData' } }]);
+    // Connection 1 writes /, then reads it: the read is held until the write is answered.
+    const write: WriteOp = { op: 'setData', path: '/', data: new Uint8Array([7]), version: -1 };
+    const [txn] = proposed(leader.step({ type: 'submit', conn: 1, ref: 10, write, auth: [], now: 1 }));
+    expect(leader.step({ type: 'read', conn: 1, ref: 11, ask: { op: 'getData', path: '/', watch: false }, auth: [] })).toEqual([]);
+    const out = leader.step({ type: 'delivered', txn: txn!, origin: { server: 1, id: 1 }, now: 2 });
+    expect(out.map((e) => e.type)).toEqual(['applied', 'notify', 'reply', 'read-reply']);
+    expect(out[1]).toEqual({ type: 'notify', conn: 2, event: 3, path: '/' }); // NodeDataChanged
+    expect(out[3]).toMatchObject({ ref: 11, zxid: txn!.zxid, result: { op: 'getData', data: new Uint8Array([7]) } });
+    // A persistent watch stays; it goes with its connection, and with a closed session's.
+    leader.step({ type: 'read', conn: 2, ref: 21, ask: { op: 'addWatch', path: '/a', mode: 0 }, auth: [] });
+    leader.step({ type: 'read', conn: 1, ref: 12, ask: { op: 'addWatch', path: '/b', mode: 0 }, auth: [] });
+    expect([...leader.state.watches.data.keys()].sort()).toEqual(['/a', '/b']);
+    leader.step({ type: 'closed', conn: 2 });
+    expect([...leader.state.watches.data.keys()]).toEqual(['/b']);
+    leader.step({ type: 'delivered', txn: { session: 11n, zxid: 0x100000002, time: 0, op: { type: 'closeSession', paths: [] } }, now: 3 });
+    expect(leader.state.watches.data.size).toBe(0);
+    // WATCH-9, SERVER-14: the reducer refuses what it cannot decode, and a reconfig it does not take.
+    leader.connect(3, reconnect(12n));
+    expect(leader.step({ type: 'read', conn: 3, ref: 30, ask: { op: 'checkWatches', path: '/', type: 9 }, auth: [] })).toMatchObject([{ result: { op: 'error', err: Code.MarshallingError } }]);
+    expect(leader.step({ type: 'read', conn: 3, ref: 31, ask: { op: 'reconfig' }, auth: [] })).toMatchObject([{ result: { op: 'error', err: -123 } }]);
+    expect(leader.step({ type: 'read', conn: 9, ref: 32, ask: { op: 'ping' }, auth: [] })).toEqual([{ type: 'dropped', ref: 32 }]);
+  });
+
+  it('WATCH-7: an event reaches a watcher only if its ids may read the node; addAuth updates them', () => {
+    const h = new Harness(TREE_CONFIG);
+    h.session(11n, 1000);
+    h.session(12n, 1000);
+    const secret = [{ perms: 31, id: { scheme: 'digest', id: 'u:x' } }];
+    h.create(11n, '/s', { acl: secret });
+    const leader = serving('leader', h.tree);
+    leader.connect(1, reconnect(11n));
+    leader.connect(2, reconnect(12n));
+    leader.step({ type: 'read', conn: 2, ref: 1, ask: { op: 'addWatch', path: '/s', mode: 0 }, auth: [] });
+    const change = (version: number) => proposed(leader.step({ type: 'submit', conn: 1, ref: 100 + version, write: { op: 'setData', path: '/s', data: new Uint8Array([version]), version: -1 }, auth: [{ scheme: 'digest', id: 'u:x' }], now: version }))[0]!;
+    const t1 = change(1);
+    expect(leader.step({ type: 'delivered', txn: t1, origin: { server: 1, id: 1 }, now: 2 }).filter((e) => e.type === 'notify')).toEqual([]);
+    leader.step({ type: 'auth', conn: 2, auth: [{ scheme: 'digest', id: 'u:x' }] });
+    const t2 = change(2);
+    expect(leader.step({ type: 'delivered', txn: t2, origin: { server: 1, id: 2 }, now: 3 }).filter((e) => e.type === 'notify')).toEqual([{ type: 'notify', conn: 2, event: 3, path: '/s' }]);
+  });
+});
+
 describe('syncs and read-only (SERVER-11, SERVER-13)', () => {
   it('SERVER-11: a learner asks its leader and answers once it has delivered the zxid the leader named; the leader answers at once', () => {
     const learner = serving('learner');

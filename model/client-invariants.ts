@@ -1,4 +1,4 @@
-// The client-level invariants (spec/invariants.md INV-19..24), judged on whole replicas
+// The client-level invariants (spec/invariants.md INV-19..26), judged on whole replicas
 // (model/replicas.ts): what a ZooKeeper user sees of the replicated tree.
 import { SCRIPTS, type ReplicaBounds, type Replicas } from './replicas.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
@@ -7,7 +7,7 @@ import type { World } from './world.ts';
 
 /**
  * INV-1..18 on the ZAB world (over the ideal ZAB, none: it is not a protocol), the step checks
- * recorded as the replicas ran (INV-22, INV-23), then INV-19..21 on the replicas' trees.
+ * recorded as the replicas ran (INV-22, INV-23, INV-24, INV-26), then INV-19..21 on the replicas' trees.
  */
 export function checkReplicaInvariants(w: Replicas): Violation[] {
   const out: Violation[] = [...(w.zab ? checkInvariants(w.zab as unknown as World<number>) : []), ...w.violations];

@@ -77,6 +77,57 @@ export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity, progress
   return { distinct: seen.size, exhausted: true, maxDepth, seconds: (Date.now() - t0) / 1000, violation: null, reached: flags, ...(finals ? { finals: ends.sort() } : {}) };
 }
 
+/**
+ * Depth first: the same states as breadth first (the state graph is finite and acyclic, so
+ * partial-order reduction needs no cycle proviso), holding only the current path and the
+ * fingerprints — for configurations whose breadth-first frontier does not fit in memory. A
+ * violation found is not necessarily a shortest one.
+ */
+export function exploreReplicasDepthFirst(b: ReplicaBounds, maxStates = Infinity, progress?: (depth: number, distinct: number, seconds: number) => void): ReplicaSummary {
+  const t0 = Date.now();
+  const start = initialReplicas(b);
+  const seen = new FingerprintSet();
+  seen.add(...fingerprint(start));
+  const flags: Record<string, boolean> = {};
+  let maxDepth = 0;
+  let reported = 0;
+  const summary = (exhausted: boolean, violation: ReplicaSummary['violation'] = null): ReplicaSummary => ({ distinct: seen.size, exhausted, maxDepth, seconds: (Date.now() - t0) / 1000, violation, reached: flags });
+  const stack: { w: Replicas; next: ReplicaAction[]; via: ReplicaAction | null }[] = [];
+  const enter = (w: Replicas, via: ReplicaAction | null): ReplicaSummary | null => {
+    const all = replicaActions(w, b);
+    if (all.length === 0) {
+      const v = checkFinal(w, b)[0]; // INV-25
+      if (v) return summary(false, { ...v, path: [...stack.map((f) => f.via!).slice(1), ...(via ? [via] : [])] });
+    }
+    stack.push({ w, next: stack.length >= b.maxDepth ? [] : (b.por ? ample(w, b, all) : all).slice().reverse(), via });
+    maxDepth = Math.max(maxDepth, stack.length - 1);
+    return null;
+  };
+  const first = enter(start, null);
+  if (first) return first;
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const a = top.next.pop();
+    if (!a) {
+      stack.pop();
+      continue;
+    }
+    const child = stepReplicas(top.w, a, b);
+    if (!seen.add(...fingerprint(child))) continue;
+    reached(child, flags);
+    const v = checkReplicaInvariants(child)[0];
+    if (v) return summary(false, { ...v, path: [...stack.slice(1).map((f) => f.via!), a] });
+    if (seen.size >= maxStates) return summary(false);
+    const found = enter(child, a);
+    if (found) return found;
+    if (progress && seen.size - reported >= 100_000) {
+      reported = seen.size;
+      progress(maxDepth, seen.size, (Date.now() - t0) / 1000);
+    }
+  }
+  return summary(true);
+}
+
 /** Seeded random walks (walk k is seed k): the first violation, or none within `runs` walks. */
 export function walkReplicas(b: ReplicaBounds, seed: number, runs: number): { readonly runs: number; readonly violation: (Violation & { readonly path: readonly ReplicaAction[] }) | null; readonly reached: Readonly<Record<string, boolean>> } {
   const flags: Record<string, boolean> = {};

@@ -1,7 +1,7 @@
 // `zabkit check --replicas`: the checker over whole replicas (ZAB + the server's reducer + the
 // data tree, with abstract clients), breadth first or by seeded walks.
 import { parseFlags, wholeNumber } from '../src/shell/args.ts';
-import { exploreReplicas, walkReplicas } from './replica-checker.ts';
+import { exploreReplicas, exploreReplicasDepthFirst, walkReplicas } from './replica-checker.ts';
 import { DEFAULT_REPLICA_BOUNDS, SCRIPTS, type ReplicaAction, type ReplicaBounds } from './replicas.ts';
 import type { ServerDeviation } from '../src/server/index.ts';
 
@@ -20,6 +20,16 @@ export const SERVER_MUTANTS: readonly { readonly name: ServerDeviation; readonly
     name: 'orphan-connects',
     bug: 'a server that loses its role closes its clients\' connections but forgets those still waiting for their session\'s creation: those clients wait forever',
     bounds: { clients: 1, crashes: 1, times: 0, moves: 0 },
+  },
+  {
+    name: 'read-ahead',
+    bug: 'a read is answered at once, before the writes sent ahead of it on its connection are: it misses its own write (SERVER-12)',
+    bounds: { clients: 1, crashes: 0, times: 0, moves: 0, scripts: 'ordered' },
+  },
+  {
+    name: 'event-after-reply',
+    bug: 'a delivered txn\'s watch events go out after the reply to the write that caused them (SERVER-12)',
+    bounds: { clients: 2, crashes: 0, times: 0, moves: 0, scripts: 'ordered' },
   },
   {
     name: 'reap-from-committed',
@@ -44,6 +54,8 @@ the states with nothing left to do
                    everything else (partial-order reduction, model/replica-por.ts)
   --server-mutant NAME   a broken server reducer; alone, it uses its bounds
                    (${SERVER_MUTANTS.map((m) => m.name).join(', ')})
+  --dfs            depth first instead of breadth first: the same states, in the memory of one
+                   path and the fingerprints (a violation found may not be a shortest one)
   --simulate --seed S --runs R   seeded random walks instead of breadth-first search
   --max-states N   stop after N distinct states
 
@@ -59,10 +71,10 @@ export function runReplicaCheck(args: readonly string[], out: (s: string) => voi
     out(`zabkit check --replicas: ${(e as Error).message}\n\n${REPLICA_HELP}`);
     return 2;
   }
-  const { bounds, simulate, maxStates } = v;
+  const { bounds, simulate, maxStates, dfs } = v;
   out(`bounds: ${JSON.stringify(bounds)}`);
-  const progress = (depth: number, distinct: number, seconds: number) => process.stderr.write(`depth ${depth}: ${distinct} distinct states, ${seconds.toFixed(0)} s\n`);
-  const r = simulate ? walkReplicas(bounds, simulate.seed, simulate.runs) : exploreReplicas(bounds, maxStates, progress);
+  const progress = (depth: number, distinct: number, seconds: number) => process.stderr.write(`${dfs ? 'deepest' : 'depth'} ${depth}: ${distinct} distinct states, ${seconds.toFixed(0)} s\n`);
+  const r = simulate ? walkReplicas(bounds, simulate.seed, simulate.runs) : dfs ? exploreReplicasDepthFirst(bounds, maxStates, progress) : exploreReplicas(bounds, maxStates, progress);
   if ('distinct' in r) out(`${r.distinct} distinct states, max depth ${r.maxDepth}, ${r.seconds.toFixed(1)} s, ${r.exhausted ? 'exhausted' : 'not exhausted'}`);
   else out(`${r.runs} walks from seed ${simulate!.seed}`);
   out(`reached: ${Object.keys(r.reached).join(', ') || 'nothing'}`);
@@ -72,17 +84,17 @@ export function runReplicaCheck(args: readonly string[], out: (s: string) => voi
   return 1;
 }
 
-function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { seed: number; runs: number } | null; maxStates: number } {
+function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { seed: number; runs: number } | null; maxStates: number; dfs: boolean } {
   const spec: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const f of ['servers', 'clients', 'crashes', 'times', 'moves', 'timeouts', 'max-depth', 'scripts', 'server-mutant', 'seed', 'runs', 'max-states', 'zab']) spec[f] = { type: 'string' };
-  for (const f of ['replicas', 'simulate', 'por', 'no-close']) spec[f] = { type: 'boolean' };
+  for (const f of ['replicas', 'simulate', 'por', 'no-close', 'dfs']) spec[f] = { type: 'boolean' };
   const { values } = parseFlags(args, spec);
   const str = (flag: string) => values[flag] as string | undefined;
   const num = (flag: string, d: number): number => wholeNumber(flag, values[flag], d);
   const mutant = str('server-mutant');
   const m = mutant === undefined ? undefined : SERVER_MUTANTS.find((x) => x.name === mutant);
   if (mutant !== undefined && !m) throw new Error(`unknown server mutant '${mutant}'`);
-  const scripts = str('scripts') ?? DEFAULT_REPLICA_BOUNDS.scripts;
+  const scripts = str('scripts') ?? m?.bounds.scripts ?? DEFAULT_REPLICA_BOUNDS.scripts;
   if (!(scripts in SCRIPTS)) throw new Error(`--scripts: one of ${Object.keys(SCRIPTS).join(', ')}`);
   const zab = str('zab') ?? 'real';
   if (zab !== 'real' && zab !== 'ideal') throw new Error(`--zab: real or ideal, got '${zab}'`);
@@ -107,5 +119,6 @@ function parse(args: readonly string[]): { bounds: ReplicaBounds; simulate: { se
     bounds,
     simulate: values.simulate ? { seed: num('seed', 1), runs: num('runs', 1000) } : null,
     maxStates: num('max-states', Number.MAX_SAFE_INTEGER),
+    dfs: values.dfs === true,
   };
 }

@@ -39,7 +39,7 @@
 import type { Entry } from '../src/server/index.ts';
 import type { TxnOp } from '../src/tree/index.ts';
 import { idealRefuses } from './ideal-zab.ts';
-import type { ReplicaAction, ReplicaBounds, Replicas } from './replicas.ts';
+import { readsIn, type ReplicaAction, type ReplicaBounds, type Replicas } from './replicas.ts';
 
 const treeOnly = (op: TxnOp): boolean =>
   op.type === 'create' || op.type === 'delete' || op.type === 'error' || op.type === 'check' || op.type === 'setACL' || (op.type === 'setData' && !op.path.startsWith('/zookeeper'));
@@ -52,6 +52,8 @@ export function ample(w: Replicas, b: ReplicaBounds, actions: ReplicaAction[]): 
   const restart = actions.find((a) => a.type === 'ideal' && a.action.type === 'restart');
   if (restart) return [restart];
   if (z.leader === null || !z.servers[z.leader]!.up || idealRefuses(z, { type: 'step-down' }) === null) return actions;
+  // Reads look at a server's tree: a delivery or commit no longer commutes with its clients' requests.
+  if (readsIn(b.scripts)) return actions;
   // A join: no ConnectRequest waits at that server, which nothing else can reach without a role.
   for (const a of actions) {
     if (a.type === 'ideal' && a.action.type === 'join' && !w.stale.some((x) => x.server === (a.action as { sid: number }).sid)) return [a];

@@ -5,7 +5,7 @@
 // (model/client-invariants.ts) on top of the protocol's.
 import { Map as IMap } from 'immutable';
 import { sessionPassword, type WriteOp } from '../src/tree/index.ts';
-import { DEFAULT_REAPING, initialServer, roleOf, stepServer, zabView, type ConnId, type Entry, type LeaderMessage, type LearnerMessage, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState } from '../src/server/index.ts';
+import { DEFAULT_REAPING, initialServer, roleOf, stepServer, zabView, type ConnId, type Entry, type LeaderMessage, type LearnerMessage, type ReadAsk, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState } from '../src/server/index.ts';
 import type { Leading, ServerState as ZabState, Sid } from '../src/zab/index.ts';
 import { idealApply, idealActions, idealDeliveredZxid, idealPropose, idealRefuses, idealStart, idealView, type IdealAction, type IdealRole, type IdealZab, type LogEntry } from './ideal-zab.ts';
 import { settle } from './liveness.ts';
@@ -16,15 +16,29 @@ export const SESSION_MS = 1000;
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
 const node = (path: string, flags: number): WriteOp => ({ op: flags === 4 ? 'createContainer' : 'create', path, data: new Uint8Array(0), acl: OPEN, flags });
+const exists = (path: string, watch: boolean): ReadAsk => ({ op: 'exists', path, watch });
+
+/** A step of a client's script: a write; a read (SERVER-12); or a write with a read sent right behind it, before its reply. */
+export type ScriptStep = WriteOp | { readonly read: ReadAsk } | { readonly write: WriteOp; readonly andRead: ReadAsk };
 
 /**
  * What each client does, in order, once it has a session; it may then close its session.
- * `plain`: a persistent node and an ephemeral; `reaping`: a container and a child in it (SERVER-15), and an ephemeral.
+ * `plain`: a persistent node and an ephemeral; `reaping`: a container and a child in it (SERVER-15), and an ephemeral;
+ * `ordered` (SERVER-12, INV-26): each client watches /e2, then writes with a read of what it wrote right behind.
  */
 export const SCRIPTS = {
   plain: [[node('/p1', 0)], [node('/e2', 1)]],
   reaping: [[node('/c', 4), node('/c/p1', 0)], [node('/e2', 1)]],
-} as const satisfies Readonly<Record<string, readonly (readonly WriteOp[])[]>>;
+  ordered: [
+    [{ read: exists('/e2', true) }, { write: node('/p1', 0), andRead: exists('/p1', false) }],
+    [{ read: exists('/e2', true) }, { write: node('/e2', 1), andRead: exists('/e2', false) }],
+  ],
+} as const satisfies Readonly<Record<string, readonly (readonly ScriptStep[])[]>>;
+
+const writeOf = (step: ScriptStep): WriteOp | null => ('read' in step ? null : 'write' in step ? step.write : step);
+
+/** Whether a script reads: a learner's delivery then no longer commutes with its clients' requests (model/replica-por.ts). */
+export const readsIn = (scripts: keyof typeof SCRIPTS): boolean => SCRIPTS[scripts].some((c) => c.some((step: ScriptStep) => 'read' in step || 'andRead' in step));
 
 export interface Client {
   readonly id: number;
@@ -37,6 +51,10 @@ export interface Client {
   readonly next: number;
   /** The request it waits for (its ref), if any, and whether it is its close. */
   readonly waiting: number | null;
+  /** A read sent right behind its write (SERVER-12), not yet answered. */
+  readonly reading: number | null;
+  /** The highest zxid a reply on this connection carried: a watch event for an older txn comes too late (INV-26). */
+  readonly seen: number;
   readonly closing: boolean;
   /** Its session is gone (closed, or refused on reconnect as expired). */
   readonly ended: boolean;
@@ -147,7 +165,7 @@ export function initialReplicas(b: ReplicaBounds): Replicas {
   for (const sid of voters) servers[sid] = initialServer(serverConfig(sid, b), 0);
   const forward: Record<string, readonly (LearnerMessage | LeaderMessage)[]> = {};
   for (const a of voters) for (const c of voters) if (a !== c) forward[`${a}>${c}`] = [];
-  const clients = Array.from({ length: b.clients }, (_, i): Client => ({ id: i + 1, session: null, conn: null, at: null, established: false, next: 0, waiting: null, ended: false, claimed: false, raced: false, closing: false, ids: 0 }));
+  const clients = Array.from({ length: b.clients }, (_, i): Client => ({ id: i + 1, session: null, conn: null, at: null, established: false, next: 0, waiting: null, reading: null, seen: 0, ended: false, claimed: false, raced: false, closing: false, ids: 0 }));
   const w: Replicas = { zab: b.zab === 'ideal' ? null : zab, ideal, servers, clients, forward, stale: [], now: 0, acked: [], used: { crashes: 0, times: 0, moves: 0, timeouts: 0 }, violations: [] };
   return new Run(w, b).roles().done();
 }
@@ -180,7 +198,7 @@ export function replicaActions(w: Replicas, b: ReplicaBounds): ReplicaAction[] {
       for (const sid of sids) if (w.servers[sid]?.role) out.push({ type: 'connect', client: c.id, server: sid });
       continue;
     }
-    if (c.established && c.waiting === null) {
+    if (c.established && c.waiting === null && c.reading === null) {
       if (c.next < SCRIPTS[b.scripts][c.id - 1]!.length) out.push({ type: 'write', client: c.id });
       else if (b.closes !== false) out.push({ type: 'close', client: c.id });
     }
@@ -218,6 +236,8 @@ class Run {
   acked: Acked[];
   used: Replicas['used'];
   violations: Replicas['violations'];
+  /** The zxid of the txn whose effects are being carried out (its watch events name no zxid). */
+  applying: number | null = null;
 
   constructor(
     w: Replicas,
@@ -275,18 +295,28 @@ class Run {
       case 'connect': {
         const c = this.client(a.client);
         const conn = this.newId(a.client);
-        this.setClient(a.client, { conn, at: a.server, established: false, claimed: false, raced: false });
+        this.setClient(a.client, { conn, at: a.server, established: false, claimed: false, raced: false, seen: 0 });
         const ask = c.session === null ? { sessionId: 0n, passwd: null } : { sessionId: c.session, passwd: sessionPassword(c.session) };
         this.input(a.server, { type: 'connect', conn, ask: { ...ask, timeOut: SESSION_MS, lastZxidSeen: 0n, readOnly: false }, auth: [], now: this.now });
         break;
       }
       case 'write': {
         const c = this.client(a.client);
+        const step: ScriptStep = SCRIPTS[this.b.scripts][a.client - 1]![c.next]!;
         const ref = this.newId(a.client); // unique, as the shell's: a stale reply never answers a newer request
         this.claim(c);
         this.setClient(a.client, { waiting: ref, closing: false });
         this.input(c.at!, { type: 'request', conn: c.conn!, now: this.now });
-        this.input(c.at!, { type: 'submit', conn: c.conn!, ref, write: SCRIPTS[this.b.scripts][a.client - 1]![c.next]!, auth: [], now: this.now });
+        if ('read' in step) {
+          this.input(c.at!, { type: 'read', conn: c.conn!, ref, ask: step.read, auth: [] });
+          break;
+        }
+        this.input(c.at!, { type: 'submit', conn: c.conn!, ref, write: writeOf(step)!, auth: [], now: this.now });
+        if ('andRead' in step && this.client(a.client).waiting === ref) {
+          const read = this.newId(a.client);
+          this.setClient(a.client, { reading: read });
+          this.input(c.at!, { type: 'read', conn: c.conn!, ref: read, ask: step.andRead, auth: [] });
+        }
         break;
       }
       case 'close': {
@@ -429,13 +459,13 @@ class Run {
   private abandon(id: number): void {
     const c = this.client(id);
     if (c.conn !== null && c.at !== null && this.servers[c.at]) this.input(c.at, { type: 'closed', conn: c.conn });
-    this.setClient(id, { conn: null, at: null, established: false, waiting: null });
+    this.setClient(id, { conn: null, at: null, established: false, waiting: null, reading: null, seen: 0 });
   }
 
   /** A server's process is gone: its clients' connections break; what it was sent or was to send is lost. */
   private crashed(sid: Sid): void {
     this.servers[sid] = null;
-    for (const c of this.clients) if (c.at === sid) this.setClient(c.id, { conn: null, at: null, established: false, waiting: null });
+    for (const c of this.clients) if (c.at === sid) this.setClient(c.id, { conn: null, at: null, established: false, waiting: null, reading: null, seen: 0 });
     for (const k of Object.keys(this.forward)) if (k.startsWith(`${sid}>`) || k.endsWith(`>${sid}`)) this.forward[k] = [];
     this.stale = this.stale.filter((s) => s.server !== sid);
   }
@@ -509,7 +539,7 @@ class Run {
   }
 
   private clientOfRef(ref: number): Client | undefined {
-    return this.clients.find((c) => c.waiting === ref);
+    return this.clients.find((c) => c.waiting === ref || c.reading === ref);
   }
 
   private effect(sid: Sid, e: ServerEffect): void {
@@ -546,7 +576,7 @@ class Run {
         if (!c) return;
         // INV-24: a session is refused as expired only once it is over (its close or expiry proposed).
         if (e.type === 'reject' && c.session !== null && this.sessionLive(c.session)) this.violation('INV-24', `server ${sid} refused client ${c.id}'s live session ${c.session.toString(16)} as expired`);
-        this.setClient(c.id, { conn: null, at: null, established: false, waiting: null, ...(e.type === 'reject' ? { ended: true } : {}) });
+        this.setClient(c.id, { conn: null, at: null, established: false, waiting: null, reading: null, seen: 0, ...(e.type === 'reject' ? { ended: true } : {}) });
         return;
       }
       case 'reply': {
@@ -554,29 +584,52 @@ class Run {
         if (!c) return;
         const close = c.closing;
         if (e.result.type === 'create') {
-          const op = SCRIPTS[this.b.scripts][c.id - 1]![c.next]!;
+          const op = writeOf(SCRIPTS[this.b.scripts][c.id - 1]![c.next]!)!;
           const flags = 'flags' in op ? op.flags : 0;
           this.acked.push({ path: e.result.path, zxid: e.zxid, session: c.session!, kind: flags === 4 ? 'container' : (flags & 1) === 1 ? 'ephemeral' : 'persistent' });
         }
-        this.setClient(c.id, close ? { waiting: null, ended: true, conn: null, at: null, established: false } : { waiting: null, next: c.next + 1 });
+        const seen = Math.max(c.seen, e.zxid);
+        this.setClient(c.id, close ? { waiting: null, ended: true, conn: null, at: null, established: false } : { waiting: null, seen, next: c.reading === null ? c.next + 1 : c.next });
+        return;
+      }
+      case 'read-reply': {
+        const c = this.clientOfRef(e.ref);
+        if (!c) return;
+        const seen = Math.max(c.seen, e.zxid);
+        if (c.waiting === e.ref) return this.setClient(c.id, { waiting: null, seen, next: c.next + 1 }); // a read alone
+        // INV-26: a read sent behind a write is answered after it, and sees it.
+        const step = SCRIPTS[this.b.scripts][c.id - 1]![c.next]!;
+        if (c.waiting !== null) this.violation('INV-26', `server ${sid} answered client ${c.id}'s read before the write sent ahead of it`);
+        else if ('andRead' in step && 'path' in step.andRead && this.acked.some((x) => x.path === (step.andRead as { path: string }).path && x.session === c.session) && e.result.op !== 'exists') {
+          this.violation('INV-26', `server ${sid} answered client ${c.id}'s read of ${step.andRead.path} without the write it had acknowledged just before`);
+        }
+        this.setClient(c.id, { reading: null, seen, next: c.waiting === null ? c.next + 1 : c.next });
+        return;
+      }
+      case 'notify': {
+        // INV-26: a watch event reaches the client before any reply that carries its txn's zxid or a later one.
+        const c = this.clientOfConn(sid, e.conn);
+        if (c && this.applying !== null && c.seen >= this.applying) this.violation('INV-26', `server ${sid} told client ${c.id} of a change at ${this.applying.toString(16)} after a reply at ${c.seen.toString(16)}`);
         return;
       }
       case 'moved': {
         // INV-22: a session is never refused as moved by the server it last connected to.
         const c = this.clientOfRef(e.ref);
         if (c && c.at === sid && c.established && !c.raced) this.violation('INV-22', `client ${c.id}'s write through server ${sid}, where it is connected, was refused as moved`);
-        if (c) this.setClient(c.id, { conn: null, at: null, established: false, waiting: null });
+        if (c) this.setClient(c.id, { conn: null, at: null, established: false, waiting: null, reading: null, seen: 0 });
         return;
       }
       case 'dropped': {
         const c = this.clientOfRef(e.ref);
-        if (c) this.setClient(c.id, { conn: null, at: null, established: false, waiting: null });
+        if (c) this.setClient(c.id, { conn: null, at: null, established: false, waiting: null, reading: null, seen: 0 });
         return;
       }
       case 'diverged':
         this.violation('INV-20', `server ${sid}'s tree after ${e.zxid.toString(16)} is not the leader's (digest ${e.actual} ≠ ${e.expected})`);
         return;
       case 'applied':
+        this.applying = e.zxid;
+        return;
       case 'log':
         return;
     }

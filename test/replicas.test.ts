@@ -3,7 +3,7 @@
 // ones; the server mutants of issue 20 caught at their recorded bounds.
 import { describe, expect, it } from 'vitest';
 import { checkReplicaInvariants } from '../model/client-invariants.ts';
-import { exploreReplicas, walkReplicas } from '../model/replica-checker.ts';
+import { exploreReplicas, exploreReplicasDepthFirst, walkReplicas } from '../model/replica-checker.ts';
 import { SERVER_MUTANTS } from '../model/replica-cli.ts';
 import { DEFAULT_REPLICA_BOUNDS, initialReplicas, stepReplicas, type ReplicaAction, type ReplicaBounds } from '../model/replicas.ts';
 
@@ -14,6 +14,13 @@ describe('whole replicas', () => {
     expect(r.violation).toBeNull();
     expect(r.exhausted).toBe(true);
     expect(r.distinct).toBe(641);
+    expect(r.reached).toMatchObject({ 'write acknowledged': true, 'session ended': true });
+  });
+
+  it('INV-26: one client that watches, then writes with a read sent right behind, exhausts over the ZAB reducers: every read after its write and seeing it, every event before a later reply', () => {
+    const b: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, scripts: 'ordered', clients: 1, crashes: 0, times: 0, moves: 0 };
+    const r = exploreReplicas(b);
+    expect(r).toMatchObject({ exhausted: true, violation: null });
     expect(r.reached).toMatchObject({ 'write acknowledged': true, 'session ended': true });
   });
 
@@ -59,7 +66,7 @@ describe('whole replicas', () => {
 
 describe('server mutants over the ideal ZAB, with and without partial-order reduction', () => {
   // validate-locally breaks what the reduction assumes (test/replica-por.test.ts): without --por only.
-  it.each([['claim-on-connect', 'INV-22', true], ['reap-from-committed', 'INV-19', true], ['validate-locally', 'INV-24', false], ['orphan-connects', 'INV-25', true]] as const)('%s: %s', (name, id, por) => {
+  it.each([['claim-on-connect', 'INV-22', true], ['reap-from-committed', 'INV-19', true], ['validate-locally', 'INV-24', false], ['orphan-connects', 'INV-25', true], ['read-ahead', 'INV-26', true], ['event-after-reply', 'INV-26', true]] as const)('%s: %s', (name, id, por) => {
     const bounds = SERVER_MUTANTS.find((m) => m.name === name)!.bounds;
     const b: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, ...bounds, zab: 'ideal', deviation: name };
     expect(exploreReplicas(b, 200_000).violation?.id).toBe(id);
@@ -68,7 +75,7 @@ describe('server mutants over the ideal ZAB, with and without partial-order redu
 });
 
 describe('server mutants (issue 20) are caught at their bounds over the reducers\' messages', () => {
-  const CAUGHT = { 'claim-on-connect': 'INV-22', 'reap-from-committed': 'INV-19', 'validate-locally': 'INV-24', 'orphan-connects': 'INV-25' } as const;
+  const CAUGHT = { 'claim-on-connect': 'INV-22', 'reap-from-committed': 'INV-19', 'validate-locally': 'INV-24', 'orphan-connects': 'INV-25', 'read-ahead': 'INV-26', 'event-after-reply': 'INV-26' } as const;
   it.each(SERVER_MUTANTS.map((m) => [m.name, CAUGHT[m.name], m.bounds] as const))('%s: %s; the real reducer survives that same path', (name, id, bounds) => {
     const b: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, ...bounds, deviation: name };
     // Breadth first; INV-25 needs a state with nothing left to do, which over ZAB's messages with a crash lies past 200,000 states: walks find one.
@@ -107,6 +114,9 @@ describe('the ideal ZAB (INV-23) and reconnects (INV-24)', () => {
     expect(por.distinct).toBeLessThan(full.distinct);
     expect(por.finals).toEqual(full.finals);
     expect(full.finals!.length).toBeGreaterThan(0);
+    // Depth first reaches the same states, with and without the reduction.
+    expect(exploreReplicasDepthFirst(b)).toMatchObject({ exhausted: true, violation: null, distinct: full.distinct });
+    expect(exploreReplicasDepthFirst({ ...b, por: true })).toMatchObject({ exhausted: true, violation: null, distinct: por.distinct });
   });
 
   it('INV-24: over the ideal ZAB a client that moves between servers is never refused a live session (254,664 states would be the whole space; 20,000 here)', () => {

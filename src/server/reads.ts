@@ -39,7 +39,8 @@ const RECONFIG_DISABLED = -123;
 export function read(s: ServerState, conn: ConnId, ref: number, ask: ReadAsk, auth: readonly Id[]): Stepped {
   const c = s.conns.get(conn);
   if (!c) return done(s, { type: 'dropped', ref });
-  if (c.queue.size > 0) return done({ ...s, conns: s.conns.set(conn, { ...c, queue: c.queue.push({ kind: 'read', ref, ask, auth }) }) });
+  // mutant read-ahead: a read answered at once, before the writes sent ahead of it (INV-26)
+  if (c.queue.size > 0 && s.config.deviation !== 'read-ahead') return done({ ...s, conns: s.conns.set(conn, { ...c, queue: c.queue.push({ kind: 'read', ref, ask, auth }) }) });
   return serve(s, conn, ref, ask, auth);
 }
 

@@ -97,6 +97,8 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
     case 'submit': {
       const c = s.conns.get(input.conn);
       if (!c) return done(s, { type: 'dropped', ref: input.ref });
+      // SERVER-14: a reconfig this server does not take (reconfigEnabled off, or standalone) is refused in the connection's order.
+      if ('reconfig' in input.write && !(s.config.reconfigEnabled && s.config.members.length > 1)) return read(s, input.conn, input.ref, { op: 'reconfig' }, input.auth);
       return submit(s, c.session, input.auth, input.write, { kind: 'reply', ref: input.ref });
     }
     case 'sync':

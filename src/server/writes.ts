@@ -109,6 +109,8 @@ export function delivered(s: ServerState, txn: Txn, origin: Origin | undefined):
     const r = applied.result;
     if (r.type === 'error' && r.err === Code.SessionMoved) effects.push({ type: 'moved', ref: wait.ref }); // SERVER-6
     else effects.push({ type: 'reply', ref: wait.ref, zxid: txn.zxid, result: r, ...(txn.op.type === 'setData' ? { data: txn.op.data } : {}), close: txn.op.type === 'closeSession' });
+    // mutant event-after-reply: the watch events go out after the reply (INV-26)
+    if (s.config.deviation === 'event-after-reply') effects.push(...effects.splice(1, fired.effects.length));
   }
   return { state, effects, ...(wait ? { wait } : {}) };
 }

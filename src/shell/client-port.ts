@@ -24,7 +24,6 @@ export interface PortHost {
   readonly view: ServerView;
   readonly role: Role;
   readonly lastZxid: number;
-  readonly ensemble: boolean;
   /** The reducer: a client's request or connection event. */
   run(input: ServerInput): void;
 }
@@ -252,8 +251,8 @@ export class ClientPort {
       if (conn.auth.length !== before) this.host.run({ type: 'auth', conn: conn.id, auth: [...conn.auth] }); // WATCH-7
       return;
     }
-    if (request.op === 'reconfig' && this.host.config.reconfigEnabled && this.host.ensemble) {
-      // SERVER-14; jute strings have no null: an absent list arrives empty.
+    if (request.op === 'reconfig') {
+      // SERVER-14 (the reducer takes it or refuses it); jute strings have no null: an absent list arrives empty.
       const reconfig = { joining: request.joiningServers || null, leaving: request.leavingServers || null, newMembers: request.newMembers || null };
       return this.submit(conn, xid, { reconfig, fromConfig: Number(request.curConfigId) }, true);
     }

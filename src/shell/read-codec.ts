@@ -6,7 +6,7 @@ import { encodeError, encodeMultiReply, encodeReply, type Request } from '../wir
 import { ERROR_OP } from '../wire/records.ts';
 import { wireStat } from './requests.ts';
 
-/** The reducer's read for a request that is neither a write nor a sync, auth or SASL; null: no such read. */
+/** The reducer's read for a request that is neither a write, a reconfig nor a sync, auth or SASL; null: no such read. */
 export function readAsk(r: Request): ReadAsk | null {
   switch (r.op) {
     case 'exists':
@@ -21,7 +21,6 @@ export function readAsk(r: Request): ReadAsk | null {
       return { op: 'getEphemerals', prefixPath: r.prefixPath };
     case 'whoAmI':
     case 'ping':
-    case 'reconfig':
       return { op: r.op };
     case 'multiRead':
       return { op: 'multiRead', ops: r.ops.map((o) => ({ type: o.type, path: 'path' in o.body ? o.body.path : '', watch: 'watch' in o.body ? o.body.watch : false })) };

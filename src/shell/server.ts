@@ -67,7 +67,6 @@ export class Server implements ServerView {
       get lastZxid() {
         return server.srv.lastZxid;
       },
-      ensemble: config.servers.length > 1,
       run: (input) => this.run(input),
     });
   }

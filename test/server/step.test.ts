@@ -245,7 +245,8 @@ describe('reads and watches (SERVER-12)', () => {
     // WATCH-9, SERVER-14: the reducer refuses what it cannot decode, and a reconfig it does not take.
     leader.connect(3, reconnect(12n));
     expect(leader.step({ type: 'read', conn: 3, ref: 30, ask: { op: 'checkWatches', path: '/', type: 9 }, auth: [] })).toMatchObject([{ result: { op: 'error', err: Code.MarshallingError } }]);
-    expect(leader.step({ type: 'read', conn: 3, ref: 31, ask: { op: 'reconfig' }, auth: [] })).toMatchObject([{ result: { op: 'error', err: -123 } }]);
+    const reconfig = { reconfig: { joining: 'server.9=127.0.0.1:1:2:observer', leaving: null, newMembers: null }, fromConfig: -1 };
+    expect(leader.step({ type: 'submit', conn: 3, ref: 31, write: reconfig, auth: [], now: 4 })).toMatchObject([{ type: 'read-reply', ref: 31, result: { op: 'error', err: -123 } }]);
     expect(leader.step({ type: 'read', conn: 9, ref: 32, ask: { op: 'ping' }, auth: [] })).toEqual([{ type: 'dropped', ref: 32 }]);
   });
 

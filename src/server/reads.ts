@@ -5,6 +5,7 @@
 import {
   addWatch,
   afterRead,
+  authenticate,
   Code,
   dataLength,
   dropWatcher,
@@ -83,6 +84,15 @@ export function fire(s: ServerState, events: readonly TreeEvent[]): Stepped {
 /** WATCH-7: a connection's ids changed (addAuth, SASL): its watches hear what those may read. */
 export function authChanged(s: ServerState, conn: ConnId, auth: readonly Id[]): Stepped {
   return done(s.auths.has(conn) ? { ...s, auths: s.auths.set(conn, auth) } : s);
+}
+
+/** ACL-2: an addAuth adds the ids its credentials give to the connection's; a failure answers AuthFailed. */
+export function addAuth(s: ServerState, conn: ConnId, scheme: string, auth: string, held: readonly Id[]): Stepped {
+  const got = authenticate(scheme, auth, s.config.superDigest);
+  if (typeof got === 'number') return done(s, { type: 'auth-failed', conn, err: got });
+  const ids = [...held, ...got.filter((id) => !held.some((a) => a.scheme === id.scheme && a.id === id.id))];
+  const r = authChanged(s, conn, ids);
+  return { state: r.state, effects: [{ type: 'authed', conn, ids }] };
 }
 
 /** A connection gone (closed, or its session closed): its watches go with it (its held reads went with its entry). */

@@ -7,7 +7,7 @@ import { configOf } from './membership.ts';
 import { freshReaper, reap } from './reaper.ts';
 import { answerValidations, claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched, validate, validated } from './sessions.ts';
 import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Stepped, ZabView } from './types.ts';
-import { answered, authChanged, forgetAll, queueWrite, read } from './reads.ts';
+import { addAuth, answered, authChanged, forgetAll, queueWrite, read } from './reads.ts';
 import { chain, done } from './stepped.ts';
 import { accept, answerSyncs, delivered, propose, submit, sync } from './writes.ts';
 
@@ -107,6 +107,8 @@ function dispatch(s: ServerState, input: ServerInput): Stepped {
       return read(s, input.conn, input.ref, input.ask, input.auth);
     case 'auth':
       return authChanged(s, input.conn, input.auth);
+    case 'add-auth':
+      return addAuth(s, input.conn, input.scheme, input.auth, input.ids);
     case 'closed':
       return connClosed(s, input.conn);
     case 'tick':

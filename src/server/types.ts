@@ -48,6 +48,8 @@ export interface ServerConfig {
   readonly members: readonly PeerAddress[];
   /** readonlymode.enabled, in an ensemble: a looking server serves read-only sessions (SERVER-13). */
   readonly readOnlyMode: boolean;
+  /** ACL-2: the digest (`user:base64`) whose addAuth also makes a connection super. */
+  readonly superDigest?: string;
   /** TREE-22: exists checks READ (ZooKeeper 3.8.4 and later); default true. */
   readonly existsChecksAcl?: boolean;
   /** reconfigEnabled: only picks the refusal of a reconfig this server does not take (SERVER-14); default false. */
@@ -198,7 +200,9 @@ export type ServerInput =
   | { readonly type: 'submit'; readonly conn: ConnId; readonly ref: number; readonly write: Submission; readonly auth: readonly Id[]; readonly now: number }
   /** SERVER-12: a read, watch registration or ping on `conn`; `ref` names its reply slot. */
   | { readonly type: 'read'; readonly conn: ConnId; readonly ref: number; readonly ask: ReadAsk; readonly auth: readonly Id[] }
-  /** WATCH-7: the connection's ids changed (addAuth, SASL). */
+  /** ACL-2: an addAuth on `conn`, which holds `ids` so far. */
+  | { readonly type: 'add-auth'; readonly conn: ConnId; readonly scheme: string; readonly auth: string; readonly ids: readonly Id[] }
+  /** WATCH-7: the connection's ids changed (a SASL exchange succeeded). */
   | { readonly type: 'auth'; readonly conn: ConnId; readonly auth: readonly Id[] }
   /** SERVER-11: a client's sync; `ref` names its reply slot. */
   | { readonly type: 'sync'; readonly conn: ConnId; readonly ref: number }
@@ -252,6 +256,9 @@ export type ServerEffect =
   | { readonly type: 'read-reply'; readonly ref: number; readonly zxid: number; readonly result: ReadResult }
   /** WATCH-2: a watch event for `conn`, before any reply that follows it (SERVER-12). */
   | { readonly type: 'notify'; readonly conn: ConnId; readonly event: EventType; readonly path: string }
+  /** ACL-2: an addAuth's answer (at once, outside the request order): the connection's ids now, or the error it closes with. */
+  | { readonly type: 'authed'; readonly conn: ConnId; readonly ids: readonly Id[] }
+  | { readonly type: 'auth-failed'; readonly conn: ConnId; readonly err: ErrorCode }
   /** SERVER-6: request `ref` was stale (SessionMoved): no answer, its connection closes. */
   | { readonly type: 'moved'; readonly ref: number }
   /** SERVER-10: request `ref` cannot be taken here (not serving): its connection closes. */

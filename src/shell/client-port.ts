@@ -6,13 +6,14 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Code, sessionPassword } from '../tree/index.ts';
 import type { ConnId, Role, ServerEffect, ServerInput } from '../server/index.ts';
 import { decodeConnectRequest, decodeRequest, encodeConnectResponse, encodeError, encodeNotification, encodeReply } from '../wire/protocol.ts';
+import { Xid } from '../wire/records.ts';
 import type { ServerConfig } from './config.ts';
 import { Connection, type Slot } from './connection.ts';
 import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
 import { encodeRead, readAsk } from './read-codec.ts';
 import { wireStat, writeOf, writeReply } from './requests.ts';
-import { answerAuth, answerSasl, jaasUsers } from './sasl.ts';
+import { answerSasl, jaasUsers } from './sasl.ts';
 
 /** Watcher state SyncConnected, the only one a server sends with an event. */
 const SYNC_CONNECTED = 3;
@@ -132,10 +133,16 @@ export class ClientPort {
         return r.conn.flush();
       }
     }
-    if (e.type !== 'refuse' && e.type !== 'reject' && e.type !== 'accept' && e.type !== 'close') return;
+    if (e.type !== 'refuse' && e.type !== 'reject' && e.type !== 'accept' && e.type !== 'close' && e.type !== 'authed' && e.type !== 'auth-failed') return;
     const conn = this.byId.get(e.conn);
     if (!conn) return;
     switch (e.type) {
+      case 'authed': // at once, outside the request order, as ZooKeeper
+        conn.auth = [...e.ids];
+        return conn.write(encodeReply(Xid.AUTH, 0n, 'auth', {}));
+      case 'auth-failed':
+        conn.write(encodeError(Xid.AUTH, 0n, e.err));
+        return conn.end();
       case 'refuse': // SERVER-2
         this.host.logger.info(e.why, { remote: conn.remote, ...e.fields });
         return conn.end();
@@ -244,10 +251,11 @@ export class ClientPort {
     this.host.run({ type: 'request', conn: conn.id, now }); // SERVER-6, SERVER-7
     conn.lastOp = request.op;
     if (request.op === 'unknown') return void conn.push({ xid, reply: encodeError(xid, -1n, Code.Unimplemented), close: true });
-    if (request.op === 'auth' || request.op === 'sasl') {
+    // ACL-2: the reducer answers an addAuth (authed, auth-failed)
+    if (request.op === 'auth') return this.host.run({ type: 'add-auth', conn: conn.id, scheme: request.scheme, auth: Buffer.from(request.auth ?? []).toString('utf8'), ids: [...conn.auth] });
+    if (request.op === 'sasl') {
       const before = conn.auth.length;
-      if (request.op === 'auth') answerAuth(conn, xid, request.scheme, request.auth, this.host.config.superDigest);
-      else answerSasl(conn, xid, request.token, this.saslUsers, BigInt(this.host.lastZxid), this.host.logger);
+      answerSasl(conn, xid, request.token, this.saslUsers, BigInt(this.host.lastZxid), this.host.logger);
       if (conn.auth.length !== before) this.host.run({ type: 'auth', conn: conn.id, auth: [...conn.auth] }); // WATCH-7
       return;
     }

@@ -2,10 +2,10 @@
 // DIGEST-MD5 (RFC 2831, qop "auth"), against the users of the JAAS file's `Server` section
 // (DigestLoginModule's `user_<name>="<password>"` options), as ZooKeeper's SaslServer does.
 // ZooKeeper names the server `zk-sasl-md5`: the realm of the challenge and the host part of the
-// digest-uri. Success gives the connection the id `sasl:<user>`. Also the answers to addAuth.
+// digest-uri. Success gives the connection the id `sasl:<user>` (the reducer learns it: WATCH-7).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { authenticate, Code } from '../tree/index.ts';
+import { Code } from '../tree/index.ts';
 import { encodeError, encodeReply } from '../wire/protocol.ts';
 import type { Connection } from './connection.ts';
 import type { Logger } from './logger.ts';
@@ -80,17 +80,6 @@ export class DigestMd5Server {
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { type: 'failure', why: `wrong password for ${user}` };
     return { type: 'success', token: Buffer.from(`rspauth=${kd(`:${uri}`)}`), user: authzid || user };
   }
-}
-
-/** An addAuth: answered at once, outside the request order, as ZooKeeper does; a failure closes the connection. */
-export function answerAuth(conn: Connection, xid: number, scheme: string, auth: Uint8Array | null, superDigest: string | undefined): void {
-  const ids = authenticate(scheme, Buffer.from(auth ?? []).toString('utf8'), superDigest);
-  if (typeof ids === 'number') {
-    conn.write(encodeError(xid, 0n, ids));
-    return conn.end();
-  }
-  for (const id of ids) if (!conn.auth.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.auth.push(id);
-  conn.write(encodeReply(xid, 0n, 'auth', {}));
 }
 
 /** A SASL DIGEST-MD5 token: each answered in order; a failure answers AuthFailed and closes, as ZooKeeper. */

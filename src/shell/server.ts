@@ -51,6 +51,7 @@ export class Server implements ServerView {
         tree: { extendedTypes: config.extendedTypes, enforceQuota: config.enforceQuota /* SERVER-16 */, maxDataBytes: config.maxBuffer, saslAcl: config.saslAcl },
         members: config.servers,
         readOnlyMode: config.readOnlyMode && config.servers.length > 1,
+        ...(config.superDigest !== undefined ? { superDigest: config.superDigest } : {}),
         existsChecksAcl: config.compatPatch >= 4,
         reconfigEnabled: config.reconfigEnabled,
       },

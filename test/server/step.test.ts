@@ -263,7 +263,10 @@ describe('reads and watches (SERVER-12)', () => {
     const change = (version: number) => proposed(leader.step({ type: 'submit', conn: 1, ref: 100 + version, write: { op: 'setData', path: '/s', data: new Uint8Array([version]), version: -1 }, auth: [{ scheme: 'digest', id: 'u:x' }], now: version }))[0]!;
     const t1 = change(1);
     expect(leader.step({ type: 'delivered', txn: t1, origin: { server: 1, id: 1 }, now: 2 }).filter((e) => e.type === 'notify')).toEqual([]);
-    leader.step({ type: 'auth', conn: 2, auth: [{ scheme: 'digest', id: 'u:x' }] });
+    // ACL-2: an addAuth is answered by the reducer (the digest of u's password is not u:x: the event goes on being withheld)
+    expect(leader.step({ type: 'add-auth', conn: 2, scheme: 'ip', auth: '127.0.0.1', ids: [] })).toEqual([{ type: 'auth-failed', conn: 2, err: Code.AuthFailed }]);
+    expect(leader.step({ type: 'add-auth', conn: 2, scheme: 'digest', auth: 'u:pw', ids: [] })).toMatchObject([{ type: 'authed', conn: 2, ids: [{ scheme: 'digest', id: expect.stringMatching(/^u:/) }] }]);
+    leader.step({ type: 'auth', conn: 2, auth: [{ scheme: 'digest', id: 'u:x' }] }); // as a SASL success would
     const t2 = change(2);
     expect(leader.step({ type: 'delivered', txn: t2, origin: { server: 1, id: 2 }, now: 3 }).filter((e) => e.type === 'notify')).toEqual([{ type: 'notify', conn: 2, event: 3, path: '/s' }]);
   });

@@ -8,14 +8,15 @@
 // anything; a delivery touches sessions and answers reconnects at `now`), and only these:
 //   - a crashed server's restart: nothing reaches a server that is down, and a learner that still
 //     follows the crashed one reaches nothing after the restart either (servers' messages travel on
-//     a learner's connection to its leader, which the crash ended: \`linked\` in replicas.ts); a
+//     a learner's connection to its leader, which the crash ended: `linked` in replicas.ts); a
 //     restart disables nothing — it only adds a server without a role;
 //   - with a leader that cannot step down (it and its learners are a quorum, and without a crash
 //     no learner can leave it): a join of the leader by a server without a role where no
 //     ConnectRequest waits (without a role it takes no client, and what its old requests bring
 //     back finds nothing waiting; a join only adds to the leader's learners);
 //   - with such a leader, a learner's delivery of the next committed txn, when no client of that
-//     learner waits for the txn's reply, the txn is not a configuration change or a multi, and — for a
+//     learner waits for the txn's reply (or no client can move any more: then nothing but that
+//     reply changes a client that waits), the txn is not a configuration change or a multi, and — for a
 //     session's creation or close — the learner holds no connection of that session and no
 //     reconnect of it waits there for the leader's answer. Every other action touches other
 //     fields of the learner's reducer (connections, owners, clocks, requests in flight, the next
@@ -25,13 +26,18 @@
 //     the leader had when it answered (SERVER-5): an answer that needs the delivery waits for it in
 //     either order; one that does not is the same before it as after, except for the session the
 //     delivery creates or closes — and a reconnect of that session started from now on is answered
-//     by a leader that has the txn committed already, so it too waits for the delivery.
+//     by a leader that has the txn committed already, so it too waits for the delivery;
+//   - with such a leader and no client left to move, its commit of the next proposal, on the
+//     conditions `commits` gives below (what the leader's other inputs read of its state).
+// Scripts that read (`ordered`) get neither deliveries nor commits taken alone: a read looks at
+// the tree a delivery changes.
 // The state graph is finite and acyclic (ids and positions only grow, an election needs a crash),
 // so persistent sets with state caching reach, for every run of the full graph, a run that extends
 // it by reordering (Godefroid 1996, ch. 4): every server's tree goes through the same states in
 // the same order, every client sees the same replies, and every state with nothing left to do is
 // reached. The client-level invariants are judged per server (INV-19, INV-21, INV-20's delivery
-// position and TREE-27's digest against the leader's) or when a step happens (INV-22, INV-24), so
+// position and TREE-27's digest against the leader's), when a step happens (INV-22, INV-24), or
+// on the states with nothing left to do (INV-25), so
 // each is judged on the states the reduced runs share with the full one; INV-20's comparison of
 // two servers' trees is implied by both matching the leader's digest. `test/replicas.test.ts`
 // checks the reduction against the full search where both finish: the same states with nothing

@@ -39,19 +39,21 @@ export const SERVER_MUTANTS: readonly { readonly name: ServerDeviation; readonly
 ];
 
 export const REPLICA_HELP = `zabkit check --replicas [flags] — whole replicas: ZAB, the server's reducer (src/server)
-and the data tree on 3 servers, with abstract clients; INV-1..24 on every state, INV-25 on
+and the data tree on 3 servers, with abstract clients; INV-1..24 and INV-26 on every state, INV-25 on
 the states with nothing left to do
 
   --servers N (3)  --clients N (2)  --crashes N (1)  --times N (1: jumps past a session timeout)
   --moves N (1: a client leaves a ConnectRequest behind and reconnects elsewhere)
   --timeouts N (0: ZAB notify/init/sync firings)  --max-depth N (200)
-  --scripts ${Object.keys(SCRIPTS).join('|')} (reaping: a container and its child, and an ephemeral)
+  --scripts ${Object.keys(SCRIPTS).join('|')} (reaping: a container and its child, and an ephemeral;
+                   ordered: each client watches /e2, then writes with a read right behind, INV-26)
   --zab ideal      run over the ideal ZAB (model/ideal-zab.ts: roles, one committed sequence,
                    elections, crashes) instead of the ZAB reducers' messages; over the reducers
                    (--zab real, the default) INV-23 checks every step is one of the ideal's
   --no-close       clients keep their sessions after their script (no closeSession)
-  --por            with --zab ideal: take a learner's delivery alone where it commutes with
-                   everything else (partial-order reduction, model/replica-por.ts)
+  --por            with --zab ideal: take a restart, a join, a learner's delivery or the leader's
+                   commit alone where it commutes with everything else (partial-order
+                   reduction, model/replica-por.ts)
   --server-mutant NAME   a broken server reducer; alone, it uses its bounds
                    (${SERVER_MUTANTS.map((m) => m.name).join(', ')})
   --dfs            depth first instead of breadth first: the same states, in the memory of one

@@ -97,8 +97,8 @@ export function addAuth(s: ServerState, conn: ConnId, scheme: string, auth: stri
 
 /** A connection gone (closed, or its session closed): its watches go with it (its held reads went with its entry). */
 export function forgetConn(s: ServerState, conn: ConnId): ServerState {
-  const watches = s.watches.data.size === 0 && s.watches.child.size === 0 ? s.watches : dropWatcher(s.watches, conn);
-  return { ...s, watches, auths: s.auths.delete(conn) };
+  if (!s.auths.has(conn)) return s; // it watches nothing (a watcher's ids are kept)
+  return { ...s, watches: dropWatcher(s.watches, conn), auths: s.auths.delete(conn) };
 }
 
 /** Every connection gone (SERVER-1: a role change). */

@@ -177,12 +177,13 @@ export function sessionClosed(s: ServerState, session: bigint): Stepped {
 }
 
 /** A connection closed: it no longer holds its session. */
-export function connClosed(s: ServerState, conn: ConnId): Stepped {
+export function connClosed(s0: ServerState, conn: ConnId): Stepped {
+  const s = forgetConn(s0, conn); // its watches, also when a newer connection of its session had already replaced it here
   const c = s.conns.get(conn);
   if (!c) {
     const waiting = s.validating.findKey((v) => v.conn === conn);
     return done(waiting === undefined ? s : { ...s, validating: s.validating.delete(waiting) });
   }
   const bySession = s.bySession.get(c.session) === conn ? s.bySession.delete(c.session) : s.bySession;
-  return done({ ...forgetConn(s, conn), conns: s.conns.delete(conn), bySession });
+  return done({ ...s, conns: s.conns.delete(conn), bySession });
 }

@@ -238,7 +238,8 @@ describe('reads and watches (SERVER-12)', () => {
     leader.step({ type: 'read', conn: 2, ref: 21, ask: { op: 'addWatch', path: '/a', mode: 0 }, auth: [] });
     leader.step({ type: 'read', conn: 1, ref: 12, ask: { op: 'addWatch', path: '/b', mode: 0 }, auth: [] });
     expect([...leader.state.watches.data.keys()].sort()).toEqual(['/a', '/b']);
-    leader.step({ type: 'closed', conn: 2 });
+    expect(leader.connect(5, reconnect(12n))).toContainEqual({ type: 'close', conn: 2 }); // a newer connection takes session 12 here
+    leader.step({ type: 'closed', conn: 2 }); // the old one's socket closes later: its watches go then
     expect([...leader.state.watches.data.keys()]).toEqual(['/b']);
     leader.step({ type: 'delivered', txn: { session: 11n, zxid: 0x100000002, time: 0, op: { type: 'closeSession', paths: [] } }, now: 3 });
     expect(leader.state.watches.data.size).toBe(0);

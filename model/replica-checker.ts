@@ -32,6 +32,10 @@ function reached(w: Replicas, into: Record<string, boolean>): void {
   if (w.used.crashes > 0 && w.acked.length) into['crash with writes'] = true;
 }
 
+function summarize(distinct: number, exhausted: boolean, maxDepth: number, t0: number, reached: Readonly<Record<string, boolean>>, violation: ReplicaSummary['violation']): ReplicaSummary {
+  return { distinct, exhausted, maxDepth, seconds: (Date.now() - t0) / 1000, violation, reached };
+}
+
 /** Breadth first: a violation found is a shortest one. */
 export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity, progress?: (depth: number, distinct: number, seconds: number) => void, finals = false): ReplicaSummary {
   const t0 = Date.now();
@@ -43,6 +47,7 @@ export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity, progress
   const flags: Record<string, boolean> = {};
   let maxDepth = 0;
   const ends: string[] = [];
+  const summary = (exhausted: boolean, violation: ReplicaSummary['violation'] = null) => summarize(seen.size, exhausted, maxDepth, t0, flags, violation);
   const pathTo = (id: number): ReplicaAction[] => {
     const out: ReplicaAction[] = [];
     for (let i = id; i > 0; i = nodes[i]!.parent) out.push(nodes[i]!.action!);
@@ -56,7 +61,7 @@ export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity, progress
       if (all.length === 0) {
         if (finals) ends.push(fingerprint(w).join('.'));
         const v = checkFinal(w, b)[0]; // INV-25
-        if (v) return { distinct: seen.size, exhausted: false, maxDepth, seconds: (Date.now() - t0) / 1000, violation: { ...v, path: pathTo(id) }, reached: flags };
+        if (v) return summary(false, { ...v, path: pathTo(id) });
       }
       for (const a of b.por ? ample(w, b, all) : all) {
         const child = stepReplicas(w, a, b);
@@ -66,15 +71,15 @@ export function exploreReplicas(b: ReplicaBounds, maxStates = Infinity, progress
         maxDepth = Math.max(maxDepth, depth + 1);
         reached(child, flags);
         const v = checkReplicaInvariants(child)[0];
-        if (v) return { distinct: seen.size, exhausted: false, maxDepth, seconds: (Date.now() - t0) / 1000, violation: { ...v, path: pathTo(cid) }, reached: flags };
-        if (seen.size >= maxStates) return { distinct: seen.size, exhausted: false, maxDepth, seconds: (Date.now() - t0) / 1000, violation: null, reached: flags };
+        if (v) return summary(false, { ...v, path: pathTo(cid) });
+        if (seen.size >= maxStates) return summary(false);
         next.push({ w: child, id: cid, depth: depth + 1 });
       }
     }
     frontier = next;
     progress?.(maxDepth, seen.size, (Date.now() - t0) / 1000);
   }
-  return { distinct: seen.size, exhausted: true, maxDepth, seconds: (Date.now() - t0) / 1000, violation: null, reached: flags, ...(finals ? { finals: ends.sort() } : {}) };
+  return { ...summary(true), ...(finals ? { finals: ends.sort() } : {}) };
 }
 
 /**
@@ -91,7 +96,7 @@ export function exploreReplicasDepthFirst(b: ReplicaBounds, maxStates = Infinity
   const flags: Record<string, boolean> = {};
   let maxDepth = 0;
   let reported = 0;
-  const summary = (exhausted: boolean, violation: ReplicaSummary['violation'] = null): ReplicaSummary => ({ distinct: seen.size, exhausted, maxDepth, seconds: (Date.now() - t0) / 1000, violation, reached: flags });
+  const summary = (exhausted: boolean, violation: ReplicaSummary['violation'] = null) => summarize(seen.size, exhausted, maxDepth, t0, flags, violation);
   const stack: { w: Replicas; next: ReplicaAction[]; via: ReplicaAction | null }[] = [];
   const enter = (w: Replicas, via: ReplicaAction | null): ReplicaSummary | null => {
     const all = replicaActions(w, b);

@@ -63,10 +63,6 @@ export function stepServer(s: ServerState, input: ServerInput): ServerStepped {
   const r = dispatch(s, input);
   let state = r.state;
   const effects: ServerEffect[] = [];
-  const then = (x: { readonly state: ServerState; readonly effects: readonly unknown[] }) => {
-    state = x.state;
-    effects.push(...(x.effects as ServerEffect[]));
-  };
   for (const e of r.effects) {
     if (e.type === 'propose') {
       const p = propose(state, e.ask, now);
@@ -75,7 +71,11 @@ export function stepServer(s: ServerState, input: ServerInput): ServerStepped {
       continue;
     }
     effects.push(e);
-    if (e.type === 'reply' || e.type === 'moved' || e.type === 'synced' || e.type === 'not-read-only' || e.type === 'dropped') then(answered(state, e.ref));
+    if (e.type === 'reply' || e.type === 'moved' || e.type === 'synced' || e.type === 'not-read-only' || e.type === 'dropped') {
+      const a = answered(state, e.ref);
+      state = a.state;
+      effects.push(...(a.effects as ServerEffect[]));
+    }
   }
   // A write or sync not answered at once waits in its connection's order.
   if ((input.type === 'submit' || input.type === 'sync') && !effects.some((e) => 'ref' in e && e.ref === input.ref)) state = queueWrite(state, input.conn, input.ref);

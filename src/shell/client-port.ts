@@ -2,13 +2,13 @@
 // slots that put answers on the wire in request order. Nothing here decides who may connect, which
 // server owns a session, where a write goes, what a read answers or who hears a watch event: each
 // request becomes a reducer input, each decision comes back as an effect the server hands to `answer`.
-import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Code, sessionPassword } from '../tree/index.ts';
 import type { ConnId, Role, ServerEffect, ServerInput } from '../server/index.ts';
 import { decodeConnectRequest, decodeRequest, encodeConnectResponse, encodeError, encodeNotification, encodeReply } from '../wire/protocol.ts';
 import { Xid } from '../wire/records.ts';
 import type { ServerConfig } from './config.ts';
 import { Connection, type Slot } from './connection.ts';
+import type { Env, ListenerLike, SocketLike } from './env.ts';
 import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
 import { encodeRead, readAsk } from './read-codec.ts';
@@ -22,6 +22,7 @@ const SYNC_CONNECTED = 3;
 export interface PortHost {
   readonly config: ServerConfig;
   readonly logger: Logger;
+  readonly env: Env;
   readonly view: ServerView;
   readonly role: Role;
   readonly lastZxid: number;
@@ -40,7 +41,8 @@ interface Ref {
 }
 
 export class ClientPort {
-  private listener: NetServer | null = null;
+  private listener: ListenerLike | null = null;
+  private nextConn = 1;
   readonly conns = new Set<Connection>();
   private readonly byId = new Map<ConnId, Connection>();
   private readonly refs = new Map<number, Ref>();
@@ -55,7 +57,7 @@ export class ClientPort {
 
   async listen(): Promise<number> {
     const c = this.host.config;
-    this.listener = createServer((socket) => this.accept(socket));
+    this.listener = this.host.env.net.createServer((socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
       this.listener!.once('error', reject);
       this.listener!.listen(c.clientPort, c.clientPortAddress, () => resolve());
@@ -164,7 +166,7 @@ export class ClientPort {
   }
 
   private noteLatency(start: number): void {
-    const ms = Date.now() - start;
+    const ms = this.host.env.clock.now() - start;
     const s = this.stats;
     s.latencyMin = Math.min(s.latencyMin, ms);
     s.latencyMax = Math.max(s.latencyMax, ms);
@@ -174,8 +176,8 @@ export class ClientPort {
 
   // ---------------------------------------------------------------- sockets and frames
 
-  private accept(socket: Socket): void {
-    const conn = new Connection(socket, this.host.config.maxBuffer);
+  private accept(socket: SocketLike): void {
+    const conn = new Connection(this.nextConn++, socket, this.host.config.maxBuffer, this.host.env.clock);
     const max = this.host.config.maxClientCnxns;
     if (max > 0 && [...this.conns].filter((c) => c.remote === conn.remote).length >= max) {
       this.host.logger.warn('too many connections', { remote: conn.remote, max });
@@ -228,7 +230,7 @@ export class ClientPort {
     conn.readOnlyAsked = req.readOnly;
     conn.session = req.sessionId === 0n ? -1n : req.sessionId; // frames after it are requests, refused until the answer
     const ask = { sessionId: req.sessionId, passwd: req.passwd ?? null, timeOut: req.timeOut, lastZxidSeen: req.lastZxidSeen, readOnly: req.readOnly };
-    this.host.run({ type: 'connect', conn: conn.id, ask, auth: [...conn.auth], now: Date.now() });
+    this.host.run({ type: 'connect', conn: conn.id, ask, auth: [...conn.auth], now: this.host.env.clock.now() });
   }
 
   /** SERVER-4, SERVER-5: the session is this connection's. */
@@ -246,7 +248,7 @@ export class ClientPort {
     const d = decodeRequest(frame);
     if (!d.ok) return this.drop(conn, d.header ? `opcode ${d.header.type}: ${d.error}` : d.error);
     const { xid, request } = d.value;
-    const now = Date.now();
+    const now = this.host.env.clock.now();
     const zxid = () => BigInt(this.host.lastZxid);
     this.host.run({ type: 'request', conn: conn.id, now }); // SERVER-6, SERVER-7
     conn.lastOp = request.op;
@@ -284,8 +286,9 @@ export class ClientPort {
   /** SERVER-10: the reply waits in its slot for the txn; the reducer decides where the write goes. */
   private submit(conn: Connection, xid: number, write: Extract<ServerInput, { type: 'submit' }>['write'], reconfig: boolean): void {
     const ref = this.nextRef++;
-    this.refs.set(ref, { conn, slot: conn.push({ xid }), start: Date.now(), reconfig });
-    this.host.run({ type: 'submit', conn: conn.id, ref, write, auth: [...conn.auth], now: Date.now() });
+    const now = this.host.env.clock.now();
+    this.refs.set(ref, { conn, slot: conn.push({ xid }), start: now, reconfig });
+    this.host.run({ type: 'submit', conn: conn.id, ref, write, auth: [...conn.auth], now });
   }
 }
 

@@ -2,7 +2,7 @@
 // strictly in request order (SERVER-12). A reply that is not ready (a write waiting for its commit) holds
 // back every later one; a read waiting behind it runs only when its turn comes, so it sees
 // that write (per-connection order, as ZooKeeper's CommitProcessor gives).
-import type { Socket } from 'node:net';
+import type { Clock, SocketLike } from './env.ts';
 import type { Id } from '../tree/index.ts';
 import type { DigestMd5Server } from './sasl.ts';
 import { FrameReader } from '../wire/protocol.ts';
@@ -23,12 +23,9 @@ export type Incoming =
   | { readonly type: 'frames'; readonly frames: Uint8Array[] }
   | { readonly type: 'bad'; readonly error: string };
 
-let nextConnId = 1;
-
 export class Connection {
-  readonly id = nextConnId++;
   readonly remote: string;
-  readonly since = Date.now();
+  readonly since: number;
   private readonly frames: FrameReader;
   private head: Buffer | null = Buffer.alloc(0); // until 4 bytes tell a word from a frame
   private readonly slots: Slot[] = [];
@@ -48,9 +45,13 @@ export class Connection {
   sasl: DigestMd5Server | null = null;
 
   constructor(
-    readonly socket: Socket,
+    /** Unique among its port's connections (the reducer's ConnId). */
+    readonly id: number,
+    readonly socket: SocketLike,
     maxBuffer: number,
+    private readonly clock: Clock,
   ) {
+    this.since = clock.now();
     this.remote = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     this.auth = [{ scheme: 'ip', id: this.remote }];
     this.frames = new FrameReader(maxBuffer);
@@ -103,7 +104,7 @@ export class Connection {
   write(bytes: Uint8Array): void {
     if (this.closed) return;
     this.sent++;
-    writeBatched(this.socket, bytes);
+    writeBatched(this.socket, bytes, this.clock);
   }
 
   /** Close once the replies already queued have gone out (SERVER-9: a closed session's connection). */
@@ -120,6 +121,6 @@ export class Connection {
     this.slots.length = 0;
     this.socket.end();
     // A peer that stops reading must not hold the socket open for ever.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.clock.setTimeout(() => this.socket.destroy(), 2000, true);
   }
 }

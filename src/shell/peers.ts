@@ -6,12 +6,12 @@
 // A quorum link that breaks (either direction), a dial that fails, or a message that had to be
 // dropped is reported to ZAB as `disconnected`, so a stream never silently resumes after a gap.
 // Frames leave in batches: the writes of one turn of the event loop go out together (writeBatched).
-import { createServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import type { Sid } from '../zab/types.ts';
 import { decodePeerFrame, encodePeer, type Channel, type PeerMessage } from '../wire/peer.ts';
 import { FrameReader } from '../wire/protocol.ts';
 import type { PeerAddress } from './config.ts';
 import { writeBatched } from './batched-writes.ts';
+import type { Env, ListenerLike, SocketLike as Socket } from './env.ts';
 import type { Logger } from './logger.ts';
 
 export interface PeerHooks {
@@ -39,7 +39,7 @@ const hostOf = (h: string) => (h === 'localhost' ? '127.0.0.1' : h);
 export class Peers {
   private readonly out = new Map<string, Link>();
   private readonly inbound = new Map<string, Socket>();
-  private readonly listeners: NetServer[] = [];
+  private readonly listeners: ListenerLike[] = [];
   private byId: ReadonlyMap<Sid, PeerAddress>;
   /** Sockets we closed on purpose: their close is not news. */
   private readonly quiet = new WeakSet<Socket>();
@@ -52,6 +52,7 @@ export class Peers {
     servers: readonly PeerAddress[],
     private readonly hooks: PeerHooks,
     private readonly logger: Logger,
+    private readonly env: Env,
   ) {
     this.byId = new Map(servers.map((s) => [s.id, s]));
   }
@@ -61,7 +62,7 @@ export class Peers {
     const self = this.byId.get(this.me);
     if (!self) throw new Error(`server.${this.me} is not among the server lines`);
     for (const channel of ['quorum', 'election'] as const) {
-      const listener = createServer((socket) => this.accept(socket, channel));
+      const listener = this.env.net.createServer((socket) => this.accept(socket, channel));
       await new Promise<void>((resolve, reject) => {
         listener.once('error', (e) => reject(new Error(`${channel} port ${hostOf(self.host)}:${portOf(self, channel)}: ${e.message}`)));
         listener.listen(portOf(self, channel), hostOf(self.host), () => resolve());
@@ -78,10 +79,10 @@ export class Peers {
     if (this.isolated || !this.byId.has(to)) return this.dropped(to, channel);
     const link = this.link(to, channel);
     if (!link.socket) {
-      if (Date.now() < link.retryAt) return this.dropped(to, channel);
+      if (this.env.clock.now() < link.retryAt) return this.dropped(to, channel);
       this.dial(to, channel, link);
     }
-    writeBatched(link.socket!, encodePeer(msg, mid));
+    writeBatched(link.socket!, encodePeer(msg, mid), this.env.clock);
   }
 
   /** A reconfig changed the members (observers join or leave): drop the links of those who left. */
@@ -161,7 +162,7 @@ export class Peers {
 
   private dial(to: Sid, channel: Channel, link: Link): void {
     const addr = this.byId.get(to)!;
-    const socket = connect({ host: hostOf(addr.host), port: portOf(addr, channel) });
+    const socket = this.env.net.connect({ host: hostOf(addr.host), port: portOf(addr, channel) });
     socket.setNoDelay(true);
     link.socket = socket;
     socket.write(encodePeer({ type: 'HELLO', sid: this.me, channel }));
@@ -174,7 +175,7 @@ export class Peers {
     socket.on('close', () => {
       if (link.socket === socket) {
         link.socket = null;
-        link.retryAt = Date.now() + link.backoff;
+        link.retryAt = this.env.clock.now() + link.backoff;
         link.backoff = Math.min(MAX_BACKOFF_MS, link.backoff * 2);
       }
       if (!this.quiet.has(socket) && channel === 'quorum') this.reportLost(to);

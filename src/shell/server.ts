@@ -11,6 +11,7 @@ import { isZabMessage, type PeerMessage, type ShellMessage } from '../wire/peer.
 import { ClientPort } from './client-port.ts';
 import type { ServerConfig } from './config.ts';
 import type { Connection } from './connection.ts';
+import { nodeEnv, type Env, type TimerHandle } from './env.ts';
 import type { ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
 import { Peers } from './peers.ts';
@@ -28,8 +29,8 @@ export class Server implements ServerView {
   /** The server's reducer state (src/server). */
   private srv: ServerState;
   /** SERVER-7, SERVER-8, SERVER-15: the half-tick timer while serving. */
-  private tickTimer: NodeJS.Timeout | null = null;
-  private purgeTimer: NodeJS.Timeout | null = null;
+  private tickTimer: TimerHandle | null = null;
+  private purgeTimer: TimerHandle | null = null;
   /** Txns after which this tree's digest was not the leader's (TREE-27; mntr's zk_digest_mismatches_count). */
   digestMismatches = 0;
   port = 0;
@@ -38,7 +39,12 @@ export class Server implements ServerView {
   private lastView: ZabView | null = null;
   private isolated = false;
 
-  constructor(config: ServerConfig, logger: Logger) {
+  constructor(
+    config: ServerConfig,
+    logger: Logger,
+    /** Clock, network, disk and exit: node's own, or the simulator's (sim/). */
+    readonly env: Env = nodeEnv,
+  ) {
     this.config = config;
     this.logger = logger;
     this.srv = initialServer(
@@ -55,12 +61,13 @@ export class Server implements ServerView {
         existsChecksAcl: config.compatPatch >= 4,
         reconfigEnabled: config.reconfigEnabled,
       },
-      Date.now(),
+      env.clock.now(),
     );
     const server = this;
     this.port_ = new ClientPort({
       config,
       logger,
+      env,
       view: this,
       get role() {
         return server.srv.role;
@@ -77,7 +84,7 @@ export class Server implements ServerView {
   /** Recover from disk, start ZAB, listen. Resolves with the client port once listening. */
   async start(): Promise<number> {
     const c = this.config;
-    const { storage, recovered } = Storage.open(c.dataDir, c.dataLogDir, this.logger);
+    const { storage, recovered } = Storage.open(c.dataDir, c.dataLogDir, this.logger, this.env.fs);
     this.storage = storage;
     const voters = c.servers.filter((s) => !s.observer).map((s) => s.id);
     this.node = new ZabNode(
@@ -98,6 +105,7 @@ export class Server implements ServerView {
         stepped: () => this.stepped(),
       },
       this.logger,
+      this.env,
     );
     this.node.onFatal = () => void this.stop();
     if (c.trace) this.node.tracer = new TraceWriter(c.trace, c.myid);
@@ -106,11 +114,11 @@ export class Server implements ServerView {
       if (c.purgeInterval > 0) this.purge();
     };
     if (c.servers.length > 1) {
-      this.peers = new Peers(c.myid, c.servers, { receive: (from, msg, mid) => this.onPeerMessage(from, msg, mid), lost: (peer) => this.node.input({ type: 'disconnected', peer }) }, this.logger);
+      this.peers = new Peers(c.myid, c.servers, { receive: (from, msg, mid) => this.onPeerMessage(from, msg, mid), lost: (peer) => this.node.input({ type: 'disconnected', peer }) }, this.logger, this.env);
       await this.peers.listen();
     }
     this.node.start(durableOf(recovered));
-    if (c.purgeInterval > 0) this.purgeTimer = setInterval(() => this.purge(), c.purgeInterval * 3600_000).unref();
+    if (c.purgeInterval > 0) this.purgeTimer = this.env.clock.setInterval(() => this.purge(), c.purgeInterval * 3600_000, true);
     this.port = await this.port_.listen();
     this.logger.info('listening', { address: c.clientPortAddress, port: this.port, myid: c.myid });
     if (c.reconfigEnabled) this.logger.info('reconfigEnabled=true: observers may join and leave by reconfig; the voting members are fixed');
@@ -120,8 +128,8 @@ export class Server implements ServerView {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('stopping');
-      if (this.tickTimer) clearInterval(this.tickTimer);
-      if (this.purgeTimer) clearInterval(this.purgeTimer);
+      this.env.clock.clear(this.tickTimer);
+      this.env.clock.clear(this.purgeTimer);
       await this.port_.close();
       await this.peers?.close();
       await this.node?.stop();
@@ -189,7 +197,7 @@ export class Server implements ServerView {
     const last = this.lastView;
     if (last && last.phase === view.phase && last.stage === view.stage && last.leader === view.leader && last.stopping === view.stopping) return;
     this.lastView = view;
-    this.run({ type: 'zab', zab: view, now: Date.now() }); // SERVER-1: the reducer derives the role
+    this.run({ type: 'zab', zab: view, now: this.env.clock.now() }); // SERVER-1: the reducer derives the role
     const role = this.srv.role;
     if (role === was) return;
     if (was !== null) this.stopServing(was);
@@ -197,13 +205,13 @@ export class Server implements ServerView {
     if (role === 'readonly') return this.logger.info('serving read-only sessions', { lastZxid: formatZxid(this.lastZxid) });
     // Every half tick (SERVER-7), or as often as reaping asks (SERVER-15).
     const period = Math.max(1, Math.min(Math.floor(this.config.tickTime / 2), this.config.reaping.checkIntervalMs));
-    this.tickTimer = setInterval(() => this.run({ type: 'tick', now: Date.now() }), period);
+    this.tickTimer = this.env.clock.setInterval(() => this.run({ type: 'tick', now: this.env.clock.now() }), period);
     this.logger.info('serving', { mode: this.mode, leader: this.leaderId, epoch: s.currentEpoch, lastZxid: formatZxid(this.lastZxid) });
   }
 
   private stopServing(was: Role): void {
     this.logger.info('stopped serving', { was, mode: this.mode });
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.env.clock.clear(this.tickTimer);
     this.tickTimer = null;
     this.port_.dropAll();
   }
@@ -216,7 +224,7 @@ export class Server implements ServerView {
   /** BCAST-5: a committed entry reaches the server's reducer. */
   private deliver(entry: Entry, zxid: number): void {
     if (entry.kind === 'base') throw new Error(`a snapshot at ${formatZxid(zxid)} is installed, not delivered`);
-    this.run({ type: 'delivered', txn: entry.txn, ...(entry.origin ? { origin: entry.origin } : {}), now: Date.now() });
+    this.run({ type: 'delivered', txn: entry.txn, ...(entry.origin ? { origin: entry.origin } : {}), now: this.env.clock.now() });
   }
 
   /**
@@ -231,7 +239,8 @@ export class Server implements ServerView {
     this.digestMismatches++;
     const hex32 = (d: number) => `0x${d.toString(16).padStart(8, '0')}`;
     this.logger.error('digest mismatch: this data tree diverged from the leader\'s; exiting rather than serve it', { zxid: formatZxid(zxid), expected: hex32(expected), actual: hex32(actual) });
-    process.exit(1);
+    this.env.exit(1, true);
+    throw new Error('diverged'); // unreachable in a process; a simulated one stops here
   }
 
   // ---------------------------------------------------------------- peers
@@ -258,7 +267,7 @@ export class Server implements ServerView {
       case 'VALIDATED':
       case 'SYNC':
       case 'SYNCED':
-        return this.run({ type: 'peer', from, msg, now: Date.now() });
+        return this.run({ type: 'peer', from, msg, now: this.env.clock.now() });
       case 'HELLO':
         return; // taken by the peer link
     }

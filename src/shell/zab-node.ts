@@ -9,6 +9,7 @@ import { step } from '../zab/step.ts';
 import type { Config, Durable, Effect, Input, Message, ServerState, Sid, TimerName, Txn as ZabTxn } from '../zab/types.ts';
 import type { Tree, Txn } from '../tree/index.ts';
 import type { Entry } from '../server/types.ts';
+import type { Env, TimerHandle } from './env.ts';
 import type { Logger } from './logger.ts';
 import type { Recovered, Storage } from './storage.ts';
 import type { TraceWriter } from './trace-writer.ts';
@@ -42,7 +43,7 @@ export class ZabNode {
   state: ServerState<Entry>;
   private inputs: { readonly input: Input<Entry>; readonly mid?: string }[] = [];
   private stepping = false;
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly timers = new Map<TimerName, TimerHandle>();
   /** The persist queue and held messages (src/zab/executor.ts, as the model's world keeps them). */
   private exec: Executor<Entry> = IDLE;
   /** Held messages a completed persist released: they leave within its `persisted` step. */
@@ -70,6 +71,7 @@ export class ZabNode {
     private readonly storage: Storage,
     private readonly hooks: NodeHooks,
     private readonly logger: Logger,
+    private readonly env: Env,
   ) {
     this.state = boot<Entry>(config, emptyDurable())[0]; // replaced by `start`, whose effects run
   }
@@ -163,8 +165,8 @@ export class ZabNode {
         this.hooks.install(e.base.tree, e.zxid);
         return;
       case 'setTimer': {
-        clearTimeout(this.timers.get(e.timer));
-        const t = setTimeout(() => {
+        this.env.clock.clear(this.timers.get(e.timer));
+        const t = this.env.clock.setTimeout(() => {
           this.timers.delete(e.timer);
           this.input({ type: 'timeout', timer: e.timer });
         }, e.ms);
@@ -194,7 +196,7 @@ export class ZabNode {
       // A disk that fails a write cannot vouch for anything more: stop rather than acknowledge.
       this.logger.error('persist failed; stopping', { error: (e as Error).message });
       this.stopped = true;
-      process.exitCode = 1;
+      this.env.exit(1, false);
       this.onFatal?.(e as Error);
     } finally {
       this.persisting = null;
@@ -249,7 +251,7 @@ export class ZabNode {
 
   /** Stop timers and wait for the disk writes already issued. */
   async stop(): Promise<void> {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.env.clock.clear(t);
     this.timers.clear();
     await this.persisting;
     this.stopped = true;

@@ -30,7 +30,7 @@ import {
   type TreeEvent,
 } from '../tree/index.ts';
 import { configText } from './membership.ts';
-import type { ConnId, HeldRead, ReadAsk, ReadResult, ServerEffect, ServerState, Stepped } from './types.ts';
+import type { ConnId, Queued, ReadAsk, ReadResult, ServerEffect, ServerState, Stepped } from './types.ts';
 import { done } from './stepped.ts';
 
 /** ZooKeeper's ReconfigDisabled: dynamic reconfiguration is off (reconfigEnabled=false). */
@@ -58,20 +58,40 @@ export function answered(s: ServerState, ref: number): Stepped {
   let state: ServerState = { ...s, asked: s.asked.delete(ref) };
   const c = state.conns.get(conn);
   if (!c) return done(state);
-  let queue = c.queue.filter((q) => q.kind !== 'write' || q.ref !== ref);
+  let queue = c.queue.filter((q) => q.kind === 'read' || q.ref !== ref);
   const effects: ServerEffect[] = [];
-  const ready: HeldRead[] = [];
-  for (let q = queue.first(); q?.kind === 'read'; q = queue.first()) {
+  const ready: Queued[] = [];
+  for (let q = queue.first(); q !== undefined && q.kind !== 'write'; q = queue.first()) {
     ready.push(q);
     queue = queue.shift();
   }
   state = { ...state, conns: state.conns.set(conn, { ...c, queue }) };
   for (const r of ready) {
+    if (r.kind !== 'read') {
+      // SERVER-11: a sync's turn came; its reply carries what is delivered now
+      state = { ...state, asked: state.asked.delete(r.ref) };
+      effects.push({ type: 'synced', ref: r.ref, zxid: state.lastZxid });
+      continue;
+    }
     const out = serve(state, conn, r.ref, r.ask, r.auth);
     state = out.state;
     effects.push(...(out.effects as ServerEffect[]));
   }
   return { state, effects };
+}
+
+/**
+ * SERVER-11, SERVER-12: a sync that could be answered now but has writes pending before it on its
+ * connection waits for them, so that its reply's zxid is not older than theirs. Returns the state
+ * with the sync waiting, or null if it is first in line (answer it now).
+ */
+export function syncWaits(s: ServerState, ref: number, conn: ConnId | undefined = s.asked.get(ref)): ServerState | null {
+  const c = conn === undefined ? undefined : s.conns.get(conn);
+  if (conn === undefined || !c || c.queue.size === 0) return null;
+  const at = c.queue.findIndex((q) => q.kind !== 'read' && q.ref === ref);
+  if (at === 0) return null;
+  const queue = at < 0 ? c.queue.push({ kind: 'synced', ref }) : c.queue.set(at, { kind: 'synced', ref });
+  return { ...s, conns: s.conns.set(conn, { ...c, queue }), asked: s.asked.set(ref, conn) };
 }
 
 /** WATCH-2, SERVER-12: a delivered txn's events, as notifications to the connections watching. */

@@ -7,7 +7,7 @@ import { configOf } from './membership.ts';
 import { freshReaper, reap } from './reaper.ts';
 import { answerValidations, claimed, connClosed, connect, establish, request, sessionClosed, sessionsTick, touched, validate, validated } from './sessions.ts';
 import type { Role, ServerConfig, ServerEffect, ServerInput, ServerState, Stepped, ZabView } from './types.ts';
-import { addAuth, answered, authChanged, forgetAll, queueWrite, read } from './reads.ts';
+import { addAuth, answered, authChanged, forgetAll, queueWrite, read, syncWaits } from './reads.ts';
 import { chain, done } from './stepped.ts';
 import { accept, answerSyncs, delivered, propose, submit, sync } from './writes.ts';
 
@@ -70,6 +70,14 @@ export function stepServer(s: ServerState, input: ServerInput): ServerStepped {
       for (const x of p.effects) if (x.type !== 'propose') effects.push(x);
       continue;
     }
+    if (e.type === 'synced') {
+      // SERVER-11: behind writes still pending on its connection, a sync waits for its turn
+      const waits = syncWaits(state, e.ref, input.type === 'sync' && input.ref === e.ref ? input.conn : undefined);
+      if (waits) {
+        state = waits;
+        continue;
+      }
+    }
     effects.push(e);
     if (e.type === 'reply' || e.type === 'moved' || e.type === 'synced' || e.type === 'not-read-only' || e.type === 'dropped') {
       const a = answered(state, e.ref);
@@ -78,7 +86,7 @@ export function stepServer(s: ServerState, input: ServerInput): ServerStepped {
     }
   }
   // A write or sync not answered at once waits in its connection's order.
-  if ((input.type === 'submit' || input.type === 'sync') && !effects.some((e) => 'ref' in e && e.ref === input.ref)) state = queueWrite(state, input.conn, input.ref);
+  if ((input.type === 'submit' || input.type === 'sync') && !state.asked.has(input.ref) && !effects.some((e) => 'ref' in e && e.ref === input.ref)) state = queueWrite(state, input.conn, input.ref);
   return { state, effects };
 }
 

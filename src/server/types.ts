@@ -91,7 +91,8 @@ export interface HeldRead {
   readonly ask: ReadAsk;
   readonly auth: readonly Id[];
 }
-export type Queued = { readonly kind: 'write'; readonly ref: number } | HeldRead;
+/** `synced`: a sync known to be answerable, waiting for the writes before it (its reply's zxid is read when its turn comes). */
+export type Queued = { readonly kind: 'write' | 'synced'; readonly ref: number } | HeldRead;
 
 /** SERVER-12: a request answered from the server's own tree and watch table (the wire's read ops, decoded). */
 export type ReadAsk =

@@ -3,7 +3,7 @@
 // owners, expiry, where a write goes, the leader's proposals and the replies. This file wires them
 // to the timers, the peer links and the client port (client-port.ts), and carries out their effects.
 // A single server is an ensemble of one: it elects itself through the same reducers.
-import type { Sid } from '../zab/types.ts';
+import type { ServerState as ZabState, Sid } from '../zab/types.ts';
 import { formatZxid } from '../zab/zxid.ts';
 import type { Tree, WatchTable } from '../tree/index.ts';
 import { initialServer, stepServer, zabView, type ConnId, type Entry, type Role, type ServerEffect, type ServerInput, type ServerState, type ZabView } from '../server/index.ts';
@@ -292,6 +292,11 @@ export class Server implements ServerView {
 
   get epoch(): number {
     return this.node.state.currentEpoch;
+  }
+
+  /** ZAB's state now (the simulator checks the spec's invariants over it). */
+  get zab(): ZabState<Entry> {
+    return this.node.state;
   }
 
   get historyEntries(): number {

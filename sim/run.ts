@@ -1,0 +1,392 @@
+// One simulated run: a seed gives the ensemble, the swarm of faults, the clients' work and every
+// delay, and so exactly one run. Phases: the servers start; clients work while faults come and
+// go; then every fault is healed (liveness: a write must succeed within LIVENESS_MS); the servers
+// must converge; final reads after a sync; then the checks (checks.ts) judge the whole run.
+import { createHash } from 'node:crypto';
+import { FOUR_LETTER_WORDS, type ServerConfig } from '../src/shell/config.ts';
+import { DEFAULT_MAX_BUFFER } from '../src/wire/protocol.ts';
+import { Code } from '../src/tree/codes.ts';
+import { OPS } from '../src/wire/records.ts';
+import { formatZxid } from '../src/zab/zxid.ts';
+import type { PeerAddress } from '../src/server/membership.ts';
+import { checkRun, type Violation } from './checks.ts';
+import { SimClient } from './client.ts';
+import { SimDisk } from './disk.ts';
+import { DEFAULT_FAULTS, describeSwarm, drawSwarm, type FaultKind, type Swarm } from './faults.ts';
+import { SimNet } from './net.ts';
+import { Random } from './random.ts';
+import { EPOCH_MS, Proc, Scheduler } from './scheduler.ts';
+import { SimServer } from './server-node.ts';
+import { KEYS, PARENTS, workload, type Record as OpRecord } from './workload.ts';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly servers?: number;
+  readonly observers?: number;
+  readonly clients?: number;
+  readonly ops?: number;
+  readonly faults?: readonly FaultKind[];
+  /** Keep the servers' log lines (printed for a failing seed). */
+  readonly keepLog?: boolean;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly swarm: string;
+  readonly violations: readonly Violation[];
+  /** Simulated ms from the start to the end of the run. */
+  readonly simulatedMs: number;
+  readonly events: number;
+  readonly ops: { readonly total: number; readonly ok: number; readonly failed: number; readonly unknown: number };
+  readonly faults: readonly string[];
+  /** Heal to the first successful write (ms), or null if none within the bound. */
+  readonly recoveryMs: number | null;
+  readonly log: readonly string[];
+  /** A hash of everything the run did: equal for two runs of one seed. */
+  readonly fingerprint: string;
+}
+
+/** After every fault is healed, a write must succeed within this (simulated ms). */
+export const LIVENESS_MS = 60_000;
+/** The servers must agree on their last zxid within this after the workload ends. */
+const CONVERGE_MS = 30_000;
+/** The run never goes on past this much simulated time. */
+const MAX_RUN_MS = 600_000;
+const TICK_MS = 200;
+
+export function peerAddresses(voters: number, observers: number): PeerAddress[] {
+  const out: PeerAddress[] = [];
+  for (let id = 1; id <= voters + observers; id++) {
+    out.push({ id, host: '127.0.0.1', quorumPort: 2280 + id, electionPort: 2380 + id, observer: id > voters, clientPort: 2180 + id });
+  }
+  return out;
+}
+
+function configOf(id: number, servers: readonly PeerAddress[], swarm: Swarm): ServerConfig {
+  return {
+    tickTime: TICK_MS,
+    initLimit: 10,
+    syncLimit: 5,
+    dataDir: `/data/s${id}`,
+    dataLogDir: `/data/s${id}`,
+    clientPort: 2180 + id,
+    clientPortAddress: '127.0.0.1',
+    maxClientCnxns: 0,
+    minSessionTimeout: 2 * TICK_MS,
+    maxSessionTimeout: 20 * TICK_MS,
+    fourLetterWords: new Set(FOUR_LETTER_WORDS),
+    maxBuffer: DEFAULT_MAX_BUFFER,
+    snapCount: swarm.snapCount,
+    snapRetainCount: 3,
+    purgeInterval: 0,
+    servers,
+    myid: id,
+    extendedTypes: true,
+    enforceQuota: false,
+    reaping: { checkIntervalMs: 500, maxPerMinute: 10_000, maxNeverUsedIntervalMs: 0 },
+    reconfigEnabled: false,
+    compatPatch: 6,
+    readOnlyMode: false,
+    saslAcl: false,
+    logLevel: 'info',
+  };
+}
+
+export async function simulate(opts: SimOptions): Promise<SimResult> {
+  const voters = opts.servers ?? 3;
+  const observers = opts.observers ?? 0;
+  const nClients = opts.clients ?? 4;
+  const budget = opts.ops ?? 200;
+  const random = new Random(opts.seed);
+  const swarm = drawSwarm(random.fork('swarm'), opts.faults ?? DEFAULT_FAULTS);
+  const sched = new Scheduler();
+  const log: string[] = [];
+  const hash = createHash('sha256');
+  const say = (line: string) => {
+    hash.update(line);
+    hash.update('\n');
+    if (opts.keepLog) log.push(line);
+  };
+  const violations: Violation[] = [];
+  const violate = (v: Violation) => {
+    violations.push(v);
+    say(`${sched.now - EPOCH_MS} !! ${v.id}: ${v.detail}`);
+  };
+  const net = new SimNet(sched, random.fork('net'), { ...swarm.net, connectTimeout: 1000 });
+  const addresses = peerAddresses(voters, observers);
+  const servers = addresses.map((a) => new SimServer(a.id, configOf(a.id, addresses, swarm), new SimDisk(sched, random.fork(`disk${a.id}`), swarm.disk), sched, net, say));
+  const endpoints = addresses.map((a) => ({ sid: a.id, port: a.clientPort! }));
+  sched.onThrow = (t, proc) => {
+    violate({ id: 'SIM-THROW', detail: `${t.proc} threw at ${t.at - EPOCH_MS} ms: ${t.error.stack ?? t.error.message}` });
+    const s = servers.find((x) => x.proc === proc);
+    s?.crash('kill');
+  };
+  const faultsLog: string[] = [];
+  const fault = (what: string) => {
+    faultsLog.push(`${sched.now - EPOCH_MS} ms ${what}`);
+    say(`${sched.now - EPOCH_MS} fault ${what}`);
+  };
+
+  // ---------------------------------------------------------------- the world's own process
+  const world = new Proc('world');
+  const sleep = (ms: number) => new Promise<void>((r) => sched.after(ms, world, r));
+  const clients: SimClient[] = [];
+  let clientIds = 0;
+  const newClient = () => {
+    const id = clientIds++;
+    const c = new SimClient(id, new Proc(`c${id}`), sched, net, random.fork(`client${id}`), endpoints, random.fork(`timeout${id}`).pick([1000, 2000, 4000]));
+    clients.push(c);
+    return c;
+  };
+  /** Until `c` gets an OK (or one of `also`) to this request, retrying; false after `bound` ms. */
+  const until = async (c: SimClient, bound: number, make: () => Parameters<SimClient['request']>[1], also: readonly number[] = []): Promise<Awaited<ReturnType<SimClient['request']>> | null> => {
+    const deadline = sched.now + bound;
+    while (sched.now < deadline) {
+      if (!c.ready) {
+        await sleep(20);
+        continue;
+      }
+      const o = await c.request(-1, make());
+      if (o.kind === 'reply' && (o.err === Code.OK || also.includes(o.err))) return o;
+      await sleep(50);
+    }
+    return null;
+  };
+
+  const wl = workload(random.fork('workload'), budget, () => sched.now);
+  let workloadDone = false;
+  let finished = false;
+  let recoveryMs: number | null = null;
+  const finalReads: OpRecord[] = [];
+  const digests = new Map<number, { readonly digest: number; readonly sid: number }>();
+  const leaders = new Map<number, number>();
+
+  const main = async () => {
+    for (const s of servers) s.start();
+    // Setup: the parents of the workload's nodes, through a client of its own.
+    const setup = newClient();
+    for (const p of PARENTS) {
+      const ok = await until(setup, LIVENESS_MS, () => ({ op: 'create', path: p, data: Buffer.alloc(0), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 0 }), [Code.NodeExists]);
+      if (!ok) {
+        violate({ id: 'SIM-LIVE', detail: `no write succeeded within ${LIVENESS_MS} ms of the start` });
+        return;
+      }
+    }
+    setup.stop();
+    // The workload and the faults, together.
+    const workers = Array.from({ length: nClients }, () => work(newClient()));
+    const injector = inject();
+    await Promise.all(workers);
+    workloadDone = true;
+    await injector;
+    // Heal everything; the ensemble must serve writes again.
+    healAll();
+    const healedAt = sched.now;
+    const probe = newClient();
+    const wrote = await until(probe, LIVENESS_MS, () => ({ op: 'setData', path: PARENTS[0]!, data: Buffer.from('probe'), version: -1 }));
+    if (!wrote) {
+      violate({ id: 'SIM-LIVE', detail: `no write succeeded within ${LIVENESS_MS} ms after every fault was healed` });
+      return;
+    }
+    recoveryMs = sched.now - healedAt;
+    say(`${sched.now - EPOCH_MS} recovered in ${recoveryMs} ms`);
+    // Every server reaches the same last zxid.
+    const convergeBy = sched.now + CONVERGE_MS;
+    while (sched.now < convergeBy && !converged()) await sleep(50);
+    if (!converged()) violate({ id: 'SIM-CONVERGE', detail: `servers did not converge within ${CONVERGE_MS} ms: ${servers.map((s) => `s${s.sid} ${s.up ? formatZxid(s.server!.lastZxid) : 'down'}`).join(', ')}` });
+    // Final reads after a sync: every key as the ensemble holds it now.
+    for (const key of KEYS) {
+      const r: OpRecord = { id: -1 - finalReads.length, client: probe.id, session: probe.session.n, kind: 'final', path: key, call: sched.now, ret: Infinity, err: null, zxid: null, lin: [] };
+      const synced = await until(probe, LIVENESS_MS, () => ({ op: 'sync', path: key }));
+      const got = synced && (await until(probe, LIVENESS_MS, () => ({ op: 'getData', path: key, watch: false }), [Code.NoNode]));
+      if (!got || got.kind !== 'reply') continue;
+      r.ret = sched.now;
+      r.err = got.err;
+      if (got.err === Code.OK) {
+        const v = OPS.getData.response.read(got.body);
+        r.lin.push({ input: { op: 'getData', path: key }, output: { data: Buffer.from(v.data ?? []).toString('utf8'), version: v.stat.version } });
+      } else r.lin.push({ input: { op: 'getData', path: key }, output: 'NoNode' });
+      finalReads.push(r);
+    }
+  };
+
+  const converged = () => {
+    const up = servers.filter((s) => s.up && s.server?.serving);
+    if (up.length !== servers.length) return false;
+    const z = up[0]!.server!.lastZxid;
+    return up.every((s) => s.server!.lastZxid === z);
+  };
+
+  const work = async (c: SimClient) => {
+    const pipeline = random.fork(`pipeline${c.id}`).int(1, 3);
+    const think = random.fork(`think${c.id}`);
+    const inFlight: Promise<void>[] = [];
+    for (;;) {
+      await sleep(think.int(1, 60));
+      if (!c.ready || c.inFlight >= pipeline) continue;
+      const op = wl.next(c);
+      if (!op) break;
+      say(`${sched.now - EPOCH_MS} c${c.id} ${op.record.kind} ${op.record.path}`);
+      inFlight.push(c.request(op.record.id, op.request).then((o) => op.settle(o)));
+    }
+    await Promise.all(inFlight);
+    c.stop();
+  };
+
+  // ---------------------------------------------------------------- faults
+  const frandom = random.fork('faults');
+  const healing: (() => void)[] = [];
+  const healAll = () => {
+    net.heal();
+    for (const s of servers) {
+      s.thaw();
+      if (!s.up) s.start();
+    }
+    for (const h of healing.splice(0)) h();
+    fault('heal all');
+  };
+  const later = (ms: number, what: string, f: () => void) => {
+    healing.push(f);
+    sched.after(ms, world, () => {
+      const i = healing.indexOf(f);
+      if (i < 0) return;
+      healing.splice(i, 1);
+      fault(what);
+      f();
+    });
+  };
+  const leaderOf = () => servers.find((s) => s.up && s.server?.zab.phase === 'leading');
+  const inject = async () => {
+    if (swarm.on.length === 0) return;
+    while (!workloadDone && sched.now - EPOCH_MS < MAX_RUN_MS / 2) {
+      await sleep(Math.max(1, Math.round(-Math.log(1 - frandom.float()) * swarm.meanGap)));
+      if (workloadDone) return;
+      const kind = frandom.weighted(swarm.on);
+      const up = servers.filter((s) => s.up);
+      const target = frandom.chance(0.3) ? (leaderOf() ?? frandom.pick(servers)) : frandom.pick(servers);
+      const sids = servers.map((s) => s.sid);
+      switch (kind) {
+        case 'kill':
+        case 'power':
+        case 'wipe': {
+          if (!target.up) break;
+          target.crash(kind === 'kill' ? 'kill' : 'power');
+          if (kind === 'wipe') target.disk.wipe(target.config.dataDir);
+          fault(`${kind} s${target.sid}`);
+          later(frandom.int(50, 3000), `restart s${target.sid}`, () => target.start());
+          break;
+        }
+        case 'partition': {
+          const shape = frandom.pick(['alone', 'halves', 'bridge'] as const);
+          const shuffled = [...sids].sort(() => frandom.float() - 0.5);
+          let groups: number[][];
+          if (shape === 'alone') groups = [[target.sid], sids.filter((x) => x !== target.sid)];
+          else if (shape === 'halves') groups = [shuffled.slice(0, Math.floor(sids.length / 2)), shuffled.slice(Math.floor(sids.length / 2))];
+          else groups = [];
+          if (shape === 'bridge') {
+            // two sides that each reach only the bridge
+            const [bridge, ...rest] = shuffled;
+            const a = rest.slice(0, Math.floor(rest.length / 2));
+            const b = rest.slice(Math.floor(rest.length / 2));
+            for (const x of a) for (const y of b) (net.cut(`s${x}`, `s${y}`), net.cut(`s${y}`, `s${x}`));
+            fault(`partition: bridge s${bridge} between ${a.map((x) => `s${x}`).join(',')} | ${b.map((x) => `s${x}`).join(',')}`);
+          } else {
+            const [a, b] = groups as [number[], number[]];
+            for (const x of a) for (const y of b) (net.cut(`s${x}`, `s${y}`), net.cut(`s${y}`, `s${x}`));
+            fault(`partition ${a.map((x) => `s${x}`).join(',')} | ${b.map((x) => `s${x}`).join(',')}`);
+          }
+          later(frandom.int(200, 6000), 'heal network', () => net.heal());
+          break;
+        }
+        case 'oneway': {
+          const other = frandom.pick(sids.filter((x) => x !== target.sid));
+          const [from, to] = frandom.chance(0.5) ? [target.sid, other] : [other, target.sid];
+          net.cut(`s${from}`, `s${to}`);
+          fault(`one-way cut s${from} > s${to}`);
+          later(frandom.int(200, 6000), 'heal network', () => net.heal());
+          break;
+        }
+        case 'reset': {
+          const socks = [...net.sockets].filter((s) => s.peer && !s.destroyed);
+          if (socks.length === 0) break;
+          const s = frandom.pick(socks);
+          fault(`reset a connection ${s.host} - ${s.peer!.host}`);
+          net.reset(s);
+          break;
+        }
+        case 'freeze': {
+          if (!target.up || target.proc!.frozen) break;
+          target.freeze();
+          const ms = frandom.pick([frandom.int(50, 500), frandom.int(1000, 6000)]);
+          fault(`freeze s${target.sid} for ${ms} ms`);
+          later(ms, `thaw s${target.sid}`, () => target.thaw());
+          break;
+        }
+        default:
+          break;
+      }
+      void up;
+    }
+  };
+
+  // ---------------------------------------------------------------- run
+  say(`seed ${opts.seed}: ${voters} voters, ${observers} observers, ${nClients} clients, ${budget} ops; ${describeSwarm(swarm)}`);
+  sched.at(sched.now, world, () => {
+    main().then(
+      () => (finished = true),
+      (e: Error) => {
+        violate({ id: 'SIM-THROW', detail: `the run itself threw: ${e.stack ?? e.message}` });
+        finished = true;
+      },
+    );
+  });
+  await sched.run(EPOCH_MS + MAX_RUN_MS, () => {
+    observe();
+    return finished;
+  });
+  if (!finished) violate({ id: 'SIM-LIVE', detail: `the run did not finish within ${MAX_RUN_MS} simulated ms` });
+  for (const c of clients) c.stop();
+  for (const s of servers) s.crash('kill');
+
+  function observe(): void {
+    for (const s of servers) {
+      const srv = s.server;
+      if (!s.up || !srv?.serving) continue;
+      // Replicas agree: equal trees at equal zxids (TREE-27's digest).
+      const z = srv.lastZxid;
+      const d = srv.tree.digest;
+      const seen = digests.get(z);
+      if (!seen) digests.set(z, { digest: d, sid: s.sid });
+      else if (seen.digest !== d && violations.every((v) => v.id !== 'SIM-DIVERGE')) violate({ id: 'SIM-DIVERGE', detail: `at ${formatZxid(z)} s${s.sid}'s tree differs from s${seen.sid}'s` });
+      // One established leader per epoch (INV-7).
+      const zab = srv.zab;
+      if (zab.phase === 'leading' && zab.stage === 'broadcast') {
+        const other = leaders.get(zab.epoch);
+        if (other === undefined) leaders.set(zab.epoch, s.sid);
+        else if (other !== s.sid) violate({ id: 'INV-7', detail: `epoch ${zab.epoch} had leaders s${other} and s${s.sid}` });
+      }
+    }
+  }
+
+  const records = [...wl.records, ...finalReads];
+  const newest = servers.filter((s) => s.server).sort((a, b) => b.server!.lastZxid - a.server!.lastZxid)[0];
+  const finalTree = newest?.server?.tree;
+  violations.push(...checkRun(records, clients, finalTree, { finalReadsAt: finalReads[0]?.call ?? Infinity }));
+  for (const c of clients) for (const p of c.problems) violations.push({ id: 'SIM-CLIENT', detail: p });
+  for (const s of servers) for (const e of s.exits) violations.push({ id: 'SIM-EXIT', detail: `s${s.sid} at ${e}` });
+  const ok = wl.records.filter((r) => r.err === Code.OK).length;
+  const unknown = wl.records.filter((r) => r.err === null).length;
+  for (const v of violations) hash.update(`${v.id} ${v.detail}`);
+  return {
+    seed: opts.seed,
+    swarm: describeSwarm(swarm),
+    violations,
+    simulatedMs: sched.now - EPOCH_MS,
+    events: sched.events,
+    ops: { total: wl.records.length, ok, failed: wl.records.length - ok - unknown, unknown },
+    faults: faultsLog,
+    recoveryMs,
+    log,
+    fingerprint: hash.digest('hex').slice(0, 16),
+  };
+}

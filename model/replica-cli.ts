@@ -32,6 +32,11 @@ export const SERVER_MUTANTS: readonly { readonly name: ServerDeviation; readonly
     bounds: { clients: 2, crashes: 0, times: 0, moves: 0, scripts: 'ordered' },
   },
   {
+    name: 'reply-before-commit',
+    bug: 'the leader answers its own client\'s write from its speculative tree when it proposes it, before a quorum has it: a crash then loses an acknowledged write',
+    bounds: { clients: 1, crashes: 1, times: 0, moves: 0 },
+  },
+  {
     name: 'reap-from-committed',
     bug: 'the leader checks a container it reaps against its committed tree, not the writes in flight: it deletes a container with a child',
     bounds: { clients: 1, crashes: 0, times: 1, moves: 0 },

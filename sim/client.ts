@@ -67,6 +67,7 @@ export class SimClient {
     private readonly random: Random,
     private readonly servers: readonly { readonly sid: number; readonly port: number }[],
     private readonly askTimeout: number,
+    private readonly say: (line: string) => void = () => {},
   ) {
     this.newSession();
     this.connect();
@@ -125,6 +126,7 @@ export class SimClient {
   private connect(): void {
     if (this.stopped) return;
     const to = this.random.pick(this.servers);
+    this.say(`${this.sched.now} c${this.id} connects to s${to.sid} (session 0x${this.session.id.toString(16)}, last zxid 0x${this.lastZxid.toString(16)})`);
     const socket = this.net.view(this.proc, `c${this.id}`).connect({ host: '127.0.0.1', port: to.port }) as SimSocket;
     this.socket = socket;
     this.frames = new FrameReader(1 << 24);
@@ -148,6 +150,7 @@ export class SimClient {
   }
 
   private lost(): void {
+    this.say(`${this.sched.now} c${this.id} lost its connection (${this.pending.length} in flight)`);
     this.socket = null;
     this.connected = false;
     this.handshaking = false;
@@ -197,6 +200,7 @@ export class SimClient {
       return this.drop();
     }
     const v = d.value;
+    this.say(`${this.sched.now} c${this.id} connect answered by s${sid}: session 0x${v.sessionId.toString(16)}, timeout ${v.timeOut}`);
     if (v.timeOut <= 0) {
       // SESSION: the session is gone; a client that had one learns it expired.
       if (this.session.id !== 0n) {

@@ -50,7 +50,7 @@ export class SimDisk {
   constructor(
     private readonly sched: Scheduler,
     private readonly random: Random,
-    private readonly options: DiskOptions,
+    public options: DiskOptions,
   ) {}
 
   /** The file system as process `owner` uses it. */

@@ -199,7 +199,7 @@ export class SimNet {
   constructor(
     readonly sched: Scheduler,
     private readonly random: Random,
-    readonly options: NetOptions,
+    public options: NetOptions,
   ) {}
 
   delay(): number {

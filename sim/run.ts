@@ -3,6 +3,7 @@
 // go; then every fault is healed (liveness: a write must succeed within LIVENESS_MS); the servers
 // must converge; final reads after a sync; then the checks (checks.ts) judge the whole run.
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { FOUR_LETTER_WORDS, type ServerConfig } from '../src/shell/config.ts';
 import { DEFAULT_MAX_BUFFER } from '../src/wire/protocol.ts';
 import { Code } from '../src/tree/codes.ts';
@@ -13,6 +14,7 @@ import { checkRun, type Violation } from './checks.ts';
 import { SimClient } from './client.ts';
 import { SimDisk } from './disk.ts';
 import { DEFAULT_FAULTS, describeSwarm, drawSwarm, type FaultKind, type Swarm } from './faults.ts';
+import type { SimMutant } from './mutants.ts';
 import { SimNet } from './net.ts';
 import { Random } from './random.ts';
 import { EPOCH_MS, Proc, Scheduler } from './scheduler.ts';
@@ -26,6 +28,12 @@ export interface SimOptions {
   readonly clients?: number;
   readonly ops?: number;
   readonly faults?: readonly FaultKind[];
+  /** A bug switched on in every server (sim/mutants.ts). */
+  readonly mutant?: SimMutant;
+  /** Inject no more than this many faults (shrinking). */
+  readonly maxFaults?: number;
+  /** Write each server's trace (conformance/trace-schema.ts) to DIR/server-N.ndjson, for `zabkit replay`. */
+  readonly traceDir?: string;
   /** Keep the servers' log lines (printed for a failing seed). */
   readonly keepLog?: boolean;
 }
@@ -39,6 +47,8 @@ export interface SimResult {
   readonly events: number;
   readonly ops: { readonly total: number; readonly ok: number; readonly failed: number; readonly unknown: number };
   readonly faults: readonly string[];
+  /** How many faults were injected (heals not counted). */
+  readonly injected: number;
   /** Heal to the first successful write (ms), or null if none within the bound. */
   readonly recoveryMs: number | null;
   readonly log: readonly string[];
@@ -50,9 +60,13 @@ export interface SimResult {
 export const LIVENESS_MS = 60_000;
 /** The servers must agree on their last zxid within this after the workload ends. */
 const CONVERGE_MS = 30_000;
+/** The clients issue requests (and faults come) for at most this long (simulated ms). */
+const FAULT_PHASE_MS = 180_000;
 /** The run never goes on past this much simulated time. */
 const MAX_RUN_MS = 600_000;
 const TICK_MS = 200;
+/** The network and disks once every fault is healed. */
+const CALM = { net: { minDelay: 1, maxDelay: 5, slowChance: 0 }, disk: { minDelay: 1, maxDelay: 4, stallChance: 0 } } as const;
 
 export function peerAddresses(voters: number, observers: number): PeerAddress[] {
   const out: PeerAddress[] = [];
@@ -62,8 +76,9 @@ export function peerAddresses(voters: number, observers: number): PeerAddress[] 
   return out;
 }
 
-function configOf(id: number, servers: readonly PeerAddress[], swarm: Swarm): ServerConfig {
+function configOf(id: number, servers: readonly PeerAddress[], swarm: Swarm, traceDir: string | undefined): ServerConfig {
   return {
+    ...(traceDir ? { trace: join(traceDir, `server-${id}.ndjson`) } : {}),
     tickTime: TICK_MS,
     initLimit: 10,
     syncLimit: 5,
@@ -112,9 +127,10 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     violations.push(v);
     say(`${sched.now - EPOCH_MS} !! ${v.id}: ${v.detail}`);
   };
-  const net = new SimNet(sched, random.fork('net'), { ...swarm.net, connectTimeout: 1000 });
+  // Calm while the ensemble starts; the swarm's network and disks from the first request of the workload on.
+  const net = new SimNet(sched, random.fork('net'), { ...CALM.net, connectTimeout: 1000 });
   const addresses = peerAddresses(voters, observers);
-  const servers = addresses.map((a) => new SimServer(a.id, configOf(a.id, addresses, swarm), new SimDisk(sched, random.fork(`disk${a.id}`), swarm.disk), sched, net, say));
+  const servers = addresses.map((a) => new SimServer(a.id, configOf(a.id, addresses, swarm, opts.traceDir), new SimDisk(sched, random.fork(`disk${a.id}`), { ...swarm.disk, ...CALM.disk }), sched, net, say, opts.mutant));
   const endpoints = addresses.map((a) => ({ sid: a.id, port: a.clientPort! }));
   sched.onThrow = (t, proc) => {
     violate({ id: 'SIM-THROW', detail: `${t.proc} threw at ${t.at - EPOCH_MS} ms: ${t.error.stack ?? t.error.message}` });
@@ -122,6 +138,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     s?.crash('kill');
   };
   const faultsLog: string[] = [];
+  let injected = 0;
   const fault = (what: string) => {
     faultsLog.push(`${sched.now - EPOCH_MS} ms ${what}`);
     say(`${sched.now - EPOCH_MS} fault ${what}`);
@@ -134,7 +151,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   let clientIds = 0;
   const newClient = () => {
     const id = clientIds++;
-    const c = new SimClient(id, new Proc(`c${id}`), sched, net, random.fork(`client${id}`), endpoints, random.fork(`timeout${id}`).pick([1000, 2000, 4000]));
+    const c = new SimClient(id, new Proc(`c${id}`), sched, net, random.fork(`client${id}`), endpoints, random.fork(`timeout${id}`).pick([1000, 2000, 4000]), say);
     clients.push(c);
     return c;
   };
@@ -155,6 +172,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
 
   const wl = workload(random.fork('workload'), budget, () => sched.now);
   let workloadDone = false;
+  let workFrom = Infinity;
   let finished = false;
   let recoveryMs: number | null = null;
   const finalReads: OpRecord[] = [];
@@ -174,8 +192,11 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     }
     setup.stop();
     // The workload and the faults, together.
+    workFrom = sched.now;
+    net.options = { ...net.options, ...swarm.net };
+    for (const s of servers) s.disk.options = { ...swarm.disk };
     const workers = Array.from({ length: nClients }, () => work(newClient()));
-    const injector = inject();
+    const injector = inject().catch((e: Error) => violate({ id: 'SIM-THROW', detail: `the fault injector threw: ${e.stack ?? e.message}` }));
     await Promise.all(workers);
     workloadDone = true;
     await injector;
@@ -190,6 +211,12 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     }
     recoveryMs = sched.now - healedAt;
     say(`${sched.now - EPOCH_MS} recovered in ${recoveryMs} ms`);
+    // Every client's session is served again: a write through it succeeds (a session that expired
+    // meanwhile is replaced by a new one, as a client would).
+    for (const c of workers.map((_, i) => clients[i + 1]!)) {
+      const served = await until(c, LIVENESS_MS, () => ({ op: 'setData', path: PARENTS[0]!, data: Buffer.from(`c${c.id}`), version: -1 }));
+      if (!served) violate({ id: 'SIM-LIVE', detail: `client ${c.id}'s session 0x${c.session.id.toString(16)} was not served within ${LIVENESS_MS} ms after every fault was healed` });
+    }
     // Every server reaches the same last zxid.
     const convergeBy = sched.now + CONVERGE_MS;
     while (sched.now < convergeBy && !converged()) await sleep(50);
@@ -208,6 +235,9 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       } else r.lin.push({ input: { op: 'getData', path: key }, output: 'NoNode' });
       finalReads.push(r);
     }
+    // A session the leader expired may outlive a leader change in the tree (as in ZooKeeper: the new
+    // leader expires it again once its timeout passes): give that time before the ephemerals are judged.
+    await sleep(2 * 20 * TICK_MS + 10 * TICK_MS);
   };
 
   const converged = () => {
@@ -223,20 +253,23 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     const inFlight: Promise<void>[] = [];
     for (;;) {
       await sleep(think.int(1, 60));
+      if (sched.now - workFrom > FAULT_PHASE_MS) break; // what is left of the budget is not issued
       if (!c.ready || c.inFlight >= pipeline) continue;
       const op = wl.next(c);
       if (!op) break;
       say(`${sched.now - EPOCH_MS} c${c.id} ${op.record.kind} ${op.record.path}`);
       inFlight.push(c.request(op.record.id, op.request).then((o) => op.settle(o)));
     }
-    await Promise.all(inFlight);
-    c.stop();
+    await Promise.all(inFlight); // the session stays: after the faults it must be served again
   };
 
   // ---------------------------------------------------------------- faults
   const frandom = random.fork('faults');
   const healing: (() => void)[] = [];
   const healAll = () => {
+    // Fair from here on: a calm network and disks, nothing cut, frozen or down.
+    net.options = { ...net.options, ...CALM.net };
+    for (const s of servers) s.disk.options = { ...s.disk.options, ...CALM.disk };
     net.heal();
     for (const s of servers) {
       s.thaw();
@@ -255,12 +288,13 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       f();
     });
   };
-  const leaderOf = () => servers.find((s) => s.up && s.server?.zab.phase === 'leading');
+  const leaderOf = () => servers.find((s) => s.up && s.server?.serving && s.server.zab.phase === 'leading');
   const inject = async () => {
     if (swarm.on.length === 0) return;
-    while (!workloadDone && sched.now - EPOCH_MS < MAX_RUN_MS / 2) {
+    while (!workloadDone) {
       await sleep(Math.max(1, Math.round(-Math.log(1 - frandom.float()) * swarm.meanGap)));
-      if (workloadDone) return;
+      if (workloadDone || injected >= (opts.maxFaults ?? Infinity)) return;
+      const before = faultsLog.length;
       const kind = frandom.weighted(swarm.on);
       const up = servers.filter((s) => s.up);
       const target = frandom.chance(0.3) ? (leaderOf() ?? frandom.pick(servers)) : frandom.pick(servers);
@@ -325,12 +359,13 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         default:
           break;
       }
+      if (faultsLog.length > before) injected++;
       void up;
     }
   };
 
   // ---------------------------------------------------------------- run
-  say(`seed ${opts.seed}: ${voters} voters, ${observers} observers, ${nClients} clients, ${budget} ops; ${describeSwarm(swarm)}`);
+  say(`seed ${opts.seed}${opts.mutant ? ` (mutant ${opts.mutant.name})` : ''}: ${voters} voters, ${observers} observers, ${nClients} clients, ${budget} ops; ${describeSwarm(swarm)}`);
   sched.at(sched.now, world, () => {
     main().then(
       () => (finished = true),
@@ -385,6 +420,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     events: sched.events,
     ops: { total: wl.records.length, ok, failed: wl.records.length - ok - unknown, unknown },
     faults: faultsLog,
+    injected,
     recoveryMs,
     log,
     fingerprint: hash.digest('hex').slice(0, 16),

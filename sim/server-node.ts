@@ -8,6 +8,7 @@ import type { ServerConfig } from '../src/shell/config.ts';
 import { Server } from '../src/shell/server.ts';
 import { SimDisk } from './disk.ts';
 import type { SimNet } from './net.ts';
+import type { SimMutant } from './mutants.ts';
 import { Proc, type Scheduler } from './scheduler.ts';
 
 export class SimServer {
@@ -24,6 +25,7 @@ export class SimServer {
     private readonly sched: Scheduler,
     private readonly net: SimNet,
     private readonly log: (line: string) => void,
+    private readonly mutant: SimMutant | undefined,
   ) {}
 
   get up(): boolean {
@@ -40,6 +42,7 @@ export class SimServer {
       net: this.net.view(proc, `s${this.sid}`),
       fs: this.disk.view(proc),
       exit: (code, now) => {
+        if (!proc.alive) return; // (a dead process runs nothing: no exit to report)
         this.exits.push(`${this.sched.now} ms: exit ${code}${now ? ' at once' : ''}`);
         this.log(`${this.sched.now} s${this.sid} exits (${code})`);
         this.end(proc, 'kill');
@@ -50,10 +53,12 @@ export class SimServer {
         }
       },
     };
-    const server = new Server(this.config, this.logger(proc), env);
+    const m = this.mutant;
+    const server = new Server(this.config, this.logger(proc), env, { ...(m?.zab ? { zab: m.zab } : {}), ...(m?.server ? { server: m.server } : {}) });
     this.server = server;
     this.sched.at(this.sched.now, proc, () => {
       server.start().catch((e: Error) => {
+        if (!proc.alive) return;
         this.log(`${this.sched.now} s${this.sid} failed to start: ${e.message}`);
         this.exits.push(`${this.sched.now} ms: start failed: ${e.message}`);
         this.end(proc, 'kill');

@@ -114,6 +114,9 @@ export function workload(random: Random, budget: number, clock: () => number): W
         if (o.kind !== 'reply') return null;
         r.err = o.err;
         r.zxid = o.zxid;
+        // A server's error answer means the write did nothing; one the znode model does not know
+        // (an expired or moved session, a read-only server) is left out of the history.
+        if (o.err !== Code.OK && znodeError(o.err) === undefined && !ABORTED.has(o.err)) r.lin.length = 0;
         return o;
       };
       const plain = (request: Wire, r: Record, then: (o: Outcome & { kind: 'reply' }) => void = () => {}) => ({

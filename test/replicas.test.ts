@@ -66,7 +66,7 @@ describe('whole replicas', () => {
 
 describe('server mutants over the ideal ZAB, with and without partial-order reduction', () => {
   // validate-locally breaks what the reduction assumes (test/replica-por.test.ts): without --por only.
-  it.each([['claim-on-connect', 'INV-22', true], ['reap-from-committed', 'INV-19', true], ['validate-locally', 'INV-24', false], ['orphan-connects', 'INV-25', true], ['read-ahead', 'INV-26', true], ['event-after-reply', 'INV-26', true]] as const)('%s: %s', (name, id, por) => {
+  it.each([['claim-on-connect', 'INV-22', true], ['reap-from-committed', 'INV-19', true], ['validate-locally', 'INV-24', false], ['orphan-connects', 'INV-25', true], ['read-ahead', 'INV-26', true], ['event-after-reply', 'INV-26', true], ['reply-before-commit', 'INV-19', true]] as const)('%s: %s', (name, id, por) => {
     const bounds = SERVER_MUTANTS.find((m) => m.name === name)!.bounds;
     const b: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, ...bounds, zab: 'ideal', deviation: name };
     expect(exploreReplicas(b, 200_000).violation?.id).toBe(id);
@@ -75,8 +75,11 @@ describe('server mutants over the ideal ZAB, with and without partial-order redu
 });
 
 describe('server mutants (issue 20) are caught at their bounds over the reducers\' messages', () => {
-  const CAUGHT = { 'claim-on-connect': 'INV-22', 'reap-from-committed': 'INV-19', 'validate-locally': 'INV-24', 'orphan-connects': 'INV-25', 'read-ahead': 'INV-26', 'event-after-reply': 'INV-26' } as const;
-  it.each(SERVER_MUTANTS.map((m) => [m.name, CAUGHT[m.name], m.bounds] as const))('%s: %s; the real reducer survives that same path', (name, id, bounds) => {
+  const CAUGHT = { 'claim-on-connect': 'INV-22', 'reap-from-committed': 'INV-19', 'validate-locally': 'INV-24', 'orphan-connects': 'INV-25', 'read-ahead': 'INV-26', 'event-after-reply': 'INV-26', 'reply-before-commit': 'INV-19' } as const;
+  // reply-before-commit: over ZAB's own messages the proposal leaves in the step that answers, and
+  // losing it needs a cut link, which these bounds leave out; the ideal ZAB (above) and the
+  // simulator (test/sim) catch it.
+  it.each(SERVER_MUTANTS.filter((m) => m.name !== 'reply-before-commit').map((m) => [m.name, CAUGHT[m.name], m.bounds] as const))('%s: %s; the real reducer survives that same path', (name, id, bounds) => {
     const b: ReplicaBounds = { ...DEFAULT_REPLICA_BOUNDS, ...bounds, deviation: name };
     // Breadth first; INV-25 needs a state with nothing left to do, which over ZAB's messages with a crash lies past 200,000 states: walks find one.
     const r = name === 'orphan-connects' ? walkReplicas(b, 1, 200) : exploreReplicas(b, 200_000);

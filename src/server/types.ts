@@ -58,7 +58,7 @@ export interface ServerConfig {
   readonly deviation?: ServerDeviation;
 }
 
-export type ServerDeviation = 'claim-on-connect' | 'reap-from-committed' | 'validate-locally' | 'orphan-connects' | 'read-ahead' | 'event-after-reply';
+export type ServerDeviation = 'claim-on-connect' | 'reap-from-committed' | 'validate-locally' | 'orphan-connects' | 'read-ahead' | 'event-after-reply' | 'reply-before-commit';
 
 /** A client write (SERVER-10), or a reconfig the leader turns into one (SERVER-14). */
 export type Submission = WriteOp | { readonly reconfig: ReconfigAsk; readonly fromConfig: number };

@@ -65,12 +65,18 @@ export function propose(s: ServerState, ask: WriteAsk, now: number): Stepped {
   const applied = (prepared.ok && !stale ? prepared.applied : undefined) ?? apply(s.speculative, txn);
   const carried: Txn = { ...txn, digest: applied.tree.digest }; // TREE-27: every replica compares its own after applying it
   effects.push({ type: 'zab-propose', zxid, entry: ask.origin ? { kind: 'txn', txn: carried, origin: ask.origin } : { kind: 'txn', txn: carried } });
-  const state: ServerState = {
+  let state: ServerState = {
     ...s,
     nextZxid: zxid + 1,
     speculative: applied.tree,
     speculated: s.speculated.push({ zxid, before: s.speculative, applied }),
   };
+  // mutant reply-before-commit: the leader answers its own client from the speculative tree, before the txn commits
+  const wait = s.config.deviation === 'reply-before-commit' && ask.origin?.server === s.config.sid ? s.waiting.get(ask.origin.id) : undefined;
+  if (wait?.kind === 'reply' && applied.result.type !== 'error') {
+    state = { ...state, waiting: state.waiting.delete(ask.origin!.id) };
+    effects.push({ type: 'reply', ref: wait.ref, zxid, result: applied.result, close: txn.op.type === 'closeSession' });
+  }
   return { state, effects };
 }
 

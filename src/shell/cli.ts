@@ -32,6 +32,8 @@ usage:
   zabkit scenario FILE        run a scenario script of your own (format: README.md)
   zabkit check [flags]        the bounded model checker ('zabkit check --help'); with --replicas,
                               whole replicas and clients ('zabkit check --replicas --help')
+  zabkit simulate [flags]     seeded simulated runs of whole servers under faults, every run
+                              checked ('zabkit simulate --help')
   zabkit replay PATH…          judge captured traces (a run's directory, or one file) against the
                               spec: effects, effect contract, invariants ('zabkit replay --help')
   zabkit differential [flags] seeded client workloads against Apache ZooKeeper and zabkit, every
@@ -113,6 +115,14 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         return (await import('../../conformance/replay.ts')).runReplay(rest, out);
       case 'differential':
         return await (await import('../../conformance/differential/cli.ts')).runDifferential(rest, out);
+      case 'simulate': {
+        const { SIMULATE_HELP, runSimulate } = await import('../../sim/cli.ts');
+        if (rest.includes('--help')) {
+          out(SIMULATE_HELP);
+          return 0;
+        }
+        return await runSimulate(rest, out);
+      }
       case 'check': {
         if (rest.includes('--replicas')) {
           const { REPLICA_HELP, runReplicaCheck } = await import('../../model/replica-cli.ts');

@@ -3,10 +3,10 @@
 // owners, expiry, where a write goes, the leader's proposals and the replies. This file wires them
 // to the timers, the peer links and the client port (client-port.ts), and carries out their effects.
 // A single server is an ensemble of one: it elects itself through the same reducers.
-import type { ServerState as ZabState, Sid } from '../zab/types.ts';
+import type { Deviation as ZabDeviation, ServerState as ZabState, Sid } from '../zab/types.ts';
 import { formatZxid } from '../zab/zxid.ts';
 import type { Tree, WatchTable } from '../tree/index.ts';
-import { initialServer, stepServer, zabView, type ConnId, type Entry, type Role, type ServerEffect, type ServerInput, type ServerState, type ZabView } from '../server/index.ts';
+import { initialServer, stepServer, zabView, type ConnId, type Entry, type Role, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState, type ZabView } from '../server/index.ts';
 import { isZabMessage, type PeerMessage, type ShellMessage } from '../wire/peer.ts';
 import { ClientPort } from './client-port.ts';
 import type { ServerConfig } from './config.ts';
@@ -44,6 +44,8 @@ export class Server implements ServerView {
     logger: Logger,
     /** Clock, network, disk and exit: node's own, or the simulator's (sim/). */
     readonly env: Env = nodeEnv,
+    /** A deliberate deviation in either reducer: the simulator's mutants (sim/mutants.ts), never set otherwise. */
+    private readonly mutant: { readonly zab?: ZabDeviation; readonly server?: ServerDeviation } = {},
   ) {
     this.config = config;
     this.logger = logger;
@@ -60,6 +62,7 @@ export class Server implements ServerView {
         ...(config.superDigest !== undefined ? { superDigest: config.superDigest } : {}),
         existsChecksAcl: config.compatPatch >= 4,
         reconfigEnabled: config.reconfigEnabled,
+        ...(mutant.server ? { deviation: mutant.server } : {}),
       },
       env.clock.now(),
     );
@@ -84,7 +87,7 @@ export class Server implements ServerView {
   /** Recover from disk, start ZAB, listen. Resolves with the client port once listening. */
   async start(): Promise<number> {
     const c = this.config;
-    const { storage, recovered } = Storage.open(c.dataDir, c.dataLogDir, this.logger, this.env.fs);
+    const { storage, recovered } = Storage.open(c.dataDir, c.dataLogDir, this.logger, this.env.fs, this.env.clock.soon);
     this.storage = storage;
     const voters = c.servers.filter((s) => !s.observer).map((s) => s.id);
     this.node = new ZabNode(
@@ -94,6 +97,7 @@ export class Server implements ServerView {
         observers: c.servers.filter((s) => s.observer).map((s) => s.id),
         snapCount: c.snapCount,
         timing: { tickMs: c.tickTime, initLimit: c.initLimit, syncLimit: c.syncLimit, finalizeMs: 200, notifyMs: 200 },
+        ...(this.mutant.zab ? { deviation: this.mutant.zab } : {}),
       },
       storage,
       {
@@ -108,7 +112,7 @@ export class Server implements ServerView {
       this.env,
     );
     this.node.onFatal = () => void this.stop();
-    if (c.trace) this.node.tracer = new TraceWriter(c.trace, c.myid);
+    if (c.trace) this.node.tracer = new TraceWriter(c.trace, c.myid, this.env.clock.now().toString(36));
     this.node.afterSnapshot = (zxid) => {
       this.logger.info('snapshot written', { zxid: formatZxid(zxid) });
       if (c.purgeInterval > 0) this.purge();

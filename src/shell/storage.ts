@@ -31,7 +31,11 @@ export class Storage {
   /** Start a new log file with the next append (after a snapshot, a truncation or a SNAP). */
   private rollAt = false;
 
-  private constructor(private readonly disk: Disk) {}
+  private constructor(
+    private readonly disk: Disk,
+    /** Lets clients and peers be served between the pieces of a snapshot (setImmediate; the simulator's scheduler). */
+    private readonly pause: () => Promise<void>,
+  ) {}
 
   get snapDir(): string {
     return this.disk.snapDir;
@@ -42,14 +46,20 @@ export class Storage {
   }
 
   /** Open (creating) the directories and recover what they hold. */
-  static open(dataDir: string, dataLogDir: string, logger: Logger, fs: FileSystem = nodeFileSystem): { storage: Storage; recovered: Recovered } {
+  static open(
+    dataDir: string,
+    dataLogDir: string,
+    logger: Logger,
+    fs: FileSystem = nodeFileSystem,
+    soon: (fn: () => void) => void = setImmediate,
+  ): { storage: Storage; recovered: Recovered } {
     const disk = new Disk(join(dataDir, 'version-2'), join(dataLogDir, 'version-2'), logger, fs);
     disk.makeDir(disk.snapDir);
     disk.makeDir(disk.logDir);
     disk.clearLeftovers();
     disk.finishInstall();
     disk.finishTruncate();
-    return { storage: new Storage(disk), recovered: recover(disk) };
+    return { storage: new Storage(disk, () => new Promise<void>((resolve) => soon(resolve))), recovered: recover(disk) };
   }
 
   /** Write an epoch file durably: temp file, fsync, rename, fsync the directory. */
@@ -149,7 +159,7 @@ export class Storage {
     const steps = serializeTreeInSteps(tree);
     let step = steps.next();
     while (!step.done) {
-      await new Promise((resolve) => setImmediate(resolve));
+      await this.pause();
       step = steps.next();
     }
     const pieces = step.value;
@@ -157,7 +167,7 @@ export class Storage {
     let crc = 0;
     for (const piece of pieces) {
       crc = crc32(piece, crc);
-      await new Promise((resolve) => setImmediate(resolve));
+      await this.pause();
     }
     const tmp = await this.disk.fs.open(path, 'w');
     try {

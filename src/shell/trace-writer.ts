@@ -46,12 +46,11 @@ export class TraceWriter {
   private lines: string[] = [];
   private messages = 0;
   private closed = false;
-  /** Ids are `server:run:n`; the run (this process's start, base 36) keeps them unique across restarts and in order. */
-  private readonly run = Date.now().toString(36);
-
   constructor(
     readonly file: string,
     private readonly node: Sid,
+    /** Ids are `server:run:n`; the run (this process's start, base 36) keeps them unique across restarts and in order. */
+    private readonly run: string = Date.now().toString(36),
   ) {
     this.seq = existsSync(file) ? nextSeq(file) : 0;
     this.fd = openSync(file, 'a');

@@ -46,6 +46,8 @@ export class SimDisk {
   private nextFd = 3;
   /** What the last power losses did to unsynced tails (for the run's report). */
   readonly tears: string[] = [];
+  /** Every mutating call, when debugging a run (ZABKIT_SIM_FS=1 with --verbose). */
+  note: ((line: string) => void) | null = null;
 
   constructor(
     private readonly sched: Scheduler,
@@ -62,6 +64,7 @@ export class SimDisk {
 
   /** Power loss: only what is durable stays, and perhaps a torn piece of an unsynced tail. */
   powerLoss(): void {
+    this.note?.('POWER LOSS');
     this.fds.clear();
     const walk = (d: DirNode, path: string) => {
       d.entries = new Map(d.durable);
@@ -150,6 +153,7 @@ export class SimDisk {
   }
 
   openFile(path: string, create: boolean, truncate: boolean, dsync: boolean): number {
+    if (create || truncate) this.note?.(`open ${path}${create ? ' create' : ''}${truncate ? ' truncate' : ''}${dsync ? ' dsync' : ''}`);
     let node = this.lookup(parts(path));
     if (!node) {
       if (!create) throw fsError('ENOENT', 'no such file', path);
@@ -174,6 +178,7 @@ export class SimDisk {
 
   writeAt(fd: number, bytes: Uint8Array, pos: number): void {
     const f = this.fd(fd);
+    this.note?.(`write ${f.path} ${bytes.length} at ${pos}`);
     if (f.node.kind !== 'file') throw fsError('EISDIR', 'is a directory', f.path);
     const n = f.node;
     const end = pos + bytes.length;
@@ -186,6 +191,7 @@ export class SimDisk {
   sync(fd: number, upTo?: number): void {
     const f = this.fds.get(fd);
     if (!f) return; // closed by a crash meanwhile
+    this.note?.(`sync ${f.path}${upTo !== undefined ? ` to ${upTo}` : ''}`);
     if (f.node.kind === 'dir') f.node.durable = new Map(f.node.entries);
     else f.node.synced = Buffer.from(upTo === undefined ? f.node.data : f.node.data.subarray(0, Math.max(upTo, f.node.synced.length)));
   }
@@ -254,6 +260,7 @@ class SimFileSystem implements FileSystem {
   }
   ftruncateSync(fd: number, length: number): void {
     this.alive();
+    this.disk.note?.(`ftruncate ${this.disk.fd(fd).path} ${length}`);
     const f = this.disk.fd(fd);
     if (f.node.kind === 'file') f.node.data = Buffer.from(f.node.data.subarray(0, length));
   }
@@ -262,6 +269,7 @@ class SimFileSystem implements FileSystem {
   }
   renameSync(from: string, to: string): void {
     this.alive();
+    this.disk.note?.(`rename ${from} ${to}`);
     const a = this.disk.parentOf(from);
     const node = a.dir.entries.get(a.name);
     if (!node) throw fsError('ENOENT', 'no such file', from);
@@ -271,6 +279,7 @@ class SimFileSystem implements FileSystem {
   }
   rmSync(path: string): void {
     this.alive();
+    this.disk.note?.(`rm ${path}`);
     const { dir, name } = this.disk.parentOf(path);
     if (!dir.entries.delete(name)) throw fsError('ENOENT', 'no such file', path);
   }

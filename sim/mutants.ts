@@ -7,6 +7,8 @@ export interface SimMutant {
   readonly name: string;
   readonly zab?: Deviation;
   readonly server?: ServerDeviation;
+  /** Storage's: recovery builds on what it read without syncing it (PERSIST-4). */
+  readonly unsyncedRecovery?: boolean;
   readonly bug: string;
 }
 
@@ -15,6 +17,7 @@ export const SIM_MUTANTS: readonly SimMutant[] = [
   { name: 'snap-drops-snapshot', zab: 'snap-drops-snapshot', bug: 'a SNAP installs its txns without the leader\'s snapshot (issue 19: a follower came back from kill -9 with an empty tree)' },
   { name: 'claim-on-connect', server: 'claim-on-connect', bug: 'a ConnectRequest claims the session for its server, even one processed after its client moved on (issue 20: sessions refused as moved for ever)' },
   { name: 'ack-before-persist', zab: 'ack-before-persist', bug: 'a follower acknowledges a proposal before it is durable' },
+  { name: 'unsynced-recovery', unsyncedRecovery: true, bug: 'a restart builds on log records a killed process left unsynced in the page cache: a later power loss leaves a hole in the log (found by the simulator, seed 301)' },
   { name: 'reply-before-commit', server: 'reply-before-commit', bug: 'the leader answers its own client\'s write before a quorum has it' },
 ];
 

@@ -45,7 +45,7 @@ export class Server implements ServerView {
     /** Clock, network, disk and exit: node's own, or the simulator's (sim/). */
     readonly env: Env = nodeEnv,
     /** A deliberate deviation in either reducer: the simulator's mutants (sim/mutants.ts), never set otherwise. */
-    private readonly mutant: { readonly zab?: ZabDeviation; readonly server?: ServerDeviation } = {},
+    private readonly mutant: { readonly zab?: ZabDeviation; readonly server?: ServerDeviation; readonly unsyncedRecovery?: boolean } = {},
   ) {
     this.config = config;
     this.logger = logger;
@@ -87,7 +87,7 @@ export class Server implements ServerView {
   /** Recover from disk, start ZAB, listen. Resolves with the client port once listening. */
   async start(): Promise<number> {
     const c = this.config;
-    const { storage, recovered } = Storage.open(c.dataDir, c.dataLogDir, this.logger, this.env.fs, this.env.clock.soon);
+    const { storage, recovered } = Storage.open(c.dataDir, c.dataLogDir, this.logger, this.env.fs, this.env.clock.soon, this.mutant.unsyncedRecovery === true);
     this.storage = storage;
     const voters = c.servers.filter((s) => !s.observer).map((s) => s.id);
     this.node = new ZabNode(
@@ -298,9 +298,9 @@ export class Server implements ServerView {
     return this.node.state.currentEpoch;
   }
 
-  /** ZAB's state now (the simulator checks the spec's invariants over it). */
-  get zab(): ZabState<Entry> {
-    return this.node.state;
+  /** ZAB's state now, once started (the simulator checks the spec's invariants over it). */
+  get zab(): ZabState<Entry> | undefined {
+    return this.node?.state;
   }
 
   get historyEntries(): number {

@@ -65,6 +65,22 @@ export class Disk {
     this.fsyncDir(this.snapDir);
   }
 
+  /**
+   * PERSIST-4: what a restart reads becomes durable first. A process killed during a write leaves
+   * the data in the page cache: readable, not yet on disk. Recovery would take it as the history,
+   * the server would log after it, and a power loss could then leave a hole. So every file of both
+   * directories, and the directories, are synced before recovery reads them.
+   */
+  syncEverything(): void {
+    for (const dir of this.snapDir === this.logDir ? [this.snapDir] : [this.snapDir, this.logDir]) {
+      for (const f of this.fs.readdirSync(dir)) {
+        if (f.endsWith(TMP)) continue; // about to be removed
+        this.synced(join(dir, f), 'r');
+      }
+      this.fsyncDir(dir);
+    }
+  }
+
   /** What a crash left half-made: temporary files, and the staged files of an install it never committed. */
   clearLeftovers(): void {
     const committed = this.fs.existsSync(join(this.snapDir, INSTALL_MARKER));

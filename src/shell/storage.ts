@@ -52,10 +52,13 @@ export class Storage {
     logger: Logger,
     fs: FileSystem = nodeFileSystem,
     soon: (fn: () => void) => void = setImmediate,
+    /** The simulator's mutant: recovery builds on what it reads without syncing it first. */
+    unsyncedRecovery = false,
   ): { storage: Storage; recovered: Recovered } {
     const disk = new Disk(join(dataDir, 'version-2'), join(dataLogDir, 'version-2'), logger, fs);
     disk.makeDir(disk.snapDir);
     disk.makeDir(disk.logDir);
+    if (!unsyncedRecovery) disk.syncEverything(); // PERSIST-4: a killed process's unsynced writes are not built upon
     disk.clearLeftovers();
     disk.finishInstall();
     disk.finishTruncate();

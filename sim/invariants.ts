@@ -1,0 +1,108 @@
+// The spec's invariants that can be judged from the servers' own states as a run goes, without
+// the checker's ghost variables: what every server delivered is one sequence (INV-3, and INV-8's
+// "position by position": one txn per zxid across servers), delivered in zxid order without gaps
+// within an epoch (INV-4, INV-5), one established leader per epoch (INV-7), epochs in order
+// (INV-10, in memory), well-formed histories (INV-11) and a follower's history a prefix of its
+// leader's (INV-13). The txn at a zxid is known by its value (session, time, type, the leader's
+// digest after it), so two different txns at one zxid never pass for one.
+import { counterOf, epochOf, formatZxid } from '../src/zab/zxid.ts';
+import type { Entry } from '../src/server/types.ts';
+import type { ServerState, Txn } from '../src/zab/types.ts';
+import type { Violation } from './checks.ts';
+
+const keyOf = (t: Txn<Entry>): string | null => (t.value.kind === 'txn' ? `${t.value.txn.session}/${t.value.txn.time}/${t.value.txn.op.type}/${t.value.txn.digest ?? '-'}` : null);
+
+interface Cursor {
+  /** The process (a restart starts over: its state was rebuilt from disk). */
+  readonly incarnation: object;
+  delivered: number;
+}
+
+export class RunInvariants {
+  private readonly committed = new Map<number, { readonly key: string; readonly sid: number }>();
+  private readonly leaders = new Map<number, number>();
+  private readonly cursors = new Map<number, Cursor>();
+  private steps = 0;
+  readonly violations: Violation[] = [];
+  private readonly reported = new Set<string>();
+
+  private violate(id: string, detail: string): void {
+    if (this.reported.has(id)) return; // the first of each kind says enough
+    this.reported.add(id);
+    this.violations.push({ id, detail });
+  }
+
+  /** After an event: the states of the servers that are up and running a ZAB node. */
+  observe(servers: readonly { readonly sid: number; readonly incarnation: object; readonly zab: ServerState<Entry> }[]): void {
+    const full = ++this.steps % 64 === 0;
+    for (const { sid, incarnation, zab } of servers) {
+      if (zab.currentEpoch > zab.acceptedEpoch) this.violate('INV-10', `s${sid}: currentEpoch ${zab.currentEpoch} > acceptedEpoch ${zab.acceptedEpoch}`);
+      if (zab.phase === 'leading' && zab.stage === 'broadcast') {
+        const other = this.leaders.get(zab.epoch);
+        if (other === undefined) this.leaders.set(zab.epoch, sid);
+        else if (other !== sid) this.violate('INV-7', `epoch ${zab.epoch} had established leaders s${other} and s${sid}`);
+      }
+      this.deliveries(sid, incarnation, zab);
+      if (full) this.wellFormed(sid, zab);
+    }
+    if (full) this.prefixes(servers);
+  }
+
+  /** What `sid` delivered since the last look: in order, one txn per zxid across servers. */
+  private deliveries(sid: number, incarnation: object, zab: ServerState<Entry>): void {
+    let c = this.cursors.get(sid);
+    if (!c || c.incarnation !== incarnation) {
+      c = { incarnation, delivered: zab.deliveredZxid };
+      this.cursors.set(sid, c);
+      return;
+    }
+    if (zab.deliveredZxid === c.delivered) return;
+    const h = zab.history;
+    // The newly delivered entries: from the end of the history back to the last one seen.
+    let i = h.length - 1;
+    while (i >= 0 && h[i]!.zxid > zab.deliveredZxid) i--;
+    const fresh: Txn<Entry>[] = [];
+    for (; i >= 0 && h[i]!.zxid > c.delivered; i--) fresh.push(h[i]!);
+    fresh.reverse();
+    let prev = c.delivered;
+    for (const t of fresh) {
+      if (t.snapshot) {
+        prev = t.zxid; // a SNAP's snapshot: what it stands for was delivered elsewhere
+        continue;
+      }
+      if (t.zxid <= prev) this.violate('INV-5', `s${sid} delivered ${formatZxid(t.zxid)} after ${formatZxid(prev)}`);
+      else if (epochOf(t.zxid) === epochOf(prev) && prev !== 0 && counterOf(t.zxid) !== counterOf(prev) + 1) this.violate('INV-4', `s${sid} delivered ${formatZxid(t.zxid)} right after ${formatZxid(prev)}`);
+      const key = keyOf(t);
+      if (key !== null) {
+        const seen = this.committed.get(t.zxid);
+        if (!seen) this.committed.set(t.zxid, { key, sid });
+        else if (seen.key !== key) this.violate('INV-3', `at ${formatZxid(t.zxid)} s${sid} delivered another txn than s${seen.sid}`);
+      }
+      prev = t.zxid;
+    }
+    c.delivered = zab.deliveredZxid;
+  }
+
+  private wellFormed(sid: number, zab: ServerState<Entry>): void {
+    const h = zab.history;
+    for (let i = 1; i < h.length; i++) {
+      if (h[i]!.zxid <= h[i - 1]!.zxid) return this.violate('INV-11', `s${sid}: ${formatZxid(h[i]!.zxid)} after ${formatZxid(h[i - 1]!.zxid)} in its history`);
+      if (h[i]!.snapshot) return this.violate('INV-11', `s${sid}: a snapshot entry at position ${i}`);
+    }
+  }
+
+  /** INV-13: a follower in broadcast whose leader is established in its epoch holds a prefix of that leader's history. */
+  private prefixes(servers: readonly { readonly sid: number; readonly zab: ServerState<Entry> }[]): void {
+    for (const { sid, zab } of servers) {
+      if (zab.phase !== 'following' || zab.stage !== 'broadcast') continue;
+      const l = servers.find((x) => x.sid === zab.leader)?.zab;
+      if (!l || l.phase !== 'leading' || l.stage !== 'broadcast' || l.epoch !== zab.currentEpoch) continue;
+      const lz = new Map(l.history.map((t) => [t.zxid, t] as const));
+      for (const t of zab.history) {
+        if (t.snapshot || t.zxid <= (l.history[0]?.zxid ?? 0)) continue; // below the leader's own snapshot: compacted there
+        const o = lz.get(t.zxid);
+        if (!o || keyOf(o) !== keyOf(t)) return this.violate('INV-13', `follower s${sid} holds ${formatZxid(t.zxid)}, which leader s${zab.leader}'s history does not`);
+      }
+    }
+  }
+}

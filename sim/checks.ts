@@ -23,19 +23,25 @@ const WRITES = new Set(['create', 'setData', 'delete']);
 
 export function checkRun(records: readonly Record[], clients: readonly SimClient[], finalTree: Tree | undefined, _opts: { readonly finalReadsAt: number }): Violation[] {
   const out: Violation[] = [];
-  out.push(...linearizable(records));
+  out.push(...linearizable(records, clients));
   out.push(...sessions(records, clients));
   out.push(...created(records, clients, finalTree));
   return out;
 }
 
-function linearizable(records: readonly Record[]): Violation[] {
+function linearizable(records: readonly Record[], clients: readonly SimClient[]): Violation[] {
   const ops: Operation<ZnodeInput, ZnodeOutput>[] = [];
   for (const r of records) {
+    // A write whose connection went before its reply may take effect later, but not after its
+    // session's close was acknowledged: the close is committed then, and the leader fails every
+    // later write of the session. (Not after an expiry the client was told of: a leader may say
+    // so before its expiry commits, and lose its role first.)
+    const session = clients[r.client]?.sessions[r.session];
+    const endedAt = session?.end === 'closed' ? session.endedAt : undefined;
     for (const l of r.lin) {
-      // An answer the model does not know (expired, moved, lost): it may or may not have taken effect.
       const known = l.output !== undefined;
-      ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: known ? r.ret : Infinity, output: l.output });
+      if (known) ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: r.ret, output: l.output });
+      else ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: Infinity, output: undefined, ...(endedAt !== undefined && endedAt >= r.call ? { until: endedAt } : {}) });
     }
   }
   const v = checkLinearizable(znodeModel, ops, { maxSteps: 2_000_000 });

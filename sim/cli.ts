@@ -148,11 +148,13 @@ export async function runSimulate(args: readonly string[], out: (s: string) => v
   let simulatedMs = 0;
   let failed = 0;
   let runs = 0;
+  let stuck = 0;
   const recoveries: number[] = [];
   for (let seed = p.from; seed <= p.to; seed++) {
     const opts = { ...p.base, seed, keepLog: p.verbose };
     const r = await simulate(opts);
     runs++;
+    if (r.stuck.length > 0) stuck++;
     simulatedMs += r.simulatedMs;
     if (r.recoveryMs !== null) recoveries.push(r.recoveryMs);
     let problems = r.violations.map((v) => `${v.id}: ${v.detail}`);
@@ -178,11 +180,11 @@ export async function runSimulate(args: readonly string[], out: (s: string) => v
   out(
     `${runs} run${runs === 1 ? '' : 's'}, ${failed} failed; ${(simulatedMs / 3_600_000).toFixed(2)} simulated hours in ${secs.toFixed(1)} s ` +
       `(${(simulatedMs / 1000 / secs).toFixed(0)} simulated s per real s, ${((runs * 60) / secs).toFixed(0)} runs/min); ` +
-      `median heal-to-write ${med ?? '—'} ms`,
+      `median heal-to-write ${med ?? '—'} ms; ${stuck} run${stuck === 1 ? '' : 's'} with a server kept out by a later accepted epoch (DISC-6)`,
   );
   return failed > 0 ? 1 : 0;
 }
 
 function summaryLine(r: SimResult): string {
-  return `seed ${r.seed}: ${r.violations.length === 0 ? 'ok' : `${r.violations.length} violation(s)`}; ${r.ops.total} ops (${r.ops.ok} ok, ${r.ops.failed} failed, ${r.ops.unknown} unknown), ${r.faults.length} faults, ${(r.simulatedMs / 1000).toFixed(1)} simulated s, heal-to-write ${r.recoveryMs ?? '—'} ms; ${r.swarm}; fingerprint ${r.fingerprint}`;
+  return `seed ${r.seed}: ${r.violations.length === 0 ? 'ok' : `${r.violations.length} violation(s)`}; ${r.ops.total} ops (${r.ops.ok} ok, ${r.ops.failed} failed, ${r.ops.unknown} unknown), ${r.faults.length} faults, ${(r.simulatedMs / 1000).toFixed(1)} simulated s, heal-to-write ${r.recoveryMs ?? '—'} ms${r.stuck.length ? `, s${r.stuck.join(', s')} kept out by a later accepted epoch (DISC-6)` : ''}; ${r.swarm}; fingerprint ${r.fingerprint}`;
 }

@@ -3,7 +3,8 @@
 // requests in flight (their outcome unknown), and the client connects to another server with its
 // session id, password and the last zxid it saw; a server that answers with no session means the
 // session expired, and the client starts a new one. It pings when idle and gives up a connection
-// that has been silent for two thirds of the session timeout.
+// that has been silent for two thirds of the session timeout, or a connect not answered within the
+// session timeout divided by the number of servers (as ZooKeeper's Java client).
 import { Reader } from '../src/wire/jute.ts';
 import { decodeConnectResponse, decodeReplyHeader, encodeConnectRequest, encodeRequest, FrameReader, type Request } from '../src/wire/protocol.ts';
 import { WatcherEvent, Xid } from '../src/wire/records.ts';
@@ -23,13 +24,35 @@ export type Seen =
   /** A new connection: the watches of the last one are gone (this client does not set them again). */
   | { readonly kind: 'connected'; readonly sid: number; readonly at: number };
 
+/** One established connection of a session: its server, and what it carried (INV-22). */
+export interface Link {
+  readonly sid: number;
+  /** Its socket (what it sent may still be on its way after the client left it). */
+  readonly socket: SimSocket;
+  /** Requests sent on it (the first one claims the session for its server, SERVER-6). */
+  sent: number;
+  /** Writes acknowledged on it. */
+  acked: number;
+  /** Requests in flight when it went: they may still reach the leader. */
+  lost: number;
+  /**
+   * When its first request left: whether a claim or write of the session from another server might
+   * still have been on its way to the leader (INV-22's race, judged from the simulated network).
+   */
+  racing: boolean;
+}
+
 export interface SessionLog {
+  /** Its connections, in order. */
+  readonly links: Link[];
   /** The n-th session of its client. */
   readonly n: number;
   id: bigint;
   readonly seen: Seen[];
   /** How it ended: closed by the client (acknowledged), or found expired. */
   end: 'open' | 'closed' | 'expired';
+  /** When the client learned it ended: no write of the session can take effect after that. */
+  endedAt?: number;
 }
 
 interface Pending {
@@ -40,6 +63,8 @@ interface Pending {
 
 export class SimClient {
   private socket: SimSocket | null = null;
+  /** The current connection, once established: what it carried (INV-22). */
+  here: Link | null = null;
   private frames = new FrameReader(1 << 24);
   private pending: Pending[] = [];
   private xid = 1;
@@ -78,6 +103,14 @@ export class SimClient {
     this.sched.after(10, this.proc, tick);
   }
 
+  /** Set by the run: could a claim or write of `session` from another server than `here`'s still reach the leader? */
+  racing: (session: SessionLog, here: Link) => boolean = () => true;
+
+  /** The port that names this client's current connection at the server (null: none). */
+  get port(): number | null {
+    return this.socket?.remotePort ?? null;
+  }
+
   get session(): SessionLog {
     return this.sessions[this.sessions.length - 1]!;
   }
@@ -96,12 +129,19 @@ export class SimClient {
     const xid = this.xid++;
     this.socket.write(encodeRequest(xid, request));
     this.lastSend = this.sched.now;
+    if (this.here && this.here.sent++ === 0) this.here.racing = this.racing(this.session, this.here);
     return new Promise((done) => this.pending.push({ xid, req, done }));
   }
 
   /** The session is over (its close was answered): no reconnecting. */
   ended(how: 'closed' | 'expired'): void {
     this.session.end = how;
+    this.session.endedAt = this.sched.now;
+  }
+
+  /** Leave this connection for another server (the requests in flight are lost to it). */
+  move(): void {
+    this.drop();
   }
 
   /** Its closeSession was answered: the session is over; the next connection starts a new one. */
@@ -113,7 +153,7 @@ export class SimClient {
 
   /** Start a new session (the old one expired or was closed). */
   newSession(): void {
-    this.sessions.push({ n: this.sessions.length, id: 0n, seen: [], end: 'open' });
+    this.sessions.push({ n: this.sessions.length, id: 0n, seen: [], end: 'open', links: [] });
     this.passwd = new Uint8Array(16);
   }
 
@@ -129,6 +169,7 @@ export class SimClient {
     this.say(`${this.sched.now} c${this.id} connects to s${to.sid} (session 0x${this.session.id.toString(16)}, last zxid 0x${this.lastZxid.toString(16)})`);
     const socket = this.net.view(this.proc, `c${this.id}`).connect({ host: '127.0.0.1', port: to.port }) as SimSocket;
     this.socket = socket;
+    this.here = null;
     this.frames = new FrameReader(1 << 24);
     this.handshaking = true;
     this.connects++;
@@ -154,6 +195,7 @@ export class SimClient {
     this.socket = null;
     this.connected = false;
     this.handshaking = false;
+    if (this.here) this.here.lost += this.pending.length;
     const failed = this.pending;
     this.pending = [];
     for (const p of failed) p.done({ kind: 'lost' });
@@ -171,7 +213,10 @@ export class SimClient {
   private heartbeat(): void {
     if (!this.socket || this.stopped) return;
     const t = this.connected ? this.timeout : this.askTimeout;
-    if (this.sched.now - this.lastHeard > (2 * t) / 3) return this.drop();
+    // Connected: silent for two thirds of the session timeout (ZooKeeper's read timeout).
+    // Connecting: no answer within the timeout shared among the servers (its connect timeout).
+    const patience = this.connected ? (2 * t) / 3 : t / this.servers.length;
+    if (this.sched.now - this.lastHeard > patience) return this.drop();
     if (this.connected && this.sched.now - this.lastSend > t / 3) {
       this.socket.write(encodeRequest(Xid.PING, { op: 'ping' }));
       this.lastSend = this.sched.now;
@@ -215,6 +260,8 @@ export class SimClient {
     this.timeout = v.timeOut;
     this.connected = true;
     this.server = sid;
+    this.here = { sid, socket: this.socket!, sent: 0, acked: 0, lost: 0, racing: false };
+    this.session.links.push(this.here);
     this.session.seen.push({ kind: 'connected', sid, at: this.sched.now });
   }
 

@@ -2,7 +2,7 @@
 // VOPR does), so that each run stresses a few kinds hard and rare combinations come up across seeds.
 import type { Random } from './random.ts';
 
-export const FAULT_KINDS = ['kill', 'power', 'partition', 'oneway', 'reset', 'freeze', 'delay', 'slowdisk', 'torn', 'wipe'] as const;
+export const FAULT_KINDS = ['kill', 'power', 'partition', 'oneway', 'reset', 'freeze', 'congestion', 'delay', 'slowdisk', 'torn', 'wipe'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Kinds a run may draw unless told otherwise: a wiped disk is only on when asked for (see README). */

@@ -45,9 +45,11 @@ export class SimSocket implements SocketLike {
     readonly net: SimNet,
     readonly owner: Proc,
     readonly host: string,
+    /** The other end's port: an accepted socket sees its dialler's (local) port. */
+    remotePort?: number,
   ) {
     net.sockets.add(this);
-    this.remotePort = net.nextPort++;
+    this.remotePort = remotePort ?? net.nextPort++;
   }
 
   setNoDelay(): this {
@@ -90,13 +92,17 @@ export class SimSocket implements SocketLike {
     return this;
   }
 
-  /** Abortive close: this end closes now; the other learns of it after a delay (a reset). */
+  /**
+   * Abortive close: this end closes now; the other learns of it after what was written before
+   * (a reset travels the same path, behind the data: a request may reach a server after its
+   * client gave up on the connection).
+   */
   destroy(): this {
     if (this.destroyed) return this;
     const peer = this.peer;
     this.net.sched.at(this.net.sched.now, this.owner, () => this.closeHere(false));
+    if (peer && !peer.destroyed && !this.ending) this.transmit((to) => to.closeHere(true), true);
     this.destroyed = true;
-    if (peer && !peer.destroyed) this.net.sched.after(this.net.delay(), peer.owner, () => peer.closeHere(true));
     return this;
   }
 
@@ -105,7 +111,7 @@ export class SimSocket implements SocketLike {
     if (this.handlers.has('closed!')) return;
     this.handlers.set('closed!', []);
     this.destroyed = true;
-    this.net.sockets.delete(this);
+    if (this.blocked.length === 0) this.net.sockets.delete(this); // else kept until the link releases what it holds
     if (reset) this.emit('error', new Error('ECONNRESET (simulated)'));
     this.emit('close');
   }
@@ -124,12 +130,17 @@ export class SimSocket implements SocketLike {
     }
   }
 
-  private transmit(arrive: (to: SimSocket) => void): void {
+  /** Writes sent on this socket that its peer has not read yet (held, on the way, or waiting in a frozen process). */
+  unread = 0;
+
+  private transmit(arrive: (to: SimSocket) => void, reset = false): void {
     const to = this.peer!;
+    if (!reset) this.unread++;
     const send = () => {
-      const at = Math.max(this.last, this.net.sched.now + this.net.delay());
+      const at = Math.max(this.last, this.net.sched.now + this.net.delay(this.host, to.host));
       this.last = at;
       this.net.sched.at(at, to.owner, () => {
+        if (!reset) this.unread--;
         if (!to.destroyed) arrive(to);
       });
     };
@@ -143,6 +154,7 @@ export class SimSocket implements SocketLike {
     const held = this.blocked;
     this.blocked = [];
     for (const send of held) send();
+    if (this.destroyed) this.net.sockets.delete(this);
   }
 }
 
@@ -202,14 +214,34 @@ export class SimNet {
     public options: NetOptions,
   ) {}
 
-  delay(): number {
+  /** Extra delay on a directed host pair for a while (a congested path), by `from>to`. */
+  private readonly spikes = new Map<string, { readonly ms: number; readonly until: number }>();
+
+  delay(from?: string, to?: string): number {
     const { minDelay, maxDelay, slowChance } = this.options;
     const d = this.random.int(minDelay, maxDelay);
-    return this.random.chance(slowChance) ? d + this.random.int(maxDelay, 10 * maxDelay) : d;
+    const spike = from === undefined ? undefined : this.spikes.get(`${from}>${to}`);
+    const extra = spike && spike.until > this.sched.now ? spike.ms : 0;
+    return extra + (this.random.chance(slowChance) ? d + this.random.int(maxDelay, 10 * maxDelay) : d);
+  }
+
+  /** Writes from `from` to `to` take `ms` longer until `until`. */
+  spike(from: string, to: string, ms: number, until: number): void {
+    this.spikes.set(`${from}>${to}`, { ms, until });
+  }
+
+  /** Is anything written by `from` still unread anywhere? */
+  unreadFrom(from: string): boolean {
+    for (const s of this.sockets) if (s.host === from && s.peer && s.unread > 0 && !s.destroyed && !s.peer.destroyed) return true;
+    return false;
   }
 
   isCut(from: string, to: string): boolean {
     return this.cuts.has(`${from}>${to}`);
+  }
+
+  anyCut(): boolean {
+    return this.cuts.size > 0;
   }
 
   cut(from: string, to: string): void {
@@ -218,6 +250,7 @@ export class SimNet {
 
   heal(): void {
     this.cuts.clear();
+    this.spikes.clear();
     for (const s of [...this.sockets]) s.release();
   }
 
@@ -266,7 +299,7 @@ export class SimNet {
       if (a.destroyed) return;
       if (!l || !l.owner.alive) return void fail(this.delay(), 'ECONNREFUSED');
       if (this.isCut(host, l.host) || this.isCut(l.host, host)) return void fail(this.options.connectTimeout, 'ETIMEDOUT');
-      const b = new SimSocket(this, l.owner, l.host);
+      const b = new SimSocket(this, l.owner, l.host, a.remotePort);
       const connectAt = this.sched.now + this.delay();
       this.sched.at(connectAt, null, () => {
         if (a.destroyed || !owner.alive) return void this.reset(b); // the dialler is gone: its kernel answers with a reset

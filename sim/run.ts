@@ -48,6 +48,8 @@ export interface SimResult {
   readonly events: number;
   readonly ops: { readonly total: number; readonly ok: number; readonly failed: number; readonly unknown: number };
   readonly faults: readonly string[];
+  /** Servers that could not rejoin because they had accepted a later epoch than the leader's (DISC-6). */
+  readonly stuck: readonly number[];
   /** How many faults were injected (heals not counted). */
   readonly injected: number;
   /** Heal to the first successful write (ms), or null if none within the bound. */
@@ -133,6 +135,20 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const addresses = peerAddresses(voters, observers);
   const servers = addresses.map((a) => new SimServer(a.id, configOf(a.id, addresses, swarm, opts.traceDir), new SimDisk(sched, random.fork(`disk${a.id}`), { ...swarm.disk, ...CALM.disk }), sched, net, say, opts.mutant));
   if (opts.keepLog && process.env.ZABKIT_SIM_FS === '1') for (const s of servers) s.disk.note = (line) => say(`${sched.now - EPOCH_MS} s${s.sid} fs ${line}`);
+  // INV-22: a client's write through the server it is connected to is never refused as moved,
+  // unless, when it first used that connection, a claim or write of its session from another
+  // server may still have been on its way to the leader: the simulated network says whether an
+  // earlier connection's requests, or what its server sent since, may still be unread (sent on a
+  // connection both ends hold, or waiting in a frozen process).
+  for (const s of servers) {
+    s.onLog = (msg, fields) => {
+      if (!msg.startsWith('request refused: session moved')) return;
+      const c = clients.find((x) => x.port !== null && x.port === fields?.port);
+      const here = c?.here;
+      if (!c || !here) return;
+      if (!here.racing) violate({ id: 'INV-22', detail: `client ${c.id}'s write through s${s.sid} was refused as moved (session ${String(fields?.session)}), though no claim or write of it from another server could be on its way` });
+    };
+  }
   const endpoints = addresses.map((a) => ({ sid: a.id, port: a.clientPort! }));
   sched.onThrow = (t, proc) => {
     violate({ id: 'SIM-THROW', detail: `${t.proc} threw at ${t.at - EPOCH_MS} ms: ${t.error.stack ?? t.error.message}` });
@@ -154,6 +170,12 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const newClient = () => {
     const id = clientIds++;
     const c = new SimClient(id, new Proc(`c${id}`), sched, net, random.fork(`client${id}`), endpoints, random.fork(`timeout${id}`).pick([1000, 2000, 4000]), say);
+    c.racing = (session, here) =>
+      session.links.some((l) => {
+        if (l === here || l.sid === here.sid || l.sent === 0) return false;
+        const s = servers[l.sid - 1]!;
+        return l.socket.unread > 0 || net.unreadFrom(`s${l.sid}`) || s.proc?.frozen === true;
+      });
     clients.push(c);
     return c;
   };
@@ -222,7 +244,13 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     // Every server reaches the same last zxid.
     const convergeBy = sched.now + CONVERGE_MS;
     while (sched.now < convergeBy && !converged()) await sleep(50);
-    if (!converged()) violate({ id: 'SIM-CONVERGE', detail: `servers did not converge within ${CONVERGE_MS} ms: ${servers.map((s) => `s${s.sid} ${s.up ? formatZxid(s.server!.lastZxid) : 'down'}`).join(', ')}` });
+    if (!converged()) {
+      const known = promisedAbove();
+      if (known.length > 0) {
+        stuck.push(...known);
+        say(`${sched.now - EPOCH_MS} s${known.join(', s')} cannot join: accepted a later epoch than the leader's (DISC-6, as in ZooKeeper)`);
+      } else violate({ id: 'SIM-CONVERGE', detail: `servers did not converge within ${CONVERGE_MS} ms: ${servers.map((s) => `s${s.sid} ${s.up ? formatZxid(s.server!.lastZxid) : 'down'}`).join(', ')}` });
+    }
     // Final reads after a sync: every key as the ensemble holds it now.
     for (const key of KEYS) {
       const r: OpRecord = { id: -1 - finalReads.length, client: probe.id, session: probe.session.n, kind: 'final', path: key, call: sched.now, ret: Infinity, err: null, zxid: null, lin: [] };
@@ -242,6 +270,21 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     await sleep(2 * 20 * TICK_MS + 10 * TICK_MS);
   };
 
+  /**
+   * spec/invariants.md, after LIVE-1: a server that accepted a later epoch from a leader attempt
+   * that failed refuses the established leader's lower epoch (DISC-6) for as long as that leader
+   * lasts, in zabkit as in ZooKeeper 3.8. The servers in that case, if every other one is level
+   * with the leader; else none.
+   */
+  const promisedAbove = (): number[] => {
+    const leader = servers.find((s) => s.up && s.server?.serving && s.server.zab?.phase === 'leading' && s.server.zab.stage === 'broadcast');
+    const lz = leader?.server?.zab;
+    if (!leader || lz?.phase !== 'leading') return [];
+    const behind = servers.filter((s) => !(s.up && s.server?.serving && s.server.lastZxid === leader.server!.lastZxid));
+    const known = behind.filter((s) => s.up && (s.server?.zab?.acceptedEpoch ?? 0) > lz.epoch);
+    return known.length === behind.length && behind.length < servers.length / 2 ? known.map((s) => s.sid) : [];
+  };
+  const stuck: number[] = [];
   const converged = () => {
     const up = servers.filter((s) => s.up && s.server?.serving);
     if (up.length !== servers.length) return false;
@@ -258,7 +301,11 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       if (sched.now - workFrom > FAULT_PHASE_MS) break; // what is left of the budget is not issued
       if (!c.ready || c.inFlight >= pipeline) continue;
       const op = wl.next(c);
-      if (!op) break;
+      if (!op) {
+        if (wl.spent) break;
+        say(`${sched.now - EPOCH_MS} c${c.id} moves`);
+        continue;
+      }
       say(`${sched.now - EPOCH_MS} c${c.id} ${op.record.kind} ${op.record.path}`);
       inFlight.push(c.request(op.record.id, op.request).then((o) => op.settle(o)));
     }
@@ -302,12 +349,27 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       const target = frandom.chance(0.3) ? (leaderOf() ?? frandom.pick(servers)) : frandom.pick(servers);
       const sids = servers.map((s) => s.sid);
       switch (kind) {
-        case 'kill':
-        case 'power':
         case 'wipe': {
+          // A lost disk makes a server forget what it promised (its epochs, its acknowledged txns):
+          // ZAB tolerates it only while the others hold a quorum. So only when every server is up
+          // and level, and no other fault comes until the wiped one has rejoined (by SNAP).
+          if (servers.some((s) => !s.up || !s.server?.serving || s.proc!.frozen) || net.anyCut()) break;
+          target.crash('power');
+          target.disk.wipe(target.config.dataDir);
+          fault(`wipe s${target.sid}`);
+          await sleep(frandom.int(50, 3000));
+          target.start();
+          fault(`restart s${target.sid} with an empty disk`);
+          const level = Math.max(...servers.map((s) => (s.up && s.server ? s.server.lastZxid : 0)));
+          const by = sched.now + LIVENESS_MS;
+          while (sched.now < by && !(target.server?.serving && target.server.lastZxid >= level)) await sleep(50);
+          fault(`s${target.sid} rejoined`);
+          break;
+        }
+        case 'kill':
+        case 'power': {
           if (!target.up) break;
-          target.crash(kind === 'kill' ? 'kill' : 'power');
-          if (kind === 'wipe') target.disk.wipe(target.config.dataDir);
+          target.crash(kind);
           fault(`${kind} s${target.sid}`);
           later(frandom.int(50, 3000), `restart s${target.sid}`, () => target.start());
           break;
@@ -348,6 +410,18 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
           const s = frandom.pick(socks);
           fault(`reset a connection ${s.host} - ${s.peer!.host}`);
           net.reset(s);
+          break;
+        }
+        case 'congestion': {
+          // One path becomes slow for a while, between a client and a server or two servers: a
+          // request may then reach its server after the client gave up on the connection.
+          const hosts = [...servers.map((s) => `s${s.sid}`), ...clients.map((c) => `c${c.id}`)];
+          const from = frandom.pick(hosts);
+          const to = from.startsWith('c') ? `s${frandom.pick(sids)}` : frandom.pick(hosts.filter((h) => h !== from));
+          const ms = frandom.int(200, 3000);
+          const lasts = frandom.int(300, 5000);
+          net.spike(from, to, ms, sched.now + lasts);
+          fault(`congestion ${from} > ${to}: +${ms} ms for ${lasts} ms`);
           break;
         }
         case 'freeze': {
@@ -424,6 +498,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     ops: { total: wl.records.length, ok, failed: wl.records.length - ok - unknown, unknown },
     faults: faultsLog,
     injected,
+    stuck,
     recoveryMs,
     log,
     fingerprint: hash.digest('hex').slice(0, 16),

@@ -89,9 +89,14 @@ export class SimServer {
     else this.disk.processDied();
   }
 
+  /** Every log line of the server's processes, as data (the run watches for some). */
+  onLog: (msg: string, fields: Record<string, unknown> | undefined) => void = () => {};
+
   private logger(proc: Proc): Logger {
-    const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => {
+      this.onLog(msg, fields);
       this.log(`${this.sched.now} ${proc.name} ${level} ${msg}${fields ? ` ${JSON.stringify(fields, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}` : ''}`);
+    };
     return { debug: () => {}, info: at('info'), warn: at('warn'), error: at('error') };
   }
 }

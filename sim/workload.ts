@@ -46,9 +46,13 @@ export interface Record {
 
 export interface Workload {
   readonly records: Record[];
-  /** The znodes each client's sessions created as ephemerals (to check after the run). */
+  /** The client's next request; null when the budget is spent, or when this turn moved the client instead. */
   next(client: SimClient): { readonly request: Wire; readonly record: Record; readonly settle: (o: Outcome) => void } | null;
+  /** Every request of the budget has been issued. */
+  readonly spent: boolean;
 }
+
+const WRITE_KINDS: ReadonlySet<string> = new Set(['create', 'setData', 'delete', 'multi', 'ephemeral', 'sequential', 'container', 'ttl']);
 
 /** A multi answered with one of these did nothing. */
 const ABORTED: ReadonlySet<number> = new Set([Code.BadVersion, Code.NoNode, Code.NodeExists, Code.NotEmpty, Code.RuntimeInconsistency]);
@@ -81,6 +85,9 @@ export function workload(random: Random, budget: number, clock: () => number): W
 
   return {
     records,
+    get spent() {
+      return ids >= budget;
+    },
     next(client) {
       if (ids >= budget) return null;
       const now = clock();
@@ -103,7 +110,14 @@ export function workload(random: Random, budget: number, clock: () => number): W
         ['container', 2],
         ['ttl', 2],
         ['close', 1],
+        ['move', 3],
       ]);
+      if (kind === 'move') {
+        // The client leaves its server for another (as a client whose connection looked dead does):
+        // the session must follow it (SERVER-5, SERVER-6).
+        client.move();
+        return null;
+      }
       const seenRead = (r: Record, body: Reader, withData: boolean) => {
         const v = withData ? OPS.getData.response.read(body) : { data: null, ...OPS.exists.response.read(body) };
         r.read = { data: text(v.data), version: v.stat.version, czxid: v.stat.czxid, mzxid: v.stat.mzxid };
@@ -114,6 +128,7 @@ export function workload(random: Random, budget: number, clock: () => number): W
         if (o.kind !== 'reply') return null;
         r.err = o.err;
         r.zxid = o.zxid;
+        if (o.err === Code.OK && WRITE_KINDS.has(r.kind) && client.here) client.here.acked++;
         // A server's error answer means the write did nothing; one the znode model does not know
         // (an expired or moved session, a read-only server) is left out of the history.
         if (o.err !== Code.OK && znodeError(o.err) === undefined && !ABORTED.has(o.err)) r.lin.length = 0;

@@ -114,6 +114,7 @@ export class ClientPort {
         // SERVER-6: not answered; the connection closes once the replies before it are out.
         const r = this.take(e.ref);
         if (!r) return;
+        this.host.logger.info('request refused: session moved to another server; closing', { session: `0x${(r.conn.session ?? 0n).toString(16)}`, remote: r.conn.remote, port: r.conn.socket.remotePort });
         r.slot.reply = null;
         r.slot.close = true;
         return r.conn.flush();

@@ -13,8 +13,8 @@ export function sweep(from: number, to: number): void {
     const r = await simulate({ seed, ops: TEST_OPS });
     const problems = r.violations.map((v) => `${v.id}: ${v.detail}`);
     expect(problems, `${r.swarm}\nreproduce: ${reproduce(seed, { ops: TEST_OPS })}`).toEqual([]);
-    // Every run got somewhere: some requests answered, and the ensemble wrote again after the faults.
-    expect(r.ops.ok).toBeGreaterThan(0);
+    // The ensemble wrote again after the faults (under a hostile swarm a run's clients may get no
+    // request through during them, or send none: not a failure, as long as it recovers).
     expect(r.recoveryMs).not.toBeNull();
   });
 }

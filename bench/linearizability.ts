@@ -5,6 +5,7 @@
 // and on a history with one stale read planted, timing how long the violation takes to find.
 import { checkLinearizable, type Operation, type Verdict } from '../conformance/linearizability/checker.ts';
 import { ABSENT, applyZnode, znodeModel, type ZnodeInput, type ZnodeOutput, type ZnodeState } from '../conformance/linearizability/znode-model.ts';
+import { Random } from '../sim/random.ts';
 
 type Op = Operation<ZnodeInput, ZnodeOutput>;
 
@@ -16,15 +17,10 @@ const flag = (name: string, fallback: number): number => {
 };
 const BUDGET_S = flag('--budget', 60);
 
-/** mulberry32: floats in [0, 1). */
+/** Seeded floats in [0, 1) (the simulator's SplitMix32 stream). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const r = new Random(seed);
+  return () => r.float();
 }
 
 interface Shape {

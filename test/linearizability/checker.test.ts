@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable, type Model, type Operation, type Verdict } from '../../conformance/linearizability/checker.ts';
 import { applyZnode, znodeModel, type ZnodeInput, type ZnodeOutput, type ZnodeState } from '../../conformance/linearizability/znode-model.ts';
+import { Random } from '../../sim/random.ts';
 
 // --- A register with compare-and-set, per key -----------------------------------------------
 
@@ -114,15 +115,10 @@ function verdict<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[]
 
 // --- Generated histories -------------------------------------------------------------------------
 
-/** mulberry32: a seeded PRNG giving floats in [0, 1). */
+/** Seeded floats in [0, 1) (the simulator's SplitMix32 stream). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const r = new Random(seed);
+  return () => r.float();
 }
 
 interface Planned<I> {

@@ -21,15 +21,22 @@ const hex = (z: bigint | null) => (z === null ? '?' : `0x${z.toString(16)}`);
 const ANSWERED: ReadonlySet<number> = new Set([Code.OK, Code.NoNode, Code.NodeExists, Code.BadVersion, Code.NotEmpty]);
 const WRITES = new Set(['create', 'setData', 'delete']);
 
-export function checkRun(records: readonly Record[], clients: readonly SimClient[], finalTree: Tree | undefined, _opts: { readonly finalReadsAt: number }): Violation[] {
+export function checkRun(records: readonly Record[], clients: readonly SimClient[], finalTree: Tree | undefined, delivered: ReadonlyMap<string, number>): Violation[] {
   const out: Violation[] = [];
-  out.push(...linearizable(records, clients));
+  out.push(...linearizable(records, clients, delivered));
   out.push(...sessions(records, clients));
   out.push(...created(records, clients, finalTree));
   return out;
 }
 
-function linearizable(records: readonly Record[], clients: readonly SimClient[]): Violation[] {
+/**
+ * `delivered`: the data of every create and setData a server delivered, and when that was first
+ * seen. A create or setData whose answer never came took effect exactly if its data (each
+ * request's own) was delivered: the simulator knows, and says so to the checker — by then, at the
+ * latest, it had taken effect; if never, it did nothing. Other unknown outcomes (deletes) stay
+ * unknown: they may take effect any time after their call, or never.
+ */
+function linearizable(records: readonly Record[], clients: readonly SimClient[], delivered: ReadonlyMap<string, number>): Violation[] {
   const ops: Operation<ZnodeInput, ZnodeOutput>[] = [];
   for (const r of records) {
     // A write whose connection went before its reply may take effect later, but not after its
@@ -40,8 +47,17 @@ function linearizable(records: readonly Record[], clients: readonly SimClient[])
     const endedAt = session?.end === 'closed' ? session.endedAt : undefined;
     for (const l of r.lin) {
       const known = l.output !== undefined;
-      if (known) ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: r.ret, output: l.output });
-      else ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: Infinity, output: undefined, ...(endedAt !== undefined && endedAt >= r.call ? { until: endedAt } : {}) });
+      if (known) {
+        ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: r.ret, output: l.output });
+        continue;
+      }
+      if (l.input.op === 'create' || l.input.op === 'setData') {
+        const at = delivered.get(l.input.data);
+        // (a delivered create succeeded; a setData's new version is not known)
+        if (at !== undefined) ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: Math.max(at, r.call), output: l.input.op === 'create' ? 'ok' : undefined });
+        continue;
+      }
+      ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: Infinity, output: undefined, ...(endedAt !== undefined && endedAt >= r.call ? { until: endedAt } : {}) });
     }
   }
   const v = checkLinearizable(znodeModel, ops, { maxSteps: 2_000_000 });

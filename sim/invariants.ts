@@ -24,6 +24,8 @@ export class RunInvariants {
   private readonly cursors = new Map<number, Cursor>();
   private steps = 0;
   readonly violations: Violation[] = [];
+  /** Each txn as some server delivers it (the first time, and again after a restart). */
+  onDelivered: (txn: Txn<Entry>) => void = () => {};
   private readonly reported = new Set<string>();
 
   private violate(id: string, detail: string): void {
@@ -72,6 +74,7 @@ export class RunInvariants {
       }
       if (t.zxid <= prev) this.violate('INV-5', `s${sid} delivered ${formatZxid(t.zxid)} after ${formatZxid(prev)}`);
       else if (epochOf(t.zxid) === epochOf(prev) && prev !== 0 && counterOf(t.zxid) !== counterOf(prev) + 1) this.violate('INV-4', `s${sid} delivered ${formatZxid(t.zxid)} right after ${formatZxid(prev)}`);
+      this.onDelivered(t);
       const key = keyOf(t);
       if (key !== null) {
         const seen = this.committed.get(t.zxid);

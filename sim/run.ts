@@ -9,6 +9,7 @@ import { DEFAULT_MAX_BUFFER } from '../src/wire/protocol.ts';
 import { Code } from '../src/tree/codes.ts';
 import { OPS } from '../src/wire/records.ts';
 import { formatZxid } from '../src/zab/zxid.ts';
+import type { TxnOp } from '../src/tree/index.ts';
 import type { PeerAddress } from '../src/server/membership.ts';
 import { checkRun, type Violation } from './checks.ts';
 import { RunInvariants } from './invariants.ts';
@@ -202,6 +203,19 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const finalReads: OpRecord[] = [];
   const digests = new Map<number, { readonly digest: number; readonly sid: number }>();
   const invariants = new RunInvariants();
+  // Ground truth for unknown outcomes: the data of every create and setData some server delivered
+  // (each request's data is its own), and when that was first seen.
+  const delivered = new Map<string, number>();
+  const noteOp = (op: TxnOp): void => {
+    if (op.type === 'multi') return op.ops.forEach(noteOp);
+    if ((op.type === 'create' || op.type === 'setData') && op.data !== null) {
+      const d = Buffer.from(op.data).toString('utf8');
+      if (!delivered.has(d)) delivered.set(d, sched.now);
+    }
+  };
+  invariants.onDelivered = (t) => {
+    if (t.value.kind === 'txn') noteOp(t.value.txn.op);
+  };
 
   const main = async () => {
     for (const s of servers) s.start();
@@ -483,7 +497,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const records = [...wl.records, ...finalReads];
   const newest = servers.filter((s) => s.server).sort((a, b) => b.server!.lastZxid - a.server!.lastZxid)[0];
   const finalTree = newest?.server?.tree;
-  violations.push(...checkRun(records, clients, finalTree, { finalReadsAt: finalReads[0]?.call ?? Infinity }));
+  violations.push(...checkRun(records, clients, finalTree, delivered));
   for (const c of clients) for (const p of c.problems) violations.push({ id: 'SIM-CLIENT', detail: p });
   for (const s of servers) for (const e of s.exits) violations.push({ id: 'SIM-EXIT', detail: `s${s.sid} at ${e}` });
   const ok = wl.records.filter((r) => r.err === Code.OK).length;

@@ -16,6 +16,7 @@ import { RunInvariants } from './invariants.ts';
 import { SimClient } from './client.ts';
 import { SimDisk } from './disk.ts';
 import { DEFAULT_FAULTS, describeSwarm, drawSwarm, type FaultKind, type Swarm } from './faults.ts';
+import { injectOne, type FaultContext } from './inject.ts';
 import type { SimMutant } from './mutants.ts';
 import { SimNet } from './net.ts';
 import { Random } from './random.ts';
@@ -352,6 +353,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     });
   };
   const leaderOf = () => servers.find((s) => s.up && s.server?.serving && s.server.zab?.phase === 'leading');
+  const ctx: FaultContext = { servers, clients, net, sched, random: frandom, sleep, fault, later };
   const inject = async () => {
     if (swarm.on.length === 0) return;
     while (!workloadDone) {
@@ -359,98 +361,9 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       if (workloadDone || injected >= (opts.maxFaults ?? Infinity)) return;
       const before = faultsLog.length;
       const kind = frandom.weighted(swarm.on);
-      const up = servers.filter((s) => s.up);
       const target = frandom.chance(0.3) ? (leaderOf() ?? frandom.pick(servers)) : frandom.pick(servers);
-      const sids = servers.map((s) => s.sid);
-      switch (kind) {
-        case 'wipe': {
-          // A lost disk makes a server forget what it promised (its epochs, its acknowledged txns):
-          // ZAB tolerates it only while the others hold a quorum. So only when every server is up
-          // and level, and no other fault comes until the wiped one has rejoined (by SNAP).
-          if (servers.some((s) => !s.up || !s.server?.serving || s.proc!.frozen) || net.anyCut()) break;
-          target.crash('power');
-          target.disk.wipe(target.config.dataDir);
-          fault(`wipe s${target.sid}`);
-          await sleep(frandom.int(50, 3000));
-          target.start();
-          fault(`restart s${target.sid} with an empty disk`);
-          const level = Math.max(...servers.map((s) => (s.up && s.server ? s.server.lastZxid : 0)));
-          const by = sched.now + LIVENESS_MS;
-          while (sched.now < by && !(target.server?.serving && target.server.lastZxid >= level)) await sleep(50);
-          fault(`s${target.sid} rejoined`);
-          break;
-        }
-        case 'kill':
-        case 'power': {
-          if (!target.up) break;
-          target.crash(kind);
-          fault(`${kind} s${target.sid}`);
-          later(frandom.int(50, 3000), `restart s${target.sid}`, () => target.start());
-          break;
-        }
-        case 'partition': {
-          const shape = frandom.pick(['alone', 'halves', 'bridge'] as const);
-          const shuffled = [...sids].sort(() => frandom.float() - 0.5);
-          let groups: number[][];
-          if (shape === 'alone') groups = [[target.sid], sids.filter((x) => x !== target.sid)];
-          else if (shape === 'halves') groups = [shuffled.slice(0, Math.floor(sids.length / 2)), shuffled.slice(Math.floor(sids.length / 2))];
-          else groups = [];
-          if (shape === 'bridge') {
-            // two sides that each reach only the bridge
-            const [bridge, ...rest] = shuffled;
-            const a = rest.slice(0, Math.floor(rest.length / 2));
-            const b = rest.slice(Math.floor(rest.length / 2));
-            for (const x of a) for (const y of b) (net.cut(`s${x}`, `s${y}`), net.cut(`s${y}`, `s${x}`));
-            fault(`partition: bridge s${bridge} between ${a.map((x) => `s${x}`).join(',')} | ${b.map((x) => `s${x}`).join(',')}`);
-          } else {
-            const [a, b] = groups as [number[], number[]];
-            for (const x of a) for (const y of b) (net.cut(`s${x}`, `s${y}`), net.cut(`s${y}`, `s${x}`));
-            fault(`partition ${a.map((x) => `s${x}`).join(',')} | ${b.map((x) => `s${x}`).join(',')}`);
-          }
-          later(frandom.int(200, 6000), 'heal network', () => net.heal());
-          break;
-        }
-        case 'oneway': {
-          const other = frandom.pick(sids.filter((x) => x !== target.sid));
-          const [from, to] = frandom.chance(0.5) ? [target.sid, other] : [other, target.sid];
-          net.cut(`s${from}`, `s${to}`);
-          fault(`one-way cut s${from} > s${to}`);
-          later(frandom.int(200, 6000), 'heal network', () => net.heal());
-          break;
-        }
-        case 'reset': {
-          const socks = [...net.sockets].filter((s) => s.peer && !s.destroyed);
-          if (socks.length === 0) break;
-          const s = frandom.pick(socks);
-          fault(`reset a connection ${s.host} - ${s.peer!.host}`);
-          net.reset(s);
-          break;
-        }
-        case 'congestion': {
-          // One path becomes slow for a while, between a client and a server or two servers: a
-          // request may then reach its server after the client gave up on the connection.
-          const hosts = [...servers.map((s) => `s${s.sid}`), ...clients.map((c) => `c${c.id}`)];
-          const from = frandom.pick(hosts);
-          const to = from.startsWith('c') ? `s${frandom.pick(sids)}` : frandom.pick(hosts.filter((h) => h !== from));
-          const ms = frandom.int(200, 3000);
-          const lasts = frandom.int(300, 5000);
-          net.spike(from, to, ms, sched.now + lasts);
-          fault(`congestion ${from} > ${to}: +${ms} ms for ${lasts} ms`);
-          break;
-        }
-        case 'freeze': {
-          if (!target.up || target.proc!.frozen) break;
-          target.freeze();
-          const ms = frandom.pick([frandom.int(50, 500), frandom.int(1000, 6000)]);
-          fault(`freeze s${target.sid} for ${ms} ms`);
-          later(ms, `thaw s${target.sid}`, () => target.thaw());
-          break;
-        }
-        default:
-          break;
-      }
+      await injectOne(kind, target, ctx);
       if (faultsLog.length > before) injected++;
-      void up;
     }
   };
 

@@ -29,7 +29,7 @@ export interface Link {
   readonly sid: number;
   /** Its socket (what it sent may still be on its way after the client left it). */
   readonly socket: SimSocket;
-  /** Requests sent on it (the first one claims the session for its server, SERVER-6). */
+  /** Requests sent on it, pings included (the first one claims the session for its server, SERVER-6). */
   sent: number;
   /** Writes acknowledged on it. */
   acked: number;
@@ -129,7 +129,7 @@ export class SimClient {
     const xid = this.xid++;
     this.socket.write(encodeRequest(xid, request));
     this.lastSend = this.sched.now;
-    if (this.here && this.here.sent++ === 0) this.here.racing = this.racing(this.session, this.here);
+    this.counted();
     return new Promise((done) => this.pending.push({ xid, req, done }));
   }
 
@@ -220,7 +220,13 @@ export class SimClient {
     if (this.connected && this.sched.now - this.lastSend > t / 3) {
       this.socket.write(encodeRequest(Xid.PING, { op: 'ping' }));
       this.lastSend = this.sched.now;
+      this.counted();
     }
+  }
+
+  /** A request (a ping too: any request claims the session for its server, SERVER-6) left on this connection. */
+  private counted(): void {
+    if (this.here && this.here.sent++ === 0) this.here.racing = this.racing(this.session, this.here);
   }
 
   private onData(chunk: Buffer, sid: number): void {

@@ -46,7 +46,9 @@ describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () =>
     // a workload leaves behind are closed by runWorkload itself before the next one starts.
     const e = await startEnsemble({ size: 3, tickTime: 2000, extra: ['zookeeper.extendedTypesEnabled=true', `zabkit.compat=${(await versionOf('127.0.0.1', apache.port)) ?? '3.8.0'}`] });
     try {
-      const { learners } = await e.stable();
+      // With a 2000 ms tick, initLimit is 20 s: a discovery that a loaded machine lets time out once
+      // is retried only then, so wait for three of them rather than the harness's default 20 s.
+      const { learners } = await e.stable(60_000);
       const r = await differential(apache.port, learners[0]!.port, { from: 1000, to: 1029, ops: 100 });
       expect(r.referenceLost).toBeNull();
       expect(r.mismatches.map((m) => formatMismatch(m, ['apache', 'zabkit follower']))).toEqual([]);

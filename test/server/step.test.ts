@@ -286,6 +286,17 @@ describe('syncs and read-only (SERVER-11, SERVER-13)', () => {
     expect(leader.step({ type: 'peer', from: 2, now: 0, msg: { type: 'SYNC', id: 7 } })).toEqual([{ type: 'send', to: 2, msg: { type: 'SYNCED', id: 7, zxid: 2 } }]);
   });
 
+  it('SERVER-11: a sync behind a write still pending on its connection waits for it, and its reply carries the zxid delivered then (found by the simulator)', () => {
+    const leader = serving('leader');
+    leader.connect(1, reconnect(11n));
+    const p = leader.step({ type: 'submit', conn: 1, ref: 1, write: setData, auth: [], now: 0 }).find((e) => e.type === 'zab-propose');
+    if (p?.type !== 'zab-propose' || p.entry.kind !== 'txn') throw new Error('the leader proposed nothing');
+    expect(leader.step({ type: 'sync', conn: 1, ref: 2 })).toEqual([]); // not at 2: the write before it is not delivered yet
+    const out = leader.step({ type: 'delivered', txn: p.entry.txn, ...(p.entry.origin ? { origin: p.entry.origin } : {}), now: 1 });
+    const answers = out.flatMap((e) => (e.type === 'reply' || e.type === 'synced' ? [[e.type, e.ref, e.zxid]] : []));
+    expect(answers).toEqual([['reply', 1, p.zxid], ['synced', 2, p.zxid]]);
+  });
+
   it('SERVER-13: a read-only server refuses writes and syncs with NotReadOnly; a close just ends the session', () => {
     const ro = serving('readonly');
     ro.connect(1, ask({ readOnly: true }));

@@ -2,9 +2,10 @@
 // the checker's ghost variables: what every server delivered is one sequence (INV-3, and INV-8's
 // "position by position": one txn per zxid across servers), delivered in zxid order without gaps
 // within an epoch (INV-4, INV-5), one established leader per epoch (INV-7), epochs in order
-// (INV-10, in memory), well-formed histories (INV-11) and a follower's history a prefix of its
-// leader's (INV-13). The txn at a zxid is known by its value (session, time, type, the leader's
-// digest after it), so two different txns at one zxid never pass for one.
+// (INV-10, in memory), well-formed histories (INV-11), a follower's history a prefix of its
+// leader's (INV-13), a new leader holding every txn delivered before it (INV-9), and a leader's
+// proposals being its undelivered txns (INV-12). The txn at a zxid is known by its value (session,
+// time, type, the leader's digest after it), so two different txns at one zxid never pass for one.
 import { counterOf, epochOf, formatZxid } from '../src/zab/zxid.ts';
 import type { Entry } from '../src/server/types.ts';
 import type { ServerState, Txn } from '../src/zab/types.ts';
@@ -41,8 +42,11 @@ export class RunInvariants {
       if (zab.currentEpoch > zab.acceptedEpoch) this.violate('INV-10', `s${sid}: currentEpoch ${zab.currentEpoch} > acceptedEpoch ${zab.acceptedEpoch}`);
       if (zab.phase === 'leading' && zab.stage === 'broadcast') {
         const other = this.leaders.get(zab.epoch);
-        if (other === undefined) this.leaders.set(zab.epoch, sid);
-        else if (other !== sid) this.violate('INV-7', `epoch ${zab.epoch} had established leaders s${other} and s${sid}`);
+        if (other === undefined) {
+          this.leaders.set(zab.epoch, sid);
+          this.holdsCommitted(sid, zab);
+        } else if (other !== sid) this.violate('INV-7', `epoch ${zab.epoch} had established leaders s${other} and s${sid}`);
+        if (full) this.bookkeeping(sid, zab);
       }
       this.deliveries(sid, incarnation, zab);
       if (full) this.wellFormed(sid, zab);
@@ -84,6 +88,30 @@ export class RunInvariants {
       prev = t.zxid;
     }
     c.delivered = zab.deliveredZxid;
+  }
+
+  /**
+   * INV-9: a leader, once established, holds every txn some server delivered before (committed
+   * before its epoch began), at its zxid, or under its snapshot.
+   */
+  private holdsCommitted(sid: number, zab: ServerState<Entry>): void {
+    const h = zab.history;
+    const base = h[0]?.snapshot ? h[0].zxid : 0;
+    const at = new Map(h.map((t) => [t.zxid, t] as const));
+    for (const [z, { key, sid: from }] of this.committed) {
+      if (z <= base) continue;
+      const t = at.get(z);
+      if (!t || keyOf(t) !== key) return this.violate('INV-9', `leader s${sid} of epoch ${zab.phase === 'leading' ? zab.epoch : '?'} lacks ${formatZxid(z)}, which s${from} delivered`);
+    }
+  }
+
+  /** INV-12: an established leader's outstanding proposals are its history past what it delivered, in order. */
+  private bookkeeping(sid: number, zab: ServerState<Entry>): void {
+    if (zab.phase !== 'leading') return;
+    const rest = zab.history.filter((t) => t.zxid > zab.deliveredZxid);
+    if (rest.length !== zab.proposals.length || rest.some((t, i) => t.zxid !== zab.proposals[i]!.zxid)) {
+      this.violate('INV-12', `leader s${sid}: ${zab.proposals.length} proposals for ${rest.length} undelivered txns`);
+    }
   }
 
   private wellFormed(sid: number, zab: ServerState<Entry>): void {

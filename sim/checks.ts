@@ -21,7 +21,15 @@ const hex = (z: bigint | null) => (z === null ? '?' : `0x${z.toString(16)}`);
 const ANSWERED: ReadonlySet<number> = new Set([Code.OK, Code.NoNode, Code.NodeExists, Code.BadVersion, Code.NotEmpty]);
 const WRITES = new Set(['create', 'setData', 'delete']);
 
-export function checkRun(records: readonly Record[], clients: readonly SimClient[], finalTree: Tree | undefined, delivered: ReadonlyMap<string, number>): Violation[] {
+/** What the servers delivered, for the unknown outcomes (run.ts). */
+export interface Delivered {
+  /** The data of each create and setData delivered, and when that was first seen. */
+  readonly data: ReadonlyMap<string, number>;
+  /** By session and path (`${session}${path}`): when a delete of it was last seen delivered. */
+  readonly deletes: ReadonlyMap<string, number>;
+}
+
+export function checkRun(records: readonly Record[], clients: readonly SimClient[], finalTree: Tree | undefined, delivered: Delivered): Violation[] {
   const out: Violation[] = [];
   out.push(...linearizable(records, clients, delivered));
   out.push(...sessions(records, clients));
@@ -33,10 +41,11 @@ export function checkRun(records: readonly Record[], clients: readonly SimClient
  * `delivered`: the data of every create and setData a server delivered, and when that was first
  * seen. A create or setData whose answer never came took effect exactly if its data (each
  * request's own) was delivered: the simulator knows, and says so to the checker — by then, at the
- * latest, it had taken effect; if never, it did nothing. Other unknown outcomes (deletes) stay
- * unknown: they may take effect any time after their call, or never.
+ * latest, it had taken effect; if never, it did nothing. An unanswered delete did nothing if no
+ * delete of its path by its session was delivered since its call; else it stays unknown (it may
+ * take effect any time after its call, or never: two deletes of one path are not told apart).
  */
-function linearizable(records: readonly Record[], clients: readonly SimClient[], delivered: ReadonlyMap<string, number>): Violation[] {
+function linearizable(records: readonly Record[], clients: readonly SimClient[], delivered: Delivered): Violation[] {
   const ops: Operation<ZnodeInput, ZnodeOutput>[] = [];
   for (const r of records) {
     // A write whose connection went before its reply may take effect later, but not after its
@@ -52,11 +61,13 @@ function linearizable(records: readonly Record[], clients: readonly SimClient[],
         continue;
       }
       if (l.input.op === 'create' || l.input.op === 'setData') {
-        const at = delivered.get(l.input.data);
+        const at = delivered.data.get(l.input.data);
         // (a delivered create succeeded; a setData's new version is not known)
         if (at !== undefined) ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: Math.max(at, r.call), output: l.input.op === 'create' ? 'ok' : undefined });
         continue;
       }
+      const deleted = session ? delivered.deletes.get(`${session.id}${l.input.path}`) : undefined;
+      if (l.input.op === 'delete' && (deleted === undefined || deleted < r.call)) continue;
       ops.push({ id: ops.length, client: r.client, input: l.input, call: r.call, ret: Infinity, output: undefined, ...(endedAt !== undefined && endedAt >= r.call ? { until: endedAt } : {}) });
     }
   }

@@ -11,7 +11,7 @@ import { OPS } from '../src/wire/records.ts';
 import { formatZxid } from '../src/zab/zxid.ts';
 import type { TxnOp } from '../src/tree/index.ts';
 import type { PeerAddress } from '../src/server/membership.ts';
-import { checkRun, type Violation } from './checks.ts';
+import { checkRun, type Delivered, type Violation } from './checks.ts';
 import { RunInvariants } from './invariants.ts';
 import { SimClient } from './client.ts';
 import { SimDisk } from './disk.ts';
@@ -205,17 +205,22 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const digests = new Map<number, { readonly digest: number; readonly sid: number }>();
   const invariants = new RunInvariants();
   // Ground truth for unknown outcomes: the data of every create and setData some server delivered
-  // (each request's data is its own), and when that was first seen.
-  const delivered = new Map<string, number>();
-  const noteOp = (op: TxnOp): void => {
-    if (op.type === 'multi') return op.ops.forEach(noteOp);
+  // (each request's data is its own), and when that was first seen; each session's deletes by path.
+  const data = new Map<string, number>();
+  const deletes = new Map<string, number>();
+  const delivered: Delivered = { data, deletes };
+  const noteOp = (op: TxnOp, session: bigint): void => {
+    if (op.type === 'multi') return op.ops.forEach((o) => noteOp(o, session));
     if ((op.type === 'create' || op.type === 'setData') && op.data !== null) {
       const d = Buffer.from(op.data).toString('utf8');
-      if (!delivered.has(d)) delivered.set(d, sched.now);
+      if (!data.has(d)) data.set(d, sched.now);
+    }
+    if (op.type === 'delete') {
+      deletes.set(`${session}${op.path}`, sched.now); // the latest: was there one since a request's call?
     }
   };
   invariants.onDelivered = (t) => {
-    if (t.value.kind === 'txn') noteOp(t.value.txn.op);
+    if (t.value.kind === 'txn') noteOp(t.value.txn.op, t.value.txn.session);
   };
 
   const main = async () => {

@@ -1,5 +1,5 @@
 // The spec's invariants that can be judged from the servers' own states as a run goes, without
-// the checker's ghost variables: what every server delivered is one sequence (INV-3, and INV-8's
+// the checker's ghost variables: equal trees at equal zxids (TREE-27's digest), what every server delivered is one sequence (INV-3, and INV-8's
 // "position by position": one txn per zxid across servers), delivered in zxid order without gaps
 // within an epoch (INV-4, INV-5), one established leader per epoch (INV-7), epochs in order
 // (INV-10, in memory), well-formed histories (INV-11), a follower's history a prefix of its
@@ -35,10 +35,21 @@ export class RunInvariants {
     this.violations.push({ id, detail });
   }
 
-  /** After an event: the states of the servers that are up and running a ZAB node. */
-  observe(servers: readonly { readonly sid: number; readonly incarnation: object; readonly zab: ServerState<Entry> }[]): void {
+  /** The tree digest each zxid was first seen with, and where (TREE-27: equal trees at equal zxids). */
+  private readonly digests = new Map<number, { readonly digest: number; readonly sid: number }>();
+
+  /**
+   * After an event: the states of the servers that are up and running a ZAB node, and, of those
+   * serving, their committed tree's last zxid and digest.
+   */
+  observe(servers: readonly { readonly sid: number; readonly incarnation: object; readonly zab: ServerState<Entry>; readonly tree: { readonly zxid: number; readonly digest: number } | null }[]): void {
     const full = ++this.steps % 64 === 0;
-    for (const { sid, incarnation, zab } of servers) {
+    for (const { sid, incarnation, zab, tree } of servers) {
+      if (tree) {
+        const seen = this.digests.get(tree.zxid);
+        if (!seen) this.digests.set(tree.zxid, { digest: tree.digest, sid });
+        else if (seen.digest !== tree.digest) this.violate('SIM-DIVERGE', `at ${formatZxid(tree.zxid)} s${sid}'s tree differs from s${seen.sid}'s`);
+      }
       if (zab.currentEpoch > zab.acceptedEpoch) this.violate('INV-10', `s${sid}: currentEpoch ${zab.currentEpoch} > acceptedEpoch ${zab.acceptedEpoch}`);
       if (zab.phase === 'leading' && zab.stage === 'broadcast') {
         const other = this.leaders.get(zab.epoch);

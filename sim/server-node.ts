@@ -6,7 +6,7 @@ import type { Env } from '../src/shell/env.ts';
 import type { Logger } from '../src/shell/logger.ts';
 import type { ServerConfig } from '../src/shell/config.ts';
 import { Server } from '../src/shell/server.ts';
-import { SimDisk } from './disk.ts';
+import type { SimDisk } from './disk.ts';
 import type { SimNet } from './net.ts';
 import type { SimMutant } from './mutants.ts';
 import { Proc, type Scheduler } from './scheduler.ts';
@@ -101,4 +101,3 @@ export class SimServer {
   }
 }
 
-export { SimDisk };

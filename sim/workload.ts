@@ -1,10 +1,10 @@
 // The seeded clients' work: every kind of request, on a few keys so that they collide. Each
 // request becomes a history record: when it was sent and answered (simulated ms), what came back,
 // and, for the writes the linearizability checker judges, the op on each znode it touched.
-import { ACL } from '../src/wire/records.ts';
 import type { Reader } from '../src/wire/jute.ts';
 import { MultiResponse } from '../src/wire/multi.ts';
 import { OPS } from '../src/wire/records.ts';
+import { OPEN_ACL } from '../src/tree/acl.ts';
 import type { Request } from '../src/wire/protocol.ts';
 import { Code, CreateMode } from '../src/tree/codes.ts';
 import type { ZnodeInput, ZnodeOutput } from '../conformance/linearizability/znode-model.ts';
@@ -12,7 +12,7 @@ import type { Outcome, SimClient } from './client.ts';
 import type { Random } from './random.ts';
 
 type Wire = Exclude<Request, { op: 'unknown' }>;
-const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }] satisfies ReturnType<typeof ACL.read>[];
+const OPEN = [...OPEN_ACL];
 const MULTI_CHECK = 13;
 const MULTI_SET = 5;
 export const KEYS = ['/k0', '/k1', '/k2', '/k3'];

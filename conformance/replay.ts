@@ -42,7 +42,7 @@ export function runFiles(path: string): string[] {
  * Equal values must be one object (the first seen stands for all): the ghost state and the invariants compare txn values with
  * Object.is, as the model does, while a parsed trace gives every occurrence its own object.
  */
-function intern(events: TraceEvent[], seen: Map<string, unknown>): void {
+export function intern(events: TraceEvent[], seen: Map<string, unknown> = new Map()): void {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) v[i] = walk(v[i]);

@@ -36,7 +36,8 @@ export const CHECK_HELP = `zabkit check [flags] — explore every interleaving o
   --mutant NAME    check a deliberately broken variant; alone, it uses that mutant's bounds
                    (${MUTANTS.map((m) => m.name).join(', ')})
   --json           print the summary as JSON
-  --out FILE       write a counterexample as an NDJSON trace
+  --out FILE       write a counterexample as an NDJSON trace (with --simulate and no violation:
+                   the last walk), for 'zabkit replay' and 'zabkit simulate --schedule'
 
 exit 0: bounded space exhausted, no violation; 1: a violation; 2: bad usage; 3: stopped by --max-states.`;
 
@@ -147,7 +148,13 @@ export function runCheck(args: readonly string[], out: (s: string) => void, prog
     const line = `simulate: ${r.runs} runs from seed ${p.simulate.seed}, ${r.steps} steps, ${r.seconds.toFixed(1)} s`;
     if (p.json) out(JSON.stringify({ mode: 'simulate', bounds: p.bounds, deviation: p.deviation ?? null, ...r, violation: r.violation && { id: r.violation.id, detail: r.violation.detail, seed: r.violation.seed, length: r.violation.path.length } }));
     else out(line);
-    if (!r.violation) return 0;
+    if (!r.violation) {
+      if (p.out && r.last) {
+        writeFileSync(p.out, toNdjson(traceOf(initialNode(p.bounds, p.deviation).world, r.last.path)));
+        if (!p.json) out(`walk of seed ${r.last.seed} (${r.last.path.length} steps) written to ${p.out}`);
+      }
+      return 0;
+    }
     if (!p.json) out(`run with seed ${r.violation.seed} reproduces it`);
     reportViolation(p.json ? () => {} : out, p.bounds, p.deviation, r.violation, p.out);
     return 1;

@@ -30,11 +30,14 @@ export interface SimulateResult {
   readonly steps: number;
   readonly seconds: number;
   readonly violation: (Violation & { readonly seed: number; readonly path: readonly Action<number>[] }) | null;
+  /** The last walk, whole (its faults, the heal and the elections after it): `check --out` writes it when no walk violates. */
+  readonly last: { readonly seed: number; readonly path: readonly Action<number>[] } | null;
 }
 
 export function simulate(bounds: Bounds, seed: number, runs: number, deviation?: Deviation): SimulateResult {
   const started = performance.now();
   let steps = 0;
+  let last: SimulateResult['last'] = null;
   for (let r = 0; r < runs; r++) {
     const runSeed = seed + r;
     const choices = choicesFromSeed(runSeed, bounds.maxDepth + KINDS.length);
@@ -55,6 +58,7 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
       steps,
       seconds: (performance.now() - started) / 1000,
       violation: { ...v, seed: runSeed, path: [...path, ...tail] },
+      last: { seed: runSeed, path: [...path, ...tail] },
     });
     for (let i = 0; i < bounds.maxDepth; i++) {
       const acts = actions(node, bounds);
@@ -76,6 +80,7 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
     }
     // LIVE-2: where every server converged, the leader crashes and restarts (twice); each election
     // that follows must finish without a notify or init timer.
+    last = { seed: runSeed, path: [...path, ...settled.path] };
     if (!settled.converged) continue;
     const again = cleanElections(settled.world);
     steps += again.steps;
@@ -84,6 +89,7 @@ export function simulate(bounds: Bounds, seed: number, runs: number, deviation?:
       const violation = v2[0] ?? { id: 'LIVE-2', detail: `an election after the leader restarted did not finish (${again.steps} fair steps) without a notify or init timer` };
       return caught(violation, [...settled.path, ...again.path]);
     }
+    last = { seed: runSeed, path: [...path, ...settled.path, ...again.path] };
   }
-  return { runs, steps, seconds: (performance.now() - started) / 1000, violation: null };
+  return { runs, steps, seconds: (performance.now() - started) / 1000, violation: null, last };
 }

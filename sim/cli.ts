@@ -6,10 +6,12 @@ import { parseFlags, UsageError, wholeNumber, type FlagValues } from '../src/she
 import { FAULT_KINDS, type FaultKind } from './faults.ts';
 import { SIM_MUTANTS, simMutant, type SimMutant } from './mutants.ts';
 import { simulate, type SimOptions, type SimResult } from './run.ts';
+import { runScheduleFile } from './schedule.ts';
 
 export const SIMULATE_HELP = `usage: zabkit simulate [--seed N | --seeds A..B] [--servers 3..7] [--observers K] [--clients C]
                        [--ops M] [--faults LIST] [--mutant NAME] [--max-faults N] [--no-shrink]
                        [--check-determinism] [--verbose]
+       zabkit simulate --schedule FILE [--verbose]
 
 Runs the production server code — ZAB, the server reducer, the data tree, storage, peers and the
 client port — for every server of an ensemble in one process, under a seeded scheduler with a
@@ -33,6 +35,15 @@ succeed within 60 simulated seconds, and the servers must converge.
 A failing seed is printed with its violations and the command that runs it again, then shrunk
 (fewer requests, fewer faults: the shortest prefix of its run that still fails) and run once more
 with every server tracing its steps, for 'zabkit replay'.
+
+--schedule FILE plays a run of the model — a counterexample of 'zabkit check --out FILE', or a walk
+of 'zabkit check --simulate --out FILE' — on the composed servers: each server's ZAB node takes the
+model's steps in the model's order (a message once it has really arrived, a write once the storage
+code has performed it, a crash as kill -9 and a restart that recovers from the simulated disk, a
+client write through the server's reducer), and each step must have the effects the model
+recorded. The run is then judged by the spec's invariants over the servers' own steps and by the
+simulator's checks. Exit 0: reproduced (every step taken, the same violation if any); 1: not.
+
 Exit 0: every run passed; 1: a violation; 2: bad usage.`;
 
 interface Parsed {
@@ -42,6 +53,7 @@ interface Parsed {
   readonly determinism: boolean;
   readonly verbose: boolean;
   readonly noShrink: boolean;
+  readonly schedule?: string;
 }
 
 function parse(args: readonly string[]): Parsed {
@@ -58,6 +70,7 @@ function parse(args: readonly string[]): Parsed {
     'no-shrink': { type: 'boolean' },
     'check-determinism': { type: 'boolean' },
     verbose: { type: 'boolean' },
+    schedule: { type: 'string' },
   } as const;
   const v: FlagValues = parseFlags(args, spec).values;
   let from = wholeNumber('seed', v.seed, 0);
@@ -90,6 +103,7 @@ function parse(args: readonly string[]): Parsed {
   }
   const maxFaults = v['max-faults'] === undefined ? undefined : wholeNumber('max-faults', v['max-faults'], 0);
   return {
+    ...(v.schedule !== undefined ? { schedule: String(v.schedule) } : {}),
     noShrink: v['no-shrink'] === true,
     from,
     to,
@@ -144,6 +158,7 @@ export async function runSimulate(args: readonly string[], out: (s: string) => v
     out(`zabkit simulate: ${(e as Error).message}\n${SIMULATE_HELP}`);
     return 2;
   }
+  if (p.schedule !== undefined) return runScheduleFile(p.schedule, p.verbose, out);
   const started = performance.now();
   let simulatedMs = 0;
   let failed = 0;

@@ -16,7 +16,7 @@ import { checkRun, type Delivered, type Violation } from './checks.ts';
 import { RunInvariants } from './invariants.ts';
 import { SimClient } from './client.ts';
 import { SimDisk } from './disk.ts';
-import { DEFAULT_FAULTS, describeSwarm, drawSwarm, type FaultKind, type Swarm } from './faults.ts';
+import { DEFAULT_FAULTS, describeSwarm, drawSwarm, type FaultKind } from './faults.ts';
 import { injectOne, type FaultContext } from './inject.ts';
 import type { SimMutant } from './mutants.ts';
 import { SimNet } from './net.ts';
@@ -82,22 +82,24 @@ export function peerAddresses(voters: number, observers: number): PeerAddress[] 
   return out;
 }
 
-function configOf(id: number, servers: readonly PeerAddress[], swarm: Swarm, traceDir: string | undefined): ServerConfig {
+/** A simulated server's zoo.cfg: ZAB's timing and snapCount as given, the rest as every run has it. */
+export function configOf(id: number, servers: readonly PeerAddress[], zab: { readonly snapCount: number; readonly tickTime?: number; readonly initLimit?: number; readonly syncLimit?: number }, traceDir?: string): ServerConfig {
+  const tick = zab.tickTime ?? TICK_MS;
   return {
     ...(traceDir ? { trace: join(traceDir, `server-${id}.ndjson`) } : {}),
-    tickTime: TICK_MS,
-    initLimit: 10,
-    syncLimit: 5,
+    tickTime: tick,
+    initLimit: zab.initLimit ?? 10,
+    syncLimit: zab.syncLimit ?? 5,
     dataDir: `/data/s${id}`,
     dataLogDir: `/data/s${id}`,
     clientPort: 2180 + id,
     clientPortAddress: '127.0.0.1',
     maxClientCnxns: 0,
-    minSessionTimeout: 2 * TICK_MS,
-    maxSessionTimeout: 20 * TICK_MS,
+    minSessionTimeout: 2 * tick,
+    maxSessionTimeout: 20 * tick,
     fourLetterWords: new Set(FOUR_LETTER_WORDS),
     maxBuffer: DEFAULT_MAX_BUFFER,
-    snapCount: swarm.snapCount,
+    snapCount: zab.snapCount,
     snapRetainCount: 3,
     purgeInterval: 0,
     servers,

@@ -56,6 +56,7 @@ export class SimServer {
     const m = this.mutant;
     const server = new Server(this.config, this.logger(proc), env, { ...(m?.zab ? { zab: m.zab } : {}), ...(m?.server ? { server: m.server } : {}), ...(m?.unsyncedRecovery ? { unsyncedRecovery: true } : {}) });
     this.server = server;
+    this.prepare(server);
     this.sched.at(this.sched.now, proc, () => {
       server.start().catch((e: Error) => {
         if (!proc.alive) return;
@@ -88,6 +89,9 @@ export class SimServer {
     if (how === 'power') this.disk.powerLoss();
     else this.disk.processDied();
   }
+
+  /** Each new process's Server, before it starts (a scripted run gives it its script). */
+  prepare: (server: Server) => void = () => {};
 
   /** Every log line of the server's processes, as data (the run watches for some). */
   onLog: (msg: string, fields: Record<string, unknown> | undefined) => void = () => {};

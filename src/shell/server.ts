@@ -5,7 +5,7 @@
 // A single server is an ensemble of one: it elects itself through the same reducers.
 import type { Deviation as ZabDeviation, ServerState as ZabState, Sid } from '../zab/types.ts';
 import { formatZxid } from '../zab/zxid.ts';
-import type { Tree, WatchTable } from '../tree/index.ts';
+import type { Tree, WatchTable, WriteOp } from '../tree/index.ts';
 import { initialServer, stepServer, zabView, type ConnId, type Entry, type Role, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState, type ZabView } from '../server/index.ts';
 import { isZabMessage, type PeerMessage, type ShellMessage } from '../wire/peer.ts';
 import { ClientPort } from './client-port.ts';
@@ -17,7 +17,7 @@ import type { Logger } from './logger.ts';
 import { Peers } from './peers.ts';
 import { Storage } from './storage.ts';
 import { TraceWriter } from './trace-writer.ts';
-import { durableOf, ZabNode } from './zab-node.ts';
+import { durableOf, ZabNode, type NodeScript } from './zab-node.ts';
 
 export class Server implements ServerView {
   readonly config: ServerConfig;
@@ -38,6 +38,8 @@ export class Server implements ServerView {
   /** The ZAB view the reducer last read (SERVER-1). */
   private lastView: ZabView | null = null;
   private isolated = false;
+  /** The simulator's scripted runs (`simulate --schedule`): the ZAB node steps what the script says, when it says. */
+  script?: NodeScript;
 
   constructor(
     config: ServerConfig,
@@ -112,6 +114,10 @@ export class Server implements ServerView {
       this.env,
     );
     this.node.onFatal = () => void this.stop();
+    if (this.script) {
+      this.node.script = this.script;
+      this.script.attached(this.node);
+    }
     if (c.trace) this.node.tracer = new TraceWriter(c.trace, c.myid, this.env.clock.now().toString(36));
     this.node.afterSnapshot = (zxid) => {
       this.logger.info('snapshot written', { zxid: formatZxid(zxid) });
@@ -296,6 +302,16 @@ export class Server implements ServerView {
 
   get epoch(): number {
     return this.node.state.currentEpoch;
+  }
+
+  /**
+   * The simulator's scripted runs: a write proposed here as a learner's forwarded one would be, its origin an id no request of
+   * this server has
+   * (SERVER-10), with no client to answer; the server's reducer prepares it and, leading, proposes it.
+   */
+  scriptWrite(session: bigint, write: WriteOp): void {
+    const id = this.config.myid;
+    this.run({ type: 'peer', from: id, msg: { type: 'REQUEST', origin: { server: id, id: Number.MAX_SAFE_INTEGER }, session, auth: [], write }, now: this.env.clock.now() });
   }
 
   /** ZAB's state now, once started (the simulator checks the spec's invariants over it). */

@@ -29,6 +29,11 @@ function replacer(this: unknown, _key: string, v: unknown): unknown {
   return v;
 }
 
+/** A trace event as its NDJSON line (entries in their trace form, bigints as strings). */
+export function traceJson(event: object): string {
+  return JSON.stringify(event, replacer);
+}
+
 export interface StepIo {
   /** On a restart: the server's config. */
   readonly config?: Config | undefined;
@@ -73,7 +78,7 @@ export class TraceWriter {
       ...(io.ids.some((x) => x !== null) ? { ids: io.ids } : {}),
       ...(io.sent.length ? { sent: io.sent } : {}),
     };
-    this.lines.push(JSON.stringify(event, replacer));
+    this.lines.push(traceJson(event));
   }
 
   /** To the file, synchronously, in one write (ZabNode calls it before its messages leave). */

@@ -31,6 +31,24 @@ export interface NodeHooks {
 }
 
 
+/**
+ * A scripted run (the simulator's `--schedule`, sim/schedule.ts): the node steps what arrives only
+ * when the script says so, and its timers, disk writes and snapshots wait for the script too.
+ * Inputs the script did not start (a message, a lost link, a finished write) are handed to `hold`;
+ * the script steps them with `take` when its schedule reaches them.
+ */
+export interface NodeScript {
+  hold(input: Input<Entry>, mid?: string): void;
+  /** Each step the node took, with its effects. */
+  stepped(input: Input<Entry>, effects: readonly Effect<Entry>[]): void;
+  /** The last ticket of the next write to perform: it waits until the schedule completes it. */
+  persist(): Promise<number>;
+  /** A compaction's snapshot at `zxid` is written when the schedule says it is done. */
+  snapshot(zxid: number): Promise<void>;
+  /** The node it scripts, once made. */
+  attached(node: ZabNode): void;
+}
+
 /** The ZAB history a recovered disk implies: the snapshot as a base entry, then the logged txns. */
 export function durableOf(r: Recovered): Durable<Entry> {
   const history: ZabTxn<Entry>[] = [];
@@ -65,6 +83,11 @@ export class ZabNode {
   afterSnapshot?: (zxid: number) => void;
   /** `--trace`: every step, its line made once its effects ran and flushed before its messages leave. */
   tracer?: TraceWriter;
+  /** A scripted run (the simulator's `--schedule`): set before `start`. */
+  script?: NodeScript;
+  /** Scripted: the timers set and not yet fired, which the script may fire. */
+  private readonly armed = new Set<TimerName>();
+  private taking = false;
 
   constructor(
     config: Config,
@@ -88,6 +111,9 @@ export class ZabNode {
    */
   input(i: Input<Entry>, mid?: string): void {
     if (this.stopped) return;
+    // Scripted: only the script's own inputs (a start, a write it proposes, what it takes) are stepped now.
+    if (this.script && !this.taking && i.type !== 'restart' && i.type !== 'propose') return this.script.hold(i, mid);
+    this.taking = false; // what its effects bring about (a link reported lost at once) is held
     this.flushSoon();
     this.inputs.push(mid === undefined ? { input: i } : { input: i, mid });
     if (this.stepping) return;
@@ -110,11 +136,28 @@ export class ZabNode {
           tracer.step(next, effects, { config: next.type === 'restart' ? state.config : undefined, recv: q.mid, ids, sent: this.sent });
           this.sent = [];
         }
+        this.script?.stepped(next, effects);
         this.hooks.stepped();
       }
     } finally {
       this.stepping = false;
     }
+  }
+
+  /** Scripted: step an input the schedule reached (one `hold` was given, or a timeout of an armed timer). */
+  take(i: Input<Entry>, mid?: string): void {
+    if (i.type === 'timeout' && !this.armed.delete(i.timer)) throw new Error(`the ${i.timer} timer is not set`);
+    this.taking = true;
+    try {
+      this.input(i, mid);
+    } finally {
+      this.taking = false;
+    }
+  }
+
+  /** Scripted: the timers set and not yet fired. */
+  get timersSet(): readonly TimerName[] {
+    return [...this.armed];
   }
 
   private flushing = false;
@@ -153,6 +196,8 @@ export class ZabNode {
           // Capture the tree now: the delivers before this effect brought it to exactly snapIndex.
           const zxid = this.state.history[e.op.snapIndex - 1]?.zxid ?? 0;
           this.captures.set(e.ticket, { tree: this.hooks.committedTree(), zxid });
+          // Scripted: the model may write the snapshot before the compaction's ticket completes; the schedule says when.
+          if (this.script) this.writeSnapshot(e.ticket);
         }
         this.persisting ??= this.drain();
         return;
@@ -165,6 +210,7 @@ export class ZabNode {
         this.hooks.install(e.base.tree, e.zxid);
         return;
       case 'setTimer': {
+        if (this.script) return void this.armed.add(e.timer); // fired by the schedule
         this.env.clock.clear(this.timers.get(e.timer));
         const t = this.env.clock.setTimeout(() => {
           this.timers.delete(e.timer);
@@ -184,7 +230,13 @@ export class ZabNode {
   private async drain(): Promise<void> {
     try {
       while (this.exec.pending.length > 0 && !this.stopped) {
-        const batch = nextBatch(this.exec); // one persist, or a run of appends: one durable write
+        let batch = nextBatch(this.exec); // one persist, or a run of appends: one durable write
+        if (this.script) {
+          // Scripted: the write the schedule completes, which may be fewer appends than a group commit.
+          const last = await this.script.persist();
+          batch = this.exec.pending.filter((p) => p.ticket <= last);
+          if (batch[batch.length - 1]?.ticket !== last || (batch.length > 1 && batch.some((b) => b.op.kind !== 'append'))) throw new Error(`the schedule completes ticket ${last}, which is not the end of a write this node can make`);
+        }
         await this.perform(batch);
         const ticket = batch[batch.length - 1]!.ticket;
         const [x, out] = complete(this.exec, ticket);
@@ -205,22 +257,7 @@ export class ZabNode {
 
   private async perform(batch: readonly PendingPersist<Entry>[]): Promise<void> {
     const first = batch[0]!;
-    const capture = this.captures.get(first.ticket);
-    if (capture) {
-      // PERSIST-6: the log still holds every txn, so the snapshot need not hold up later persists.
-      this.captures.delete(first.ticket);
-      const { tree, zxid } = capture;
-      this.snapshots = this.snapshots.then(() =>
-        this.storage.snapshot(tree, zxid).then(
-          () => {
-            this.input({ type: 'compacted', zxid, base: { kind: 'base', tree } }); // PERSIST-9
-            this.afterSnapshot?.(zxid);
-          },
-          (e: Error) => this.logger.error('snapshot failed', { zxid, error: e.message }),
-        ),
-      );
-      return;
-    }
+    if (this.writeSnapshot(first.ticket)) return;
     const op = first.op;
     switch (op.kind) {
       case 'acceptedEpoch':
@@ -240,6 +277,29 @@ export class ZabNode {
       case 'compact':
         return; // turned into a snapshot when issued
     }
+  }
+
+  /**
+   * PERSIST-6: a compaction's snapshot is written after those already under way; the log still
+   * holds every txn, so it need not hold up later persists. False if `ticket` is no compaction (or
+   * its snapshot is under way already).
+   */
+  private writeSnapshot(ticket: number): boolean {
+    const capture = this.captures.get(ticket);
+    if (!capture) return false;
+    this.captures.delete(ticket);
+    const { tree, zxid } = capture;
+    const script = this.script;
+    this.snapshots = this.snapshots.then(async () =>
+      (script ? script.snapshot(zxid) : Promise.resolve()).then(() => this.storage.snapshot(tree, zxid)).then(
+        () => {
+          this.input({ type: 'compacted', zxid, base: { kind: 'base', tree } }); // PERSIST-9
+          this.afterSnapshot?.(zxid);
+        },
+        (e: Error) => this.logger.error('snapshot failed', { zxid, error: e.message }),
+      ),
+    );
+    return true;
   }
 
   private release(): void {

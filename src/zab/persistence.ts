@@ -93,10 +93,13 @@ export function applyPersist<T>(d: Durable<T>, op: PersistOp<T>): Durable<T> {
       const keep = countUpTo(d.history, op.zxid);
       return { ...d, history: d.history.slice(0, keep), snapIndex: Math.min(d.snapIndex, keep) };
     }
+    // What the disk holds, not what memory intends: a snapshot entry first, or none (the storage
+    // code records no compaction until its snapshot is written; `zabkit simulate --schedule` found
+    // a restart whose snapIndex the disk could not have given).
     case 'snapshot':
-      return { ...d, history: op.txns, snapIndex: op.snapIndex };
+      return { ...d, history: op.txns, snapIndex: op.txns[0]?.snapshot ? 1 : 0 };
     case 'compact':
-      return { ...d, snapIndex: Math.max(d.snapIndex, Math.min(op.snapIndex, d.history.length)) };
+      return d; // PERSIST-9: the disk changes when the snapshot is written (applySnapshot)
   }
 }
 

@@ -10,13 +10,18 @@ describe('PERSIST-5 persist operations', () => {
     d = applyPersist(d, { kind: 'currentEpoch', epoch: 1 });
     d = applyPersist(d, { kind: 'append', txns: [t(1), t(2), t(3)] });
     expect(d).toEqual({ acceptedEpoch: 2, currentEpoch: 1, history: [t(1), t(2), t(3)], snapIndex: 0 });
-    d = applyPersist(d, { kind: 'compact', snapIndex: 2 });
-    expect(d.snapIndex).toBe(2);
+    // a compaction changes nothing on disk until its snapshot is written (PERSIST-9)
+    expect(applyPersist(d, { kind: 'compact', snapIndex: 2 })).toBe(d);
     d = applyPersist(d, { kind: 'truncate', zxid: makeZxid(1, 1) });
     expect(d.history).toEqual([t(1)]);
-    expect(d.snapIndex).toBe(1);
-    d = applyPersist(d, { kind: 'snapshot', txns: [t(1), t(2)], snapIndex: 2 });
-    expect(d).toEqual({ acceptedEpoch: 2, currentEpoch: 1, history: [t(1), t(2)], snapIndex: 2 });
+    expect(d.snapIndex).toBe(0);
+    // a SNAP's disk: its snapshot entry, then the log after it
+    const base = { zxid: makeZxid(1, 2), value: 2, snapshot: true as const };
+    d = applyPersist(d, { kind: 'snapshot', txns: [base, t(3)], snapIndex: 2 });
+    expect(d).toEqual({ acceptedEpoch: 2, currentEpoch: 1, history: [base, t(3)], snapIndex: 1 });
+    d = applyPersist(d, { kind: 'truncate', zxid: makeZxid(1, 2) });
+    expect(d).toEqual({ acceptedEpoch: 2, currentEpoch: 1, history: [base], snapIndex: 1 });
+    expect(applyPersist(d, { kind: 'snapshot', txns: [t(1), t(2)], snapIndex: 0 }).snapIndex).toBe(0);
   });
 });
 

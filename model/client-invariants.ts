@@ -4,6 +4,7 @@ import { SCRIPTS, type ReplicaBounds, type Replicas } from './replicas.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { idealDeliveredZxid } from './ideal-zab.ts';
 import type { World } from './world.ts';
+import type { Tree } from '../src/tree/index.ts';
 
 /**
  * INV-1..18 on the ZAB world (over the ideal ZAB, none: it is not a protocol), the step checks
@@ -33,21 +34,31 @@ export function checkReplicaInvariants(w: Replicas): Violation[] {
       if (a.kind === 'container' || (a.kind === 'ephemeral' && !tree.sessions.has(a.session))) continue;
       out.push({ id: 'INV-19', detail: `server ${sid} delivered up to ${r.lastZxid.toString(16)} but lacks ${a.path}, acknowledged at ${a.zxid.toString(16)}` });
     }
-    for (const [path, node] of tree.nodes) {
-      if (path === '/') continue;
-      const parent = path.slice(0, Math.max(1, path.lastIndexOf('/')));
-      if (!tree.nodes.get(parent)?.children.has(path.slice(path.lastIndexOf('/') + 1))) {
-        out.push({ id: 'INV-19', detail: `server ${sid} holds ${path} without its parent ${parent}` });
-      }
-      // INV-21: an ephemeral node exists exactly while its owner session lives, in this replica's view.
-      if (node.kind.type === 'ephemeral' && !tree.sessions.has(node.kind.owner)) {
-        out.push({ id: 'INV-21', detail: `server ${sid} holds ephemeral ${path} of session ${node.kind.owner.toString(16)}, which it has closed` });
-      }
+    out.push(...treeInvariants(sid, tree));
+  }
+  return out;
+}
+
+/**
+ * On one replica's tree: INV-19's second half (the tree is whole: every node listed by its
+ * parent) and INV-21 (ephemerals exactly those of the sessions live in that tree).
+ */
+export function treeInvariants(sid: number, tree: Tree): Violation[] {
+  const out: Violation[] = [];
+  for (const [path, node] of tree.nodes) {
+    if (path === '/') continue;
+    const parent = path.slice(0, Math.max(1, path.lastIndexOf('/')));
+    if (!tree.nodes.get(parent)?.children.has(path.slice(path.lastIndexOf('/') + 1))) {
+      out.push({ id: 'INV-19', detail: `server ${sid} holds ${path} without its parent ${parent}` });
     }
-    for (const [id, session] of tree.sessions) {
-      for (const path of session.ephemerals) {
-        if (!tree.nodes.has(path)) out.push({ id: 'INV-21', detail: `server ${sid}: live session ${id.toString(16)} lists ephemeral ${path}, which is gone` });
-      }
+    // INV-21: an ephemeral node exists exactly while its owner session lives, in this replica's view.
+    if (node.kind.type === 'ephemeral' && !tree.sessions.has(node.kind.owner)) {
+      out.push({ id: 'INV-21', detail: `server ${sid} holds ephemeral ${path} of session ${node.kind.owner.toString(16)}, which it has closed` });
+    }
+  }
+  for (const [id, session] of tree.sessions) {
+    for (const path of session.ephemerals) {
+      if (!tree.nodes.has(path)) out.push({ id: 'INV-21', detail: `server ${sid}: live session ${id.toString(16)} lists ephemeral ${path}, which is gone` });
     }
   }
   return out;

@@ -61,12 +61,21 @@ function isPrefix<T>(a: readonly Txn<T>[], b: readonly Txn<T>[]): boolean {
   return true;
 }
 
+/** The proposals as a Map, made once per ghost record (a zxid is too large a number to be a fast property key). */
+const proposals = new WeakMap<object, ReadonlyMap<number, unknown>>();
+function proposalsOf(p: Readonly<Record<number, unknown>>): ReadonlyMap<number, unknown> {
+  let m = proposals.get(p);
+  if (!m) proposals.set(p, (m = new Map(Object.entries(p).map(([k, v]) => [Number(k), v]))));
+  return m;
+}
+
 /** INV-1 Integrity: a server delivers only txns some leader proposed. */
 const integrity: Check = (w) => {
   const out: Violation[] = [];
+  const proposed = proposalsOf(w.ghost.proposed);
   for (const [sid, s] of live(w)) {
     for (const t of deliveredOf(s) ?? []) {
-      if (!(t.zxid in w.ghost.proposed) || !Object.is(w.ghost.proposed[t.zxid], t.value)) {
+      if (!proposed.has(t.zxid) || !Object.is(proposed.get(t.zxid), t.value)) {
         out.push({ id: 'INV-1', detail: `server ${sid} delivered ${formatZxid(t.zxid)} that no leader proposed` });
       }
     }

@@ -8,8 +8,15 @@
 // time, type, the leader's digest after it), so two different txns at one zxid never pass for one.
 import { counterOf, epochOf, formatZxid } from '../src/zab/zxid.ts';
 import type { Entry } from '../src/server/types.ts';
-import type { ServerState, Txn } from '../src/zab/types.ts';
+import type { Config, Effect, Input, ServerState, Txn } from '../src/zab/types.ts';
+import type { TraceEvent } from '../conformance/trace-schema.ts';
+import { intern } from '../conformance/replay.ts';
+import { replay } from '../model/trace.ts';
+import { traceJson } from '../src/shell/trace-writer.ts';
 import type { Violation } from './checks.ts';
+import { treeInvariants } from '../model/client-invariants.ts';
+import type { Tree } from '../src/tree/index.ts';
+import type { SimServer } from './server-node.ts';
 
 const keyOf = (t: Txn<Entry>): string | null => (t.value.kind === 'txn' ? `${t.value.txn.session}/${t.value.txn.time}/${t.value.txn.op.type}/${t.value.txn.digest ?? '-'}` : null);
 
@@ -38,14 +45,28 @@ export class RunInvariants {
   /** The tree digest each zxid was first seen with, and where (TREE-27: equal trees at equal zxids). */
   private readonly digests = new Map<number, { readonly digest: number; readonly sid: number }>();
 
+  /** After an event: judge the simulated servers that are up and running a ZAB node (`last`: every check, as a run ends). */
+  observeSims(sims: Iterable<SimServer>, last = false): void {
+    const running = [];
+    for (const s of sims) {
+      const srv = s.up ? s.server : undefined;
+      const zab = srv?.zab;
+      if (srv && zab) running.push({ sid: s.sid, incarnation: s.proc!, zab, tree: srv.serving ? { zxid: srv.lastZxid, digest: srv.tree.digest, nodes: srv.tree } : null });
+    }
+    this.observe(running, last);
+  }
+
   /**
    * After an event: the states of the servers that are up and running a ZAB node, and, of those
    * serving, their committed tree's last zxid and digest.
    */
-  observe(servers: readonly { readonly sid: number; readonly incarnation: object; readonly zab: ServerState<Entry>; readonly tree: { readonly zxid: number; readonly digest: number } | null }[]): void {
-    const full = ++this.steps % 64 === 0;
+  observe(servers: readonly { readonly sid: number; readonly incarnation: object; readonly zab: ServerState<Entry>; readonly tree: { readonly zxid: number; readonly digest: number; readonly nodes: Tree } | null }[], last = false): void {
+    const full = ++this.steps % 64 === 0 || last;
     for (const { sid, incarnation, zab, tree } of servers) {
       if (tree) {
+        // INV-20: a serving server's tree is the one its ZAB deliveries built
+        if (tree.zxid !== zab.deliveredZxid) this.violate('INV-20', `s${sid}'s tree is at ${formatZxid(tree.zxid)}, its ZAB delivered up to ${formatZxid(zab.deliveredZxid)}`);
+        if (full) for (const v of treeInvariants(sid, tree.nodes)) this.violate(v.id, v.detail);
         const seen = this.digests.get(tree.zxid);
         if (!seen) this.digests.set(tree.zxid, { digest: tree.digest, sid });
         else if (seen.digest !== tree.digest) this.violate('SIM-DIVERGE', `at ${formatZxid(tree.zxid)} s${sid}'s tree differs from s${seen.sid}'s`);
@@ -147,4 +168,32 @@ export class RunInvariants {
       }
     }
   }
+}
+
+/**
+ * One ZAB step of one server, as its trace line (made at once: a step given ownership of its
+ * state may reuse, later, arrays its effects point into).
+ */
+export type ZabStep = string;
+
+export function zabStep(node: number, input: Input<Entry>, effects: readonly Effect<Entry>[], config: Config): ZabStep {
+  return traceJson({ v: 1, seq: 0, node, input, effects, ...(input.type === 'restart' ? { config } : {}) });
+}
+
+/**
+ * Every invariant of the spec (model/invariants.ts, with its ghost state: the one committed
+ * sequence, the proposals, the leaders of each epoch) over every step the servers took, in the
+ * order taken: the steps are re-run through ZAB's `step` (model/trace.ts replay, as `zabkit
+ * replay` does a traced run), each must have the effects the server's had, and the invariants are
+ * judged after each; a restart must find on disk everything a completed write had made durable.
+ */
+export function specInvariants(steps: readonly ZabStep[]): (Violation & { readonly step: number }) | null {
+  const events = steps.map((line, seq) => ({ ...(JSON.parse(line) as TraceEvent), seq }));
+  intern(events); // equal values one object, as the invariants compare them
+  const r = replay(events);
+  const at = (seq: number, node: number | undefined) => `at step ${seq}${node === undefined ? '' : ` (s${node})`}`;
+  if (r.violation) return { id: r.violation.id, detail: `${r.violation.detail} (the spec's invariants over the servers' steps, ${at(r.violation.seq, r.violation.node)})`, step: r.violation.seq };
+  if (r.lost) return { id: 'PERSIST-1', detail: `s${r.lost.node} ${r.lost.detail} (${at(r.lost.seq, r.lost.node)})`, step: r.lost.seq };
+  if (r.mismatch) return { id: 'SIM-STEP', detail: `s${r.mismatch.node ?? '?'}'s step ${r.mismatch.seq} re-run through ZAB gave other effects than the server's: ${JSON.stringify(r.mismatch.replayed).slice(0, 300)}`, step: r.mismatch.seq };
+  return null;
 }

@@ -13,7 +13,7 @@ import { formatZxid } from '../src/zab/zxid.ts';
 import type { TxnOp } from '../src/tree/index.ts';
 import type { PeerAddress } from '../src/server/membership.ts';
 import { checkRun, type Delivered, type Violation } from './checks.ts';
-import { RunInvariants } from './invariants.ts';
+import { RunInvariants, specInvariants, zabStep, type ZabStep } from './invariants.ts';
 import { SimClient } from './client.ts';
 import { SimDisk } from './disk.ts';
 import { DEFAULT_FAULTS, describeSwarm, drawSwarm, type FaultKind } from './faults.ts';
@@ -206,6 +206,9 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   let recoveryMs: number | null = null;
   const finalReads: OpRecord[] = [];
   const invariants = new RunInvariants();
+  // Every ZAB step of every server, in the order taken: the spec's invariants judge them at the end.
+  const steps: ZabStep[] = [];
+  for (const s of servers) s.prepare = (server) => (server.onZabStep = (input, effects, state) => steps.push(zabStep(s.sid, input, effects, state.config)));
   // Ground truth for unknown outcomes: the data of every create and setData some server delivered
   // (each request's data is its own), and when that was first seen; each session's deletes by path.
   const data = new Map<string, number>();
@@ -389,19 +392,14 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     observe();
     return finished;
   });
+  observe(true); // every check once more on the servers as the run ends
   if (!finished) violate({ id: 'SIM-LIVE', detail: `the run did not finish within ${MAX_RUN_MS} simulated ms` });
   for (const c of clients) c.stop();
   for (const s of servers) s.crash('kill');
 
-  function observe(): void {
-    const running = [];
-    for (const s of servers) {
-      const srv = s.up ? s.server : undefined;
-      const zab = srv?.zab;
-      if (srv && zab) running.push({ sid: s.sid, incarnation: s.proc!, zab, tree: srv.serving ? { zxid: srv.lastZxid, digest: srv.tree.digest } : null });
-    }
+  function observe(last = false): void {
     const before = invariants.violations.length;
-    invariants.observe(running);
+    invariants.observeSims(servers, last);
     for (const v of invariants.violations.slice(before)) violate(v);
   }
 
@@ -409,6 +407,11 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const newest = servers.filter((s) => s.server).sort((a, b) => b.server!.lastZxid - a.server!.lastZxid)[0];
   const finalTree = newest?.server?.tree;
   violations.push(...checkRun(records, clients, finalTree, delivered));
+  // A lost disk makes a server forget what it promised: the spec's durability invariants do not hold across it.
+  if (!faultsLog.some((f) => f.includes(' wipe '))) {
+    const v = specInvariants(steps);
+    if (v) violations.push(v);
+  }
   for (const c of clients) for (const p of c.problems) violations.push({ id: 'SIM-CLIENT', detail: p });
   for (const s of servers) for (const e of s.exits) violations.push({ id: 'SIM-EXIT', detail: `s${s.sid} at ${e}` });
   const ok = wl.records.filter((r) => r.err === Code.OK).length;

@@ -11,16 +11,13 @@
 // the simulator's own checks and, from the servers' own steps, by the spec's invariants.
 import { readFileSync } from 'node:fs';
 import { parseTrace, type TraceEvent } from '../conformance/trace-schema.ts';
-import { intern } from '../conformance/replay.ts';
-import { replay } from '../model/trace.ts';
 import type { Entry } from '../src/server/types.ts';
-import { traceJson } from '../src/shell/trace-writer.ts';
 import type { NodeScript, ZabNode } from '../src/shell/zab-node.ts';
 import type { PeerAddress } from '../src/server/membership.ts';
 import type { Config, Effect, Input, Sid } from '../src/zab/types.ts';
 import type { Violation } from './checks.ts';
 import { SimDisk } from './disk.ts';
-import { RunInvariants } from './invariants.ts';
+import { RunInvariants, specInvariants, zabStep, type ZabStep } from './invariants.ts';
 import { SimNet } from './net.ts';
 import { Random } from './random.ts';
 import { configOf } from './run.ts';
@@ -46,7 +43,7 @@ export interface ScheduleResult {
   readonly expected: { readonly id: string; readonly detail: string } | null;
   /** What the simulator's own checks found on the composed servers. */
   readonly simulator: readonly Violation[];
-  /** The spec's invariants over the servers' own steps (model/trace.ts replay), and the step after which it shows. */
+  /** The spec's invariants over the servers' own steps (invariants.ts specInvariants), and the step after which it shows. */
   readonly model: (Violation & { readonly step: number }) | null;
   readonly simulatedMs: number;
   readonly log: readonly string[];
@@ -56,15 +53,15 @@ export interface ScheduleResult {
 class Script implements NodeScript {
   node: ZabNode | null = null;
   readonly held: { readonly input: Input<Entry>; readonly mid?: string }[] = [];
-  readonly steps: { readonly input: Input<Entry>; readonly effects: readonly Effect<Entry>[] }[] = [];
+  readonly steps: { readonly input: Input<Entry>; readonly effects: readonly Effect<Entry>[]; readonly line: ZabStep }[] = [];
   private nextPersist: ((ticket: number) => void) | null = null;
   private readonly snapshots = new Map<number, () => void>();
 
   hold(input: Input<Entry>, mid?: string): void {
     this.held.push(mid === undefined ? { input } : { input, mid });
   }
-  stepped(input: Input<Entry>, effects: readonly Effect<Entry>[]): void {
-    this.steps.push({ input, effects });
+  stepped(input: Input<Entry>, effects: readonly Effect<Entry>[], line: ZabStep): void {
+    this.steps.push({ input, effects, line });
   }
   persist(): Promise<number> {
     return new Promise((resolve) => (this.nextPersist = resolve));
@@ -176,13 +173,9 @@ export async function playSchedule(events: readonly TraceEvent[], opts: { readon
     for (const s of servers.values()) if (s.proc === proc) s.crash('kill');
   };
   // Every step any server takes, in the order taken, as trace events (for the spec's invariants).
-  const taken: TraceEvent[] = [];
+  const taken: ZabStep[] = [];
   const observe = () => {
-    invariants.observe([...servers.values()].flatMap((s) => {
-      const srv = s.up ? s.server : undefined;
-      const z = srv?.zab;
-      return srv && z ? [{ sid: s.sid, incarnation: s.proc!, zab: z, tree: srv.serving ? { zxid: srv.lastZxid, digest: srv.tree.digest } : null }] : [];
-    }));
+    invariants.observeSims(servers.values());
     return false;
   };
   const wait = async (ready: () => boolean): Promise<boolean> => {
@@ -213,7 +206,10 @@ export async function playSchedule(events: readonly TraceEvent[], opts: { readon
       script = new Script();
       const s = script;
       scripts.set(e.node, s);
-      sim.prepare = (server) => (server.script = s);
+      sim.prepare = (server) => {
+        server.script = s;
+        server.onZabStep = (i, effects, state) => s.stepped(i, effects, zabStep(e.node, i, effects, state.config));
+      };
       sim.start();
       if (!(await wait(() => s.steps.length > 0))) {
         fail(`the server did not start${sim.exits.length ? `: ${sim.exits[sim.exits.length - 1]}` : ''}`);
@@ -297,7 +293,7 @@ export async function playSchedule(events: readonly TraceEvent[], opts: { readon
       fail('the server took no step');
       break;
     }
-    taken.push(JSON.parse(traceJson({ v: 1, seq: taken.length, node: e.node, input: step.input, effects: step.effects, ...(input.type === 'restart' ? { config: e.config ?? configs.get(e.node) } : {}) })) as TraceEvent);
+    taken.push(step.line);
     if (!same(step.input, e.input)) {
       fail(`its input was ${JSON.stringify(shape(step.input))}, the schedule's ${JSON.stringify(shape(e.input))}`);
       break;
@@ -309,12 +305,11 @@ export async function playSchedule(events: readonly TraceEvent[], opts: { readon
     done++;
   }
   await sched.run(sched.now + GAP_MS, observe);
+  invariants.observeSims(servers.values(), true);
   simulator.push(...invariants.violations);
   for (const s of servers.values()) for (const x of s.exits) simulator.push({ id: 'SIM-EXIT', detail: `s${s.sid} at ${x}` });
   for (const s of servers.values()) s.crash('kill');
-  intern(taken); // equal values one object, as the invariants compare them
-  const r = replay(taken);
-  const model = r.violation ? { id: r.violation.id, detail: r.violation.detail, step: r.violation.seq } : r.lost ? { id: 'PERSIST-1', detail: r.lost.detail, step: r.lost.seq } : null;
+  const model = specInvariants(taken);
   return { ...base, taken: done, divergence, simulator, model, simulatedMs: sched.now - EPOCH_MS };
 }
 
@@ -344,7 +339,7 @@ export async function runScheduleFile(file: string, verbose: boolean, out: (s: s
     return 1;
   }
   out(`the composed servers took all ${r.steps} steps as the model did (${(r.simulatedMs / 1000).toFixed(1)} simulated s, ${secs.toFixed(2)} s)`);
-  out(`the spec's invariants over their steps: ${r.model ? `${r.model.id} after step ${r.model.step}: ${r.model.detail}` : 'all hold'}`);
+  out(`the spec's invariants over their steps: ${r.model ? `${r.model.id}: ${r.model.detail}` : 'all hold'}`);
   out(`the simulator's own checks: ${r.simulator.length ? r.simulator.map((v) => `${v.id}: ${v.detail}`).join('; ') : 'no violation'}`);
   if (verbose) out(r.log.join('\n'));
   const expected = r.expected?.id ?? null;

@@ -40,6 +40,8 @@ export class Server implements ServerView {
   private isolated = false;
   /** The simulator's scripted runs (`simulate --schedule`): the ZAB node steps what the script says, when it says. */
   script?: NodeScript;
+  /** The simulator: sees every ZAB step (ZabNode.onStep). */
+  onZabStep?: ZabNode['onStep'];
 
   constructor(
     config: ServerConfig,
@@ -114,6 +116,7 @@ export class Server implements ServerView {
       this.env,
     );
     this.node.onFatal = () => void this.stop();
+    if (this.onZabStep) this.node.onStep = this.onZabStep;
     if (this.script) {
       this.node.script = this.script;
       this.script.attached(this.node);

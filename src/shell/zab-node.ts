@@ -39,8 +39,6 @@ export interface NodeHooks {
  */
 export interface NodeScript {
   hold(input: Input<Entry>, mid?: string): void;
-  /** Each step the node took, with its effects. */
-  stepped(input: Input<Entry>, effects: readonly Effect<Entry>[]): void;
   /** The last ticket of the next write to perform: it waits until the schedule completes it. */
   persist(): Promise<number>;
   /** A compaction's snapshot at `zxid` is written when the schedule says it is done. */
@@ -85,6 +83,8 @@ export class ZabNode {
   tracer?: TraceWriter;
   /** A scripted run (the simulator's `--schedule`): set before `start`. */
   script?: NodeScript;
+  /** Sees every step (the simulator judges the spec's invariants over them): the input, its effects, the state after. */
+  onStep?: (input: Input<Entry>, effects: readonly Effect<Entry>[], state: ServerState<Entry>) => void;
   /** Scripted: the timers set and not yet fired, which the script may fire. */
   private readonly armed = new Set<TimerName>();
   private taking = false;
@@ -136,7 +136,7 @@ export class ZabNode {
           tracer.step(next, effects, { config: next.type === 'restart' ? state.config : undefined, recv: q.mid, ids, sent: this.sent });
           this.sent = [];
         }
-        this.script?.stepped(next, effects);
+        this.onStep?.(next, effects, state);
         this.hooks.stepped();
       }
     } finally {
@@ -290,8 +290,8 @@ export class ZabNode {
     this.captures.delete(ticket);
     const { tree, zxid } = capture;
     const script = this.script;
-    this.snapshots = this.snapshots.then(async () =>
-      (script ? script.snapshot(zxid) : Promise.resolve()).then(() => this.storage.snapshot(tree, zxid)).then(
+    this.snapshots = this.snapshots.then(() =>
+      (script ? script.snapshot(zxid).then(() => this.storage.snapshot(tree, zxid)) : this.storage.snapshot(tree, zxid)).then(
         () => {
           this.input({ type: 'compacted', zxid, base: { kind: 'base', tree } }); // PERSIST-9
           this.afterSnapshot?.(zxid);

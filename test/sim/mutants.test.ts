@@ -7,11 +7,11 @@ import { simMutant } from '../../sim/mutants.ts';
 import { simulate } from '../../sim/run.ts';
 
 const CAUGHT = [
-  ['snap-keeps-delivery-position', 0, 'SIM-EXIT'],
-  ['snap-drops-snapshot', 2, 'SIM-EXIT'],
+  ['snap-keeps-delivery-position', 0, 'INV-20'],
+  ['snap-drops-snapshot', 0, 'INV-14'],
   ['claim-on-connect', 34, 'INV-22'],
-  ['ack-before-persist', 39, 'SIM-LIN'],
-  ['unsynced-recovery', 50, 'SIM-LIN'],
+  ['ack-before-persist', 39, 'INV-9'],
+  ['unsynced-recovery', 32, 'PERSIST-1'],
   ['reply-before-commit', 0, 'SIM-SESSION'],
 ] as const;
 

@@ -1,15 +1,20 @@
-// The spec's invariants that can be judged from the servers' own states as a run goes, without
-// the checker's ghost variables: equal trees at equal zxids (TREE-27's digest), what every server delivered is one sequence (INV-3, and INV-8's
-// "position by position": one txn per zxid across servers), delivered in zxid order without gaps
-// within an epoch (INV-4, INV-5), one established leader per epoch (INV-7), epochs in order
-// (INV-10, in memory), well-formed histories (INV-11), a follower's history a prefix of its
-// leader's (INV-13), a new leader holding every txn delivered before it (INV-9), and a leader's
-// proposals being its undelivered txns (INV-12). The txn at a zxid is known by its value (session,
-// time, type, the leader's digest after it), so two different txns at one zxid never pass for one.
+// The spec's invariants over a simulated run, two ways.
+// As the run goes (RunInvariants), from the servers' own states, without the checker's ghost
+// variables: equal trees at equal zxids (TREE-27's digest) and a serving tree at the zxid its ZAB
+// delivered (INV-20), what every server delivered one sequence (INV-3, and INV-8's "position by
+// position": one txn per zxid across servers), delivered in zxid order without gaps within an
+// epoch (INV-4, INV-5), one established leader per epoch (INV-7), epochs in order (INV-10, in
+// memory), well-formed histories (INV-11), a follower's history a prefix of its leader's (INV-13),
+// a new leader holding every txn delivered before it (INV-9), a leader's proposals being its
+// undelivered txns (INV-12), and every replica's tree whole with ephemerals exactly those of its
+// live sessions (INV-19, INV-21). The txn at a zxid is known by its value (session, time, type,
+// the leader's digest after it), so two different txns at one zxid never pass for one.
+// At the end (specInvariants): every step each server took, judged with the ghost state as
+// `zabkit replay` judges a trace: INV-1..18 after every step, and PERSIST-1 at every restart.
 import { counterOf, epochOf, formatZxid } from '../src/zab/zxid.ts';
 import type { Entry } from '../src/server/types.ts';
 import type { Config, Effect, Input, ServerState, Txn } from '../src/zab/types.ts';
-import type { TraceEvent } from '../conformance/trace-schema.ts';
+import { TRACE_VERSION, type TraceEvent } from '../conformance/trace-schema.ts';
 import { intern } from '../conformance/replay.ts';
 import { replay } from '../model/trace.ts';
 import { traceJson } from '../src/shell/trace-writer.ts';
@@ -177,7 +182,7 @@ export class RunInvariants {
 export type ZabStep = string;
 
 export function zabStep(node: number, input: Input<Entry>, effects: readonly Effect<Entry>[], config: Config): ZabStep {
-  return traceJson({ v: 1, seq: 0, node, input, effects, ...(input.type === 'restart' ? { config } : {}) });
+  return traceJson({ v: TRACE_VERSION, seq: 0, node, input, effects, ...(input.type === 'restart' ? { config } : {}) });
 }
 
 /**

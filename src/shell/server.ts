@@ -308,9 +308,9 @@ export class Server implements ServerView {
   }
 
   /**
-   * The simulator's scripted runs: a write proposed here as a learner's forwarded one would be, its origin an id no request of
-   * this server has
-   * (SERVER-10), with no client to answer; the server's reducer prepares it and, leading, proposes it.
+   * The simulator's scripted runs: a write taken here as a learner's forwarded one is (SERVER-10),
+   * with no client to answer (its origin an id no request of this server has); the server's
+   * reducer prepares it and, leading, proposes it.
    */
   scriptWrite(session: bigint, write: WriteOp): void {
     const id = this.config.myid;

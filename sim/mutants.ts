@@ -9,6 +9,8 @@ export interface SimMutant {
   readonly server?: ServerDeviation;
   /** Storage's: recovery builds on what it read without syncing it (PERSIST-4). */
   readonly unsyncedRecovery?: boolean;
+  /** Peers': a break closes only the socket that broke, not the pair's other direction (NET-2). */
+  readonly halfLinks?: boolean;
   readonly bug: string;
 }
 
@@ -18,6 +20,7 @@ export const SIM_MUTANTS: readonly SimMutant[] = [
   { name: 'claim-on-connect', server: 'claim-on-connect', bug: 'a ConnectRequest claims the session for its server, even one processed after its client moved on (issue 20: sessions refused as moved for ever)' },
   { name: 'ack-before-persist', zab: 'ack-before-persist', bug: 'a follower acknowledges a proposal before it is durable' },
   { name: 'unsynced-recovery', unsyncedRecovery: true, bug: 'a restart builds on log records a killed process left unsynced in the page cache: a later power loss leaves a hole in the log (found by the simulator, seed 301)' },
+  { name: 'half-links', halfLinks: true, bug: 'a quorum link\'s break closes only the socket that broke: a learner that started over reads its leader\'s answers to its previous FOLLOWERINFO (found by the simulator, seed 2568: a follower\'s history with a gap)' },
   { name: 'reply-before-commit', server: 'reply-before-commit', bug: 'the leader answers its own client\'s write before a quorum has it' },
 ];
 

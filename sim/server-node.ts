@@ -54,7 +54,7 @@ export class SimServer {
       },
     };
     const m = this.mutant;
-    const server = new Server(this.config, this.logger(proc), env, { ...(m?.zab ? { zab: m.zab } : {}), ...(m?.server ? { server: m.server } : {}), ...(m?.unsyncedRecovery ? { unsyncedRecovery: true } : {}) });
+    const server = new Server(this.config, this.logger(proc), env, { ...(m?.zab ? { zab: m.zab } : {}), ...(m?.server ? { server: m.server } : {}), ...(m?.unsyncedRecovery ? { unsyncedRecovery: true } : {}), ...(m?.halfLinks ? { halfLinks: true } : {}) });
     this.server = server;
     this.prepare(server);
     this.sched.at(this.sched.now, proc, () => {

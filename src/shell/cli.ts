@@ -184,12 +184,19 @@ async function runServer(args: readonly string[], out: (s: string) => void): Pro
     return 1;
   }
   await new Promise<void>((resolve) => {
+    let signalled = false;
     const stop = (signal: string) => {
+      if (signalled) {
+        // A second signal: the operator will not wait for a clean stop.
+        logger.warn('second signal: exiting without a clean stop', { signal });
+        process.exit(1);
+      }
+      signalled = true;
       logger.info('signal', { signal });
       void server.stop().then(resolve);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
     // Tests only: SIGUSR2 cuts this server off from its peers, or heals it (a partition); with
     // ZABKIT_FAULT_HOOK=silent the links stay open and drop everything (packets lost, no reset).
     const hook = process.env.ZABKIT_FAULT_HOOK;

@@ -5,6 +5,10 @@
 //
 // A quorum link that breaks (either direction), a dial that fails, or a message that had to be
 // dropped is reported to ZAB as `disconnected`, so a stream never silently resumes after a gap.
+// The two sockets of a pair are one connection to ZAB (NET-2): the report closes the other
+// direction too, so one break is reported once and nothing the peer sent before it is read after
+// (else a learner that started over reads its leader's answers to its previous FOLLOWERINFO as
+// answers to its new one: a history with a gap, found by the simulator at seed 2568).
 // Frames leave in batches: the writes of one turn of the event loop go out together (writeBatched).
 import type { Sid } from '../zab/types.ts';
 import { decodePeerFrame, encodePeer, type Channel, type PeerMessage } from '../wire/peer.ts';
@@ -39,6 +43,8 @@ const hostOf = (h: string) => (h === 'localhost' ? '127.0.0.1' : h);
 export class Peers {
   private readonly out = new Map<string, Link>();
   private readonly inbound = new Map<string, Socket>();
+  /** Every accepted socket still open, HELLO or not: stopping closes them all (a listener's close waits for them). */
+  private readonly accepted = new Set<Socket>();
   private readonly listeners: ListenerLike[] = [];
   private byId: ReadonlyMap<Sid, PeerAddress>;
   /** Sockets we closed on purpose: their close is not news. */
@@ -53,6 +59,8 @@ export class Peers {
     private readonly hooks: PeerHooks,
     private readonly logger: Logger,
     private readonly env: Env,
+    /** Mutant: a break closes only the socket that broke (the other direction stays open). */
+    private readonly halfLinks = false,
   ) {
     this.byId = new Map(servers.map((s) => [s.id, s]));
   }
@@ -144,7 +152,7 @@ export class Peers {
     }
     this.closed = true;
     for (const link of this.out.values()) if (link.socket) this.close(link.socket);
-    for (const s of this.inbound.values()) this.close(s);
+    for (const s of this.accepted) this.close(s);
     return Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r())))).then(() => {});
   }
 
@@ -186,9 +194,14 @@ export class Peers {
     if (channel === 'quorum') this.reportLost(to);
   }
 
-  /** At once, so that nothing the peer sends on a new stream is taken before the old one's loss. */
+  /**
+   * At once, so that nothing the peer sends on a new stream is taken before the old one's loss.
+   * NET-2: both directions of the quorum connection with `peer` end here, quietly.
+   */
   private reportLost(peer: Sid): void {
-    if (!this.closed) this.hooks.lost(peer);
+    if (this.closed) return;
+    if (!this.halfLinks) this.disconnect(peer);
+    this.hooks.lost(peer);
   }
 
   // ---------------------------------------------------------------- inbound
@@ -199,6 +212,7 @@ export class Peers {
       return;
     }
     socket.setNoDelay(true);
+    this.accepted.add(socket);
     const frames = new FrameReader(MAX_PEER_FRAME);
     let from: Sid | null = null;
     const fail = (why: string) => {
@@ -219,12 +233,13 @@ export class Peers {
           from = msg.sid;
           const k = key(from, channel);
           const old = this.inbound.get(k);
-          this.inbound.set(k, socket);
           if (old) {
-            // The peer reconnected: whatever the old stream still held is lost; say so first.
+            // NET-4: the peer reconnected: whatever the old stream still held is lost; say so first.
+            this.inbound.delete(k);
             this.close(old);
             if (channel === 'quorum') this.reportLost(from);
           }
+          this.inbound.set(k, socket);
           continue;
         }
         if (msg.type === 'HELLO' || channelOf(msg) !== channel) return fail(`${msg.type} on the ${channel} channel`);
@@ -233,6 +248,7 @@ export class Peers {
     });
     socket.on('error', (e) => this.logger.debug('peer connection error', { peer: from, channel, error: e.message }));
     socket.on('close', () => {
+      this.accepted.delete(socket);
       if (from === null) return;
       const k = key(from, channel);
       if (this.inbound.get(k) === socket) this.inbound.delete(k);

@@ -49,7 +49,7 @@ export class Server implements ServerView {
     /** Clock, network, disk and exit: node's own, or the simulator's (sim/). */
     readonly env: Env = nodeEnv,
     /** A deliberate deviation in either reducer: the simulator's mutants (sim/mutants.ts), never set otherwise. */
-    private readonly mutant: { readonly zab?: ZabDeviation; readonly server?: ServerDeviation; readonly unsyncedRecovery?: boolean } = {},
+    private readonly mutant: { readonly zab?: ZabDeviation; readonly server?: ServerDeviation; readonly unsyncedRecovery?: boolean; readonly halfLinks?: boolean } = {},
   ) {
     this.config = config;
     this.logger = logger;
@@ -127,7 +127,7 @@ export class Server implements ServerView {
       if (c.purgeInterval > 0) this.purge();
     };
     if (c.servers.length > 1) {
-      this.peers = new Peers(c.myid, c.servers, { receive: (from, msg, mid) => this.onPeerMessage(from, msg, mid), lost: (peer) => this.node.input({ type: 'disconnected', peer }) }, this.logger, this.env);
+      this.peers = new Peers(c.myid, c.servers, { receive: (from, msg, mid) => this.onPeerMessage(from, msg, mid), lost: (peer) => this.node.input({ type: 'disconnected', peer }) }, this.logger, this.env, this.mutant.halfLinks === true);
       await this.peers.listen();
     }
     this.node.start(durableOf(recovered));
@@ -144,8 +144,11 @@ export class Server implements ServerView {
       this.env.clock.clear(this.tickTimer);
       this.env.clock.clear(this.purgeTimer);
       await this.port_.close();
+      this.logger.debug('stopping: client port closed');
       await this.peers?.close();
+      this.logger.debug('stopping: peer links closed');
       await this.node?.stop();
+      this.logger.debug('stopping: disk writes done');
       await this.storage?.close();
       this.logger.info('stopped', { lastZxid: formatZxid(this.lastZxid) });
     })();

@@ -50,6 +50,9 @@ export function suiteEnsemble(o: Parameters<typeof startEnsemble>[0] = {}): { re
 }
 
 /** Poll `f` every 100 ms until it holds; fail naming `what` after `timeoutMs`. */
+/** How long a server may take to stop after SIGTERM. */
+const STOP_MS = 20000;
+
 export async function until(what: string, f: () => Promise<boolean> | boolean, timeoutMs = 20000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await f())) {
@@ -83,8 +86,18 @@ export async function startEnsemble(
         await run?.exited;
       },
       async stop() {
-        if (run && run.proc.exitCode === null) run.proc.kill('SIGTERM');
-        return (await run?.exited) ?? null;
+        if (!run) return null;
+        const r = run;
+        if (r.proc.exitCode === null) r.proc.kill('SIGTERM');
+        // A clean stop is prompt; one that hangs fails here with the server's log, not as a test timeout.
+        let timer: NodeJS.Timeout | undefined;
+        const hung = new Promise<'hung'>((res) => (timer = setTimeout(() => res('hung'), STOP_MS)));
+        const code = await Promise.race([r.exited, hung]);
+        clearTimeout(timer);
+        if (code !== 'hung') return code;
+        r.proc.kill('SIGKILL');
+        await r.exited;
+        throw new Error(`server ${m.id} did not stop within ${STOP_MS} ms of SIGTERM:\n${r.logs().slice(-4000)}`);
       },
       partition() {
         run?.proc.kill('SIGUSR2');
@@ -142,8 +155,15 @@ export async function startEnsemble(
 
 export function nodeClient(hosts: string, timeout = 6000): Promise<Client> {
   const c = zookeeper.createClient(hosts, { sessionTimeout: timeout, retries: 0 });
-  return new Promise((resolve) => {
-    c.once('connected', () => resolve(c));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      c.close();
+      reject(new Error(`no session with ${hosts} within 30 s`));
+    }, 30000);
+    c.once('connected', () => {
+      clearTimeout(timer);
+      resolve(c);
+    });
     c.connect();
   });
 }

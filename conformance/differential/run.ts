@@ -68,6 +68,21 @@ async function replyTo(s: Session, xid: number): Promise<{ xid: number; zxid: bi
   }
 }
 
+/**
+ * After a closeSession's reply, wait for the server to close the connection: Apache ZooKeeper drops
+ * the session's watches when it closes the connection, a moment after the reply, and a checkWatches
+ * of another session (which answers for any watcher on the path) must not race that.
+ */
+async function closedByServer(s: Session): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const f = await s.client.next(Math.max(1, deadline - Date.now())).catch(() => null);
+    if (!f) return;
+    const h = decodeReplyHeader(f);
+    if (h.ok && h.value.xid === Xid.NOTIFICATION) s.stream.push({ event: WatcherEvent.read(h.value.body) });
+  }
+}
+
 function body(op: SimpleOp | 'multi' | 'multiRead', r: Reader): unknown {
   if (r.remaining === 0) return null;
   try {
@@ -107,7 +122,10 @@ export async function runWorkload(port: number, seed: number, ops: number, prefi
           s.stream.push({ reply: i });
           const b = step.kind === 'op' ? body(step.request.op, r.body) : null;
           reply = { err: r.err, zxid: r.zxid, body: b };
-          if (step.kind === 'close') s.dead = s.ended = true;
+          if (step.kind === 'close') {
+            s.dead = s.ended = true;
+            await closedByServer(s);
+          }
           for (const p of createdPaths(b)) g.learn(p);
         }
       }

@@ -33,6 +33,8 @@ export interface ApacheOptions {
   readonly myid?: number;
   /** The JVM's heap limit (-Xmx); 512m unless given. */
   readonly heap?: string;
+  /** Resolve once the process is started, without waiting for it to serve (a restart into an ensemble without a quorum). */
+  readonly noWait?: boolean;
 }
 
 /** A four-letter word's answer; '' when the server does not answer. */
@@ -75,6 +77,7 @@ export async function startApache(o: ApacheOptions): Promise<ApacheServer> {
       await exited;
     },
   };
+  if (o.noWait) return server;
   const deadline = Date.now() + (o.readyMs ?? 30000);
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`Apache ZooKeeper exited with ${proc.exitCode}:\n${out}`);

@@ -1,0 +1,337 @@
+// The workloads of a fault run, each with what it records and how it is judged at the end. All
+// work under /torture/<name>; a worker runs one request at a time, through its own client.
+//   register  compare-and-set registers, one znode per key: create, setData with and without the
+//             version read before, delete; judged by the linearizability checker per key
+//   set       unique creates: every acknowledged one is there at the end, nothing else is
+//   ids       sequential creates: every acknowledged name unique and there at the end
+//   queue     sequential create to enqueue, delete the lowest to take: no item taken twice, every
+//             acknowledged item taken or still there
+//   counter   increments by multi (check version, setData): the final value counts every
+//             acknowledged increment and at most the unknown ones besides; no two acknowledged
+//             increments from one version
+import type { Client } from 'node-zookeeper-client';
+import { checkLinearizable, type Operation } from '../linearizability/checker.ts';
+import { znodeModel, type ZnodeInput, type ZnodeOutput } from '../linearizability/znode-model.ts';
+import { OPEN_ACL, CreateMode, type Outcome, type TortureClient } from './client.ts';
+
+export const WORKLOADS = ['register', 'set', 'ids', 'queue', 'counter'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+export interface Violation {
+  readonly check: string;
+  readonly detail: string;
+}
+
+/** One write as availability sees it: when it was called and answered, and whether it succeeded. */
+export interface WriteRecord {
+  readonly call: number;
+  readonly ret: number;
+  readonly ok: boolean;
+}
+
+/** What the end of a run read, after a sync, from one server. */
+export interface FinalRead {
+  /** Children of the workload's root, sorted. */
+  readonly children: readonly string[];
+  /** Data and version of each child, by name. */
+  readonly nodes: ReadonlyMap<string, { readonly data: string; readonly version: number }>;
+}
+
+export interface Workload {
+  readonly name: WorkloadName;
+  readonly root: string;
+  /** One request by `worker`; `rand` in [0,1) from the run's seed. */
+  op(worker: number, c: TortureClient, rand: () => number): Promise<void>;
+  readonly writes: WriteRecord[];
+  /** Judge the history against what the servers hold at the end. */
+  check(final: FinalRead): Violation[];
+  /** A line for the report: how many requests, by outcome. */
+  summary(): string;
+}
+
+const now = () => performance.now();
+const enc = (s: string) => Buffer.from(s);
+const dec = (b: Buffer | undefined) => (b ? b.toString() : '');
+
+/** Counts of outcomes, for the summary. */
+class Tally {
+  ok = 0;
+  failed = 0;
+  unknown = 0;
+  add(o: Outcome<unknown>): void {
+    if (o.kind === 'ok') this.ok++;
+    else if (o.kind === 'error') this.failed++;
+    else this.unknown++;
+  }
+  toString(): string {
+    return `${this.ok + this.failed + this.unknown} requests (${this.ok} ok, ${this.failed} failed, ${this.unknown} unknown)`;
+  }
+}
+
+const NODE_EXISTS = -110;
+const NO_NODE = -101;
+const BAD_VERSION = -103;
+
+function znodeError(code: number): ZnodeOutput | undefined {
+  return code === NODE_EXISTS ? 'NodeExists' : code === NO_NODE ? 'NoNode' : code === BAD_VERSION ? 'BadVersion' : undefined;
+}
+
+export function makeWorkload(name: WorkloadName): Workload {
+  switch (name) {
+    case 'register':
+      return register();
+    case 'set':
+      return setWorkload();
+    case 'ids':
+      return ids();
+    case 'queue':
+      return queue();
+    case 'counter':
+      return counter();
+  }
+}
+
+// ---------------------------------------------------------------- register
+
+function register(): Workload {
+  const root = '/torture/register';
+  const KEYS = 5;
+  const history: Operation<ZnodeInput, ZnodeOutput>[] = [];
+  const writes: WriteRecord[] = [];
+  const tally = new Tally();
+  /** The version each worker last read, per key. */
+  const seen = new Map<string, number>();
+  let nextValue = 0;
+  const record = (worker: number, input: ZnodeInput, call: number, o: Outcome<ZnodeOutput>) => {
+    tally.add(o);
+    const ret = o.kind === 'unknown' ? Infinity : now();
+    const output = o.kind === 'ok' ? o.value : o.kind === 'error' ? znodeError(o.code) : undefined;
+    if (o.kind === 'error' && output === undefined) return; // an error the model does not know (e.g. NoAuth): no effect
+    history.push({ id: history.length, client: worker, input, call, ret, output: o.kind === 'unknown' ? undefined : output });
+    if (input.op !== 'getData') writes.push({ call, ret, ok: o.kind === 'ok' });
+  };
+  return {
+    name: 'register',
+    root,
+    writes,
+    async op(worker, c, rand) {
+      const key = `k${Math.floor(rand() * KEYS)}`;
+      const path = `${root}/${key}`;
+      const r = rand();
+      const call = now();
+      if (r < 0.15) {
+        const data = `v${nextValue++}`;
+        const o = await c.call<ZnodeOutput>((z, done) => z.create(path, enc(data), OPEN_ACL, CreateMode.PERSISTENT, (e) => done(e, 'ok')));
+        record(worker, { op: 'create', path, data }, call, o);
+      } else if (r < 0.25) {
+        const version = seen.get(`${worker}:${key}`) ?? -1;
+        const o = await c.call<ZnodeOutput>((z, done) => z.remove(path, version, (e) => done(e, 'ok')));
+        record(worker, { op: 'delete', path, version }, call, o);
+      } else if (r < 0.55) {
+        // A read of the server's view: not part of the linearizability check (reads may lag), but
+        // it gives the next compare-and-set its expected version.
+        const o = await c.call<number>((z, done) => z.getData(path, undefined, (e, _d, stat) => done(e, (stat as { version: number } | undefined)?.version)));
+        tally.add(o);
+        if (o.kind === 'ok') seen.set(`${worker}:${key}`, o.value);
+      } else {
+        const data = `v${nextValue++}`;
+        const version = r < 0.85 ? (seen.get(`${worker}:${key}`) ?? -1) : -1;
+        const o = await c.call<ZnodeOutput>((z, done) => z.setData(path, enc(data), version, (e, stat) => done(e, { ok: true, version: stat?.version ?? -1 })));
+        record(worker, { op: 'setData', path, data, version }, call, o);
+      }
+    },
+    check(final) {
+      // The end state, read after the run from a server that synced: a read no write overlaps.
+      const t = now();
+      const all = [...history];
+      for (let k = 0; k < KEYS; k++) {
+        const node = final.nodes.get(`k${k}`);
+        all.push({ id: all.length, client: -1, input: { op: 'getData', path: `${root}/k${k}` }, call: t, ret: t, output: node ? { data: node.data, version: node.version } : 'NoNode' });
+      }
+      const v = checkLinearizable(znodeModel, all, { maxSteps: 5_000_000 });
+      if (v.ok === true) return [];
+      if (v.ok === 'unknown') return [{ check: 'linearizable (undecided)', detail: v.reason }];
+      return [{ check: 'linearizable', detail: v.explain }];
+    },
+    summary: () => tally.toString(),
+  };
+}
+
+// ---------------------------------------------------------------- set
+
+function setWorkload(): Workload {
+  const root = '/torture/set';
+  const writes: WriteRecord[] = [];
+  const tally = new Tally();
+  const acked = new Set<string>();
+  const attempted = new Set<string>();
+  let n = 0;
+  return {
+    name: 'set',
+    root,
+    writes,
+    async op(worker, c) {
+      const name = `e-${worker}-${n++}`;
+      attempted.add(name);
+      const call = now();
+      const o = await c.call<string>((z, done) => z.create(`${root}/${name}`, enc(name), OPEN_ACL, CreateMode.PERSISTENT, done));
+      tally.add(o);
+      writes.push({ call, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+      if (o.kind === 'ok') acked.add(name);
+    },
+    check(final) {
+      const have = new Set(final.children);
+      const out: Violation[] = [];
+      const lost = [...acked].filter((x) => !have.has(x));
+      if (lost.length) out.push({ check: 'nothing acknowledged lost', detail: `${lost.length} acknowledged creates missing at the end: ${lost.slice(0, 10).join(', ')}` });
+      const phantom = final.children.filter((x) => !attempted.has(x));
+      if (phantom.length) out.push({ check: 'no phantom', detail: `children nobody created: ${phantom.slice(0, 10).join(', ')}` });
+      return out;
+    },
+    summary: () => tally.toString(),
+  };
+}
+
+// ---------------------------------------------------------------- ids
+
+function ids(): Workload {
+  const root = '/torture/ids';
+  const writes: WriteRecord[] = [];
+  const tally = new Tally();
+  const got: string[] = [];
+  return {
+    name: 'ids',
+    root,
+    writes,
+    async op(worker, c) {
+      const call = now();
+      const o = await c.call<string>((z, done) => z.create(`${root}/id-`, enc(String(worker)), OPEN_ACL, CreateMode.PERSISTENT_SEQUENTIAL, done));
+      tally.add(o);
+      writes.push({ call, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+      if (o.kind === 'ok') got.push(o.value.slice(root.length + 1));
+    },
+    check(final) {
+      const out: Violation[] = [];
+      const seen = new Set<string>();
+      const dup = got.filter((x) => (seen.has(x) ? true : (seen.add(x), false)));
+      if (dup.length) out.push({ check: 'unique ids', detail: `ids handed out twice: ${dup.slice(0, 10).join(', ')}` });
+      const have = new Set(final.children);
+      const lost = got.filter((x) => !have.has(x));
+      if (lost.length) out.push({ check: 'nothing acknowledged lost', detail: `${lost.length} acknowledged ids missing at the end: ${lost.slice(0, 10).join(', ')}` });
+      return out;
+    },
+    summary: () => tally.toString(),
+  };
+}
+
+// ---------------------------------------------------------------- queue
+
+function queue(): Workload {
+  const root = '/torture/queue';
+  const writes: WriteRecord[] = [];
+  const tally = new Tally();
+  const enqueued = new Set<string>();
+  /** Items some taker's delete answered ok, and by whom. */
+  const taken = new Map<string, number>();
+  const doubly: string[] = [];
+  /** Items a delete was sent for whose outcome is unknown. */
+  const maybeTaken = new Set<string>();
+  return {
+    name: 'queue',
+    root,
+    writes,
+    async op(worker, c, rand) {
+      const call = now();
+      if (rand() < 0.5) {
+        const o = await c.call<string>((z, done) => z.create(`${root}/item-`, enc(String(worker)), OPEN_ACL, CreateMode.PERSISTENT_SEQUENTIAL, done));
+        tally.add(o);
+        writes.push({ call, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+        if (o.kind === 'ok') enqueued.add(o.value.slice(root.length + 1));
+        return;
+      }
+      const list = await c.call<string[]>((z, done) => z.getChildren(root, undefined, done));
+      tally.add(list);
+      if (list.kind !== 'ok' || list.value.length === 0) return;
+      const lowest = [...list.value].sort()[0]!;
+      const del = now();
+      const o = await c.call<true>((z, done) => z.remove(`${root}/${lowest}`, -1, (e) => done(e, true)));
+      tally.add(o);
+      writes.push({ call: del, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+      if (o.kind === 'ok') {
+        if (taken.has(lowest)) doubly.push(`${lowest} (workers ${taken.get(lowest)} and ${worker})`);
+        taken.set(lowest, worker);
+      } else if (o.kind === 'unknown') maybeTaken.add(lowest);
+    },
+    check(final) {
+      const out: Violation[] = [];
+      if (doubly.length) out.push({ check: 'taken at most once', detail: `items taken twice: ${doubly.slice(0, 10).join(', ')}` });
+      const have = new Set(final.children);
+      const lost = [...enqueued].filter((x) => !have.has(x) && !taken.has(x) && !maybeTaken.has(x));
+      if (lost.length) out.push({ check: 'nothing acknowledged lost', detail: `${lost.length} acknowledged items neither taken nor queued at the end: ${lost.slice(0, 10).join(', ')}` });
+      const back = [...taken.keys()].filter((x) => have.has(x));
+      if (back.length) out.push({ check: 'taken stays taken', detail: `items taken but queued at the end: ${back.slice(0, 10).join(', ')}` });
+      return out;
+    },
+    summary: () => `${tally}; ${enqueued.size} enqueued, ${taken.size} taken`,
+  };
+}
+
+// ---------------------------------------------------------------- counter
+
+function counter(): Workload {
+  const root = '/torture/counter';
+  const path = `${root}/n`;
+  const writes: WriteRecord[] = [];
+  const tally = new Tally();
+  let acked = 0;
+  let unknown = 0;
+  /** The version each acknowledged increment started from: two from one version is a lost update. */
+  const from = new Map<number, number>();
+  const clashes: string[] = [];
+  return {
+    name: 'counter',
+    root,
+    writes,
+    async op(worker, c) {
+      const read = await c.call<{ n: number; version: number }>((z, done) => z.getData(path, undefined, (e, d, stat) => done(e, { n: Number(dec(d) || '0'), version: (stat as { version: number } | undefined)?.version ?? -1 })));
+      tally.add(read);
+      if (read.kind !== 'ok') return;
+      const { n, version } = read.value;
+      const call = now();
+      const o = await c.call<true>((z: Client, done) =>
+        z
+          .transaction()
+          .check(path, version)
+          .setData(path, enc(String(n + 1)), version)
+          .commit((e) => done(e, true)),
+      );
+      tally.add(o);
+      writes.push({ call, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+      if (o.kind === 'ok') {
+        acked++;
+        if (from.has(version)) clashes.push(`version ${version} (workers ${from.get(version)} and ${worker})`);
+        from.set(version, worker);
+      } else if (o.kind === 'unknown') unknown++;
+    },
+    check(final) {
+      const out: Violation[] = [];
+      if (clashes.length) out.push({ check: 'no lost update', detail: `two acknowledged increments from one version: ${clashes.slice(0, 10).join(', ')}` });
+      const value = Number(final.nodes.get('n')?.data ?? 'NaN');
+      if (!(value >= acked && value <= acked + unknown)) {
+        out.push({ check: 'nothing acknowledged lost', detail: `final value ${value}, with ${acked} acknowledged and ${unknown} unknown increments (expected ${acked}..${acked + unknown})` });
+      }
+      return out;
+    },
+    summary: () => `${tally}; ${acked} increments acknowledged, ${unknown} unknown`,
+  };
+}
+
+/**
+ * The nodes a workload needs before its run. The counter starts at 0 with data version 1 (`bump`:
+ * set once after its create): node-zookeeper-client sends a multi's version 0 as -1, any version,
+ * so an increment from version 0 would not be a compare-and-set.
+ */
+export function setupPaths(w: Workload): { readonly path: string; readonly data: string; readonly bump?: true }[] {
+  const base = [{ path: '/torture', data: '' }, { path: w.root, data: '' }];
+  return w.name === 'counter' ? [...base, { path: `${w.root}/n`, data: '0', bump: true }] : base;
+}

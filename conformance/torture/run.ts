@@ -115,8 +115,11 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
     });
     // The faults, one at a time, drawn from the seed.
     const kinds = o.faults ?? FAULT_KINDS;
+    // Faults from 2 s in until the last stretch of the run (8 s, or a third of a short run), which
+    // is left to the workload alone, so each fault's recovery is seen.
+    const tail = Math.min(8000, o.durationMs / 3);
     await sleep(2000);
-    while (at() < o.durationMs - 8000) {
+    while (at() < o.durationMs - tail) {
       const kind = pick(kinds);
       const f = await inject(cluster, kind, { pick, between, sessionTimeout });
       const record: FaultRecord = { kind, start: at(), end: NaN, detail: f.detail, firstWrite: null };
@@ -126,7 +129,7 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
       await f.end();
       record.end = at();
       log(`${(record.end / 1000).toFixed(1)} s  ${kind} over`);
-      await sleep(between(2000, 4000));
+      await sleep(Math.min(between(2000, 4000), tail / 2));
     }
     while (at() < o.durationMs) await sleep(100);
     stop = true;

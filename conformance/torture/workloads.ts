@@ -68,6 +68,21 @@ class Tally {
   }
 }
 
+/** Send a write, count its outcome, and record it for availability. */
+async function timedWrite<T>(c: TortureClient, tally: Tally, writes: WriteRecord[], start: (z: Client, done: (e: unknown, v?: T) => void) => void): Promise<Outcome<T>> {
+  const call = now();
+  const o = await c.call<T>(start);
+  tally.add(o);
+  writes.push({ call, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+  return o;
+}
+
+/** Acknowledged items not held at the end: nothing acknowledged may be lost. */
+function missing(acked: Iterable<string>, have: ReadonlySet<string>, what: string): Violation[] {
+  const lost = [...acked].filter((x) => !have.has(x));
+  return lost.length ? [{ check: 'nothing acknowledged lost', detail: `${lost.length} acknowledged ${what} missing at the end: ${lost.slice(0, 10).join(', ')}` }] : [];
+}
+
 const NODE_EXISTS = -110;
 const NO_NODE = -101;
 const BAD_VERSION = -103;
@@ -173,17 +188,11 @@ function setWorkload(): Workload {
     async op(worker, c) {
       const name = `e-${worker}-${n++}`;
       attempted.add(name);
-      const call = now();
-      const o = await c.call<string>((z, done) => z.create(`${root}/${name}`, enc(name), OPEN_ACL, CreateMode.PERSISTENT, done));
-      tally.add(o);
-      writes.push({ call, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+      const o = await timedWrite<string>(c, tally, writes, (z, done) => z.create(`${root}/${name}`, enc(name), OPEN_ACL, CreateMode.PERSISTENT, done));
       if (o.kind === 'ok') acked.add(name);
     },
     check(final) {
-      const have = new Set(final.children);
-      const out: Violation[] = [];
-      const lost = [...acked].filter((x) => !have.has(x));
-      if (lost.length) out.push({ check: 'nothing acknowledged lost', detail: `${lost.length} acknowledged creates missing at the end: ${lost.slice(0, 10).join(', ')}` });
+      const out = missing(acked, new Set(final.children), 'creates');
       const phantom = final.children.filter((x) => !attempted.has(x));
       if (phantom.length) out.push({ check: 'no phantom', detail: `children nobody created: ${phantom.slice(0, 10).join(', ')}` });
       return out;
@@ -204,10 +213,7 @@ function ids(): Workload {
     root,
     writes,
     async op(worker, c) {
-      const call = now();
-      const o = await c.call<string>((z, done) => z.create(`${root}/id-`, enc(String(worker)), OPEN_ACL, CreateMode.PERSISTENT_SEQUENTIAL, done));
-      tally.add(o);
-      writes.push({ call, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+      const o = await timedWrite<string>(c, tally, writes, (z, done) => z.create(`${root}/id-`, enc(String(worker)), OPEN_ACL, CreateMode.PERSISTENT_SEQUENTIAL, done));
       if (o.kind === 'ok') got.push(o.value.slice(root.length + 1));
     },
     check(final) {
@@ -215,10 +221,7 @@ function ids(): Workload {
       const seen = new Set<string>();
       const dup = got.filter((x) => (seen.has(x) ? true : (seen.add(x), false)));
       if (dup.length) out.push({ check: 'unique ids', detail: `ids handed out twice: ${dup.slice(0, 10).join(', ')}` });
-      const have = new Set(final.children);
-      const lost = got.filter((x) => !have.has(x));
-      if (lost.length) out.push({ check: 'nothing acknowledged lost', detail: `${lost.length} acknowledged ids missing at the end: ${lost.slice(0, 10).join(', ')}` });
-      return out;
+      return [...out, ...missing(got, new Set(final.children), 'ids')];
     },
     summary: () => tally.toString(),
   };
@@ -241,11 +244,8 @@ function queue(): Workload {
     root,
     writes,
     async op(worker, c, rand) {
-      const call = now();
       if (rand() < 0.5) {
-        const o = await c.call<string>((z, done) => z.create(`${root}/item-`, enc(String(worker)), OPEN_ACL, CreateMode.PERSISTENT_SEQUENTIAL, done));
-        tally.add(o);
-        writes.push({ call, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+        const o = await timedWrite<string>(c, tally, writes, (z, done) => z.create(`${root}/item-`, enc(String(worker)), OPEN_ACL, CreateMode.PERSISTENT_SEQUENTIAL, done));
         if (o.kind === 'ok') enqueued.add(o.value.slice(root.length + 1));
         return;
       }
@@ -253,10 +253,7 @@ function queue(): Workload {
       tally.add(list);
       if (list.kind !== 'ok' || list.value.length === 0) return;
       const lowest = [...list.value].sort()[0]!;
-      const del = now();
-      const o = await c.call<true>((z, done) => z.remove(`${root}/${lowest}`, -1, (e) => done(e, true)));
-      tally.add(o);
-      writes.push({ call: del, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
+      const o = await timedWrite<true>(c, tally, writes, (z, done) => z.remove(`${root}/${lowest}`, -1, (e) => done(e, true)));
       if (o.kind === 'ok') {
         if (taken.has(lowest)) doubly.push(`${lowest} (workers ${taken.get(lowest)} and ${worker})`);
         taken.set(lowest, worker);
@@ -266,8 +263,7 @@ function queue(): Workload {
       const out: Violation[] = [];
       if (doubly.length) out.push({ check: 'taken at most once', detail: `items taken twice: ${doubly.slice(0, 10).join(', ')}` });
       const have = new Set(final.children);
-      const lost = [...enqueued].filter((x) => !have.has(x) && !taken.has(x) && !maybeTaken.has(x));
-      if (lost.length) out.push({ check: 'nothing acknowledged lost', detail: `${lost.length} acknowledged items neither taken nor queued at the end: ${lost.slice(0, 10).join(', ')}` });
+      out.push(...missing(enqueued, new Set([...have, ...taken.keys(), ...maybeTaken]), 'items (neither taken nor queued)'));
       const back = [...taken.keys()].filter((x) => have.has(x));
       if (back.length) out.push({ check: 'taken stays taken', detail: `items taken but queued at the end: ${back.slice(0, 10).join(', ')}` });
       return out;
@@ -297,16 +293,13 @@ function counter(): Workload {
       tally.add(read);
       if (read.kind !== 'ok') return;
       const { n, version } = read.value;
-      const call = now();
-      const o = await c.call<true>((z: Client, done) =>
+      const o = await timedWrite<true>(c, tally, writes, (z: Client, done) =>
         z
           .transaction()
           .check(path, version)
           .setData(path, enc(String(n + 1)), version)
           .commit((e) => done(e, true)),
       );
-      tally.add(o);
-      writes.push({ call, ret: o.kind === 'unknown' ? Infinity : now(), ok: o.kind === 'ok' });
       if (o.kind === 'ok') {
         acked++;
         if (from.has(version)) clashes.push(`version ${version} (workers ${from.get(version)} and ${worker})`);

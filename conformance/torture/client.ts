@@ -80,6 +80,15 @@ export class TortureClient {
     });
   }
 
+  /** End this session (its ephemerals go with it) and go on in a new one. */
+  renew(): void {
+    const old = this.client;
+    this.sessions++;
+    this.connected = false;
+    this.client = this.open();
+    old.close();
+  }
+
   close(): void {
     this.closed = true;
     this.client.close();

@@ -143,6 +143,16 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
     await Promise.all(cluster.nodes.map((n) => n.start()));
     await cluster.stable(120000).catch((e: Error) => violations.push({ check: 'serves again', detail: e.message }));
     recovery = at() - healed;
+    if (workload.name === 'ephemeral') {
+      // Sessions that ended without a closeSession the servers saw leave their ephemerals until
+      // they expire (a session timeout after a leader last heard of them): wait that long.
+      const until = Date.now() + 3 * sessionTimeout + 5000;
+      while (Date.now() < until) {
+        const r = await finalRead((await cluster.leader()) ?? cluster.nodes[0]!, workload.root);
+        if (r && r.children.length === 0) break;
+        await sleep(500);
+      }
+    }
     // Every server's view after a sync, compared; the workload judged against the leader's.
     const reads = await Promise.all(cluster.nodes.map((n) => finalRead(n, workload.root)));
     const texts = reads.map((r) => JSON.stringify(r && { children: r.children, nodes: [...r.nodes] }));

@@ -9,12 +9,15 @@
 //   counter   increments by multi (check version, setData): the final value counts every
 //             acknowledged increment and at most the unknown ones besides; no two acknowledged
 //             increments from one version
+//   ephemeral ownership of an ephemeral znode: take it, write to it while holding it, give it up
+//             by ending the session (or lose it to an expiry); judged as a register whose
+//             deletes are the owners' session ends, and nothing left once every session ended
 import type { Client } from 'node-zookeeper-client';
 import { checkLinearizable, type Operation } from '../linearizability/checker.ts';
 import { znodeModel, type ZnodeInput, type ZnodeOutput } from '../linearizability/znode-model.ts';
 import { OPEN_ACL, CreateMode, type Outcome, type TortureClient } from './client.ts';
 
-export const WORKLOADS = ['register', 'set', 'ids', 'queue', 'counter'] as const;
+export const WORKLOADS = ['register', 'set', 'ids', 'queue', 'counter', 'ephemeral'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface Violation {
@@ -103,6 +106,8 @@ export function makeWorkload(name: WorkloadName): Workload {
       return queue();
     case 'counter':
       return counter();
+    case 'ephemeral':
+      return ephemeral();
   }
 }
 
@@ -316,6 +321,69 @@ function counter(): Workload {
       return out;
     },
     summary: () => `${tally}; ${acked} increments acknowledged, ${unknown} unknown`,
+  };
+}
+
+// ---------------------------------------------------------------- ephemeral
+
+function ephemeral(): Workload {
+  const root = '/torture/ephemeral';
+  const path = `${root}/owner`;
+  const writes: WriteRecord[] = [];
+  const tally = new Tally();
+  const history: Operation<ZnodeInput, ZnodeOutput>[] = [];
+  /** Per worker: the session it holds the node in, and the node's version it last wrote. */
+  const holding = new Map<number, { session: number; version: number }>();
+  let n = 0;
+  const push = (worker: number, input: ZnodeInput, call: number, o: Outcome<ZnodeOutput>) => {
+    const output = o.kind === 'ok' ? o.value : o.kind === 'error' ? znodeError(o.code) : undefined;
+    if (o.kind === 'error' && output === undefined) return;
+    history.push({ id: history.length, client: worker, input, call, ret: o.kind === 'unknown' ? Infinity : now(), output });
+  };
+  return {
+    name: 'ephemeral',
+    root,
+    writes,
+    async op(worker, c, rand) {
+      const mine = holding.get(worker);
+      if (mine && mine.session !== c.sessions) holding.delete(worker); // its session expired: the node went with it
+      const held = holding.get(worker);
+      const data = `w${worker}-${n++}`;
+      const call = now();
+      if (!held) {
+        const o = await timedWrite<ZnodeOutput>(c, tally, writes, (z, done) => z.create(path, enc(data), OPEN_ACL, CreateMode.EPHEMERAL, (e) => done(e, 'ok')));
+        push(worker, { op: 'create', path, data }, call, o);
+        if (o.kind === 'ok') {
+          holding.set(worker, { session: c.sessions, version: 0 });
+          // The node ends with this session, at a time nobody observes: a delete that may take
+          // effect at any point from now on (or never, if the session outlives the run's reads).
+          history.push({ id: history.length, client: worker, input: { op: 'delete', path, version: -1 }, call: now(), ret: Infinity, output: undefined });
+        } else if (o.kind === 'unknown') c.renew(); // it may hold the node: give up that session
+        else await new Promise((r) => setTimeout(r, 20));
+        return;
+      }
+      if (rand() < 0.2) {
+        c.renew(); // give it up
+        holding.delete(worker);
+        return;
+      }
+      const o = await timedWrite<ZnodeOutput>(c, tally, writes, (z, done) => z.setData(path, enc(data), held.version, (e, stat) => done(e, { ok: true, version: stat?.version ?? -1 })));
+      push(worker, { op: 'setData', path, data, version: held.version }, call, o);
+      if (o.kind === 'ok' && typeof o.value === 'object' && 'ok' in o.value) held.version = o.value.version;
+      else {
+        holding.delete(worker);
+        c.renew();
+      }
+    },
+    check(final) {
+      const out: Violation[] = [];
+      if (final.children.length) out.push({ check: 'ephemerals only for live sessions', detail: `${path} still there after every session ended: ${JSON.stringify([...final.nodes])}` });
+      const v = checkLinearizable(znodeModel, history, { maxSteps: 5_000_000 });
+      if (v.ok === 'unknown') out.push({ check: 'one owner at a time (undecided)', detail: v.reason });
+      else if (!v.ok) out.push({ check: 'one owner at a time', detail: v.explain });
+      return out;
+    },
+    summary: () => `${tally}; ownership taken ${history.filter((h) => h.input.op === 'create' && h.output === 'ok').length} times`,
   };
 }
 

@@ -10,6 +10,7 @@ const CASES: readonly [WorkloadName, FaultKind][] = [
   ['ids', 'torn'],
   ['queue', 'pause-short'],
   ['counter', 'wipe'],
+  ['ephemeral', 'partition-follower'],
 ];
 
 describe('zabkit under faults (short runs)', () => {

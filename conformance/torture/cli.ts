@@ -79,6 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         const v = r.violations.length ? `${r.violations.length} VIOLATION(S)` : 'ok';
         console.log(`${system} ${workload} seed ${seed}: ${v}; ${r.summary}; ${r.faults.length} faults; longest without a write ${Math.round(r.longestGap)} ms; serving ${Math.round(r.recovery)} ms after the heal`);
         for (const x of r.violations) console.log(`  !! ${x.check}: ${x.detail}`);
+        for (const x of r.undecided) console.log(`  ?? ${x.check}, undecided: ${x.detail}`);
       }
     }
   }

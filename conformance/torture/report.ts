@@ -71,6 +71,11 @@ export function reportMarkdown(results: readonly TortureResult[], command: strin
   lines.push('', '## Violations', '');
   if (!bad.length) lines.push('None.');
   for (const r of bad) for (const v of r.violations) lines.push(`- ${r.system}, ${r.workload}, seed ${r.seed}: **${v.check}**: ${v.detail}`);
+  const open = results.filter((r) => r.undecided.length);
+  if (open.length) {
+    lines.push('', 'Checks that ran out of their budget without a verdict (neither a violation nor a pass):', '');
+    for (const r of open) for (const v of r.undecided) lines.push(`- ${r.system}, ${r.workload}, seed ${r.seed}: ${v.check}: ${v.detail}`);
+  }
   lines.push('', '![throughput and latency over time, faults shaded](FAULTS.svg)', '');
   return lines.join('\n');
 }

@@ -60,6 +60,8 @@ export interface TortureResult {
   readonly seed: number;
   readonly durationMs: number;
   readonly violations: readonly Violation[];
+  /** Checks that ran out of budget without a verdict (not violations; reported). */
+  readonly undecided: readonly Violation[];
   readonly faults: readonly FaultRecord[];
   readonly writes: readonly WriteRecord[];
   readonly summary: string;
@@ -172,7 +174,7 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
     const first = writes.filter((w) => w.ok && w.call >= f.start).reduce((m, w) => Math.min(m, w.ret), Infinity);
     f.firstWrite = Number.isFinite(first) ? first - f.start : null;
   }
-  return { system: o.system, workload: o.workload, seed: o.seed, durationMs: o.durationMs, violations, faults, writes, summary: workload.summary(), longestGap: longestGap(writes, o.durationMs), recovery };
+  return { system: o.system, workload: o.workload, seed: o.seed, durationMs: o.durationMs, violations: violations.filter((v) => !v.undecided), undecided: violations.filter((v) => v.undecided), faults, writes, summary: workload.summary(), longestGap: longestGap(writes, o.durationMs), recovery };
 }
 
 /** The longest time in [0, end] without a successful write's reply. */

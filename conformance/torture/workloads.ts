@@ -1,9 +1,11 @@
 // The workloads of a fault run, each with what it records and how it is judged at the end. All
 // work under /torture/<name>; a worker runs one request at a time, through its own client.
 //   register  compare-and-set registers, one znode per key: create, setData with and without the
-//             version read before, delete; judged by the linearizability checker per key
+//             version read before, delete; judged by the linearizability checker per key, and
+//             each session's reads never older than what it saw or wrote before (session order)
 //   set       unique creates: every acknowledged one is there at the end, nothing else is
-//   ids       sequential creates: every acknowledged name unique and there at the end
+//   ids       sequential creates: every acknowledged name unique, there at the end, and larger
+//             than every one handed out before it was asked for
 //   queue     sequential create to enqueue, delete the lowest to take: no item taken twice, every
 //             acknowledged item taken or still there
 //   counter   increments by multi (check version, setData): the final value counts every
@@ -23,6 +25,8 @@ export type WorkloadName = (typeof WORKLOADS)[number];
 export interface Violation {
   readonly check: string;
   readonly detail: string;
+  /** The check ran out of its budget without finding a violation: reported, not counted as one. */
+  readonly undecided?: true;
 }
 
 /** One write as availability sees it: when it was called and answered, and whether it succeeded. */
@@ -113,6 +117,18 @@ export function makeWorkload(name: WorkloadName): Workload {
 
 // ---------------------------------------------------------------- register
 
+interface StatSeen {
+  readonly version: number;
+  readonly mzxid: bigint | undefined;
+}
+
+/** A reply's Stat as the checks use it (node-zookeeper-client gives a long as 8 bytes). */
+function statSeen(stat: unknown): StatSeen {
+  const s = stat as { version?: number; mzxid?: Buffer } | undefined;
+  const m = s?.mzxid;
+  return { version: s?.version ?? -1, mzxid: Buffer.isBuffer(m) && m.length === 8 ? m.readBigInt64BE(0) : undefined };
+}
+
 function register(): Workload {
   const root = '/torture/register';
   const KEYS = 5;
@@ -121,6 +137,20 @@ function register(): Workload {
   const tally = new Tally();
   /** The version each worker last read, per key. */
   const seen = new Map<string, number>();
+  /**
+   * Session guarantees (a session's requests in order, its reads never going back, read-your-writes):
+   * the newest mzxid a session has seen of each key, from its reads and its own writes; a later
+   * read in the same session must not show an older one.
+   */
+  const high = new Map<string, bigint>();
+  const backwards: string[] = [];
+  const observe = (worker: number, c: TortureClient, key: string, mzxid: bigint | undefined, read: boolean) => {
+    if (mzxid === undefined) return;
+    const k = `${worker}:${c.sessions}:${key}`;
+    const h = high.get(k) ?? 0n;
+    if (read && mzxid < h) backwards.push(`worker ${worker} read ${key} at mzxid 0x${mzxid.toString(16)} after seeing 0x${h.toString(16)} in the same session`);
+    if (mzxid > h) high.set(k, mzxid);
+  };
   let nextValue = 0;
   const record = (worker: number, input: ZnodeInput, call: number, o: Outcome<ZnodeOutput>) => {
     tally.add(o);
@@ -150,14 +180,24 @@ function register(): Workload {
       } else if (r < 0.55) {
         // A read of the server's view: not part of the linearizability check (reads may lag), but
         // it gives the next compare-and-set its expected version.
-        const o = await c.call<number>((z, done) => z.getData(path, undefined, (e, _d, stat) => done(e, (stat as { version: number } | undefined)?.version)));
+        const o = await c.call<StatSeen>((z, done) => z.getData(path, undefined, (e, _d, stat) => done(e, statSeen(stat))));
         tally.add(o);
-        if (o.kind === 'ok') seen.set(`${worker}:${key}`, o.value);
+        if (o.kind === 'ok') {
+          seen.set(`${worker}:${key}`, o.value.version);
+          observe(worker, c, key, o.value.mzxid, true);
+        }
       } else {
         const data = `v${nextValue++}`;
         const version = r < 0.85 ? (seen.get(`${worker}:${key}`) ?? -1) : -1;
-        const o = await c.call<ZnodeOutput>((z, done) => z.setData(path, enc(data), version, (e, stat) => done(e, { ok: true, version: stat?.version ?? -1 })));
+        let mzxid: bigint | undefined;
+        const o = await c.call<ZnodeOutput>((z, done) =>
+          z.setData(path, enc(data), version, (e, stat) => {
+            mzxid = statSeen(stat)?.mzxid;
+            done(e, { ok: true, version: stat?.version ?? -1 });
+          }),
+        );
         record(worker, { op: 'setData', path, data, version }, call, o);
+        if (o.kind === 'ok') observe(worker, c, key, mzxid, false);
       }
     },
     check(final) {
@@ -168,10 +208,11 @@ function register(): Workload {
         const node = final.nodes.get(`k${k}`);
         all.push({ id: all.length, client: -1, input: { op: 'getData', path: `${root}/k${k}` }, call: t, ret: t, output: node ? { data: node.data, version: node.version } : 'NoNode' });
       }
+      const out: Violation[] = backwards.length ? [{ check: 'session order', detail: `${backwards.length} reads went back: ${backwards.slice(0, 5).join('; ')}` }] : [];
       const v = checkLinearizable(znodeModel, all, { maxSteps: 5_000_000 });
-      if (v.ok === true) return [];
-      if (v.ok === 'unknown') return [{ check: 'linearizable (undecided)', detail: v.reason }];
-      return [{ check: 'linearizable', detail: v.explain }];
+      if (v.ok === 'unknown') out.push({ check: 'linearizable', detail: v.reason, undecided: true });
+      else if (!v.ok) out.push({ check: 'linearizable', detail: v.explain });
+      return out;
     },
     summary: () => tally.toString(),
   };
@@ -213,19 +254,36 @@ function ids(): Workload {
   const writes: WriteRecord[] = [];
   const tally = new Tally();
   const got: string[] = [];
+  /** Acknowledged ids with their call and reply times: one returned before another was called has the smaller number. */
+  const timed: { call: number; ret: number; seq: number; name: string }[] = [];
   return {
     name: 'ids',
     root,
     writes,
     async op(worker, c) {
+      const call = now();
       const o = await timedWrite<string>(c, tally, writes, (z, done) => z.create(`${root}/id-`, enc(String(worker)), OPEN_ACL, CreateMode.PERSISTENT_SEQUENTIAL, done));
-      if (o.kind === 'ok') got.push(o.value.slice(root.length + 1));
+      if (o.kind === 'ok') {
+        const name = o.value.slice(root.length + 1);
+        got.push(name);
+        timed.push({ call, ret: now(), seq: Number(name.slice(3)), name });
+      }
     },
     check(final) {
       const out: Violation[] = [];
       const seen = new Set<string>();
       const dup = got.filter((x) => (seen.has(x) ? true : (seen.add(x), false)));
       if (dup.length) out.push({ check: 'unique ids', detail: `ids handed out twice: ${dup.slice(0, 10).join(', ')}` });
+      // Real-time order: sweep the calls in time order, with the largest id returned before each.
+      const byRet = [...timed].sort((a, b) => a.ret - b.ret);
+      let j = 0;
+      let before: (typeof timed)[number] | undefined;
+      const disorder: string[] = [];
+      for (const b of [...timed].sort((x, y) => x.call - y.call)) {
+        for (; j < byRet.length && byRet[j]!.ret < b.call; j++) if (!before || byRet[j]!.seq > before.seq) before = byRet[j];
+        if (before && b.seq <= before.seq) disorder.push(`${b.name} was asked for after ${before.name} was handed out`);
+      }
+      if (disorder.length) out.push({ check: 'ids in real-time order', detail: `${disorder.length}: ${disorder.slice(0, 5).join('; ')}` });
       return [...out, ...missing(got, new Set(final.children), 'ids')];
     },
     summary: () => tally.toString(),
@@ -379,7 +437,7 @@ function ephemeral(): Workload {
       const out: Violation[] = [];
       if (final.children.length) out.push({ check: 'ephemerals only for live sessions', detail: `${path} still there after every session ended: ${JSON.stringify([...final.nodes])}` });
       const v = checkLinearizable(znodeModel, history, { maxSteps: 5_000_000 });
-      if (v.ok === 'unknown') out.push({ check: 'one owner at a time (undecided)', detail: v.reason });
+      if (v.ok === 'unknown') out.push({ check: 'one owner at a time', detail: v.reason, undecided: true });
       else if (!v.ok) out.push({ check: 'one owner at a time', detail: v.explain });
       return out;
     },

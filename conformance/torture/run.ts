@@ -122,8 +122,16 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
     const tail = Math.min(8000, o.durationMs / 3);
     await sleep(2000);
     while (at() < o.durationMs - tail) {
+      // Each fault draws its details from a stream of its own, so both systems get the same
+      // sequence of faults however their leaders and timings differ.
       const kind = pick(kinds);
-      const f = await inject(cluster, kind, { pick, between, sessionTimeout });
+      const gap = between(2000, 4000);
+      const own = rng(o.seed * 104729 + faults.length + 1);
+      const f = await inject(cluster, kind, {
+        pick: (xs) => xs[Math.floor(own() * xs.length)]!,
+        between: (lo, hi) => lo + Math.floor(own() * (hi - lo)),
+        sessionTimeout,
+      });
       const record: FaultRecord = { kind, start: at(), end: NaN, detail: f.detail, firstWrite: null };
       faults.push(record);
       log(`${(record.start / 1000).toFixed(1)} s  ${kind}: ${f.detail}`);
@@ -131,7 +139,7 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
       await f.end();
       record.end = at();
       log(`${(record.end / 1000).toFixed(1)} s  ${kind} over`);
-      await sleep(Math.min(between(2000, 4000), tail / 2));
+      await sleep(Math.min(gap, tail / 2));
     }
     while (at() < o.durationMs) await sleep(100);
     stop = true;
@@ -158,8 +166,15 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
     // Every server's view after a sync, compared; the workload judged against the leader's.
     const reads = await Promise.all(cluster.nodes.map((n) => finalRead(n, workload.root)));
     const texts = reads.map((r) => JSON.stringify(r && { children: r.children, nodes: [...r.nodes] }));
-    if (reads.some((r) => r === null)) violations.push({ check: 'converged', detail: `servers ${cluster.nodes.filter((_, i) => reads[i] === null).map((n) => n.id).join(', ')} did not answer the final read` });
-    else if (new Set(texts).size > 1) violations.push({ check: 'converged', detail: `servers differ at the end: ${reads.map((r, i) => `s${i + 1}: ${r!.children.length} children`).join(', ')}` });
+    const silent = cluster.nodes.filter((_, i) => reads[i] === null);
+    for (const n of silent) {
+      const why = n.running() ? 'running, but did not answer' : `not running (it exited: ${lastLines(n.output(), 3)})`;
+      violations.push({ check: 'converged', detail: `server ${n.id} did not answer the final read: ${why}` });
+    }
+    // The servers that answered must agree.
+    if (new Set(texts.filter((_, i) => reads[i] !== null)).size > 1) {
+      violations.push({ check: 'converged', detail: `servers differ at the end: ${reads.map((r, i) => `s${i + 1}: ${r ? `${r.children.length} children` : 'no answer'}`).join(', ')}` });
+    }
     const leader = (await cluster.leader()) ?? cluster.nodes[0]!;
     const final = reads[cluster.nodes.indexOf(leader)] ?? reads.find((r) => r !== null);
     if (final) violations.push(...workload.check(final));
@@ -175,6 +190,13 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
     f.firstWrite = Number.isFinite(first) ? first - f.start : null;
   }
   return { system: o.system, workload: o.workload, seed: o.seed, durationMs: o.durationMs, violations: violations.filter((v) => !v.undecided), undecided: violations.filter((v) => v.undecided), faults, writes, summary: workload.summary(), longestGap: longestGap(writes, o.durationMs), recovery };
+}
+
+/** The last lines of a server's output that say something (errors first), for a report. */
+function lastLines(out: string, n: number): string {
+  const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /ERROR|FATAL|Exception|refus|cannot|error/i.test(l));
+  return (errors.length ? errors : lines).slice(-n).join(' | ').slice(0, 600);
 }
 
 /** The longest time in [0, end] without a successful write's reply. */
@@ -197,7 +219,7 @@ interface Injected {
 }
 
 async function inject(c: Cluster, kind: FaultKind, r: { pick: <T>(xs: readonly T[]) => T; between: (lo: number, hi: number) => number; sessionTimeout: number }): Promise<Injected> {
-  const leader = (await c.leader()) ?? r.pick(c.nodes);
+  const leader = (await c.leader()) ?? c.nodes[0]!; // between leaders: server 1 stands in (no draw, so the details stay the same)
   const followers = c.nodes.filter((n) => n !== leader);
   const ids = (ns: readonly TortureNode[]) => ns.map((n) => n.id);
   const heal = async () => c.proxy.heal();

@@ -194,7 +194,7 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
 
 /** The last lines of a server's output that say something (errors first), for a report. */
 function lastLines(out: string, n: number): string {
-  const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = out.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim()).filter(Boolean);
   const errors = lines.filter((l) => /ERROR|FATAL|Exception|refus|cannot|error/i.test(l));
   return (errors.length ? errors : lines).slice(-n).join(' | ').slice(0, 600);
 }

@@ -158,13 +158,13 @@ export async function tortureRun(o: TortureOptions): Promise<TortureResult> {
       // they expire (a session timeout after a leader last heard of them): wait that long.
       const until = Date.now() + 3 * sessionTimeout + 5000;
       while (Date.now() < until) {
-        const r = await finalRead((await cluster.leader()) ?? cluster.nodes[0]!, workload.root);
+        const r = await finalRead((await cluster.leader()) ?? cluster.nodes[0]!, workload.root, true);
         if (r && r.children.length === 0) break;
         await sleep(500);
       }
     }
     // Every server's view after a sync, compared; the workload judged against the leader's.
-    const reads = await Promise.all(cluster.nodes.map((n) => finalRead(n, workload.root)));
+    const reads = await Promise.all(cluster.nodes.map((n) => finalRead(n, workload.root, workload.readsData)));
     const texts = reads.map((r) => JSON.stringify(r && { children: r.children, nodes: [...r.nodes] }));
     const silent = cluster.nodes.filter((_, i) => reads[i] === null);
     for (const n of silent) {
@@ -278,7 +278,7 @@ async function inject(c: Cluster, kind: FaultKind, r: { pick: <T>(xs: readonly T
 }
 
 /** One server's view of the workload's subtree, after a sync; null if it does not answer. */
-async function finalRead(n: TortureNode, root: string): Promise<FinalRead | null> {
+async function finalRead(n: TortureNode, root: string, withData: boolean): Promise<FinalRead | null> {
   let c: RawClient;
   try {
     c = await RawClient.session(n.clientPort, { timeout: 10000 });
@@ -292,8 +292,9 @@ async function finalRead(n: TortureNode, root: string): Promise<FinalRead | null
     const got = await c.reply(15000);
     if (got?.err !== 0) return null;
     const children = Array.from({ length: got.body.int() }, () => got.body.string()).sort();
-    children.forEach((k, i) => c.send(3 + i, { op: 'getData', path: `${root}/${k}`, watch: false }));
     const nodes = new Map<string, { data: string; version: number }>();
+    if (!withData) return { children, nodes };
+    children.forEach((k, i) => c.send(3 + i, { op: 'getData', path: `${root}/${k}`, watch: false }));
     for (const k of children) {
       const r = await c.reply(15000);
       if (!r) return null;

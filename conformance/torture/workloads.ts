@@ -47,6 +47,8 @@ export interface FinalRead {
 export interface Workload {
   readonly name: WorkloadName;
   readonly root: string;
+  /** Whether its check needs the children's data (else the final read lists names only). */
+  readonly readsData: boolean;
   /** One request by `worker`; `rand` in [0,1) from the run's seed. */
   op(worker: number, c: TortureClient, rand: () => number): Promise<void>;
   readonly writes: WriteRecord[];
@@ -163,6 +165,7 @@ function register(): Workload {
   return {
     name: 'register',
     root,
+    readsData: true,
     writes,
     async op(worker, c, rand) {
       const key = `k${Math.floor(rand() * KEYS)}`;
@@ -230,6 +233,7 @@ function setWorkload(): Workload {
   return {
     name: 'set',
     root,
+    readsData: false,
     writes,
     async op(worker, c) {
       const name = `e-${worker}-${n++}`;
@@ -259,6 +263,7 @@ function ids(): Workload {
   return {
     name: 'ids',
     root,
+    readsData: false,
     writes,
     async op(worker, c) {
       const call = now();
@@ -302,18 +307,24 @@ function queue(): Workload {
   const doubly: string[] = [];
   /** Items a delete was sent for whose outcome is unknown. */
   const maybeTaken = new Set<string>();
+  /** The queue's length in each worker's last listing. */
+  const seenSize = new Map<number, number>();
   return {
     name: 'queue',
     root,
+    readsData: false,
     writes,
     async op(worker, c, rand) {
-      if (rand() < 0.5) {
+      // Takers race for the lowest item, so the queue would grow without end (and with it every
+      // listing): a worker that last saw 50 items or more takes rather than adds.
+      if (rand() < 0.5 && (seenSize.get(worker) ?? 0) < 50) {
         const o = await timedWrite<string>(c, tally, writes, (z, done) => z.create(`${root}/item-`, enc(String(worker)), OPEN_ACL, CreateMode.PERSISTENT_SEQUENTIAL, done));
         if (o.kind === 'ok') enqueued.add(o.value.slice(root.length + 1));
         return;
       }
       const list = await c.call<string[]>((z, done) => z.getChildren(root, undefined, done));
       tally.add(list);
+      if (list.kind === 'ok') seenSize.set(worker, list.value.length);
       if (list.kind !== 'ok' || list.value.length === 0) return;
       const lowest = [...list.value].sort()[0]!;
       const o = await timedWrite<true>(c, tally, writes, (z, done) => z.remove(`${root}/${lowest}`, -1, (e) => done(e, true)));
@@ -350,6 +361,7 @@ function counter(): Workload {
   return {
     name: 'counter',
     root,
+    readsData: true,
     writes,
     async op(worker, c) {
       const read = await c.call<{ n: number; version: number }>((z, done) => z.getData(path, undefined, (e, d, stat) => done(e, { n: Number(dec(d) || '0'), version: (stat as { version: number } | undefined)?.version ?? -1 })));
@@ -401,6 +413,7 @@ function ephemeral(): Workload {
   return {
     name: 'ephemeral',
     root,
+    readsData: true,
     writes,
     async op(worker, c, rand) {
       const mine = holding.get(worker);

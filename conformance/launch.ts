@@ -99,12 +99,19 @@ function portRange(): [number, number] {
   return [30000, 55000];
 }
 
+/** Bases handed out by this process: two ensembles started side by side never get the same ports. */
+const handedOut: number[] = [];
+
 export async function freeBasePort(n: number): Promise<number> {
   const [lo, hi] = portRange();
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = lo + Math.floor(Math.random() * (hi - lo - n));
+    if (handedOut.some((b) => Math.abs(b - base) < 100)) continue;
     const ports = [0, 100, 200].flatMap((off) => Array.from({ length: n }, (_, k) => base + off + k));
-    if ((await Promise.all(ports.map(free))).every(Boolean)) return base;
+    if ((await Promise.all(ports.map(free))).every(Boolean) && !handedOut.some((b) => Math.abs(b - base) < 100)) {
+      handedOut.push(base);
+      return base;
+    }
   }
   throw new Error('no free ports');
 }

@@ -35,11 +35,16 @@ export function byKind(results: readonly TortureResult[]): Map<FaultKind, KindFi
 }
 
 /** The markdown report. `command` is what produced it. */
-export function reportMarkdown(results: readonly TortureResult[], command: string, when: string): string {
+export function reportMarkdown(results: readonly TortureResult[], command: string, when: string, harnessErrors: readonly string[] = []): string {
   const systems = [...new Set(results.map((r) => r.system))];
   const lines: string[] = [];
   lines.push('# Fault runs: zabkit and Apache ZooKeeper 3.8 under the same faults', '');
-  lines.push(`Produced by \`${command}\` on ${when} (this 2-core machine; every server a real process, every peer link through the fault proxy on 127.0.0.1).`, '');
+  const jobs = Number(/--jobs (\d+)/.exec(command)?.[1] ?? 1);
+  lines.push(
+    `Produced by \`${command}\` on ${when} (this 2-core machine; every server a real process, every peer link through the fault proxy on 127.0.0.1${jobs > 1 ? `; ${jobs} ensembles ran at once, each workload-seed pair running zabkit then Apache, so either system shared the machine with either` : ''}).`,
+    '',
+  );
+  if (harnessErrors.length) lines.push(`Harness errors (runs that could not be made or a client library that threw; not verdicts on a system): ${harnessErrors.length}.`, '', ...harnessErrors.map((e) => `    ${e.split('\n')[0]}`), '');
   lines.push('## Runs', '');
   lines.push('| system | workload | runs | requests | violations | faults | longest time without a write (median) | back to serving after the heal (median) |');
   lines.push('|---|---|---|---|---|---|---|---|');

@@ -32,5 +32,13 @@ describe('fault run figures', () => {
     expect(md).toContain('apache, set, seed 0: **converged**');
     const svg = reportSvg([result('zabkit', 300)]);
     expect(svg.match(/<rect [^>]*fill="#f4c7c3"/g)?.length).toBe(1); // the fault window, shaded
+    expect(md).not.toContain('Harness errors');
+  });
+
+  it('the report says when ensembles ran side by side and lists harness errors', () => {
+    const md = reportMarkdown([result('zabkit', 300)], 'npm run torture -- --duration 120 --seeds 5 --jobs 2', '2026-12-07', ['zabkit set seed 3 attempt 1: no free ports']);
+    expect(md).toContain('2 ensembles ran at once');
+    expect(md).toContain('Harness errors (runs that could not be made or a client library that threw; not verdicts on a system): 1.');
+    expect(md).toContain('    zabkit set seed 3 attempt 1: no free ports');
   });
 });

@@ -47,8 +47,13 @@ export interface Cluster {
 }
 
 export interface ClusterOptions {
+  /** 1: a standalone server (no server lines); else an ensemble of that many voters. */
   readonly size?: number;
   readonly tickTime?: number;
+  /** Settings Apache takes as Java system properties (zabkit reads them from zoo.cfg), e.g. zookeeper.extendedTypesEnabled. */
+  readonly props?: Readonly<Record<string, string>>;
+  /** zoo.cfg lines for every server of either system. */
+  readonly cfg?: readonly string[];
 }
 
 /** zoo.cfg lines for server `me`: its own ports as they are, the others' through the proxy. */
@@ -69,7 +74,9 @@ export async function startCluster(system: SystemName, dir: string, o: ClusterOp
   const ports = Array.from({ length: size }, (_, k) => ({ id: k + 1, client: base + k, quorum: base + 100 + k, election: base + 200 + k }));
   const proxy = new FaultProxy();
   await proxy.start(ports.map((p) => ({ id: p.id, quorum: p.quorum, election: p.election })));
-  const nodes = ports.map((p) => (system === 'zabkit' ? zabkitNode(p, dir, tickTime, serverLines(p.id, ports, proxy)) : apacheNode(p, dir, tickTime, serverLines(p.id, ports, proxy))));
+  const lines = (id: number) => [...(size === 1 ? [] : serverLines(id, ports, proxy)), ...(o.cfg ?? [])];
+  const props = o.props ?? {};
+  const nodes = ports.map((p) => (system === 'zabkit' ? zabkitNode(p, dir, tickTime, [...lines(p.id), ...Object.entries(props).map(([k, v]) => `${k}=${v}`)]) : apacheNode(p, dir, tickTime, lines(p.id), props)));
   const cluster: Cluster = {
     system,
     nodes,
@@ -85,6 +92,7 @@ export async function startCluster(system: SystemName, dir: string, o: ClusterOp
         const up = nodes.filter((n) => n.running());
         const modes = await Promise.all(up.map((n) => n.mode()));
         const leaders = up.filter((_, i) => modes[i] === 'leader');
+        if (size === 1 && modes[0] === 'standalone') return up[0]!;
         if (leaders.length === 1 && modes.every((m) => m === 'leader' || m === 'follower')) return leaders[0]!;
         if (Date.now() > deadline) throw new Error(`${system}: no stable ensemble after ${ms} ms: ${modes.join(', ')}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -169,10 +177,10 @@ function zabkitNode(p: Ports, dir: string, tickTime: number, lines: readonly str
   });
 }
 
-function apacheNode(p: Ports, dir: string, tickTime: number, lines: readonly string[]): TortureNode {
+function apacheNode(p: Ports, dir: string, tickTime: number, lines: readonly string[], props: Readonly<Record<string, string>>): TortureNode {
   const home = join(dir, `apache-${p.id}`);
   return node(p, join(home, 'data'), async () => {
-    const s: ApacheServer = await startApache({ port: p.client, dir: home, myid: p.id, noWait: true, cfg: [`tickTime=${tickTime}`, 'initLimit=10', 'syncLimit=5', ...lines] });
+    const s: ApacheServer = await startApache({ port: p.client, dir: home, ...(lines.length ? { myid: p.id } : {}), noWait: true, props, cfg: [`tickTime=${tickTime}`, 'initLimit=10', 'syncLimit=5', ...lines] });
     const exited = new Promise<void>((r) => (s.proc.exitCode !== null || s.proc.signalCode !== null ? r() : s.proc.once('exit', () => r())));
     return { proc: s.proc, exited, output: s.output };
   });

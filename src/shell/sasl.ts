@@ -3,10 +3,11 @@
 // (DigestLoginModule's `user_<name>="<password>"` options), as ZooKeeper's SaslServer does.
 // ZooKeeper names the server `zk-sasl-md5`: the realm of the challenge and the host part of the
 // digest-uri. Success gives the connection the id `sasl:<user>` (the reducer learns it: WATCH-7).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Code } from '../tree/index.ts';
 import { encodeError, encodeReply } from '../wire/protocol.ts';
+import { digestMd5, parseDirectives } from '../wire/sasl-digest.ts';
 import type { Connection } from './connection.ts';
 import type { Logger } from './logger.ts';
 
@@ -23,17 +24,6 @@ export type SaslStep =
   | { readonly type: 'challenge'; readonly token: Uint8Array }
   | { readonly type: 'success'; readonly token: Uint8Array; readonly user: string }
   | { readonly type: 'failure'; readonly why: string };
-
-const md5 = (...parts: (string | Buffer)[]) => createHash('md5').update(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))));
-const md5hex = (...parts: (string | Buffer)[]) => md5(...parts).digest('hex');
-
-/** `k=v,k="quoted, with \" escapes"` → map. */
-export function parseDirectives(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const re = /\s*([A-Za-z-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,]*))\s*(?:,|$)/gy;
-  for (let m = re.exec(text); m && m[0] !== ''; m = re.exec(text)) out.set(m[1]!.toLowerCase(), m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!.trim());
-  return out;
-}
 
 /** One connection's DIGEST-MD5 exchange: the first token gets the challenge, the second is checked. */
 export class DigestMd5Server {
@@ -70,15 +60,12 @@ export class DigestMd5Server {
     const [nonce, cnonce, nc, qop, uri, response] = ['nonce', 'cnonce', 'nc', 'qop', 'digest-uri', 'response'].map((k) => d.get(k));
     if (nonce !== this.nonce) return { type: 'failure', why: 'nonce mismatch' };
     if (!cnonce || !nc || !uri || !response || (qop ?? 'auth') !== 'auth') return { type: 'failure', why: 'incomplete response' };
-    const realm = d.get('realm') ?? SASL_REALM;
     const authzid = d.get('authzid');
-    // RFC 2831 2.1.2.1: A1 = H(user:realm:password):nonce:cnonce[:authzid]
-    const a1 = md5(md5(`${user}:${realm}:${password}`).digest(), `:${nonce}:${cnonce}${authzid ? `:${authzid}` : ''}`).digest('hex');
-    const kd = (a2: string) => md5hex(`${a1}:${nonce}:${nc}:${cnonce}:auth:${md5hex(a2)}`);
-    const expected = Buffer.from(kd(`AUTHENTICATE:${uri}`));
+    const fields = { user, realm: d.get('realm') ?? SASL_REALM, password, nonce, cnonce, nc, uri, authzid };
+    const expected = Buffer.from(digestMd5(fields, 'AUTHENTICATE'));
     const got = Buffer.from(response.toLowerCase());
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { type: 'failure', why: `wrong password for ${user}` };
-    return { type: 'success', token: Buffer.from(`rspauth=${kd(`:${uri}`)}`), user: authzid || user };
+    return { type: 'success', token: Buffer.from(`rspauth=${digestMd5(fields, '')}`), user: authzid || user };
   }
 }
 

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DigestMd5Server, jaasUsers, parseDirectives } from '../../src/shell/sasl.ts';
+import { DigestMd5Server, jaasUsers } from '../../src/shell/sasl.ts';
+import { parseDirectives } from '../../src/wire/sasl-digest.ts';
 import { KAZOO_PYTHON, peerMissing, removeDir, startServer, tempDir, type RunningServer } from './harness.ts';
 
 describe('DIGEST-MD5', () => {

@@ -1,0 +1,3 @@
+import { clientSuite } from './suite.ts';
+
+clientSuite('zabkit', 1);

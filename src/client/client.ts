@@ -13,6 +13,7 @@ import type { MultiOp, MultiResult } from '../wire/multi.ts';
 import { MultiResponse } from '../wire/multi.ts';
 import { decodeConnectResponse, decodeReplyHeader, encodeConnectRequest, encodeRequest, FrameReader, type Request } from '../wire/protocol.ts';
 import { OPS, WatcherEvent, Xid, type SimpleOp } from '../wire/records.ts';
+import { askWord } from '../wire/ask-word.ts';
 import { digestMd5, parseDirectives } from '../wire/sasl-digest.ts';
 import { fromServer, parseConnectString, shuffled, toServer, type HostPort } from './connect-string.ts';
 import { ConnectionLossError, errorFor, MultiError, OperationTimeoutError, SessionExpiredError, ZooKeeperError } from './errors.ts';
@@ -119,6 +120,10 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
   /** When a server last answered, ms (performance.now()). */
   private lastHeard = 0;
   private closing: Promise<void> | null = null;
+  /** A read-write server found while read-only: the next connection goes there. */
+  private nextHost: number | null = null;
+  /** Whether a read-write server has granted this session (a read-only server's session id means nothing to them). */
+  private seenRw = false;
   private wake: (() => void) | null = null;
 
   constructor(connectString: string, options: ClientOptions = {}) {
@@ -204,7 +209,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
         break;
       }
       if (this._state !== 'connecting') this.setState('disconnected');
-      this.hostAt = (this.hostAt + 1) % this.hosts.length;
+      this.hostAt = this.nextHost ?? (this.hostAt + 1) % this.hosts.length;
+      this.nextHost = null;
       // After a whole round of servers failed, wait a little (at most a second) before the next.
       if (failedInARow > 0 && failedInARow % this.hosts.length === 0) await this.pause(Math.min(1000, 50 * failedInARow + Math.random() * 100));
     }
@@ -250,8 +256,9 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
             protocolVersion: 0,
             lastZxidSeen: this._lastZxid,
             timeOut: this.o.sessionTimeout,
-            sessionId: this._sessionId,
-            passwd: this.passwd,
+            // A session a read-only server gave is unknown to the others: ask a read-write one for a new session.
+            sessionId: this.seenRw || this.o.session ? this._sessionId : 0n,
+            passwd: this.seenRw || this.o.session ? this.passwd : new Uint8Array(16),
             readOnly: this.o.readOnly,
           }),
         );
@@ -325,8 +332,30 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     }
     this.sendSetWatches(write);
     if (socket.destroyed || TERMINAL.has(this._state)) return;
+    if (!readOnly) this.seenRw = true;
     this.setState(readOnly ? 'connectedReadOnly' : 'connected');
     this.flush();
+    if (readOnly) this.probeReadWrite(socket);
+  }
+
+  /** While read-only, ask the other servers (`isro`, backing off to a minute) for one that can write, and move there. */
+  private probeReadWrite(socket: Socket): void {
+    let delay = 200;
+    const tick = async () => {
+      for (let k = 1; k < this.hosts.length; k++) {
+        if (socket.destroyed || this._state !== 'connectedReadOnly') return;
+        const i = (this.hostAt + k) % this.hosts.length;
+        const h = this.hosts[i]!;
+        if ((await askWord(h.host, h.port, 'isro', 1000).catch(() => '')) === 'rw' && !socket.destroyed && this._state === 'connectedReadOnly') {
+          this.nextHost = i;
+          socket.destroy();
+          return;
+        }
+      }
+      delay = Math.min(delay * 2, 60000);
+      setTimeout(tick, delay).unref();
+    };
+    setTimeout(tick, delay).unref();
   }
 
   private async saslExchange(socket: Socket, write: (b: Uint8Array) => void, cred: { username: string; password: string }): Promise<void> {

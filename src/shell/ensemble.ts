@@ -3,10 +3,12 @@
 // which asks servers what they are through the four-letter words.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { askWord } from '../wire/ask-word.ts';
 import { parseFlags, UsageError, type FlagValues } from './args.ts';
+
+export { askWord };
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
 
@@ -181,17 +183,6 @@ export interface Status {
 }
 
 /** Send a four-letter word and collect the answer (bounded in time). */
-export function askWord(host: string, port: number, word: string, timeoutMs = 2000): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect({ host, port }, () => socket.write(word));
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error('timed out')));
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => resolvePromise(Buffer.concat(chunks).toString('utf8')));
-  });
-}
-
 /** A server's role and position from `srvr`. */
 export async function status(host: string, port: number): Promise<Status> {
   const address = `${host}:${port}`;

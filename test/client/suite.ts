@@ -40,8 +40,8 @@ export function clientSuite(system: SystemName, size: 1 | 3): void {
     let dir = '';
     let cluster: Cluster;
     const clients: ZooKeeperClient[] = [];
-    const open = async (suffix = '', o: Parameters<typeof connect>[1] = {}) => {
-      const c = await connect(cluster.connectString + suffix, { sessionTimeout: 4000, ...o });
+    const open = async (suffix = '', o: Parameters<typeof connect>[1] = {}, hosts = cluster.connectString) => {
+      const c = await connect(hosts + suffix, { sessionTimeout: 4000, ...o });
       clients.push(c);
       return c;
     };
@@ -306,6 +306,7 @@ export function clientSuite(system: SystemName, size: 1 | 3): void {
         await victim.start();
         await cluster.stable();
       }, 90000);
+
     }
 
     if (size === 1) {

@@ -136,6 +136,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     if (this.o.session) {
       this._sessionId = this.o.session.id;
       this.passwd = this.o.session.passwd;
+      this.seenRw = true;
     }
     void this.run();
   }
@@ -203,8 +204,9 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
       }
       if (outcome.kind === 'served') failedInARow = 0;
       else failedInARow++;
-      // Client-side expiry: no server has answered for the whole session timeout.
-      if (this._sessionId !== 0n && this._timeout > 0 && performance.now() - this.lastHeard > this._timeout) {
+      // Client-side expiry: no server has answered for the whole session timeout. (A session only
+      // read-only servers granted is not continued anyway: the next read-write server grants a new one.)
+      if (this.seenRw && this._timeout > 0 && performance.now() - this.lastHeard > this._timeout) {
         this.end('expired');
         break;
       }
@@ -257,8 +259,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
             lastZxidSeen: this._lastZxid,
             timeOut: this.o.sessionTimeout,
             // A session a read-only server gave is unknown to the others: ask a read-write one for a new session.
-            sessionId: this.seenRw || this.o.session ? this._sessionId : 0n,
-            passwd: this.seenRw || this.o.session ? this.passwd : new Uint8Array(16),
+            sessionId: this.seenRw ? this._sessionId : 0n,
+            passwd: this.seenRw ? this.passwd : new Uint8Array(16),
             readOnly: this.o.readOnly,
           }),
         );

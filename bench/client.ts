@@ -1,0 +1,109 @@
+// `npm run bench:client [-- --vs apache] [--rounds N] [--measure-ms MS] [--smoke]`: the same load
+// through zabkit/client and through node-zookeeper-client against the same standalone server
+// (zabkit's; with --vs apache, Apache's too), each library in a process of its own, rounds
+// alternating which library goes first. Prints ops/s and latency medians and the ratio zabkit /
+// node-zookeeper-client per figure.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apacheInstalled } from '../conformance/apache.ts';
+import { freeBasePort } from '../conformance/launch.ts';
+import type { ClientLoadSpec, ClientWorkload, Library } from './client-load.ts';
+import type { LoadResult } from './load-gen.ts';
+import { startSystem, type SystemName } from './systems.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const WORKLOADS: readonly ClientWorkload[] = ['getData', 'setData', 'create'];
+const LIBRARIES: readonly Library[] = ['zabkit', 'node-zookeeper-client'];
+
+function parse(args: readonly string[]) {
+  const o = { vs: false, rounds: 3, warmupMs: 1000, measureMs: 4000, sessions: 4, inflight: 32 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--vs') {
+      if (args[++i] !== 'apache') throw new Error('--vs takes apache');
+      o.vs = true;
+    } else if (a === '--rounds') o.rounds = Number(args[++i]);
+    else if (a === '--measure-ms') o.measureMs = Number(args[++i]);
+    else if (a === '--smoke') Object.assign(o, { rounds: 1, warmupMs: 100, measureMs: 500 });
+    else throw new Error(`unknown flag ${a} (flags: --vs apache --rounds N --measure-ms MS --smoke)`);
+  }
+  if (!(Number.isInteger(o.rounds) && o.rounds >= 1 && o.measureMs > 0)) throw new Error('--rounds and --measure-ms must be positive');
+  return o;
+}
+
+function loadInChild(spec: ClientLoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'client-load.ts'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), spec.warmupMs + spec.measureMs + 60000);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult);
+      else reject(new Error(`${spec.library} load exited ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export async function main(args: readonly string[]): Promise<void> {
+  const o = parse(args);
+  const servers: SystemName[] = o.vs && apacheInstalled() ? ['zabkit', 'apache'] : ['zabkit'];
+  const rows: string[] = [];
+  let run = 0;
+  for (const server of servers) {
+    const dir = mkdtempSync(join(tmpdir(), `zabkit-bench-client-${server}-`));
+    const sys = await startSystem(server, 'standalone', dir, await freeBasePort(1));
+    try {
+      const connect = `127.0.0.1:${sys.members[0]!.port}`;
+      const results = new Map<string, LoadResult[]>();
+      for (let round = 0; round < o.rounds; round++) {
+        for (const workload of WORKLOADS) {
+          const order = round % 2 ? [...LIBRARIES].reverse() : LIBRARIES;
+          for (const library of order) {
+            const r = await loadInChild({ library, connect, workload, sessions: o.sessions, inflight: o.inflight, valueBytes: 100, warmupMs: o.warmupMs, measureMs: o.measureMs, root: `/bench-${++run}` });
+            const key = `${workload}|${library}`;
+            results.set(key, [...(results.get(key) ?? []), r]);
+            console.error(`${server} round ${round + 1} ${workload} ${library}: ${Math.round(r.opsPerSec)} ops/s, p99 ${r.p99.toFixed(2)} ms${r.errors ? `, ${r.errors} errors` : ''}`);
+          }
+        }
+      }
+      for (const workload of WORKLOADS) {
+        const [z, n] = LIBRARIES.map((l) => results.get(`${workload}|${l}`)!);
+        const fig = (rs: LoadResult[], f: (r: LoadResult) => number) => median(rs.map(f));
+        const zo = fig(z!, (r) => r.opsPerSec);
+        const no = fig(n!, (r) => r.opsPerSec);
+        const zp = fig(z!, (r) => r.p99);
+        const np = fig(n!, (r) => r.p99);
+        rows.push(`| ${server} | ${workload} | ${Math.round(zo)} | ${Math.round(no)} | **${(zo / no).toFixed(2)}×** | ${zp.toFixed(2)} | ${np.toFixed(2)} | **${(zp / np).toFixed(2)}×** |`);
+      }
+    } finally {
+      await sys.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`Each library in its own process: ${o.sessions} sessions × ${o.inflight} calls in flight, 100-byte values, ${o.rounds} rounds of ${o.measureMs / 1000} s (medians).`);
+  console.log('');
+  console.log('| server | workload | zabkit/client ops/s | node-zookeeper-client ops/s | ratio | zabkit/client p99 ms | node-zookeeper-client p99 ms | ratio |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (e: Error) => {
+      console.error(`bench:client: ${e.message}`);
+      process.exit(1);
+    },
+  );
+}

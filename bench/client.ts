@@ -3,17 +3,15 @@
 // (zabkit's; with --vs apache, Apache's too), each library in a process of its own, rounds
 // alternating which library goes first. Prints ops/s and latency medians and the ratio zabkit /
 // node-zookeeper-client per figure.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apacheInstalled } from '../conformance/apache.ts';
 import { freeBasePort } from '../conformance/launch.ts';
-import type { ClientLoadSpec, ClientWorkload, Library } from './client-load.ts';
-import type { LoadResult } from './load-gen.ts';
+import type { ClientWorkload, Library } from './client-load.ts';
+import { loadInChild, type LoadResult } from './load-gen.ts';
 import { startSystem, type SystemName } from './systems.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 const WORKLOADS: readonly ClientWorkload[] = ['getData', 'setData', 'create'];
 const LIBRARIES: readonly Library[] = ['zabkit', 'node-zookeeper-client'];
 
@@ -33,29 +31,15 @@ function parse(args: readonly string[]) {
   return o;
 }
 
-function loadInChild(spec: ClientLoadSpec): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'client-load.ts'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), spec.warmupMs + spec.measureMs + 60000);
-    p.on('exit', (code) => {
-      clearTimeout(t);
-      if (code === 0) resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult);
-      else reject(new Error(`${spec.library} load exited ${code}: ${err.slice(-2000)}`));
-    });
-  });
-}
-
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-export async function main(args: readonly string[]): Promise<void> {
+/** The figures: `server|workload|library` → [ops/s medians…, p99 medians…] and the printed table. */
+export async function main(args: readonly string[]): Promise<{ figures: Map<string, { opsPerSec: number; p99: number }>; table: string[] }> {
+  const figures = new Map<string, { opsPerSec: number; p99: number }>();
   const o = parse(args);
   const servers: SystemName[] = o.vs && apacheInstalled() ? ['zabkit', 'apache'] : ['zabkit'];
   const rows: string[] = [];
@@ -70,7 +54,7 @@ export async function main(args: readonly string[]): Promise<void> {
         for (const workload of WORKLOADS) {
           const order = round % 2 ? [...LIBRARIES].reverse() : LIBRARIES;
           for (const library of order) {
-            const r = await loadInChild({ library, connect, workload, sessions: o.sessions, inflight: o.inflight, valueBytes: 100, warmupMs: o.warmupMs, measureMs: o.measureMs, root: `/bench-${++run}` });
+            const r = await loadInChild('client-load.ts', { library, connect, workload, sessions: o.sessions, inflight: o.inflight, valueBytes: 100, warmupMs: o.warmupMs, measureMs: o.measureMs, root: `/bench-${++run}` });
             const key = `${workload}|${library}`;
             results.set(key, [...(results.get(key) ?? []), r]);
             console.error(`${server} round ${round + 1} ${workload} ${library}: ${Math.round(r.opsPerSec)} ops/s, p99 ${r.p99.toFixed(2)} ms${r.errors ? `, ${r.errors} errors` : ''}`);
@@ -84,6 +68,8 @@ export async function main(args: readonly string[]): Promise<void> {
         const no = fig(n!, (r) => r.opsPerSec);
         const zp = fig(z!, (r) => r.p99);
         const np = fig(n!, (r) => r.p99);
+        figures.set(`${server}|${workload}|zabkit`, { opsPerSec: zo, p99: zp });
+        figures.set(`${server}|${workload}|node-zookeeper-client`, { opsPerSec: no, p99: np });
         rows.push(`| ${server} | ${workload} | ${Math.round(zo)} | ${Math.round(no)} | **${(zo / no).toFixed(2)}×** | ${zp.toFixed(2)} | ${np.toFixed(2)} | **${(zp / np).toFixed(2)}×** |`);
       }
     } finally {
@@ -91,16 +77,22 @@ export async function main(args: readonly string[]): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log(`Each library in its own process: ${o.sessions} sessions × ${o.inflight} calls in flight, 100-byte values, ${o.rounds} rounds of ${o.measureMs / 1000} s (medians).`);
-  console.log('');
-  console.log('| server | workload | zabkit/client ops/s | node-zookeeper-client ops/s | ratio | zabkit/client p99 ms | node-zookeeper-client p99 ms | ratio |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(r);
+  const table = [
+    `Each library in its own process: ${o.sessions} sessions × ${o.inflight} calls in flight, 100-byte values, ${o.rounds} rounds of ${o.measureMs / 1000} s (medians).`,
+    '',
+    '| server | workload | zabkit/client ops/s | node-zookeeper-client ops/s | ratio | zabkit/client p99 ms | node-zookeeper-client p99 ms | ratio |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ];
+  return { figures, table };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main(process.argv.slice(2)).then(
-    () => process.exit(0),
+    (r) => {
+      console.log(r.table.join('\n'));
+      process.exit(0);
+    },
     (e: Error) => {
       console.error(`bench:client: ${e.message}`);
       process.exit(1);

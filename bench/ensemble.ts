@@ -2,7 +2,6 @@
 // the same run, alternating (A B A B …), standalone and as 3-server ensembles, driven by the same
 // load generator in its own process (bench/load-gen.ts). Prints medians, spread and the ratio
 // zabkit / Apache per figure, and writes BENCHMARKS.md and BENCHMARKS.svg.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,7 +9,7 @@ import { apacheInstalled } from '../conformance/apache.ts';
 import { versionOf } from '../conformance/differential/cli.ts';
 import { freeBasePort } from '../conformance/launch.ts';
 import { RawClient } from '../conformance/raw-client.ts';
-import type { LoadResult, LoadSpec, Workload } from './load-gen.ts';
+import { loadInChild, type Workload } from './load-gen.ts';
 import { fillTree, restartOnce } from './restart.ts';
 import { rssOf, startSystem, type Running, type SystemName, type Topology } from './systems.ts';
 
@@ -48,23 +47,6 @@ function parse(args: readonly string[]): Options {
     throw new Error('--rounds, --measure-ms, --warmup-ms must be positive, --znodes a whole number ≥ 1000');
   }
   return o;
-}
-
-/** The load generator in a child process: its CPU is not the server's event loop, nor ours. */
-function loadInChild(spec: LoadSpec): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'load-gen.ts'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), spec.warmupMs + spec.measureMs + 120_000);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(JSON.parse(out) as LoadResult);
-      else reject(new Error(`load generator exited ${code}: ${err.slice(-2000)}`));
-    });
-  });
 }
 
 async function session(ports: readonly number[]): Promise<RawClient | null> {
@@ -138,7 +120,7 @@ async function measure(system: SystemName, topology: Topology, o: Options, f: Fi
     const ports = sys.members.map((m) => m.port);
     add(f, key(system, topology, 'start to first write (ms)'), await untilWrite(ports, t0, '/first-'));
     for (const w of WORKLOADS) {
-      const r = await loadInChild({ ports, workload: w, sessions: 4, inflight: 32, valueBytes: 100, warmupMs: o.warmupMs, measureMs: o.measureMs, maxOps: 5_000_000, root: `/bench-${w}-${round}` });
+      const r = await loadInChild('load-gen.ts', { ports, workload: w, sessions: 4, inflight: 32, valueBytes: 100, warmupMs: o.warmupMs, measureMs: o.measureMs, maxOps: 5_000_000, root: `/bench-${w}-${round}` });
       add(f, key(system, topology, `${w} ops/s`), r.opsPerSec);
       add(f, key(system, topology, `${w} p50 (ms)`), r.p50);
       add(f, key(system, topology, `${w} p99 (ms)`), r.p99);

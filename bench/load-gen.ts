@@ -3,7 +3,29 @@
 // ports; each keeps N requests in flight (replies come back in order per session, so a queue of
 // send times gives every latency). A warm-up, then a measured window, bounded in time and count.
 // Argument: one JSON object (LoadSpec); prints one JSON line (LoadResult).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { RawClient } from '../conformance/raw-client.ts';
+
+/**
+ * A load generator (bench/<script>) in a child process, so its CPU is not the server's event loop
+ * nor ours: the spec goes as its argument, the result is its last line of output (JSON).
+ */
+export function loadInChild<S extends { readonly warmupMs: number; readonly measureMs: number }>(script: string, spec: S): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), spec.warmupMs + spec.measureMs + 120_000);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult);
+      else reject(new Error(`${script} exited ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}
 
 export type Workload = 'setData' | 'getData' | 'create' | 'mix' | 'watches';
 

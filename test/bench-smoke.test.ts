@@ -3,6 +3,7 @@
 // topologies. How big the figures are is the benchmark's business, not this test's.
 import { describe, expect, it } from 'vitest';
 import { apacheInstalled } from '../conformance/apache.ts';
+import { main as benchClient } from '../bench/client.ts';
 import { benchEnsemble } from '../bench/ensemble.ts';
 import { peerMissing } from './shell/harness.ts';
 
@@ -26,4 +27,17 @@ describe.skipIf(skip)('bench:ensemble --smoke', () => {
     }
     expect(lines.join('\n')).toMatch(/\| setData ops\/s \| .* \| .* \| [\d.]+ \| (zabkit|apache) \|/);
   }, 240_000);
+});
+
+describe('bench:client --smoke', () => {
+  it('measures both client libraries on every workload against zabkit', async () => {
+    const { figures, table } = await benchClient(['--smoke']);
+    for (const w of ['getData', 'setData', 'create']) {
+      for (const lib of ['zabkit', 'node-zookeeper-client']) {
+        const f = figures.get(`zabkit|${w}|${lib}`);
+        expect(f && f.opsPerSec > 0 && f.p99 > 0, `${w} ${lib}: ${JSON.stringify(f)}`).toBe(true);
+      }
+    }
+    expect(table.join('\n')).toMatch(/\| zabkit \| getData \| \d+ \| \d+ \| \*\*[\d.]+×\*\* \|/);
+  }, 120_000);
 });

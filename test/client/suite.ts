@@ -272,7 +272,9 @@ export function clientSuite(system: SystemName, size: 1 | 3): void {
       // A twin that resumes the session takes its connection away: the first client reconnects and
       // may take it back before the twin's closeSession; so the twin tries again (bounded).
       for (let attempt = 0; attempt < 5 && zk.state !== 'expired'; attempt++) {
-        const twin = await open('', { session: zk.session });
+        // On an ensemble the twin goes to another server: that one closes the session and zk's server closes zk's connection.
+        const other = cluster.nodes.find((n) => n.clientPort !== zk.server?.port) ?? cluster.nodes[0]!;
+        const twin = await open('', { session: zk.session }, `127.0.0.1:${other.clientPort}`);
         expect(twin.sessionId).toBe(zk.sessionId);
         await twin.close();
         await until('expired', () => zk.state === 'expired', 3000).catch(() => undefined);

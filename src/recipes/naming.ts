@@ -1,0 +1,21 @@
+// Naming service (the notes' naming recipe): unique, increasing ids from sequential nodes. Each id
+// is the sequence number ZooKeeper gives a persistent sequential child; the child is deleted right
+// away (the counter lives in the parent's cversion, so ids never repeat while the parent exists).
+import type { ZooKeeperClient } from '../client/index.ts';
+import { ensurePath, sequenceOf } from './common.ts';
+
+export class NamingService {
+  constructor(
+    private readonly zk: ZooKeeperClient,
+    readonly path: string,
+    private readonly prefix = 'id-',
+  ) {}
+
+  /** A new id, larger than every id this service gave before it (in the order of ZooKeeper's writes). */
+  async next(): Promise<number> {
+    await ensurePath(this.zk, this.path);
+    const made = await this.zk.create(`${this.path}/${this.prefix}`, null, { mode: 'persistentSequential' });
+    await this.zk.delete(made.path).catch(() => undefined);
+    return sequenceOf(made.path);
+  }
+}

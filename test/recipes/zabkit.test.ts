@@ -1,0 +1,3 @@
+import { recipeSuite } from './suite.ts';
+
+recipeSuite('zabkit');

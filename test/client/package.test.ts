@@ -9,7 +9,7 @@ import { startServer, type RunningServer } from '../../conformance/launch.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-describe('the package export zabkit/client', () => {
+describe('the package exports zabkit/client and zabkit/recipes', () => {
   let server: RunningServer;
   const dir = mkdtempSync(join(tmpdir(), 'zabkit-client-pkg-'));
   beforeAll(async () => {
@@ -30,5 +30,20 @@ describe('the package export zabkit/client', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual(['watch: dataChanged /config', 'created /jobs/j-0000000000']);
+  });
+
+  it('zabkit/recipes under plain node: a lock taken and given back', () => {
+    const code = `import { connect } from 'zabkit/client';
+import { Lock } from 'zabkit/recipes';
+const zk = await connect('127.0.0.1:${server.port}');
+const lock = new Lock(zk, '/pkg-lock');
+await lock.acquire();
+console.log('held', lock.isHeld, (await zk.getChildren('/pkg-lock')).children.length);
+await lock.release();
+console.log('held', lock.isHeld, (await zk.getChildren('/pkg-lock')).children.length);
+await zk.close();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 30000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toEqual(['held true 1', 'held false 0']);
   });
 });

@@ -75,11 +75,22 @@ export function reportMarkdown(results: readonly TortureResult[], command: strin
   const bad = results.filter((r) => r.violations.length);
   lines.push('', '## Violations', '');
   if (!bad.length) lines.push('None.');
-  for (const r of bad) for (const v of r.violations) lines.push(`- ${r.system}, ${r.workload}, seed ${r.seed}: **${v.check}**: ${v.detail}`);
+  else {
+    // How many runs broke each check, per system; then each violation's first line.
+    const checks = [...new Set(bad.flatMap((r) => r.violations.map((v) => v.check)))].sort();
+    lines.push(`| check | ${systems.map((s) => `${s}: runs that broke it`).join(' | ')} |`, `|---|${systems.map(() => '---').join('|')}|`);
+    for (const c of checks) lines.push(`| ${c} | ${systems.map((s) => results.filter((r) => r.system === s && r.violations.some((v) => v.check === c)).length).join(' | ')} |`);
+    lines.push('');
+  }
+  const firstLine = (t: string) => {
+    const l = t.split('\n')[0]!;
+    return l.length > 400 ? `${l.slice(0, 400)}…` : l;
+  };
+  for (const r of bad) for (const v of r.violations) lines.push(`- ${r.system}, ${r.workload}, seed ${r.seed}: **${v.check}**: ${firstLine(v.detail)}`);
   const open = results.filter((r) => r.undecided.length);
   if (open.length) {
     lines.push('', 'Checks that ran out of their budget without a verdict (neither a violation nor a pass):', '');
-    for (const r of open) for (const v of r.undecided) lines.push(`- ${r.system}, ${r.workload}, seed ${r.seed}: ${v.check}: ${v.detail}`);
+    for (const r of open) for (const v of r.undecided) lines.push(`- ${r.system}, ${r.workload}, seed ${r.seed}: ${v.check}: ${firstLine(v.detail)}`);
   }
   lines.push('', '![throughput and latency over time, faults shaded](FAULTS.svg)', '');
   return lines.join('\n');

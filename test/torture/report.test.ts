@@ -30,6 +30,7 @@ describe('fault run figures', () => {
     const md = reportMarkdown([result('zabkit', 300), result('apache', 1200, 1)], 'npm run torture -- --vs apache', '2026-12-07');
     expect(md).toContain('| kill-leader | 1, 0, 300 ms | 1, 0, 1200 ms | 0.25× |');
     expect(md).toContain('apache, set, seed 0: **converged**');
+    expect(md).toContain('| converged | 0 | 1 |');
     const svg = reportSvg([result('zabkit', 300)]);
     expect(svg.match(/<rect [^>]*fill="#f4c7c3"/g)?.length).toBe(1); // the fault window, shaded
     expect(md).not.toContain('Harness errors');

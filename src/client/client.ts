@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { z } from 'zod';
+import { writeBatched } from '../shell/batched-writes.ts';
 import { pathProblem } from '../tree/path.ts';
 import { type Reader } from '../wire/jute.ts';
 import type { MultiOp, MultiResult } from '../wire/multi.ts';
@@ -87,6 +88,12 @@ interface Pending {
   dropped: boolean;
 }
 
+/**
+ * Frames sent together leave in one writev: the socket is uncorked once the current callback and
+ * its promise continuations are done (nextTick runs after them), so the calls a batch of replies
+ * set off go out at once, with no wait for the next turn (measured: setImmediate was slower for writes).
+ */
+const TOGETHER = { soon: (f: () => void) => process.nextTick(f) };
 const TERMINAL: ReadonlySet<ConnectionState> = new Set(['expired', 'authFailed', 'closed']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** ZooKeeper's client splits setWatches into packets of at most this many path bytes. */
@@ -250,7 +257,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
       let lastRecv = performance.now();
       const write = (b: Uint8Array) => {
         lastSent = performance.now();
-        socket.write(b);
+        writeBatched(socket, b, TOGETHER);
       };
       socket.on('connect', () => {
         write(
@@ -473,7 +480,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     for (const p of out) {
       if (p.dropped) continue;
       this.inflight.push(p);
-      s.write(p.frame);
+      writeBatched(s, p.frame, TOGETHER);
     }
   }
 

@@ -6,7 +6,7 @@ import type { Clock, SocketLike } from './env.ts';
 
 const corked = new WeakSet<SocketLike>();
 
-export function writeBatched(socket: SocketLike, bytes: Uint8Array, clock: Clock): void {
+export function writeBatched(socket: SocketLike, bytes: Uint8Array, clock: Pick<Clock, 'soon'>): void {
   if (!corked.has(socket)) {
     corked.add(socket);
     socket.cork();

@@ -1,5 +1,7 @@
 // One library's load, for `npm run bench:client`: `sessions` sessions, each keeping `inflight`
-// calls outstanding through the library's public API, a warm-up, then a measured window.
+// calls outstanding through the library's public API, a warm-up, then a measured window. Creates
+// are ephemeral, so they leave with the sessions: the server's tree does not grow from run to
+// run, and no run pays for the size the runs before it left (a growing tree made the order matter).
 // Argument: one JSON object (ClientLoadSpec); prints one JSON line (LoadResult).
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import { connect } from '../src/client/index.ts';
@@ -33,7 +35,7 @@ async function sessionsOf(spec: ClientLoadSpec, value: Buffer): Promise<{ calls:
         case 'setData':
           return (p) => c.setData(p, value).then(() => true, () => false);
         case 'create':
-          return (p) => c.create(`${p}-`, value, { mode: 'persistentSequential' }).then(() => true, () => false);
+          return (p) => c.create(`${p}-`, value, { mode: 'ephemeralSequential' }).then(() => true, () => false);
       }
     });
     return { calls, close: async () => void (await Promise.all(cs.map((c) => c.close()))) };
@@ -58,7 +60,7 @@ async function sessionsOf(spec: ClientLoadSpec, value: Buffer): Promise<{ calls:
       case 'setData':
         return (p) => new Promise((r) => c.setData(p, value, -1, done(r)));
       case 'create':
-        return (p) => new Promise((r) => c.create(`${p}-`, value, zookeeper.ACL.OPEN_ACL_UNSAFE, zookeeper.CreateMode.PERSISTENT_SEQUENTIAL, done(r)));
+        return (p) => new Promise((r) => c.create(`${p}-`, value, zookeeper.ACL.OPEN_ACL_UNSAFE, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, done(r)));
     }
   });
   return { calls, close: async () => cs.forEach((c) => c.close()) };

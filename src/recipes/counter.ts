@@ -1,6 +1,6 @@
 // Shared counter: a number in a node's data, changed by versioned setData (compare-and-set): a
 // writer that lost the race (BadVersion) reads again and retries, so no increment is lost.
-import { BadVersionError, NodeExistsError, type ZooKeeperClient } from '../client/index.ts';
+import { BadVersionError, NodeExistsError, NoNodeError, type ZooKeeperClient } from '../client/index.ts';
 import { ensurePath } from './common.ts';
 
 export class SharedCounter {
@@ -12,7 +12,10 @@ export class SharedCounter {
 
   private async read(): Promise<{ value: number; version: number }> {
     for (;;) {
-      const got = await this.zk.getData(this.path).catch(() => null);
+      const got = await this.zk.getData(this.path).catch((e: unknown) => {
+        if (e instanceof NoNodeError) return null;
+        throw e;
+      });
       if (got) return { value: Number(got.data.toString('utf8') || '0'), version: got.stat.version };
       const parent = this.path.slice(0, this.path.lastIndexOf('/')) || '/';
       await ensurePath(this.zk, parent);

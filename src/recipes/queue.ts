@@ -22,7 +22,14 @@ export class DistributedQueue {
   /** The lowest item, removed; null if the queue is empty. */
   async poll(): Promise<Buffer | null> {
     for (;;) {
-      const items = bySequence((await this.zk.getChildren(this.path).catch(() => ({ children: [] as string[] }))).children);
+      const items = bySequence(
+        (
+          await this.zk.getChildren(this.path).catch((e: unknown) => {
+            if (e instanceof NoNodeError) return { children: [] as string[] }; // no queue yet: empty
+            throw e;
+          })
+        ).children,
+      );
       if (!items.length) return null;
       const got = await this.tryTake(items);
       if (got !== undefined) return got;

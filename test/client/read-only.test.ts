@@ -9,14 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { apacheInstalled } from '../../conformance/apache.ts';
 import { startCluster, type Cluster, type SystemName } from '../../conformance/torture/cluster.ts';
 import { connect, NotReadOnlyError, ZooKeeperClient } from '../../src/client/index.ts';
-
-const until = async (what: string, f: () => boolean | Promise<boolean>, ms = 30000) => {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { until } from './harness.ts';
 
 describe.each(['zabkit', 'apache'] as SystemName[])('zabkit/client read-only sessions against %s', (system) => {
   const clients: ZooKeeperClient[] = [];
@@ -39,13 +32,13 @@ describe.each(['zabkit', 'apache'] as SystemName[])('zabkit/client read-only ses
     await direct.close();
     await writer.close();
     await Promise.all(down.map((n) => n!.kill()));
-    await until('the survivor serves read-only', async () => (await survivor!.mode()) === 'read');
+    await until('the survivor serves read-only', async () => (await survivor!.mode()) === 'read', 30000);
     const ro = new ZooKeeperClient(cluster.connectString, { sessionTimeout: 4000, readOnly: true, shuffle: false }); // the survivor first
     clients.push(ro);
     const states: string[] = [];
     ro.on('state', (s) => states.push(s));
     try {
-      await until('read-only', () => ro.state === 'connectedReadOnly');
+      await until('read-only', () => ro.state === 'connectedReadOnly', 30000);
       expect((await ro.getData('/ro')).data.toString()).toBe('before');
       await expect(ro.setData('/ro', 'x')).rejects.toBeInstanceOf(NotReadOnlyError);
     } finally {

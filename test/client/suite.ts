@@ -1,12 +1,12 @@
 // The client suite: the same tests against Apache ZooKeeper 3.8 and against zabkit, each as a
 // standalone server and as a 3-server ensemble (real processes; the cluster of the fault runs).
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apacheInstalled } from '../../conformance/apache.ts';
-import { startCluster, type Cluster, type SystemName } from '../../conformance/torture/cluster.ts';
+import type { Cluster, SystemName } from '../../conformance/torture/cluster.ts';
+import { suiteCluster, until } from './harness.ts';
 import {
   BadVersionError,
   connect,
@@ -24,48 +24,32 @@ import {
   type WatchEvent,
 } from '../../src/client/index.ts';
 
-const until = async (what: string, f: () => boolean | Promise<boolean>, ms = 20000) => {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 const JAAS = 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_alice="wonderland";\n};\n';
 
 export function clientSuite(system: SystemName, size: 1 | 3): void {
   const skip = system === 'apache' && !apacheInstalled();
   describe.skipIf(skip)(`zabkit/client against ${system}, ${size === 1 ? 'standalone' : `${size} servers`}`, () => {
-    let dir = '';
+    const box = suiteCluster(system, 'client', (dir) => {
+      const jaas = join(dir, 'jaas.conf');
+      writeFileSync(jaas, JAAS);
+      return {
+        size,
+        tickTime: 500,
+        props: { 'zookeeper.extendedTypesEnabled': 'true', 'java.security.auth.login.config': jaas },
+        cfg: ['authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider'],
+      };
+    });
+    const { clients } = box;
     let cluster: Cluster;
-    const clients: ZooKeeperClient[] = [];
+    beforeAll(() => {
+      cluster = box.cluster;
+    });
     const open = async (suffix = '', o: Parameters<typeof connect>[1] = {}, hosts = cluster.connectString) => {
       const c = await connect(hosts + suffix, { sessionTimeout: 4000, ...o });
       clients.push(c);
       return c;
     };
     const nodeOf = (c: ZooKeeperClient) => cluster.nodes.find((n) => n.clientPort === c.server?.port)!;
-
-    beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), `zabkit-client-${system}-`));
-      const jaas = join(dir, 'jaas.conf');
-      writeFileSync(jaas, JAAS);
-      cluster = await startCluster(system, dir, {
-        size,
-        tickTime: 500,
-        props: {
-          'zookeeper.extendedTypesEnabled': 'true',
-          'java.security.auth.login.config': jaas,
-        },
-        cfg: ['authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider'],
-      });
-    }, 90000);
-    afterAll(async () => {
-      await Promise.all(clients.map((c) => c.close()));
-      await cluster?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }, 60000);
 
     it('reads and writes with Stats, and typed errors carrying code and path', async () => {
       const zk = await open();
@@ -289,7 +273,11 @@ export function clientSuite(system: SystemName, size: 1 | 3): void {
 
     if (size === 3) {
       it('a server killed mid-run: the client moves on, its watches still fire, its ephemerals stay', async () => {
-        const zk = await open('', { retry: { attempts: 5, delayMs: 200 } });
+        // The client starts on a follower, which is killed (a killed leader is an election away, and
+        // Apache's can outlast a short session): it must move to another server within its session.
+        const leader = await cluster.leader();
+        const order = [...cluster.nodes].sort((a, b) => Number(a === leader) - Number(b === leader));
+        const zk = await open('', { retry: { attempts: 5, delayMs: 200 }, shuffle: false, sessionTimeout: 10000 }, order.map((n) => `127.0.0.1:${n.clientPort}`).join(','));
         const writer = await open();
         await zk.create('/k');
         await zk.create('/k/mine', null, { mode: 'ephemeral' });

@@ -1,11 +1,9 @@
 // The recipe suite: many clients spread over a 3-server ensemble, the same tests against Apache
 // ZooKeeper 3.8 and zabkit; a server killed under a lock loop, a session expired while a lock is held.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apacheInstalled } from '../../conformance/apache.ts';
-import { startCluster, type Cluster, type SystemName } from '../../conformance/torture/cluster.ts';
+import type { Cluster, SystemName } from '../../conformance/torture/cluster.ts';
+import { suiteCluster, until } from '../client/harness.ts';
 import { connect, ZooKeeperClient } from '../../src/client/index.ts';
 import {
   Barrier,
@@ -25,19 +23,15 @@ import {
 } from '../../src/recipes/index.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (what: string, f: () => boolean | Promise<boolean>, ms = 30000) => {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-};
 
 export function recipeSuite(system: SystemName): void {
   describe.skipIf(system === 'apache' && !apacheInstalled())(`zabkit/recipes against ${system}, 3 servers`, () => {
-    let dir = '';
+    const box = suiteCluster(system, 'recipes', () => ({ size: 3, tickTime: 500 }));
+    const { clients } = box;
     let cluster: Cluster;
-    const clients: ZooKeeperClient[] = [];
+    beforeAll(() => {
+      cluster = box.cluster;
+    });
     /** n clients, one per server in turn. */
     const many = async (n: number) =>
       Promise.all(
@@ -47,15 +41,6 @@ export function recipeSuite(system: SystemName): void {
           return c;
         }),
       );
-    beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), `zabkit-recipes-${system}-`));
-      cluster = await startCluster(system, dir, { size: 3, tickTime: 500 });
-    }, 90000);
-    afterAll(async () => {
-      await Promise.all(clients.map((c) => c.close()));
-      await cluster?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }, 60000);
 
     /** A critical section that loses increments unless it runs alone: read, yield, write. */
     const unsafeIncrement = async (c: ZooKeeperClient, path: string, inside: { now: number; max: number }) => {
@@ -132,7 +117,7 @@ export function recipeSuite(system: SystemName): void {
       const other = cluster.nodes.find((n) => n.clientPort !== a!.server!.port)!;
       const twin = await connect(`127.0.0.1:${other.clientPort}`, { session: a!.session, sessionTimeout: 6000 });
       await twin.close();
-      await until('expired', () => a!.state === 'expired');
+      await until('expired', () => a!.state === 'expired', 30000);
       expect(a!.state).toBe('expired');
       expect(held.isHeld).toBe(false);
       await got;

@@ -1,6 +1,6 @@
 // What the client and recipe suites share: polling for a condition, and a cluster (either system)
 // for a describe block whose clients and servers are all closed after it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -13,6 +13,18 @@ export async function until(what: string, f: () => boolean | Promise<boolean>, m
   while (!(await f())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Whether every thread of process `pid` is stopped (SIGSTOP lands on each thread when it next
+ * enters the kernel: a JVM thread on the other core may still answer a request meanwhile).
+ */
+export function allStopped(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((t) => /^\d+ \(.*\) [tT]/.test(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')));
+  } catch {
+    return false;
   }
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apacheInstalled } from '../../conformance/apache.ts';
 import type { Cluster, SystemName } from '../../conformance/torture/cluster.ts';
-import { suiteCluster, until } from './harness.ts';
+import { allStopped, suiteCluster, until } from './harness.ts';
 import {
   BadVersionError,
   connect,
@@ -244,6 +244,7 @@ export function clientSuite(system: SystemName, size: 1 | 3): void {
       const node = nodeOf(zk);
       node.pause();
       try {
+        await until('the server stopped', () => allStopped(node.pid()!));
         await expect(zk.getData('/n', { timeout: 200 })).rejects.toBeInstanceOf(OperationTimeoutError);
       } finally {
         node.resume();

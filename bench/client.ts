@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { apacheInstalled } from '../conformance/apache.ts';
 import { freeBasePort } from '../conformance/launch.ts';
 import type { ClientWorkload, Library } from './client-load.ts';
-import { loadInChild, type LoadResult } from './load-gen.ts';
+import { loadInChild, median, type LoadResult } from './load-gen.ts';
 import { startSystem, type SystemName } from './systems.ts';
 
 const WORKLOADS: readonly ClientWorkload[] = ['getData', 'setData', 'create'];
@@ -31,11 +31,6 @@ function parse(args: readonly string[]) {
   return o;
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** The figures: `server|workload|library` → [ops/s medians…, p99 medians…] and the printed table. */
 export async function main(args: readonly string[]): Promise<{ figures: Map<string, { opsPerSec: number; p99: number }>; table: string[] }> {

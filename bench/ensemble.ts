@@ -9,7 +9,7 @@ import { apacheInstalled } from '../conformance/apache.ts';
 import { versionOf } from '../conformance/differential/cli.ts';
 import { freeBasePort } from '../conformance/launch.ts';
 import { RawClient } from '../conformance/raw-client.ts';
-import { loadInChild, type Workload } from './load-gen.ts';
+import { loadInChild, median, type Workload } from './load-gen.ts';
 import { fillTree, restartOnce } from './restart.ts';
 import { rssOf, startSystem, type Running, type SystemName, type Topology } from './systems.ts';
 
@@ -166,10 +166,6 @@ async function restarts(systems: readonly SystemName[], o: Options, f: Figures, 
   }
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const fmt = (x: number) => (Number.isNaN(x) ? '–' : x >= 100 ? String(Math.round(x)) : x.toFixed(2));
 const higherIsBetter = (figure: string) => figure.includes('ops/s');
 

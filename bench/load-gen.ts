@@ -43,6 +43,12 @@ export interface LoadSpec {
   readonly root: string;
 }
 
+/** The median (mean of the middle two for an even count). */
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 export interface LoadResult {
   readonly workload: Workload;
   readonly ops: number;

@@ -746,7 +746,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
   async removeWatches(path: string, type: WatcherType, options: { watcher?: Watcher; local?: boolean } & CallOptions = {}): Promise<void> {
     if (!this.watches.holds(path, type, options.watcher)) throw errorFor(-121, path);
     // The server removes by type; when other watchers of ours still need that type there, keep it there.
-    const others = options.watcher !== undefined && this.removedLeaves(path, type, options.watcher);
+    const others = options.watcher !== undefined && this.watches.heldByOthers(path, type, options.watcher);
     if (!others) {
       try {
         await this.simple('removeWatches', (srv) => ({ path: srv(path), type: WATCHER_TYPE_CODES[type] }), path, () => undefined, options);
@@ -755,12 +755,6 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
       }
     }
     for (const r of this.watches.remove(path, type, options.watcher)) this.deliver([r.watcher], { type: r.event, path });
-  }
-
-  /** Whether removing only `w` leaves other watchers of the same type at the path. */
-  private removedLeaves(path: string, type: WatcherType, w: Watcher): boolean {
-    const kinds = type === 'data' ? (['data', 'exist'] as const) : type === 'children' ? (['child'] as const) : (['data', 'exist', 'child', 'persistent', 'persistentRecursive'] as const);
-    return [...this.watches.all()].some((x) => x !== w && kinds.some((k) => this.watches.has(k, path, x)));
   }
 
   /** Throws NoWatcher unless a watch of `type` is set at `path` (here and on the server). */

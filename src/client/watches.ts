@@ -30,6 +30,17 @@ const KINDS: readonly WatchKind[] = ['data', 'exist', 'child', 'persistent', 'pe
 export type WatcherType = 'children' | 'data' | 'any';
 export const WATCHER_TYPE_CODES: Readonly<Record<WatcherType, number>> = { children: 1, data: 2, any: 3 };
 
+/** The kinds a WatcherType names ('any' includes the persistent ones, as ZooKeeper 3.8's client). */
+const kindsOf = (type: WatcherType): readonly WatchKind[] => (type === 'data' ? ['data', 'exist'] : type === 'children' ? ['child'] : KINDS);
+/** The event a removed watcher of each kind hears. */
+const REMOVED_EVENT: Readonly<Record<WatchKind, WatchEventType>> = {
+  data: 'dataWatchRemoved',
+  exist: 'dataWatchRemoved',
+  child: 'childWatchRemoved',
+  persistent: 'persistentWatchRemoved',
+  persistentRecursive: 'persistentWatchRemoved',
+};
+
 const ancestorsAndSelf = (path: string): string[] => {
   const out = [path];
   for (let p = path; p !== '/'; ) {
@@ -108,12 +119,9 @@ export class WatchRegistry {
    * with which event each is told. 'any' includes the persistent ones, as ZooKeeper 3.8's client.
    */
   remove(path: string, type: WatcherType, w?: Watcher): { watcher: Watcher; event: WatchEventType }[] {
-    const kinds: [WatchKind, WatchEventType][] =
-      type === 'data' ? [['data', 'dataWatchRemoved'], ['exist', 'dataWatchRemoved']]
-      : type === 'children' ? [['child', 'childWatchRemoved']]
-      : [['data', 'dataWatchRemoved'], ['exist', 'dataWatchRemoved'], ['child', 'childWatchRemoved'], ['persistent', 'persistentWatchRemoved'], ['persistentRecursive', 'persistentWatchRemoved']];
     const out: { watcher: Watcher; event: WatchEventType }[] = [];
-    for (const [kind, event] of kinds) {
+    for (const kind of kindsOf(type)) {
+      const event = REMOVED_EVENT[kind];
       const m = this.byKind.get(kind)!;
       const s = m.get(path);
       if (!s) continue;
@@ -129,8 +137,12 @@ export class WatchRegistry {
 
   /** Whether any watch `type` names is set at `path` (checkWatches asks the server as well). */
   holds(path: string, type: WatcherType, w?: Watcher): boolean {
-    const kinds: readonly WatchKind[] = type === 'data' ? ['data', 'exist'] : type === 'children' ? ['child'] : KINDS;
-    return kinds.some((k) => this.has(k, path, w));
+    return kindsOf(type).some((k) => this.has(k, path, w));
+  }
+
+  /** Whether watchers other than `w` hold a watch of `type` at `path` (then the server's must stay). */
+  heldByOthers(path: string, type: WatcherType, w: Watcher): boolean {
+    return kindsOf(type).some((k) => [...(this.byKind.get(k)!.get(path) ?? [])].some((x) => x !== w));
   }
 
   /** Every watcher, once (told of the session's end). */

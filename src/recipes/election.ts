@@ -8,8 +8,7 @@
 // signal aborts if the session expires or `close()` is called, so a leader that lost its node stops.
 import { EventEmitter } from 'node:events';
 import type { ZooKeeperClient } from '../client/index.ts';
-import { NodeLock, type AcquireOptions } from './lock.ts';
-import { untagged } from './common.ts';
+import { named, NodeLock, predecessor, type AcquireOptions } from './lock.ts';
 
 export interface LatchEvents {
   isLeader: [];
@@ -28,7 +27,7 @@ export class LeaderLatch extends EventEmitter<LatchEvents> {
     readonly path: string,
   ) {
     super();
-    this.lock = new NodeLock(zk, path, 'latch-', (n) => untagged(n).startsWith('latch-'), (sorted, mine) => (sorted[0] === mine ? null : sorted[sorted.indexOf(mine) - 1]!));
+    this.lock = new NodeLock(zk, path, 'latch-', named('latch-'), predecessor);
   }
 
   /** Joins the election; resolves at once (leadership comes as the `isLeader` event, or by `await()`). */
@@ -88,7 +87,7 @@ export class LeaderElection {
     private readonly zk: ZooKeeperClient,
     readonly path: string,
   ) {
-    this.lock = new NodeLock(zk, path, 'leader-', (n) => untagged(n).startsWith('leader-'), (sorted, mine) => (sorted[0] === mine ? null : sorted[sorted.indexOf(mine) - 1]!));
+    this.lock = new NodeLock(zk, path, 'leader-', named('leader-'), predecessor);
   }
 
   /**

@@ -110,11 +110,14 @@ export class NodeLock {
 }
 
 /** Waits for the node just below its own. */
-const predecessor: Blocker = (sorted, mine) => (sorted[0] === mine ? null : sorted[sorted.indexOf(mine) - 1]!);
+/** Contender nodes named with `prefix` (after a protected create's tag). */
+export const named = (prefix: string) => (name: string): boolean => untagged(name).startsWith(prefix);
+
+export const predecessor: Blocker = (sorted, mine) => (sorted[0] === mine ? null : sorted[sorted.indexOf(mine) - 1]!);
 
 export class Lock extends NodeLock {
   constructor(zk: ZooKeeperClient, path: string) {
-    super(zk, path, 'lock-', (n) => untagged(n).startsWith('lock-'), predecessor);
+    super(zk, path, 'lock-', named('lock-'), predecessor);
   }
 }
 

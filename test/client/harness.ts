@@ -7,14 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startCluster, type Cluster, type ClusterOptions, type SystemName } from '../../conformance/torture/cluster.ts';
 import type { ZooKeeperClient } from '../../src/client/index.ts';
 
-/** Polls `f` until it holds; fails naming `what` after `ms`. */
-export async function until(what: string, f: () => boolean | Promise<boolean>, ms = 20000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { until } from '../shell/ensemble-harness.ts';
 
 /**
  * Whether every thread of process `pid` is stopped (SIGSTOP lands on each thread when it next

@@ -211,6 +211,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
       }
       if (outcome.kind === 'served') failedInARow = 0;
       else failedInARow++;
+      const served = outcome.kind === 'served';
       // Client-side expiry: no server has answered for the whole session timeout. (A session only
       // read-only servers granted is not continued anyway: the next read-write server grants a new one.)
       if (this.seenRw && this._timeout > 0 && performance.now() - this.lastHeard > this._timeout) {
@@ -222,6 +223,10 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
       this.nextHost = null;
       // After a whole round of servers failed, wait a little (at most a second) before the next.
       if (failedInARow > 0 && failedInARow % this.hosts.length === 0) await this.pause(Math.min(1000, 50 * failedInARow + Math.random() * 100));
+      // After a connection that served, a random short wait (as ZooKeeper's own client, up to a
+      // second): clients of a failed server do not all arrive at once, and a client whose session
+      // was taken over elsewhere does not snatch it back before the other has used it.
+      else if (served) await this.pause(Math.random() * Math.min(1000, this._timeout / 10));
     }
   }
 
@@ -494,6 +499,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     for (const p of all) if (!p.dropped) p.fail(err());
     for (const l of this.enders) l(err());
     this.enders.clear();
+    this.endedBy.abort(err());
     this.watches.clear();
     this.socket?.destroy();
     this.wake?.();
@@ -501,6 +507,15 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
 
   /** Told when the session ends (watch iterators end with it). */
   private readonly enders = new Set<(e: Error) => void>();
+  private readonly endedBy = new AbortController();
+
+  /**
+   * Aborts when the session ends (expired, closed, auth failed), with the matching error as its
+   * reason: a wait on a watch that can no longer fire ends with it (pass it, or AbortSignal.any of it and yours).
+   */
+  get ended(): AbortSignal {
+    return this.endedBy.signal;
+  }
 
   // ---------------------------------------------------------------- calls
 
@@ -864,8 +879,13 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
-      if (this.socket && (this._state === 'connected' || this._state === 'connectedReadOnly')) {
-        await this.request(() => ({ op: 'closeSession' }), undefined, () => undefined, { timeout: Math.max(1000, this._timeout / 3) }).catch(() => undefined);
+      // As ZooKeeper's own client: a live session is ended at the server (its ephemeral nodes go
+      // now, not a session timeout later), after a reconnect if the connection is down just now.
+      const live = this._state === 'connected' || this._state === 'connectedReadOnly';
+      if (live || (this.seenRw && !TERMINAL.has(this._state))) {
+        await this.waitConnected(this._timeout)
+          .then(() => this.request(() => ({ op: 'closeSession' }), undefined, () => undefined, { timeout: Math.max(1000, this._timeout / 3) }))
+          .catch(() => undefined);
       }
       this.end('closed');
     })();

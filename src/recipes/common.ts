@@ -2,7 +2,7 @@
 // creates (a name carrying a random tag, so a create whose reply was lost can be found again), and
 // waiting for a one-shot watch with an AbortSignal.
 import { randomUUID } from 'node:crypto';
-import { ConnectionLossError, NodeExistsError, NoNodeError, type ZooKeeperClient, type CreateMode, type Data } from '../client/index.ts';
+import { ConnectionLossError, NodeExistsError, NoNodeError, OperationTimeoutError, type ZooKeeperClient, type CreateMode, type Data } from '../client/index.ts';
 
 /** Creates `path` and any missing parents as persistent nodes (an existing node is fine). */
 export async function ensurePath(zk: ZooKeeperClient, path: string): Promise<void> {
@@ -14,6 +14,24 @@ export async function ensurePath(zk: ZooKeeperClient, path: string): Promise<voi
     await zk.create(p).catch((e: unknown) => {
       if (!(e instanceof NodeExistsError)) throw e;
     });
+  }
+}
+
+/**
+ * Deletes a node this session made, through lost connections: a contender node left behind by a
+ * delete whose connection broke would block every waiter for as long as the session lives. NoNode
+ * is success (a lost reply may hide a delete that happened); a session that ended takes its
+ * ephemeral nodes with it, so there is nothing left to do then either.
+ */
+export async function removeOwn(zk: ZooKeeperClient, path: string): Promise<void> {
+  for (;;) {
+    try {
+      await zk.delete(path);
+      return;
+    } catch (e) {
+      if (e instanceof NoNodeError || zk.state === 'expired' || zk.state === 'closed' || zk.state === 'authFailed') return;
+      if (!(e instanceof ConnectionLossError || e instanceof OperationTimeoutError)) throw e;
+    }
   }
 }
 
@@ -83,8 +101,11 @@ export function waitForWatch(arm: (watcher: () => void) => Promise<boolean>, sig
   });
 }
 
-/** An AbortSignal that fires on either of `signal` or a timeout (ms). */
-export function deadline(signal?: AbortSignal, timeout?: number): AbortSignal | undefined {
-  const parts = [signal, timeout === undefined ? undefined : AbortSignal.timeout(timeout)].filter((s): s is AbortSignal => !!s);
-  return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : AbortSignal.any(parts);
+/**
+ * An AbortSignal that fires on `signal`, a timeout (ms), or the end of zk's session: a watch the
+ * wait hangs on cannot fire once the session is gone, so no recipe waits past it.
+ */
+export function deadline(zk: ZooKeeperClient, signal?: AbortSignal, timeout?: number): AbortSignal {
+  const parts = [zk.ended, signal, timeout === undefined ? undefined : AbortSignal.timeout(timeout)].filter((s): s is AbortSignal => !!s);
+  return parts.length === 1 ? parts[0]! : AbortSignal.any(parts);
 }

@@ -13,7 +13,7 @@
 // node; the lowest waits for the highest to go; the others delete theirs and wait for the lowest.
 import { randomUUID } from 'node:crypto';
 import { NodeExistsError, NoNodeError, type ZooKeeperClient } from '../client/index.ts';
-import { bySequence, deadline, ensurePath, protectedCreate, waitForWatch } from './common.ts';
+import { bySequence, deadline, ensurePath, protectedCreate, removeOwn, waitForWatch } from './common.ts';
 import { LockLostError, type AcquireOptions } from './lock.ts';
 
 export class Semaphore {
@@ -27,7 +27,7 @@ export class Semaphore {
 
   /** Waits for a lease; returns a function that gives it back. */
   async acquire(o: AcquireOptions = {}): Promise<() => Promise<void>> {
-    const signal = deadline(o.signal, o.timeout);
+    const signal = deadline(this.zk, o.signal, o.timeout);
     await ensurePath(this.zk, this.path);
     const mine = await protectedCreate(this.zk, this.path, 'lease-', 'ephemeralSequential');
     const node = `${this.path}/${mine}`;
@@ -44,14 +44,10 @@ export class Semaphore {
         if (rank >= 0 && rank < this.permits) break;
       }
     } catch (e) {
-      await this.zk.delete(node).catch(() => undefined);
+      await removeOwn(this.zk, node).catch(() => undefined);
       throw e;
     }
-    return async () => {
-      await this.zk.delete(node).catch((e: unknown) => {
-        if (!(e instanceof NoNodeError)) throw e;
-      });
-    };
+    return () => removeOwn(this.zk, node);
   }
 }
 
@@ -77,7 +73,7 @@ export class Barrier {
 
   /** Returns once the barrier node does not exist. */
   async wait(o: AcquireOptions = {}): Promise<void> {
-    const signal = deadline(o.signal, o.timeout);
+    const signal = deadline(this.zk, o.signal, o.timeout);
     for (;;) {
       let present = false;
       await waitForWatch(async (w) => (present = (await this.zk.exists(this.path, { watch: w })) !== null), signal);
@@ -109,7 +105,7 @@ export class DoubleBarrier {
 
   /** Returns once `count` participants have entered. */
   async enter(o: AcquireOptions = {}): Promise<void> {
-    const signal = deadline(o.signal, o.timeout);
+    const signal = deadline(this.zk, o.signal, o.timeout);
     await ensurePath(this.zk, this.path);
     await this.zk.create(`${this.path}/${this.name}`, null, { mode: 'ephemeral' });
     for (;;) {
@@ -130,14 +126,14 @@ export class DoubleBarrier {
 
   /** Returns once every participant has left. */
   async leave(o: AcquireOptions = {}): Promise<void> {
-    const signal = deadline(o.signal, o.timeout);
+    const signal = deadline(this.zk, o.signal, o.timeout);
     const mine = `${this.path}/${this.name}`;
     for (;;) {
       signal?.throwIfAborted();
       const members = await this.members();
       if (members.length === 0) break;
       if (members.length === 1 && members[0] === this.name) {
-        await this.zk.delete(mine).catch(() => undefined);
+        await removeOwn(this.zk, mine);
         break;
       }
       const lowest = members[0]!;
@@ -145,7 +141,7 @@ export class DoubleBarrier {
         // The lowest waits for the highest to go.
         await waitForWatch(async (w) => (await this.zk.exists(`${this.path}/${members.at(-1)!}`, { watch: w })) !== null, signal);
       } else {
-        if (members.includes(this.name)) await this.zk.delete(mine).catch(() => undefined);
+        if (members.includes(this.name)) await removeOwn(this.zk, mine);
         await waitForWatch(async (w) => (await this.zk.exists(`${this.path}/${lowest}`, { watch: w })) !== null, signal);
       }
     }

@@ -8,8 +8,8 @@
 // ReadWriteLock (the notes' shared lock): readers make `read-` nodes, writers `write-` nodes, in one
 // sequence. A reader holds when no write node is below it and watches the highest write node below
 // it; a writer holds when it is lowest and watches the node just below it (of either kind).
-import { NoNodeError, type ZooKeeperClient } from '../client/index.ts';
-import { bySequence, deadline, ensurePath, protectedCreate, untagged, waitForWatch } from './common.ts';
+import type { ZooKeeperClient } from '../client/index.ts';
+import { bySequence, deadline, ensurePath, protectedCreate, removeOwn, untagged, waitForWatch } from './common.ts';
 
 export interface AcquireOptions {
   readonly signal?: AbortSignal;
@@ -30,7 +30,7 @@ export type Blocker = (sorted: readonly string[], mine: string) => string | null
 
 /** Makes a contender node and waits for its turn; removes the node if the wait fails. */
 async function contend(zk: ZooKeeperClient, dir: string, prefix: string, relevant: (name: string) => boolean, blocker: Blocker, o: AcquireOptions): Promise<string> {
-  const signal = deadline(o.signal, o.timeout);
+  const signal = deadline(zk, o.signal, o.timeout);
   signal?.throwIfAborted();
   await ensurePath(zk, dir);
   const mine = await protectedCreate(zk, dir, prefix, 'ephemeralSequential');
@@ -44,7 +44,7 @@ async function contend(zk: ZooKeeperClient, dir: string, prefix: string, relevan
       await waitForWatch(async (w) => (await zk.exists(`${dir}/${wait}`, { watch: w })) !== null, signal);
     }
   } catch (e) {
-    await zk.delete(`${dir}/${mine}`).catch(() => undefined);
+    await removeOwn(zk, `${dir}/${mine}`).catch(() => undefined);
     throw e;
   }
 }
@@ -73,9 +73,7 @@ class Holding {
     if (--this.count > 0) return;
     const node = this.node!;
     this.node = null;
-    await this.zk.delete(`${this.dir}/${node}`).catch((e: unknown) => {
-      if (!(e instanceof NoNodeError)) throw e; // gone with an expired session: nothing to release
-    });
+    await removeOwn(this.zk, `${this.dir}/${node}`);
   }
 
   get isHeld(): boolean {

@@ -2,7 +2,7 @@
 // node, so a member whose session ends leaves by itself. `members()` lists them; `watch()` yields
 // the member list whenever it changes (on a persistent watch).
 import type { Data, ZooKeeperClient } from '../client/index.ts';
-import { ensurePath } from './common.ts';
+import { ensurePath, removeOwn } from './common.ts';
 
 export class GroupMembership {
   constructor(
@@ -17,7 +17,7 @@ export class GroupMembership {
   }
 
   async leave(member: string): Promise<void> {
-    await this.zk.delete(`${this.path}/${member}`).catch(() => undefined);
+    await removeOwn(this.zk, `${this.path}/${member}`);
   }
 
   async members(): Promise<string[]> {

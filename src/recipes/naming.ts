@@ -2,7 +2,7 @@
 // is the sequence number ZooKeeper gives a persistent sequential child; the child is deleted right
 // away (the counter lives in the parent's cversion, so ids never repeat while the parent exists).
 import type { ZooKeeperClient } from '../client/index.ts';
-import { ensurePath, sequenceOf } from './common.ts';
+import { ensurePath, removeOwn, sequenceOf } from './common.ts';
 
 export class NamingService {
   constructor(
@@ -15,7 +15,7 @@ export class NamingService {
   async next(): Promise<number> {
     await ensurePath(this.zk, this.path);
     const made = await this.zk.create(`${this.path}/${this.prefix}`, null, { mode: 'persistentSequential' });
-    await this.zk.delete(made.path).catch(() => undefined);
+    await removeOwn(this.zk, made.path).catch(() => undefined); // only tidying: the id is taken either way
     return sequenceOf(made.path);
   }
 }

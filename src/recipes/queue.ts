@@ -38,7 +38,7 @@ export class DistributedQueue {
 
   /** The lowest item, removed; waits for one if the queue is empty. */
   async take(o: AcquireOptions = {}): Promise<Buffer> {
-    const signal = deadline(o.signal, o.timeout);
+    const signal = deadline(this.zk, o.signal, o.timeout);
     await ensurePath(this.zk, this.path);
     for (;;) {
       signal?.throwIfAborted();

@@ -3,8 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apacheInstalled } from '../../conformance/apache.ts';
 import type { Cluster, SystemName } from '../../conformance/torture/cluster.ts';
-import { suiteCluster, until } from '../client/harness.ts';
-import { connect, ZooKeeperClient } from '../../src/client/index.ts';
+import { allStopped, suiteCluster, until } from '../client/harness.ts';
+import { ClientClosedError, connect, ZooKeeperClient } from '../../src/client/index.ts';
 import {
   Barrier,
   ConfigService,
@@ -107,7 +107,7 @@ export function recipeSuite(system: SystemName): void {
     });
 
     it('lock: a holder whose session expires loses it, and the next contender gets it', async () => {
-      const [a, b] = await many(2);
+      const [a, b, c] = await many(3);
       const held = new Lock(a!, '/locks/exp');
       await held.acquire();
       const next = new Lock(b!, '/locks/exp');
@@ -122,8 +122,44 @@ export function recipeSuite(system: SystemName): void {
       expect(held.isHeld).toBe(false);
       await got;
       expect(next.isHeld).toBe(true);
+      // A contender waiting on a watch stops waiting when its session ends (the watch can no longer fire).
+      const third = new Lock(c!, '/locks/exp');
+      const waiting = third.acquire({ timeout: 60000 }).then(() => null, (e: unknown) => e);
+      await until('the third contender waits', async () => (await b!.getChildren('/locks/exp')).children.length === 2);
+      const closedAt = Date.now();
+      await c!.close();
+      expect(await waiting).toBeInstanceOf(ClientClosedError);
+      expect(Date.now() - closedAt).toBeLessThan(20000);
       await next.release();
-    }, 60000);
+    }, 90000);
+
+    it('lock: a release whose connection breaks still frees the lock (the delete is retried elsewhere)', async () => {
+      // a holds the lock through a follower, which then stops answering: a's release is in flight
+      // when its connection is dropped, and must be retried on another server, or b waits for as
+      // long as a's session lives.
+      const leader = await cluster.leader();
+      const follower = cluster.nodes.find((n) => n !== leader)!;
+      const order = [follower, ...cluster.nodes.filter((n) => n !== follower)];
+      const a = await connect(order.map((n) => `127.0.0.1:${n.clientPort}`).join(','), { shuffle: false, sessionTimeout: 6000 });
+      clients.push(a);
+      const b = await connect(`127.0.0.1:${leader!.clientPort}`, { sessionTimeout: 6000 });
+      clients.push(b);
+      const held = new Lock(a, '/locks/broken');
+      await held.acquire();
+      const next = new Lock(b, '/locks/broken');
+      const got = next.acquire({ timeout: 60000 });
+      follower.pause();
+      try {
+        await until('the follower stopped', () => allStopped(follower.pid()!));
+        await held.release();
+        await got;
+        expect(next.isHeld).toBe(true);
+        expect(a.state).toBe('connected');
+      } finally {
+        follower.resume();
+      }
+      await next.release();
+    }, 90000);
 
     it('lock: a server killed under a lock loop: mutual exclusion holds and the loop finishes', async () => {
       const fresh = async () => {
@@ -162,12 +198,19 @@ export function recipeSuite(system: SystemName): void {
         }
       });
       await until('some progress', () => done >= 10);
-      const victim = (await cluster.leader())!;
+      // zabkit's leader is killed; Apache's election after a killed leader takes 11 s at the median
+      // in the fault runs (FAULTS.md) and has taken over 90 s on a busy CI machine: a test of the
+      // recipes, not of Apache's election, kills one of Apache's followers instead.
+      const leader = (await cluster.leader())!;
+      const victim = system === 'zabkit' ? leader : cluster.nodes.find((n) => n !== leader)!;
       await victim.kill();
-      await Promise.all(loops);
+      try {
+        await Promise.all(loops);
+      } finally {
+        await victim.start(); // whatever happened, the next tests get all three servers
+      }
       expect(done).toBeGreaterThanOrEqual(40);
       expect(inside.max).toBe(1);
-      await victim.start();
       await cluster.stable();
       await first.sync('/kill-count').catch(() => undefined);
       const reader = await fresh();

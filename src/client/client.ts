@@ -17,10 +17,11 @@ import { OPS, WatcherEvent, Xid, type SimpleOp } from '../wire/records.ts';
 import { askWord } from '../wire/ask-word.ts';
 import { digestMd5, parseDirectives } from '../wire/sasl-digest.ts';
 import { fromServer, parseConnectString, shuffled, toServer, type HostPort } from './connect-string.ts';
-import { ConnectionLossError, errorFor, MultiError, OperationTimeoutError, SessionExpiredError, ZooKeeperError } from './errors.ts';
+import { ConnectionLossError, errorFor, InvalidACLError, InvalidPathError, MultiError, OperationTimeoutError, SessionExpiredError, ZooKeeperError } from './errors.ts';
 import {
   bytes,
   CREATE_FLAGS,
+  isSequential,
   createOpcode,
   OPEN_ACL_UNSAFE,
   toStat,
@@ -61,6 +62,13 @@ const Options = z
 
 export type ClientOptions = z.input<typeof Options>;
 
+export interface NodeData {
+  readonly data: Buffer;
+  readonly stat: Stat;
+  /** The node has no value at all (made without data), which ZooKeeper tells apart from an empty one. */
+  readonly nullData: boolean;
+}
+
 export interface CallOptions {
   readonly signal?: AbortSignal;
   /** ms. */
@@ -94,6 +102,8 @@ interface Pending {
  * set off go out at once, with no wait for the next turn (measured: setImmediate was slower for writes).
  */
 const TOGETHER = { soon: (f: () => void) => process.nextTick(f) };
+/** A client path checked (as a sequential node's prefix, if so) and turned into the server's (chroot added). */
+type ToServer = (path: string, sequential?: boolean) => string;
 const TERMINAL: ReadonlySet<ConnectionState> = new Set(['expired', 'authFailed', 'closed']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** ZooKeeper's client splits setWatches into packets of at most this many path bytes. */
@@ -520,11 +530,12 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
   // ---------------------------------------------------------------- calls
 
   /** Sends one request; `parse` turns a successful reply into the result. */
-  private request<T>(build: (srv: (p: string) => string) => Exclude<Request, { op: 'unknown' }>, path: string | undefined, parse: (body: Reader, err: number) => T, o: CallOptions = {}, okCodes: readonly number[] = []): Promise<T> {
+  private request<T>(build: (srv: ToServer) => Exclude<Request, { op: 'unknown' }>, path: string | undefined, parse: (body: Reader, err: number) => T, o: CallOptions = {}, okCodes: readonly number[] = []): Promise<T> {
     if (TERMINAL.has(this._state)) return Promise.reject(this._state === 'expired' ? new SessionExpiredError(path) : this._state === 'authFailed' ? errorFor(-115, path) : new ClientClosedError());
-    const srv = (p: string) => {
-      const problem = pathProblem(p);
-      if (problem) throw new ZooKeeperError(-8, 'BadArguments', `${p}: ${problem}`);
+    const srv: ToServer = (p, sequential = false) => {
+      // A sequential node's name gets its counter: `/a/` is a valid prefix for one (as ZooKeeper's client checks it).
+      const problem = pathProblem(sequential ? `${p}1` : p);
+      if (problem) throw new InvalidPathError(p, problem);
       return toServer(this.chroot, p);
     };
     let request: Exclude<Request, { op: 'unknown' }>;
@@ -583,7 +594,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     }
   }
 
-  private simple<K extends SimpleOp, T>(op: K, body: (srv: (p: string) => string) => object, path: string | undefined, parse: (r: Reader) => T, o?: CallOptions): Promise<T> {
+  private simple<K extends SimpleOp, T>(op: K, body: (srv: ToServer) => object, path: string | undefined, parse: (r: Reader) => T, o?: CallOptions): Promise<T> {
     return this.request((srv) => ({ op, ...body(srv) }) as Exclude<Request, { op: 'unknown' }>, path, (r) => parse(r), o);
   }
 
@@ -593,7 +604,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     const code = createOpcode(mode, false);
     if (code === 21 && !(options.ttl && options.ttl > 0)) return Promise.reject(new ZooKeeperError(-8, 'BadArguments', `${path}: mode ${mode} needs a ttl > 0`));
     const acl = [...(options.acl ?? OPEN_ACL_UNSAFE)];
-    const base = (srv: (p: string) => string) => ({ path: srv(path), data: bytes(data), acl, flags: CREATE_FLAGS[mode] });
+    if (acl.length === 0) return Promise.reject(new InvalidACLError()); // refused before sending, as ZooKeeper's client does
+    const base = (srv: ToServer) => ({ path: srv(path, isSequential(mode)), data: bytes(data), acl, flags: CREATE_FLAGS[mode] });
     const op = code === 19 ? 'createContainer' : code === 21 ? 'createTTL' : 'create2';
     return this.request(
       (srv) => ({ op, ...base(srv), ...(code === 21 ? { ttl: BigInt(options.ttl!) } : {}) }) as Exclude<Request, { op: 'unknown' }>,
@@ -631,19 +643,38 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     );
   }
 
-  getData(path: string, options: { watch?: Watcher } & CallOptions = {}): Promise<{ data: Buffer; stat: Stat }> {
+  /** The node's value and Stat (`nullData`: it has no value at all, as a node created without data; `data` is then empty). */
+  getData(path: string, options: { watch?: Watcher } & CallOptions = {}): Promise<NodeData> {
     const w = options.watch;
     return this.retrying(() =>
       this.simple('getData', (srv) => ({ path: srv(path), watch: !!w }), path, (r) => {
         const v = OPS.getData.response.read(r);
         if (w) this.watches.add('data', path, w);
-        return { data: Buffer.from(v.data ?? new Uint8Array(0)), stat: toStat(v.stat) };
+        return { data: Buffer.from(v.data ?? new Uint8Array(0)), stat: toStat(v.stat), nullData: v.data === null };
       }, options),
     );
   }
 
   setData(path: string, data: Data, options: { version?: number } & CallOptions = {}): Promise<Stat> {
     return this.simple('setData', (srv) => ({ path: srv(path), data: bytes(data), version: options.version ?? -1 }), path, (r) => toStat(OPS.setData.response.read(r).stat), options);
+  }
+
+  /** The ensemble's configuration (/zookeeper/config, read past any chroot) and its Stat; `watch` hears it change. */
+  getConfig(options: { watch?: Watcher } & CallOptions = {}): Promise<NodeData> {
+    const w = options.watch;
+    const path = '/zookeeper/config';
+    return this.retrying(() =>
+      this.request(
+        () => ({ op: 'getData', path, watch: !!w }),
+        path,
+        (r) => {
+          const v = OPS.getData.response.read(r);
+          if (w) this.watches.add('data', path, w);
+          return { data: Buffer.from(v.data ?? new Uint8Array(0)), stat: toStat(v.stat), nullData: v.data === null };
+        },
+        options,
+      ),
+    );
   }
 
   /** The children's names (sorted, as a convenience) and the parent's Stat; `watch` hears a child created or deleted, or the node deleted. */
@@ -666,6 +697,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
   }
 
   setACL(path: string, acl: readonly ACL[], options: { version?: number } & CallOptions = {}): Promise<Stat> {
+    if (acl.length === 0) return Promise.reject(new InvalidACLError());
     return this.simple('setACL', (srv) => ({ path: srv(path), acl: [...acl], version: options.version ?? -1 }), path, (r) => toStat(OPS.setACL.response.read(r).stat), options);
   }
 
@@ -693,12 +725,12 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     return results.map((x, i) => this.multiResult(x, ops[i]!)) as ResultsOf<Os>;
   }
 
-  private multiOp(o: WriteOp, srv: (p: string) => string): MultiOp {
+  private multiOp(o: WriteOp, srv: ToServer): MultiOp {
     switch (o.type) {
       case 'create': {
         const mode = o.options.mode ?? 'persistent';
         const type = createOpcode(mode, true);
-        const body = { path: srv(o.path), data: bytes(o.data), acl: [...(o.options.acl ?? OPEN_ACL_UNSAFE)], flags: CREATE_FLAGS[mode] };
+        const body = { path: srv(o.path, isSequential(mode)), data: bytes(o.data), acl: [...(o.options.acl ?? OPEN_ACL_UNSAFE)], flags: CREATE_FLAGS[mode] };
         if (type === 21) {
           if (!(o.options.ttl && o.options.ttl > 0)) throw new ZooKeeperError(-8, 'BadArguments', `${o.path}: mode ${mode} needs a ttl > 0`);
           return { type, body: { ...body, ttl: BigInt(o.options.ttl) } };

@@ -67,6 +67,16 @@ export class UnimplementedError extends sub(-6) {}
 /** No answer within the call's timeout: the call may or may not have taken effect. */
 export class OperationTimeoutError extends sub(-7) {}
 export class BadArgumentsError extends sub(-8) {}
+/** A path the client refuses before sending it (BadArguments, with ZooKeeper's client's reason as the message). */
+export class InvalidPathError extends BadArgumentsError {
+  constructor(
+    path: string,
+    readonly reason: string,
+  ) {
+    super(path);
+    this.message = reason;
+  }
+}
 export class UnknownSessionError extends sub(-12) {}
 export class NewConfigNoQuorumError extends sub(-13) {}
 export class ReconfigInProgressError extends sub(-14) {}

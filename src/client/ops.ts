@@ -15,6 +15,9 @@ export const CREATE_FLAGS: Readonly<Record<CreateMode, number>> = {
   persistentSequentialWithTTL: 6,
 };
 
+/** Whether the server appends a sequence number to the name. */
+export const isSequential = (mode: CreateMode): boolean => mode === 'persistentSequential' || mode === 'ephemeralSequential' || mode === 'persistentSequentialWithTTL';
+
 /** The opcode a create in this mode goes as: createContainer 19, createTTL 21, else create2 15 (1 in a multi). */
 export const createOpcode = (mode: CreateMode, inMulti: boolean): 1 | 15 | 19 | 21 =>
   mode === 'container' ? 19 : mode === 'persistentWithTTL' || mode === 'persistentSequentialWithTTL' ? 21 : inMulti ? 1 : 15;

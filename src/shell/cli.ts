@@ -27,6 +27,9 @@ usage:
                               --trace FILE (every reducer step, for 'zabkit replay')
                               --compat 3.8.N (which 3.8 release's answers to follow)
   zabkit status HOST:PORT[,…]  each server's role, epoch, last zxid and connections
+  zabkit cli [-server HOST:PORT] [cmd args…]
+                              a shell as Apache's zkCli 3.8 (same commands, flags and output) on
+                              zabkit/client; with a command, runs it once ('zabkit cli --help')
   zabkit walkthrough [NAME]   run the protocol scenarios (election, crash, DIFF, TRUNC, SNAP,
                               observer, partition) through the reducers and print what happens
   zabkit scenario FILE        run a scenario script of your own (format: README.md)
@@ -54,6 +57,8 @@ A bad value is refused with its file and line (exit 2).`,
   walkthrough: 'zabkit walkthrough [NAME] — the protocol scenarios of test/scenarios, or those whose file name contains NAME, run through the reducers and printed step by step',
   scenario: 'zabkit scenario FILE — run a scenario script of your own (its format: README.md, "Scenario scripts")',
 };
+
+const packageVersion = (): string => JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version;
 
 function scenarioFiles(): string[] {
   return readdirSync(SCENARIOS).filter((f) => f.endsWith('.txt')).sort();
@@ -142,9 +147,11 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         if (tty) process.stderr.write('\r\x1b[K');
         return code;
       }
+      case 'cli':
+        return await (await import('../cli/shell.ts')).runCli(rest, `zabkit-${packageVersion()}`);
       case '--version':
       case 'version':
-        out(`zabkit ${JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version}`);
+        out(`zabkit ${packageVersion()}`);
         return 0;
       case 'help':
       case '--help':

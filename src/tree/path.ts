@@ -1,29 +1,26 @@
 // Paths (TREE-1, TREE-2).
 
-/** Why a path is invalid, or undefined when it is valid (TREE-1). */
+/**
+ * Why a path is invalid, or undefined when it is valid (TREE-1). The reasons are ZooKeeper's own
+ * client's words (PathUtils), so a shell on top of the client reports them as zkCli does.
+ */
 export function pathProblem(path: string): string | undefined {
-  if (path.length === 0) return 'path is empty';
-  if (path[0] !== '/') return 'path must start with /';
+  if (path.length === 0) return 'Path length must be > 0';
+  if (path[0] !== '/') return 'Path must start with / character';
   if (path.length === 1) return undefined;
-  if (path.endsWith('/')) return 'path must not end with /';
-  let segmentStart = 1;
-  for (let i = 1; i <= path.length; i++) {
-    const c = i < path.length ? path.charCodeAt(i) : 0x2f;
-    if (c === 0x2f) {
-      const segment = path.slice(segmentStart, i);
-      if (segment.length === 0) return `empty segment at ${i}`;
-      if (segment === '.' || segment === '..') return `relative segment at ${segmentStart}`;
-      segmentStart = i + 1;
-    } else if (
-      c <= 0x1f ||
-      (c >= 0x7f && c <= 0x9f) ||
-      (c >= 0xd800 && c <= 0xf8ff) ||
-      (c >= 0xfff0 && c <= 0xffff)
-    ) {
-      return `invalid character U+${c.toString(16).padStart(4, '0')} at ${i}`;
-    }
+  if (path.endsWith('/')) return 'Path must not end with / character';
+  let reason: string | undefined;
+  for (let i = 1; i < path.length && reason === undefined; i++) {
+    const c = path.charCodeAt(i);
+    const prev = path.charCodeAt(i - 1);
+    const segmentEnds = i + 1 === path.length || path[i + 1] === '/';
+    if (c === 0) reason = `null character not allowed @${i}`;
+    else if (c === 0x2f && prev === 0x2f) reason = `empty node name specified @${i}`;
+    // `.` or `..` as a whole segment
+    else if (c === 0x2e && segmentEnds && (prev === 0x2f || (prev === 0x2e && path[i - 2] === '/'))) reason = `relative paths not allowed @${i}`;
+    else if (c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xf8ff) || (c >= 0xfff0 && c <= 0xffff)) reason = `invalid character @${i}`;
   }
-  return undefined;
+  return reason === undefined ? undefined : `Invalid path string "${path}" caused by ${reason}`;
 }
 
 export const isValidPath = (path: string): boolean => pathProblem(path) === undefined;

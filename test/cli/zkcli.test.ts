@@ -1,0 +1,85 @@
+// `zabkit cli` beside Apache's zkCli 3.8 (Debian's zkCli.sh): the same list of commands through
+// each, on a fresh standalone server of its own system, compared command by command (stdout and
+// stderr apart), with the watch events as one sequence; then single commands from the argument
+// list (output and exit code); then what only a terminal shows: the prompt and tab completion.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { apacheInstalled } from '../../conformance/apache.ts';
+import { ZkShell } from '../../src/cli/shell.ts';
+import { suiteCluster, type SuiteCluster } from '../client/harness.ts';
+import { COMMAND_LIST } from './command-list.ts';
+import { runCommands, runShell, ZKCLI, type Piece } from './compare.ts';
+
+const PROPS = { 'zookeeper.extendedTypesEnabled': 'true' };
+const hostOf = (b: SuiteCluster): string => `127.0.0.1:${b.cluster.nodes[0]!.clientPort}`;
+
+/** getEphemerals lists the session's nodes in the server's set order (a Java HashSet in Apache): compared as sets. */
+const comparable = (p: Piece): Piece =>
+  p.command.startsWith('getEphemerals') ? { ...p, stdout: p.stdout.replace(/^\[(.*)\]$/, (_, l: string) => `[${l.split(', ').sort().join(', ')}]`) } : p;
+
+describe.skipIf(!apacheInstalled() || !existsSync(ZKCLI))('zabkit cli beside Apache zkCli 3.8', () => {
+  const apache = suiteCluster('apache', 'cli', () => ({ size: 1, props: PROPS }));
+  const zabkit = suiteCluster('zabkit', 'cli', () => ({ size: 1, props: PROPS }));
+
+  it('every command of the list prints what zkCli prints, on stdout and on stderr, with the same watch events', async () => {
+    const [a, z] = await Promise.all([runCommands('apache', hostOf(apache), COMMAND_LIST), runCommands('zabkit', hostOf(zabkit), COMMAND_LIST)]);
+    expect(z.banner).toBe(a.banner);
+    expect(a.pieces.length).toBe(COMMAND_LIST.length);
+    // The list did what it says on Apache's side: nodes made, failures met, a stat shown.
+    const all = (k: 'stdout' | 'stderr') => a.pieces.map((p) => p[k]).join('\n');
+    expect(all('stderr')).toContain('Created /a/seq-0000000001');
+    expect(all('stderr')).toContain('version No is not valid : /a');
+    expect(all('stdout')).toContain('numChildren = ');
+    for (let i = 0; i < a.pieces.length; i++) expect(comparable(z.pieces[i]!), `command ${i}: ${COMMAND_LIST[i]}`).toEqual(comparable(a.pieces[i]!));
+    expect(a.events.length).toBeGreaterThan(10);
+    expect(z.events).toEqual(a.events);
+    expect(z.exitCode).toBe(a.exitCode);
+  }, 120000);
+
+  it('one command from the argument list: the same output and exit code (0, 1 on a failure, 127 for an unknown command)', async () => {
+    const cases = [['ls', '/'], ['get', '/nope'], ['stat', '/zookeeper'], ['bogus'], ['create', '-x', '/y'], ['getAllChildrenNumber', '/zookeeper']];
+    for (const args of cases) {
+      const [a, z] = await Promise.all([runShell('apache', hostOf(apache), '', args), runShell('zabkit', hostOf(zabkit), '', args)]);
+      const norm = (s: string, host: string) =>
+        s
+          .replaceAll(host, 'HOST')
+          .split('\n')
+          .filter((l) => !l.startsWith('SLF4J:') && l !== '')
+          .map((l) => l.replace(/^(\w)Zxid = 0x[0-9a-f]+$/, '$1Zxid = Z').replace(/^(\w)time = .*[^0]$/, '$1time = T'))
+          .join('\n');
+      expect({ args, out: norm(z.stdout, hostOf(zabkit)), err: norm(z.stderr, hostOf(zabkit)), code: z.code }).toEqual({
+        args,
+        out: norm(a.stdout, hostOf(apache)),
+        err: norm(a.stderr, hostOf(apache)),
+        code: a.code,
+      });
+    }
+  }, 120000);
+
+  it('a deleteall that fails says so (zkCli races its own report)', async () => {
+    const r = await runShell('zabkit', hostOf(zabkit), 'deleteall /zookeeper\nls /zookeeper\nquit\n');
+    expect(r.stderr).toContain('Failed to delete some node(s) in the subtree!');
+    expect(r.stdout).toContain('[config, quota]');
+  });
+
+  it('on a terminal: the prompt names the server, the state and the command number; tab completes commands and paths', async () => {
+    const lines: string[] = [];
+    const shell = new ZkShell({ server: hostOf(zabkit), timeout: 10000, readOnly: false, waitForConnection: true }, { out: (l) => lines.push(l), err: (l) => lines.push(l) }, 'test');
+    await shell.connect(hostOf(zabkit));
+    try {
+      expect(shell.prompt).toBe(`[zk: ${hostOf(zabkit)}(CONNECTED) 0] `);
+      expect(await shell.complete('get')).toEqual([['get', 'getAcl', 'getAllChildrenNumber', 'getEphemerals'], 'get']);
+      expect(await shell.complete('ls /zoo')).toEqual([['/zookeeper'], '/zoo']);
+      expect(await shell.complete('ls /zookeeper/')).toEqual([['/zookeeper/config', '/zookeeper/quota'], '/zookeeper/']);
+      expect(await shell.complete('ls /zookeeper/q')).toEqual([['/zookeeper/quota'], '/zookeeper/q']);
+      expect(await shell.complete('ls /nope/x')).toEqual([[], '/nope/x']);
+      await shell.executeLine('create /tab-x');
+      expect(shell.prompt).toBe(`[zk: ${hostOf(zabkit)}(CONNECTED) 1] `);
+      await shell.executeLine('close');
+      expect(shell.prompt).toBe(`[zk: ${hostOf(zabkit)}(CLOSED) 2] `);
+      expect(lines).toContain('Created /tab-x');
+    } finally {
+      await shell.end();
+    }
+  });
+});

@@ -264,6 +264,8 @@ export async function runCli(argv: readonly string[], version: string, io: Shell
       rl.prompt();
     }
   };
+  // Ctrl-C leaves, as it leaves zkCli (Ctrl-D, the end of the input, too).
+  rl.on('SIGINT', () => rl.close());
   ask();
   let quit = false;
   for await (const line of rl) {

@@ -7,8 +7,8 @@
 // replaced by their structure: the first zxid seen is Z1, the next new one Z2, and so on.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { ZKCLI } from '../shell/harness.ts';
 
-export const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';
 const ZABKIT = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
 
 export interface Piece {
@@ -35,7 +35,7 @@ export function script(commands: readonly string[], host: string): string {
 }
 
 export function runShell(kind: 'apache' | 'zabkit', host: string, input: string, args: readonly string[] = []): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  const [cmd, argv] = kind === 'apache' ? [ZKCLI, ['-server', host, ...args]] : [process.execPath, [ZABKIT, 'cli', '-server', host, ...args]];
+  const [cmd, argv] = kind === 'apache' ? [ZKCLI ?? 'zkCli.sh', ['-server', host, ...args]] : [process.execPath, [ZABKIT, 'cli', '-server', host, ...args]];
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
     let stdout = '';

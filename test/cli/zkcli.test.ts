@@ -1,14 +1,18 @@
 // `zabkit cli` beside Apache's zkCli 3.8 (Debian's zkCli.sh): the same list of commands through
 // each, on a fresh standalone server of its own system, compared command by command (stdout and
 // stderr apart), with the watch events as one sequence; then single commands from the argument
-// list (output and exit code); then what only a terminal shows: the prompt and tab completion.
+// list (output and exit code); then what only a terminal shows: the prompt, tab completion, the
+// line history, typed into a pseudo-terminal.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apacheInstalled } from '../../conformance/apache.ts';
 import { ZkShell } from '../../src/cli/shell.ts';
-import { suiteCluster, type SuiteCluster } from '../client/harness.ts';
+import { suiteCluster, until, type SuiteCluster } from '../client/harness.ts';
 import { COMMAND_LIST } from './command-list.ts';
-import { runCommands, runShell, ZKCLI, type Piece } from './compare.ts';
+import { peerMissing, ZKCLI } from '../shell/harness.ts';
+import { runCommands, runShell, type Piece } from './compare.ts';
 
 const PROPS = { 'zookeeper.extendedTypesEnabled': 'true' };
 const hostOf = (b: SuiteCluster): string => `127.0.0.1:${b.cluster.nodes[0]!.clientPort}`;
@@ -17,7 +21,7 @@ const hostOf = (b: SuiteCluster): string => `127.0.0.1:${b.cluster.nodes[0]!.cli
 const comparable = (p: Piece): Piece =>
   p.command.startsWith('getEphemerals') ? { ...p, stdout: p.stdout.replace(/^\[(.*)\]$/, (_, l: string) => `[${l.split(', ').sort().join(', ')}]`) } : p;
 
-describe.skipIf(!apacheInstalled() || !existsSync(ZKCLI))('zabkit cli beside Apache zkCli 3.8', () => {
+describe.skipIf(peerMissing('Apache ZooKeeper and its zkCli', apacheInstalled() && ZKCLI))('zabkit cli beside Apache zkCli 3.8', () => {
   const apache = suiteCluster('apache', 'cli', () => ({ size: 1, props: PROPS }));
   const zabkit = suiteCluster('zabkit', 'cli', () => ({ size: 1, props: PROPS }));
 
@@ -82,4 +86,64 @@ describe.skipIf(!apacheInstalled() || !existsSync(ZKCLI))('zabkit cli beside Apa
       await shell.end();
     }
   });
+});
+
+/** `zabkit cli` on a pseudo-terminal (util-linux `script`): keys typed one by one once the screen shows what the last one did. */
+class Terminal {
+  private text = '';
+  private readonly p: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<number | null>;
+  constructor(host: string) {
+    this.p = spawn('script', ['-qfc', `${process.execPath} ${join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs')} cli -server ${host}`, '/dev/null'], { env: { ...process.env, TERM: 'xterm' } });
+    this.p.stdout.on('data', (d: Buffer) => (this.text += d.toString()));
+    this.exited = new Promise((r) => this.p.on('close', r));
+  }
+  /** The screen's text without cursor movements. */
+  get screen(): string {
+    return this.text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+  }
+  count(s: string): number {
+    return this.screen.split(s).length - 1;
+  }
+  until(what: string, f: () => boolean): Promise<void> {
+    return until(`the terminal to show ${what}`, f, 20000);
+  }
+  type(keys: string): void {
+    this.p.stdin.write(keys);
+  }
+  kill(): void {
+    if (this.p.exitCode === null) this.p.kill('SIGKILL');
+  }
+}
+
+describe.skipIf(peerMissing('script (util-linux, a pseudo-terminal)', existsSync('/usr/bin/script')))('zabkit cli on a terminal', () => {
+  const zabkit = suiteCluster('zabkit', 'cli-tty', () => ({ size: 1 }));
+
+  it('tab completes paths and commands, the up arrow brings the last line back, Ctrl-C leaves', async () => {
+    const t = new Terminal(hostOf(zabkit));
+    try {
+      await t.until('the session', () => t.screen.includes('state:SyncConnected'));
+      t.type('ls /zoo');
+      await t.until('the typed line', () => t.screen.includes('ls /zoo'));
+      t.type('\t');
+      await t.until('the completed path', () => t.screen.includes('ls /zookeeper'));
+      t.type('\r');
+      await t.until('the listing', () => t.count('[config, quota]') === 1);
+      t.type('\x1b[A');
+      await t.until('the recalled line', () => t.count('ls /zookeeper') >= 2);
+      t.type('\r');
+      await t.until('the listing again', () => t.count('[config, quota]') === 2);
+      t.type('getA');
+      await t.until('the typed command', () => t.screen.includes('getA'));
+      t.type('\t');
+      await t.until('the common prefix', () => t.screen.includes('getA'));
+      t.type('\t');
+      await t.until('the choices', () => t.screen.includes('getAllChildrenNumber') && t.screen.includes('getAcl'));
+      expect(t.screen).toMatch(/\[zk: 127\.0\.0\.1:\d+\(CONNECTED\) 2\] /);
+      t.type('\x03');
+      expect(await t.exited).toBe(0);
+    } finally {
+      t.kill();
+    }
+  }, 60000);
 });

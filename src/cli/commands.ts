@@ -2,7 +2,7 @@
 // for what a command shows, stderr for what went wrong and for `Created …`), so scripts written
 // against zkCli read zabkit cli's output unchanged. The shell's own commands (connect, history,
 // redo, printwatches, quit) are in shell.ts.
-import { InvalidPathError, op, type ACL, type CreateMode, type Watcher, type WatcherType, type ZooKeeperClient } from '../client/index.ts';
+import { EphemeralOnLocalSessionError, InvalidACLError, InvalidPathError, NodeExistsError, NoNodeError, op, ZooKeeperError, type ACL, type CreateMode, type Watcher, type WatcherType, type ZooKeeperClient } from '../client/index.ts';
 import { formatStats, LIMIT_NODE, limitPath, parseStats, QUOTA_ROOT, statPath } from '../tree/quota.ts';
 import { pathProblem } from '../tree/path.ts';
 import { aclEntry, failureMessage, keeperMessage, parseAcl, statLines } from './format.ts';
@@ -95,7 +95,7 @@ async function visitTree(zk: ZooKeeperClient, path: string, watch: Watcher | und
     try {
       children = [...(await zk.getChildren(p, { watch })).children].sort();
     } catch (e) {
-      if (e instanceof Error && 'code' in e && e.code === -101) return; // gone meanwhile
+      if (e instanceof NoNodeError) return; // gone meanwhile
       throw wrap(e);
     }
     const paths = children.map((c) => (p === '/' ? `/${c}` : `${p}/${c}`));
@@ -140,8 +140,8 @@ const create: Command = {
       const made = await ctx.zk.create(path, data === undefined ? null : data, { mode, acl, ...(t ? { ttl } : {}) });
       ctx.err(`Created ${made.path}`);
     } catch (err) {
-      if (err instanceof Error && 'code' in err && err.code === -120) ctx.err('Unable to create ephemeral node on a local session');
-      if (err instanceof Error && 'code' in err && err.code === -114) ctx.err(keeperMessage(-114, (err as { path?: string }).path));
+      if (err instanceof EphemeralOnLocalSessionError) ctx.err('Unable to create ephemeral node on a local session');
+      if (err instanceof InvalidACLError) ctx.err(keeperMessage(err.code, err.path));
       throw wrap(err);
     }
   },
@@ -170,10 +170,11 @@ const deleteAll: Command = {
     const root = cl.args[1]!;
     checkPath(root);
     const tree = await call(() => subTree(ctx.zk, root));
-    // Leaves first, the root last, `batch` deletes to a multi; the first failed multi ends it.
+    // Leaves first, the root last, `batch` deletes to a multi (all in one if batch < 1); the first failed multi ends it.
     const ops = tree.reverse().map((p) => op.delete(p));
-    for (let i = 0; i < ops.length; i += Math.max(1, batch)) {
-      const ok = await ctx.zk.multi(ops.slice(i, i + Math.max(1, batch))).then(
+    const size = batch > 0 ? batch : ops.length;
+    for (let i = 0; i < ops.length; i += size) {
+      const ok = await ctx.zk.multi(ops.slice(i, i + size)).then(
         () => true,
         () => false,
       );
@@ -258,7 +259,7 @@ const sync: Command = {
     const rc = await ctx.zk.sync(path, { timeout: 30000 }).then(
       () => 0,
       (e: unknown) => {
-        if (e instanceof Error && 'code' in e && typeof e.code === 'number') return e.code;
+        if (e instanceof ZooKeeperError && !(e instanceof InvalidPathError)) return e.code;
         throw wrap(e);
       },
     );
@@ -294,7 +295,7 @@ const setAcl: Command = {
       let pending = '';
       await visitTree(ctx.zk, path, undefined, async (p) => {
         await ctx.zk.setACL(p, acl, { version }).catch((e: unknown) => {
-          pending += e instanceof Error && 'code' in e ? keeperMessage(e.code as number, p) : String(e);
+          pending += e instanceof ZooKeeperError ? keeperMessage(e.code, p) : String(e);
         });
       });
       if (pending) ctx.out(pending);
@@ -357,18 +358,21 @@ async function parentWithQuota(zk: ZooKeeperClient, path: string): Promise<strin
   return null;
 }
 
+/** -n -b -N -B, one of them at most: with a value (setquota, one required) or without (delquota). */
+const quotaFlags = (withValue: boolean): Options => ({
+  options: [
+    ['n', 'num soft quota'],
+    ['b', 'bytes soft quota'],
+    ['N', 'num hard quota'],
+    ['B', 'bytes hard quota'],
+  ].map(([name, description]) => ({ name: name!, hasArg: withValue, description: description! })),
+  groups: [{ names: ['n', 'b', 'N', 'B'], required: withValue }],
+});
+
 const setQuota: Command = {
   name: 'setquota',
   usage: '-n|-b|-N|-B val path',
-  options: {
-    options: [
-      { name: 'n', hasArg: true, description: 'num soft quota' },
-      { name: 'b', hasArg: true, description: 'bytes soft quota' },
-      { name: 'N', hasArg: true, description: 'num hard quota' },
-      { name: 'B', hasArg: true, description: 'bytes hard quota' },
-    ],
-    groups: [{ names: ['n', 'b', 'N', 'B'], required: true }],
-  },
+  options: quotaFlags(true),
   async run(ctx, cl) {
     needArgs(this, cl, 2);
     const path = cl.args[1]!;
@@ -412,7 +416,11 @@ const setQuota: Command = {
       let q = QUOTA_ROOT;
       for (const part of path.split('/').slice(1)) {
         q += `/${part}`;
-        if (!(await exists(zk, q))) await zk.create(q).catch((e: unknown) => void (e instanceof Error && 'code' in e && e.code === -110 ? 0 : Promise.reject(e)));
+        if (!(await exists(zk, q))) {
+          await zk.create(q).catch((e: unknown) => {
+            if (!(e instanceof NodeExistsError)) throw e; // made meanwhile by another client: fine
+          });
+        }
       }
       const limits = limitPath(path);
       const stats = statPath(path);
@@ -453,7 +461,7 @@ const listQuota: Command = {
       ctx.out(`Output quota for ${path} ${statsText(limit.data)}`);
       ctx.out(`Output stat for ${path} ${statsText(used.data)}`);
     } catch (e) {
-      if (e instanceof Error && 'code' in e && e.code === -101) ctx.err(`quota for ${path} does not exist.`);
+      if (e instanceof NoNodeError) ctx.err(`quota for ${path} does not exist.`);
       else throw wrap(e);
     }
   },
@@ -462,15 +470,7 @@ const listQuota: Command = {
 const delQuota: Command = {
   name: 'delquota',
   usage: '[-n|-b|-N|-B] path',
-  options: {
-    options: [
-      { name: 'n', hasArg: false, description: 'num soft quota' },
-      { name: 'b', hasArg: false, description: 'bytes soft quota' },
-      { name: 'N', hasArg: false, description: 'num hard quota' },
-      { name: 'B', hasArg: false, description: 'bytes hard quota' },
-    ],
-    groups: [{ names: ['n', 'b', 'N', 'B'], required: false }],
-  },
+  options: quotaFlags(false),
   async run(ctx, cl) {
     needArgs(this, cl, 2);
     const path = cl.args[1]!;
@@ -494,7 +494,7 @@ const delQuota: Command = {
       await zk.setData(limitPath(path), formatStats(limits));
     } catch (e) {
       if (e instanceof CliError) throw e;
-      if (e instanceof Error && 'code' in e && e.code === -101) ctx.err(`quota for ${path} does not exist.`);
+      if (e instanceof NoNodeError) ctx.err(`quota for ${path} does not exist.`);
       else throw wrap(e);
     }
   },

@@ -1,7 +1,7 @@
 // What zkCli prints, in its words: a Stat as StatPrinter lays it out (times as Java's Date prints
 // them), an ACL entry as jute's record text, permissions as ZKUtil's letters, watch events as
 // WatchedEvent's text, and a failed call as zkCli's messages for each KeeperException code.
-import { ZooKeeperError, type ACL, type ConnectionState, type Stat, type WatchEvent } from '../client/index.ts';
+import { CODE_NAMES, ZooKeeperError, type ACL, type ConnectionState, type Stat, type WatchEvent } from '../client/index.ts';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -121,27 +121,9 @@ export function eventText(e: WatchEvent | { readonly state: string }): string {
   return 'state' in e ? `WatchedEvent state:${e.state} type:None path:null` : `WatchedEvent state:SyncConnected type:${EVENT_TYPE[e.type]} path:${e.path}`;
 }
 
-/** KeeperException.getCodeMessage. */
-const CODE_MESSAGE: ReadonlyMap<number, string> = new Map([
+/** KeeperException.getCodeMessage: the code's name, but for these sentences (and the codes it does not name). */
+const CODE_SENTENCE: ReadonlyMap<number, string> = new Map([
   [0, 'ok'],
-  [-1, 'SystemError'],
-  [-2, 'RuntimeInconsistency'],
-  [-3, 'DataInconsistency'],
-  [-4, 'ConnectionLoss'],
-  [-5, 'MarshallingError'],
-  [-6, 'Unimplemented'],
-  [-7, 'OperationTimeout'],
-  [-8, 'BadArguments'],
-  [-13, 'NewConfigNoQuorum'],
-  [-14, 'ReconfigInProgress'],
-  [-100, 'APIError'],
-  [-101, 'NoNode'],
-  [-102, 'NoAuth'],
-  [-103, 'BadVersion'],
-  [-108, 'NoChildrenForEphemerals'],
-  [-110, 'NodeExists'],
-  [-114, 'InvalidACL'],
-  [-115, 'AuthFailed'],
   [-111, 'Directory not empty'],
   [-112, 'Session expired'],
   [-113, 'Invalid callback'],
@@ -154,10 +136,12 @@ const CODE_MESSAGE: ReadonlyMap<number, string> = new Map([
   [-125, 'Quota has exceeded'],
   [-127, 'Op throttled due to high load'],
 ]);
+const UNNAMED: ReadonlySet<number> = new Set([-12, -122]);
+const codeMessage = (code: number): string => CODE_SENTENCE.get(code) ?? (UNNAMED.has(code) ? undefined : CODE_NAMES.get(code)) ?? `Unknown error ${code}`;
 
 /** KeeperException.getMessage: `KeeperErrorCode = NoNode for /a`. */
 export function keeperMessage(code: number, path?: string): string {
-  const m = `KeeperErrorCode = ${CODE_MESSAGE.get(code) ?? `Unknown error ${code}`}`;
+  const m = `KeeperErrorCode = ${codeMessage(code)}`;
   return path ? `${m} for ${path}` : m;
 }
 

@@ -2,8 +2,8 @@
 // stdin and cuts the output into one piece per command, so two shells can be compared command by
 // command. After each command come two markers that work connected or not: `printwatches` (a
 // line on stdout) and an unknown command `zkmark-N` (its message on stderr). Watch events are
-// printed by another thread in zkCli, so they may land before or after the next command's output:
-// they are taken out of stdout and compared as one sequence. Zxids, session ids and times are
+// printed by another thread in zkCli, so they may land before, after or inside the next command's
+// output: they are taken out of stdout and compared as one sequence. Zxids, session ids and times are
 // replaced by their structure: the first zxid seen is Z1, the next new one Z2, and so on.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ export interface ShellRun {
   readonly pieces: readonly Piece[];
   /** Every watch event, in order. */
   readonly events: readonly string[];
+  /** How many `WATCHER::` lines announced them. */
+  readonly watcherLines: number;
   readonly exitCode: number | null;
 }
 
@@ -56,7 +58,7 @@ export function runShell(kind: 'apache' | 'zabkit', host: string, input: string,
 const noise = (l: string): boolean => l.startsWith('SLF4J:') || l === 'JLine support is disabled';
 
 /** Replaces zxids, session ids and times by their structure; the server's address by HOST. */
-function normalizer(host: string): (text: string) => string {
+export function normalizer(host: string): (text: string) => string {
   const zxids = new Map<string, string>();
   const sessions = new Map<string, string>();
   const name = (m: Map<string, string>, prefix: string, v: string) => {
@@ -72,23 +74,31 @@ function normalizer(host: string): (text: string) => string {
       .replace(/^ZooKeeper CLI version: .*$/gm, 'ZooKeeper CLI version: <version>');
 }
 
-const EVENT = /\nWATCHER::\n\nWatchedEvent ([^\n]*)\n/g;
+/**
+ * Watch events out of stdout: zkCli prints `WATCHER::` and the event as two lines from its event
+ * thread, and the main thread's output may come between them, so each is taken out as a line.
+ */
+export function takeEvents(stdout: string): { rest: string; events: string[]; watcherLines: number } {
+  const events: string[] = [];
+  let watcherLines = 0;
+  const rest = stdout
+    .split('\n')
+    .filter((l) => {
+      if (l === 'WATCHER::') return void watcherLines++, false;
+      if (l.startsWith('WatchedEvent ')) return void events.push(l), false;
+      return !noise(l);
+    })
+    .join('\n');
+  return { rest, events, watcherLines };
+}
 
 /** Runs `commands` through one shell and cuts its output into pieces. */
 export async function runCommands(kind: 'apache' | 'zabkit', host: string, commands: readonly string[]): Promise<ShellRun> {
   const r = await runShell(kind, host, script(commands, host));
   const norm = normalizer(host);
-  const events: string[] = [];
-  const stdout = norm(
-    r.stdout
-      .replace(EVENT, (_, e: string) => {
-        events.push(e);
-        return '\n';
-      })
-      .split('\n')
-      .filter((l) => !noise(l))
-      .join('\n'),
-  );
+  const taken = takeEvents(r.stdout);
+  const stdout = norm(taken.rest);
+  const events = taken.events;
   const stderr = norm(
     r.stderr
       .split('\n')
@@ -107,6 +117,7 @@ export async function runCommands(kind: 'apache' | 'zabkit', host: string, comma
       stderr: tidy(errParts[i] ?? '<missing>'),
     })),
     events: events.map((e) => norm(e)),
+    watcherLines: taken.watcherLines,
     exitCode: r.code,
   };
 }

@@ -5,7 +5,7 @@
 // turn). A lease lasts while its node exists (gone with an expired session).
 //
 // Barrier: a node that blocks while it exists: `set()` makes it, `remove()` deletes it, `wait()`
-// returns once it is gone (an exists watch).
+// syncs (so a barrier set through another server is seen) and returns once it is gone (an exists watch).
 //
 // DoubleBarrier: `count` participants enter together and leave together. Entering makes an
 // ephemeral node per participant; when `count` are there, the one that sees it makes a `ready`
@@ -74,6 +74,9 @@ export class Barrier {
   /** Returns once the barrier node does not exist. */
   async wait(o: AcquireOptions = {}): Promise<void> {
     const signal = deadline(this.zk, o.signal, o.timeout);
+    // This client's server may not yet have a barrier set through another server before this call:
+    // sync first, or the wait could pass a barrier that is up.
+    await this.zk.sync(this.path);
     for (;;) {
       let present = false;
       await waitForWatch(async (w) => (present = (await this.zk.exists(this.path, { watch: w })) !== null), signal);

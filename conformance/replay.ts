@@ -68,7 +68,7 @@ export function intern(events: TraceEvent[], seen: Map<string, unknown> = new Ma
   }
 }
 
-interface Sent {
+export interface Sent {
   readonly from: Sid;
   readonly to: Sid;
   readonly msg: unknown;
@@ -80,7 +80,7 @@ interface Sent {
 }
 
 const where = (file: string, e: TraceEvent) => `${file}: event seq ${e.seq} (server ${e.node}, ${e.input.type})`;
-const channelOf = (msg: unknown) => ((msg as { type?: string }).type === 'NOTIFICATION' ? 'election' : 'quorum');
+export const channelOf = (msg: unknown): 'election' | 'quorum' => ((msg as { type?: string }).type === 'NOTIFICATION' ? 'election' : 'quorum');
 
 /**
  * (b), per server: what left at each step is exactly what the executor (src/zab/executor.ts, the
@@ -188,15 +188,27 @@ function merge(
   }
 }
 
-/** Judge one run, given its trace files' texts (name → NDJSON). */
-export function replayRun(files: readonly { file: string; text: string }[]): RunReport {
+/** A run's events in one global order in which every send comes before its receive. */
+export interface OrderedRun {
+  readonly order: readonly TraceEvent[];
+  /** Every message a server gave the transport, by id (real runs; none in a checker's single file). */
+  readonly sent: ReadonlyMap<string, Sent>;
+  /** The file each event came from. */
+  readonly fileOf: ReadonlyMap<TraceEvent, string>;
+  readonly servers: number;
+  readonly events: number;
+}
+
+/** Parses a run's trace files (name → NDJSON), checks the sends and puts the events in one order. */
+export function orderRun(files: readonly { file: string; text: string }[]): { run: OrderedRun | null; report: RunReport } {
   const traces: { file: string; events: TraceEvent[] }[] = [];
   const values = new Map<string, unknown>();
   const report = (problem: Problem | null, events = 0, messages = 0): RunReport => ({ servers: traces.length, events, messages, problem });
+  const failed = (problem: Problem, events = 0, messages = 0) => ({ run: null, report: report(problem, events, messages) });
   for (const { file, text } of files) {
     const { events, error } = parseTrace(text);
-    if (error) return report({ kind: 'format', where: file, detail: error });
-    if (events.length === 0) return report({ kind: 'format', where: file, detail: 'no events' });
+    if (error) return failed({ kind: 'format', where: file, detail: error });
+    if (events.length === 0) return failed({ kind: 'format', where: file, detail: 'no events' });
     intern(events, values);
     traces.push({ file, events });
   }
@@ -207,28 +219,37 @@ export function replayRun(files: readonly { file: string; text: string }[]): Run
     const nodes = traces.map((t) => t.events[0]!.node);
     for (const t of traces) {
       const other = t.events.find((e) => e.node !== t.events[0]!.node);
-      if (other) return report({ kind: 'format', where: where(t.file, other), detail: `a run's trace file holds one server's events; this one has server ${t.events[0]!.node}'s too` });
+      if (other) return failed({ kind: 'format', where: where(t.file, other), detail: `a run's trace file holds one server's events; this one has server ${t.events[0]!.node}'s too` });
     }
     const dup = nodes.find((n, i) => nodes.indexOf(n) !== i);
-    if (dup !== undefined) return report({ kind: 'format', where: traces.map((t) => t.file).join(', '), detail: `two trace files for server ${dup}` });
+    if (dup !== undefined) return failed({ kind: 'format', where: traces.map((t) => t.file).join(', '), detail: `two trace files for server ${dup}` });
   }
   const sent = new Map<string, Sent>();
   for (const t of traces) {
     const p = checkSends(t.file, t.events, sent);
-    if (p) return report(p, total, sent.size);
+    if (p) return failed(p, total, sent.size);
   }
   const merged = single ? { order: traces[0]!.events, problem: null } : merge(traces, sent);
-  if (merged.problem) return report(merged.problem, total, sent.size);
+  if (merged.problem) return failed(merged.problem, total, sent.size);
   const fileOf = new Map(traces.flatMap((t) => t.events.map((e) => [e, t.file] as const)));
+  return { run: { order: merged.order, sent, fileOf, servers: traces.length, events: total }, report: report(null, total, sent.size) };
+}
+
+/** Judge one run, given its trace files' texts (name → NDJSON). */
+export function replayRun(files: readonly { file: string; text: string }[]): RunReport {
+  const { run, report } = orderRun(files);
+  if (!run) return report;
+  const { order, fileOf } = run;
+  const fail = (problem: Problem): RunReport => ({ ...report, problem });
   const at = (seq: number, node: Sid | undefined) => {
-    const e = merged.order.find((x) => x.seq === seq && (node === undefined || x.node === node));
+    const e = order.find((x) => x.seq === seq && (node === undefined || x.node === node));
     return e ? where(fileOf.get(e)!, e) : `event seq ${seq}`;
   };
-  const r = replay(merged.order);
-  if (r.mismatch) return report({ kind: 'mismatch', where: at(r.mismatch.seq, r.mismatch.node), detail: 'the recorded effects are not what step returns', recorded: r.mismatch.recorded, replayed: r.mismatch.replayed }, total, sent.size);
-  if (r.lost) return report({ kind: 'durability', where: at(r.lost.seq, r.lost.node), detail: r.lost.detail }, total, sent.size);
-  if (r.violation) return report({ kind: 'invariant', where: at(r.violation.seq, r.violation.node), detail: `${r.violation.id}: ${r.violation.detail}` }, total, sent.size);
-  return report(null, total, sent.size);
+  const r = replay(order);
+  if (r.mismatch) return fail({ kind: 'mismatch', where: at(r.mismatch.seq, r.mismatch.node), detail: 'the recorded effects are not what step returns', recorded: r.mismatch.recorded, replayed: r.mismatch.replayed });
+  if (r.lost) return fail({ kind: 'durability', where: at(r.lost.seq, r.lost.node), detail: r.lost.detail });
+  if (r.violation) return fail({ kind: 'invariant', where: at(r.violation.seq, r.violation.node), detail: `${r.violation.id}: ${r.violation.detail}` });
+  return report;
 }
 
 export function replayPath(path: string): RunReport {

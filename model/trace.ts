@@ -80,13 +80,20 @@ const lastZxid = (d: Durable<unknown>): number => d.history[d.history.length - 1
  * state, so its unfinished persists are dropped there. A restart boots from the durable state it
  * records; that state must hold at least what the persists reported complete had written.
  */
-export function replay(events: readonly TraceEvent[]): ReplayResult {
+/**
+ * What replay saw at one event: the world the invariants judged after it (servers, disks, the
+ * ghost; no messages in flight) and what they found.
+ */
+export type ReplayStep = (index: number, world: World<unknown>, violations: readonly Violation[]) => void;
+
+export function replay(events: readonly TraceEvent[], onStep?: ReplayStep): ReplayResult {
   const nodes = new Map<Sid, Replayed>();
   let ghost: Ghost<unknown> = { committed: [], commitEpoch: [], proposed: {}, established: {}, initial: {}, violations: [] };
   let sids: Sid[] = [];
   const configs = new Map<Sid, Config>();
   const none = { mismatch: null, violation: null, lost: null };
-  for (const e of events) {
+  for (let index = 0; index < events.length; index++) {
+    const e = events[index]!;
     const input = e.input as Input<unknown>;
     let r = nodes.get(e.node);
     let before: ServerState<unknown> | null = r?.server ?? null;
@@ -131,8 +138,13 @@ export function replay(events: readonly TraceEvent[]): ReplayResult {
     ghost = nextGhost(ghost, e.node, input.type === 'restart' ? null : before, after, effects, input);
     r.server = after;
     // A step that changed nothing the invariants read (it only sent messages) leaves the world already judged.
-    if (judged && judged.server === after && judged.durable === r.durable && judged.applied === r.applied && judged.ghost === ghost) continue;
-    const v = checkInvariants(worldOf(sids, nodes, configs, ghost));
+    if (judged && judged.server === after && judged.durable === r.durable && judged.applied === r.applied && judged.ghost === ghost) {
+      onStep?.(index, worldOf(sids, nodes, configs, ghost), []);
+      continue;
+    }
+    const world = worldOf(sids, nodes, configs, ghost);
+    const v = checkInvariants(world);
+    onStep?.(index, world, v);
     if (v.length) return { ...none, violation: { ...v[0]!, seq: e.seq, node: e.node } };
   }
   return none;

@@ -27,6 +27,9 @@ usage:
                               --trace FILE (every reducer step, for 'zabkit replay')
                               --compat 3.8.N (which 3.8 release's answers to follow)
   zabkit status HOST:PORT[,…]  each server's role, epoch, last zxid and connections
+  zabkit explore PATH [--out FILE.html]
+                              a run in the browser: a space-time diagram and a stepper of a trace
+                              directory or a checker counterexample ('zabkit explore --help')
   zabkit cli [-server HOST:PORT] [cmd args…]
                               a shell as Apache's zkCli 3.8 (same commands, flags and output) on
                               zabkit/client; with a command, runs it once ('zabkit cli --help')
@@ -146,6 +149,14 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         const code = runCheck(rest, out, tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined);
         if (tty) process.stderr.write('\r\x1b[K');
         return code;
+      }
+      case 'explore': {
+        const { EXPLORE_HELP, runExplore } = await import('../../explore/cli.ts');
+        if (rest.includes('--help')) {
+          out(EXPLORE_HELP);
+          return 0;
+        }
+        return await runExplore(rest, out);
       }
       case 'cli':
         return await (await import('../cli/shell.ts')).runCli(rest, `zabkit-${packageVersion()}`);

@@ -1,0 +1,255 @@
+// The explorer page (runs in the browser): a space-time diagram of the run and a stepper. It reads
+// the run that Node computed (explore/run.ts), embedded in the page as JSON, and only draws it.
+// Compiled to plain JavaScript when the page is made (explore/page.ts); type-checked on its own
+// (explore/page/tsconfig.json: the DOM's types, not Node's).
+import type { ExploreRun, MessageView, ServerView, StepView } from '../run.ts';
+
+const run = JSON.parse(document.getElementById('run-data')!.textContent!) as ExploreRun;
+
+const LANE = 170;
+const ROW = 18;
+const LEFT = 90;
+const TOP = 50;
+const laneX = (sid: number): number => LEFT + run.servers.indexOf(sid) * LANE;
+const rowY = (k: number): number => TOP + k * ROW;
+const height = TOP + run.steps.length * ROW + 40;
+const width = LEFT + (run.servers.length - 1) * LANE + LEFT;
+
+const SVGNS = 'http://www.w3.org/2000/svg';
+function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, parent?: Element): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  parent?.appendChild(e);
+  return e;
+}
+function html(tag: string, attrs: Record<string, string> = {}, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const svg = document.getElementById('diagram') as unknown as SVGSVGElement;
+let view = { x: 0, y: 0, w: width, h: Math.min(height, 900) };
+const setView = () => svg.setAttribute('viewBox', `${view.x} ${view.y} ${view.w} ${view.h}`);
+
+function detail(title: string, body: unknown): void {
+  const d = document.getElementById('detail')!;
+  d.replaceChildren(html('h3', {}, title), html('pre', {}, JSON.stringify(body, null, 2)));
+}
+
+function drawDiagram(): void {
+  svg.replaceChildren();
+  const defs = el('defs', {}, svg);
+  for (const [id, color] of [
+    ['arrow-quorum', '#2563eb'],
+    ['arrow-election', '#9333ea'],
+  ] as const) {
+    const m = el('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
+    el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: color }, m);
+  }
+  el('rect', { id: 'cursor', x: 0, y: rowY(0) - ROW / 2, width, height: ROW, class: 'cursor' }, svg);
+  // Lanes: one per server, grey while it is down.
+  for (const sid of run.servers) {
+    const x = laneX(sid);
+    el('text', { x, y: 24, class: 'lane-name', 'text-anchor': 'middle' }, svg).textContent = `s${sid}`;
+    let from = 0;
+    const down = (k: number) => run.steps[k]!.servers.find((s) => s.sid === sid)?.down ?? true;
+    for (let k = 1; k <= run.steps.length; k++) {
+      if (k === run.steps.length || down(k) !== down(from)) {
+        el('line', { x1: x, y1: rowY(from) - ROW / 2, x2: x, y2: rowY(k - 1) + ROW / 2, class: down(from) ? 'lane down' : 'lane' }, svg);
+        from = k;
+      }
+    }
+  }
+  // Messages: an arrow from the step that sent it to the step that received it; a lost one ends in a cross.
+  const msgs = el('g', { id: 'messages' }, svg);
+  run.messages.forEach((m: MessageView, i: number) => {
+    const x1 = laneX(m.from);
+    const y1 = rowY(m.sent);
+    const x2 = m.received === null ? (laneX(m.from) + laneX(m.to)) / 2 : laneX(m.to);
+    const y2 = m.received === null ? y1 + ROW * 1.5 : rowY(m.received);
+    const line = el('line', { x1, y1, x2, y2, class: `msg ${m.channel}${m.received === null ? ' lost' : ''}`, 'data-msg': i, 'marker-end': m.received === null ? '' : `url(#arrow-${m.channel})` }, msgs);
+    el('title', {}, line).textContent = `${m.label} (s${m.from} → s${m.to}, ${m.channel}${m.received === null ? ', never received' : ''})`;
+    line.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      detail(`message s${m.from} → s${m.to} (${m.channel})${m.received === null ? ': never received' : ''}`, m);
+    });
+    if (m.received === null) el('text', { x: x2, y: y2 + 4, class: 'lost-mark', 'text-anchor': 'middle' }, msgs).textContent = '×';
+  });
+  // Events: one mark per step on its server's lane.
+  const events = el('g', { id: 'events' }, svg);
+  run.steps.forEach((s: StepView) => {
+    const x = laneX(s.node);
+    const y = rowY(s.index);
+    const mark = el('circle', { cx: x, cy: y, r: s.kind === 'receive' ? 3.5 : 5.5, class: `event ${s.kind}${s.violations.length ? ' violated' : ''}`, 'data-step': s.index }, events);
+    el('title', {}, mark).textContent = `${s.index}: ${s.label}`;
+    mark.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      go(s.index);
+      detail(`step ${s.index}: ${s.label}`, { input: s.input, effects: s.effects });
+    });
+    el('text', { x: LEFT - 60, y: y + 4, class: 'row-number' }, events).textContent = String(s.index);
+  });
+  setView();
+}
+
+function serverCard(v: ServerView, prev: ServerView | undefined): HTMLElement {
+  const card = html('div', { class: `server${v.down ? ' down' : ''}`, 'data-sid': String(v.sid) });
+  card.appendChild(html('div', { class: 'role' }, `s${v.sid}: ${v.role}`));
+  const rows: [string, string][] = [
+    ['epochs', `accepted ${v.acceptedEpoch}, current ${v.currentEpoch}`],
+    ['vote', v.vote || '—'],
+    ['disk', `epochs ${v.disk.acceptedEpoch}/${v.disk.currentEpoch}, ${v.disk.entries} entries, last ${v.disk.lastZxid}${v.pending ? `; ${v.pending} write(s) pending` : ''}`],
+  ];
+  const table = html('table');
+  for (const [k, val] of rows) {
+    const tr = html('tr');
+    tr.append(html('th', {}, k), html('td', {}, val));
+    table.appendChild(tr);
+  }
+  card.appendChild(table);
+  const hist = html('div', { class: 'history' });
+  for (const t of v.history) {
+    const chip = html('span', { class: `txn${t.committed ? ' committed' : ''}${t.delivered ? ' delivered' : ''}${t.snapshot ? ' snapshot' : ''}`, title: `${t.zxid}: ${t.value}${t.committed ? ', committed' : ''}${t.delivered ? ', delivered' : ''}` }, `${t.zxid}=${t.value}`);
+    hist.appendChild(chip);
+  }
+  if (v.history.length === 0) hist.appendChild(html('span', { class: 'empty' }, 'no history'));
+  card.appendChild(hist);
+  if (prev && prev.role !== v.role) card.classList.add('changed');
+  return card;
+}
+
+let current = 0;
+function go(k: number): void {
+  current = Math.max(0, Math.min(run.steps.length - 1, k));
+  const s = run.steps[current]!;
+  (document.getElementById('slider') as HTMLInputElement).value = String(current);
+  document.getElementById('step-label')!.textContent = `step ${current} of ${run.steps.length - 1}: ${s.label}`;
+  const narration = run.narration.filter((n) => n.step <= current).at(-1);
+  document.getElementById('narration')!.textContent = narration ? narration.text : '';
+  const prev = run.steps[current - 1];
+  document.getElementById('state')!.replaceChildren(...s.servers.map((v) => serverCard(v, prev?.servers.find((p) => p.sid === v.sid))));
+  // Messages in flight after this step: sent at or before it, received after it.
+  const flying = run.messages.filter((m) => m.sent <= current && m.received !== null && m.received > current);
+  document.getElementById('in-flight')!.replaceChildren(...(flying.length ? flying.map((m) => html('li', {}, `s${m.from} → s${m.to} (${m.channel}): ${m.label}`)) : [html('li', { class: 'empty' }, 'none')]));
+  // Invariants: broken at this step, or holding.
+  const broken = new Map(s.violations.map((v) => [v.id, v.detail]));
+  document.getElementById('invariants')!.replaceChildren(
+    ...run.invariants.map((inv) => {
+      const named = run.counterexample?.id === inv.id && run.counterexample.step <= current;
+      const li = html('li', { class: `inv${broken.has(inv.id) ? ' violated' : ''}${named ? ' highlight' : ''}`, 'data-inv': inv.id, title: inv.text });
+      li.append(html('a', { href: '#', class: 'rule', 'data-rule': inv.id }, inv.id), document.createTextNode(` ${inv.name}: ${broken.has(inv.id) ? `broken: ${broken.get(inv.id)}` : 'holds'}`));
+      return li;
+    }),
+  );
+  document.getElementById('rules')!.textContent = s.rules.length ? s.rules.join(', ') : '—';
+  const cursor = document.getElementById('cursor');
+  cursor?.setAttribute('y', String(rowY(current) - ROW / 2));
+  for (const e of Array.from(svg.querySelectorAll('.event.current'))) e.classList.remove('current');
+  svg.querySelector(`.event[data-step="${current}"]`)?.classList.add('current');
+  // Keep the current step in view.
+  const y = rowY(current);
+  if (y < view.y + ROW || y > view.y + view.h - ROW) {
+    view = { ...view, y: Math.max(0, y - view.h / 2) };
+    setView();
+  }
+}
+
+function download(name: string, text: string, type: string): void {
+  const a = html('a', { href: URL.createObjectURL(new Blob([text], { type })), download: name });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+/** ShiViz's log: one line per event (`sN <label>`), then its vector clock as JSON; parsed with ShiViz's default expression. */
+function shiviz(): string {
+  const clocks = new Map<number, Record<string, number>>(run.servers.map((s) => [s, {}]));
+  const sentClock = new Map<number, Record<string, number>>();
+  const lines: string[] = [];
+  const byReceive = new Map(run.messages.filter((m) => m.received !== null).map((m, i) => [m.received!, i]));
+  run.steps.forEach((s) => {
+    const me = `s${s.node}`;
+    const c = { ...clocks.get(s.node)! };
+    const m = byReceive.get(s.index);
+    if (m !== undefined) for (const [k, v] of Object.entries(sentClock.get(m) ?? {})) c[k] = Math.max(c[k] ?? 0, v);
+    c[me] = (c[me] ?? 0) + 1;
+    clocks.set(s.node, c);
+    run.messages.forEach((msg, i) => msg.sent === s.index && sentClock.set(i, c));
+    lines.push(`${me} ${s.label}`, `${me} ${JSON.stringify(c)}`);
+  });
+  return `(?<host>\\S*) (?<event>.*)\\n(?<host2>\\S*) (?<clock>.*)\n\n${lines.join('\n')}\n`;
+}
+
+function wire(): void {
+  const slider = document.getElementById('slider') as HTMLInputElement;
+  slider.max = String(run.steps.length - 1);
+  slider.addEventListener('input', () => go(Number(slider.value)));
+  document.getElementById('prev')!.addEventListener('click', () => go(current - 1));
+  document.getElementById('next')!.addEventListener('click', () => go(current + 1));
+  document.addEventListener('keydown', (e) => {
+    if ((e.target as HTMLElement).tagName === 'INPUT' && (e.target as HTMLInputElement).type !== 'range') return;
+    const moves: Record<string, () => void> = {
+      ArrowRight: () => go(current + 1),
+      ArrowDown: () => go(current + 1),
+      ArrowLeft: () => go(current - 1),
+      ArrowUp: () => go(current - 1),
+      Home: () => go(0),
+      End: () => go(run.steps.length - 1),
+      '+': () => zoom(0.8),
+      '-': () => zoom(1.25),
+    };
+    const f = moves[e.key];
+    if (f) {
+      e.preventDefault();
+      f();
+    }
+  });
+  document.getElementById('zoom-in')!.addEventListener('click', () => zoom(0.8));
+  document.getElementById('zoom-out')!.addEventListener('click', () => zoom(1.25));
+  svg.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    if (e.ctrlKey) zoom(e.deltaY < 0 ? 0.9 : 1.1);
+    else {
+      view = { ...view, y: Math.max(0, Math.min(height - view.h / 2, view.y + e.deltaY)) };
+      setView();
+    }
+  });
+  let drag: { x: number; y: number; vx: number; vy: number } | null = null;
+  svg.addEventListener('mousedown', (e) => (drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y }));
+  window.addEventListener('mouseup', () => (drag = null));
+  window.addEventListener('mousemove', (e) => {
+    if (!drag) return;
+    const scale = view.w / svg.clientWidth;
+    view = { ...view, x: drag.vx - (e.clientX - drag.x) * scale, y: Math.max(0, drag.vy - (e.clientY - drag.y) * scale) };
+    setView();
+  });
+  document.addEventListener('click', (e) => {
+    const a = (e.target as HTMLElement).closest('[data-rule]');
+    if (!a) return;
+    e.preventDefault();
+    const id = a.getAttribute('data-rule')!;
+    detail(id, run.rules[id] ?? 'no such rule in spec/');
+  });
+  document.getElementById('export-shiviz')!.addEventListener('click', () => download('run.shiviz.log', shiviz(), 'text/plain'));
+  document.getElementById('export-svg')!.addEventListener('click', () => download('run.svg', new XMLSerializer().serializeToString(svg), 'image/svg+xml'));
+}
+
+function zoom(f: number): void {
+  const cy = view.y + view.h / 2;
+  const cx = view.x + view.w / 2;
+  view = { w: view.w * f, h: view.h * f, x: cx - (view.w * f) / 2, y: Math.max(0, cy - (view.h * f) / 2) };
+  setView();
+}
+
+document.getElementById('title')!.textContent = run.title;
+document.getElementById('source')!.textContent = run.source;
+const ending = document.getElementById('ending')!;
+ending.textContent = run.ending ?? 'replayed to the end: every step as the spec computes it, no invariant broken';
+if (run.ending) ending.classList.add('violated');
+drawDiagram();
+wire();
+// A counterexample opens at its violation; a run that broke an invariant, at the step that broke it.
+const broken = run.counterexample?.step ?? run.steps.findIndex((s) => s.violations.length > 0);
+go(broken >= 0 ? broken : 0);

@@ -1,0 +1,253 @@
+// What the explorer shows of a run, computed in Node from the run's trace events: every step in one
+// global order (who stepped, on what input, with which effects), every server's state after each
+// step as `zabkit replay` computes it (the same replay, its onStep hook), every message as an
+// arrow from the step that gave it to the transport to the step that received it (or none: lost),
+// and the invariants' verdicts per step. The page only draws this; it decides nothing.
+import type { TraceEvent } from '../conformance/trace-schema.ts';
+import { channelOf, type OrderedRun } from '../conformance/replay.ts';
+import { describeMessage, describeRole } from '../model/describe.ts';
+import { replay } from '../model/trace.ts';
+import type { Violation } from '../model/invariants.ts';
+import type { World } from '../model/world.ts';
+import { formatZxid, lastZxid, type Message, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
+import { decodeTxn } from '../src/wire/txn.ts';
+import { INVARIANT_IDS, RULES } from './spec-text.ts';
+
+export interface TxnView {
+  readonly zxid: string;
+  readonly value: string;
+  readonly committed: boolean;
+  readonly delivered: boolean;
+  readonly snapshot: boolean;
+}
+
+export interface ServerView {
+  readonly sid: Sid;
+  readonly down: boolean;
+  /** describeRole's line: `leading epoch=1 (broadcast)`, `down`, … */
+  readonly role: string;
+  readonly phase: string;
+  readonly stage: string;
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  readonly vote: string;
+  readonly history: readonly TxnView[];
+  /** What is on its disk. */
+  readonly disk: { readonly acceptedEpoch: number; readonly currentEpoch: number; readonly lastZxid: string; readonly entries: number };
+  /** Persists issued and not yet durable. */
+  readonly pending: number;
+}
+
+export interface StepView {
+  readonly index: number;
+  readonly node: Sid;
+  readonly seq: number;
+  readonly kind: string;
+  /** One line: what happened at this step. */
+  readonly label: string;
+  readonly input: unknown;
+  readonly effects: readonly unknown[];
+  readonly servers: readonly ServerView[];
+  readonly violations: readonly Violation[];
+  /** The spec rules whose branches decided this step (not yet recorded by the reducers: empty). */
+  readonly rules: readonly string[];
+}
+
+export interface MessageView {
+  readonly id: string;
+  readonly from: Sid;
+  readonly to: Sid;
+  readonly channel: 'election' | 'quorum';
+  /** The step that gave it to the transport. */
+  readonly sent: number;
+  /** The step that received it; null when none did (lost on a broken connection or a crash, or still in flight when the run ends). */
+  readonly received: number | null;
+  readonly label: string;
+  readonly msg: unknown;
+}
+
+export interface ExploreRun {
+  readonly title: string;
+  readonly source: string;
+  readonly servers: readonly Sid[];
+  readonly steps: readonly StepView[];
+  readonly messages: readonly MessageView[];
+  /** Every invariant the steps are judged by: id, name, text. */
+  readonly invariants: readonly { readonly id: string; readonly name: string; readonly text: string }[];
+  /** Every spec rule's text by id (a rule id on the page opens it). */
+  readonly rules: Readonly<Record<string, string>>;
+  /** Where replay stopped early: a mismatch, a lost write, or the first broken invariant. */
+  readonly ending: string | null;
+  /** The violation a counterexample was written for (the checker's), at its step. */
+  readonly counterexample: { readonly id: string; readonly detail: string; readonly step: number } | null;
+  /** Comments that narrate the run, by the step they come before. */
+  readonly narration: readonly { readonly step: number; readonly text: string }[];
+}
+
+/** A txn value as one short text: the model's numbers and strings as they are, a real txn as its operation. */
+function valueText(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'string') return String(v);
+  const o = v as { kind?: string; txn?: string };
+  if (o && o.kind === 'txn' && typeof o.txn === 'string') {
+    const d = decodeTxn(Buffer.from(o.txn, 'base64'));
+    if (!d.ok) return 'txn';
+    const op = d.value.op as { type: string; path?: string };
+    return op.path ? `${op.type} ${op.path}` : op.type;
+  }
+  if (o && o.kind === 'base') return 'snapshot';
+  return JSON.stringify(v);
+}
+
+function serverView(world: World<unknown>, sid: Sid): ServerView {
+  const slot = world.slots[sid]!;
+  const s = slot.server as ServerState<unknown> | null;
+  const committed = new Set(world.ghost.committed.map((t) => t.zxid));
+  const history = (s?.history ?? slot.durable.history).map((t: Txn<unknown>) => ({
+    zxid: formatZxid(t.zxid),
+    value: t.snapshot ? 'snapshot' : valueText(t.value),
+    committed: committed.has(t.zxid),
+    delivered: s !== null && t.zxid <= s.deliveredZxid,
+    snapshot: t.snapshot === true,
+  }));
+  const d = slot.durable;
+  return {
+    sid,
+    down: s === null,
+    role: s ? describeRole(s) : 'down',
+    phase: s?.phase ?? 'down',
+    stage: s && 'stage' in s ? s.stage : '',
+    acceptedEpoch: s?.acceptedEpoch ?? d.acceptedEpoch,
+    currentEpoch: s?.currentEpoch ?? d.currentEpoch,
+    vote: s ? (s.vote.leader < 0 ? 'none' : `s${s.vote.leader}@${s.vote.epoch}/${formatZxid(s.vote.zxid)}`) : '',
+    history,
+    disk: { acceptedEpoch: d.acceptedEpoch, currentEpoch: d.currentEpoch, lastZxid: formatZxid(lastZxid(d.history)), entries: d.history.length },
+    pending: slot.pending.length,
+  };
+}
+
+function stepLabel(e: TraceEvent): string {
+  const i = e.input as { type: string; from?: Sid; msg?: Message<unknown>; timer?: string; ticket?: number; peer?: Sid; value?: unknown; zxid?: number };
+  const s = `s${e.node}`;
+  switch (i.type) {
+    case 'receive':
+      return `${s} receives ${describeMessage(i.msg!)} from s${i.from}`;
+    case 'timeout':
+      return `${s}: the ${i.timer} timer fires`;
+    case 'persisted':
+      return `${s}: its disk completes write #${i.ticket}`;
+    case 'restart':
+      return `${s} starts from its disk`;
+    case 'propose':
+      return `${s}: a client writes ${valueText(i.value)}`;
+    case 'disconnected':
+      return `${s} notices its link to s${i.peer} broke`;
+    case 'compacted':
+      return `${s}: a snapshot at ${formatZxid(i.zxid ?? 0)} is written`;
+    default:
+      return `${s}: ${i.type}`;
+  }
+}
+
+/** Matches each send to its receive: by id where the trace has ids (real runs), else FIFO per channel by content (a checker's file). */
+function messagesOf(run: OrderedRun): MessageView[] {
+  const order = run.order;
+  const globalIndex = new Map<TraceEvent, number>(order.map((e, i) => [e, i]));
+  const out: MessageView[] = [];
+  if (run.sent.size > 0) {
+    // The sender's event that transmitted it: `at` indexes that server's own events.
+    const byNode = new Map<Sid, TraceEvent[]>();
+    for (const e of order) byNode.set(e.node, [...(byNode.get(e.node) ?? []), e]);
+    const receivedAt = new Map<string, number>();
+    order.forEach((e, i) => e.recv !== undefined && receivedAt.set(e.recv, i));
+    for (const [id, s] of run.sent) {
+      const sender = byNode.get(s.from)?.[s.at];
+      if (!sender) continue;
+      const msg = s.msg as Message<unknown>;
+      out.push({ id, from: s.from, to: s.to, channel: s.channel === 'election' ? 'election' : 'quorum', sent: globalIndex.get(sender)!, received: receivedAt.get(id) ?? null, label: describeMessage(msg), msg });
+    }
+    return out.sort((a, b) => a.sent - b.sent);
+  }
+  // No ids: sends leave at their step (held ones at the sender's next persisted step covering their
+  // ticket); a receive takes the oldest unreceived send on its channel with the same content.
+  const held = new Map<Sid, { ticket: number; to: Sid; msg: unknown }[]>();
+  const queues = new Map<string, MessageView[]>();
+  const key = (from: Sid, to: Sid, msg: unknown) => `${from}>${to}/${channelOf(msg)}`;
+  const send = (i: number, from: Sid, to: Sid, msg: unknown) => {
+    const m: MessageView = { id: `m${out.length}`, from, to, channel: channelOf(msg), sent: i, received: null, label: describeMessage(msg as Message<unknown>), msg };
+    out.push(m);
+    queues.set(key(from, to, msg), [...(queues.get(key(from, to, msg)) ?? []), m]);
+  };
+  order.forEach((e, i) => {
+    const input = e.input as { type: string; from?: Sid; msg?: unknown; ticket?: number };
+    if (input.type === 'receive') {
+      const q = queues.get(key(input.from!, e.node, input.msg)) ?? [];
+      const text = JSON.stringify(input.msg);
+      const k = q.findIndex((m) => JSON.stringify(m.msg) === text);
+      if (k >= 0) {
+        const m = q[k]!;
+        out[out.indexOf(m)] = { ...m, received: i };
+        queues.set(key(input.from!, e.node, input.msg), q.slice(k + 1));
+      }
+    }
+    if (input.type === 'restart') held.set(e.node, []);
+    if (input.type === 'persisted') {
+      const mine = held.get(e.node) ?? [];
+      for (const h of mine.filter((h) => h.ticket <= input.ticket!)) send(i, e.node, h.to, h.msg);
+      held.set(e.node, mine.filter((h) => h.ticket > input.ticket!));
+    }
+    for (const eff of e.effects as { type: string; to?: Sid; msg?: unknown; ticket?: number }[]) {
+      if (eff.type === 'send') send(i, e.node, eff.to!, eff.msg);
+      if (eff.type === 'sendAfterPersist') held.set(e.node, [...(held.get(e.node) ?? []), { ticket: eff.ticket!, to: eff.to!, msg: eff.msg }]);
+    }
+  });
+  return out;
+}
+
+/** The explorer's view of an ordered run (see conformance/replay.ts orderRun). */
+export function exploreRun(run: OrderedRun, title: string, source: string, narration: ExploreRun['narration'] = []): ExploreRun {
+  const steps: StepView[] = [];
+  let servers: Sid[] = [];
+  const r = replay(run.order, (index, world, violations) => {
+    const e = run.order[index]!;
+    servers = [...world.sids];
+    steps.push({
+      index,
+      node: e.node,
+      seq: e.seq,
+      kind: (e.input as { type: string }).type,
+      label: stepLabel(e),
+      input: e.input,
+      effects: e.effects,
+      servers: world.sids.map((sid) => serverView(world, sid)),
+      violations: [...violations, ...(e.violation ? [e.violation] : [])].filter((v, k, all) => all.findIndex((w) => w.id === v.id) === k),
+      rules: [],
+    });
+  });
+  const ending = r.mismatch
+    ? `replay stopped at seq ${r.mismatch.seq}: the recorded effects are not what step returns`
+    : r.lost
+      ? `a write was lost at seq ${r.lost.seq}: ${r.lost.detail}`
+      : r.violation
+        ? `${r.violation.id} broken at seq ${r.violation.seq}: ${r.violation.detail}`
+        : null;
+  // Every server on every step: one not started yet is down.
+  const all = [...new Set(steps.flatMap((st) => st.servers.map((v) => v.sid)))].sort((a, b) => a - b);
+  const down = (sid: Sid): ServerView => ({ sid, down: true, role: 'down', phase: 'down', stage: '', acceptedEpoch: 0, currentEpoch: 0, vote: '', history: [], disk: { acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0.0', entries: 0 }, pending: 0 });
+  const filled = steps.map((st) => ({ ...st, servers: all.map((sid) => st.servers.find((v) => v.sid === sid) ?? down(sid)) }));
+  servers = all;
+  // An invariant without a name in the spec is named by its text's first clause.
+  const nameOf = (id: string) => RULES[id]?.name || (RULES[id]?.text ?? '').split(/[.:;(]/)[0]!.trim();
+  const invariants = INVARIANT_IDS.map((id) => ({ id, name: nameOf(id), text: RULES[id]?.text ?? '' }));
+  return {
+    title,
+    source,
+    servers,
+    steps: filled,
+    messages: messagesOf(run).filter((m) => m.sent < steps.length),
+    invariants,
+    rules: Object.fromEntries(Object.entries(RULES).map(([id, r]) => [id, r.text])),
+    ending,
+    counterexample: ((k) => (k >= 0 ? { ...run.order[k]!.violation!, step: k } : null))(run.order.findIndex((e) => e.violation !== undefined)),
+    narration,
+  };
+}

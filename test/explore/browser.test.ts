@@ -1,0 +1,96 @@
+// `zabkit explore` in a real headless browser (Debian's chromium, driven by playwright-core): a kept
+// trace shows one arrow per message it sent; stepping to step k shows what `replay` computes for
+// step k; a checker counterexample opens at its violation with that invariant marked; the page
+// logs no error. The run's figures are computed here from the trace files, not from the page's data.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderRun, runFiles } from '../../conformance/replay.ts';
+import { parseTrace } from '../../conformance/trace-schema.ts';
+import { explorePage } from '../../explore/page.ts';
+import { loadRun, servePage } from '../../explore/cli.ts';
+import { DEFAULT_BOUNDS, initialNode, type Bounds } from '../../model/checker.ts';
+import { describeRole } from '../../model/describe.ts';
+import { simulate } from '../../model/simulate.ts';
+import { replay, toNdjson, traceOf } from '../../model/trace.ts';
+import type { ServerState } from '../../src/zab/index.ts';
+import { peerMissing } from '../shell/harness.ts';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const TRACE = join(import.meta.dirname, '..', '..', 'conformance', 'traces', 'leader-crash');
+
+describe.skipIf(peerMissing('chromium (Debian)', CHROMIUM))('zabkit explore in a headless browser', () => {
+  let browser: Browser;
+  let dir: string;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'zabkit-explore-'));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 60000);
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const open = async (url: string): Promise<Page> => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(url);
+    await page.waitForSelector('#diagram .event');
+    return page;
+  };
+  const roles = (page: Page) => page.locator('#state .server .role').allTextContents();
+
+  it('a kept trace: one arrow per message sent, and step k shows the states replay computes for step k', async () => {
+    const served = await servePage(explorePage(loadRun(TRACE)));
+    try {
+      const page = await open(served.url);
+      // Messages the servers gave the transport, counted from the files themselves.
+      const files = runFiles(TRACE).map((f) => readFileSync(f, 'utf8'));
+      const sent = new Set(files.flatMap((t) => parseTrace(t).events.flatMap((e) => e.sent ?? [])));
+      expect(sent.size).toBeGreaterThan(100);
+      expect(await page.locator('#diagram .msg').count()).toBe(sent.size);
+      // replay's world after step k, for k = 60 and 150.
+      const { run } = orderRun(runFiles(TRACE).map((file) => ({ file, text: readFileSync(file, 'utf8') })));
+      const worlds = new Map<number, string[]>();
+      replay(run!.order, (k, w) => worlds.set(k, w.sids.map((sid) => `s${sid}: ${w.slots[sid]!.server ? describeRole(w.slots[sid]!.server as ServerState<unknown>) : 'down'}`)));
+      for (let i = 0; i < 60; i++) await page.keyboard.press('ArrowRight');
+      await expect.poll(() => page.locator('#step-label').textContent()).toMatch(/^step 60 of /);
+      expect(await roles(page)).toEqual(worlds.get(60));
+      const slider = page.locator('#slider');
+      await slider.fill('150');
+      await expect.poll(() => page.locator('#step-label').textContent()).toMatch(/^step 150 of /);
+      expect(await roles(page)).toEqual(worlds.get(150));
+      // A message opens in full.
+      await page.locator('#diagram .msg').nth(3).dispatchEvent('click');
+      expect(await page.locator('#detail pre').textContent()).toContain('"msg"');
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  }, 120000);
+
+  it('a checker counterexample, written to one file: it opens at the violation, with its invariant marked', async () => {
+    const bounds: Bounds = { ...DEFAULT_BOUNDS, servers: 3, txns: 2, crashes: 3, asyncDisk: true, maxDepth: 150 };
+    const s = simulate(bounds, 1, 2000, 'skip-trunc');
+    const v = s.violation!;
+    expect(v).not.toBeNull();
+    const cx = join(dir, 'cx.ndjson');
+    writeFileSync(cx, toNdjson(traceOf(initialNode(bounds, 'skip-trunc').world, v.path, v)));
+    const html = join(dir, 'cx.html');
+    writeFileSync(html, explorePage(loadRun(cx)));
+    const page = await open(`file://${html}`);
+    expect(await page.locator('#ending').getAttribute('class')).toContain('violated');
+    // The checker's invariant is the one marked, among every invariant broken at that step.
+    expect(await page.locator('#invariants .inv.highlight').getAttribute('data-inv')).toBe(v.id);
+    expect(await page.locator('#invariants .inv.violated').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-inv')))).toContain(v.id);
+    expect(await page.locator('#diagram .event.violated').count()).toBeGreaterThan(0);
+    await page.close();
+  }, 120000);
+
+  it('the pages logged no error', () => {
+    expect(errors).toEqual([]);
+  });
+});

@@ -9,10 +9,13 @@ import { orderRun, runFiles } from '../conformance/replay.ts';
 import { parseFlags, UsageError, wholeNumber } from '../src/shell/args.ts';
 import { explorePage } from './page.ts';
 import { exploreRun, type ExploreRun } from './run.ts';
+import { scenarioRun } from './scenario.ts';
 
 export const EXPLORE_HELP = `usage: zabkit explore PATH [--out FILE.html] [--port N]
-  PATH: a trace directory (zabkit ensemble --trace DIR), one trace file, or a checker
-  counterexample (zabkit check --out FILE). The run is replayed through the spec's reducers and
+       zabkit explore --scenario NAME [--out FILE.html] [--port N]
+  PATH: a trace directory (zabkit ensemble --trace DIR, zabkit simulate --seed N --trace DIR), one
+  trace file, or a checker counterexample (zabkit check --out FILE). --scenario NAME: a walkthrough
+  scenario of test/scenarios (a part of its file name), its comments as narration. The run is replayed through the spec's reducers and
   shown as a space-time diagram (a lane per server, an arrow per message) with a stepper (every
   server's state after each step, the messages in flight, the invariants).
   --out FILE.html   write one self-contained page (no server; attach it to a bug report)
@@ -48,14 +51,16 @@ export function servePage(page: string, port = 0): Promise<{ url: string; close:
 }
 
 export async function runExplore(args: readonly string[], out: (s: string) => void): Promise<number> {
-  const { values, positionals } = parseFlags(args, { out: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean' } }, true);
+  const { values, positionals } = parseFlags(args, { out: { type: 'string' }, port: { type: 'string' }, scenario: { type: 'string' }, help: { type: 'boolean' } }, true);
   if (values.help) {
     out(EXPLORE_HELP);
     return 0;
   }
   const [path, ...more] = positionals;
-  if (!path || more.length) throw new UsageError('give one PATH (a trace directory, a trace file or a counterexample)');
-  const run = loadRun(path);
+  if (typeof values.scenario === 'string' ? positionals.length > 0 : !path || more.length) {
+    throw new UsageError('give one PATH (a trace directory, a trace file or a counterexample), or --scenario NAME');
+  }
+  const run = typeof values.scenario === 'string' ? scenarioRun(values.scenario) : loadRun(path!);
   const page = explorePage(run);
   const summary = `${run.steps.length} steps, ${run.servers.length} servers, ${run.messages.length} messages${run.ending ? `; ${run.ending}` : ''}`;
   if (typeof values.out === 'string') {

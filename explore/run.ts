@@ -13,14 +13,14 @@ import { formatZxid, lastZxid, type Message, type ServerState, type Sid, type Tx
 import { decodeTxn } from '../src/wire/txn.ts';
 import { INVARIANT_IDS, RULES } from './spec-text.ts';
 
+/** A txn as the page shows it (one entry per distinct txn of the run). */
 export interface TxnView {
   readonly zxid: string;
   readonly value: string;
-  readonly committed: boolean;
-  readonly delivered: boolean;
   readonly snapshot: boolean;
 }
 
+/** One server's state after a step; equal states are stored once (the run's `views`). */
 export interface ServerView {
   readonly sid: Sid;
   readonly down: boolean;
@@ -31,7 +31,10 @@ export interface ServerView {
   readonly acceptedEpoch: number;
   readonly currentEpoch: number;
   readonly vote: string;
-  readonly history: readonly TxnView[];
+  /** Its history: indices into the run's `txns`. */
+  readonly history: readonly number[];
+  /** How many of its history's entries it has delivered (a prefix: the history is in zxid order). */
+  readonly delivered: number;
   /** What is on its disk. */
   readonly disk: { readonly acceptedEpoch: number; readonly currentEpoch: number; readonly lastZxid: string; readonly entries: number };
   /** Persists issued and not yet durable. */
@@ -47,7 +50,10 @@ export interface StepView {
   readonly label: string;
   readonly input: unknown;
   readonly effects: readonly unknown[];
-  readonly servers: readonly ServerView[];
+  /** Every server's state after this step: indices into the run's `views`, in the order of `servers`. */
+  readonly servers: readonly number[];
+  /** The txns committed so far: an index into the run's `committed` (sets of indices into `txns`). */
+  readonly committed: number;
   readonly violations: readonly Violation[];
   /** The spec rules whose branches decided this step (not yet recorded by the reducers: empty). */
   readonly rules: readonly string[];
@@ -71,6 +77,9 @@ export interface ExploreRun {
   readonly source: string;
   readonly servers: readonly Sid[];
   readonly steps: readonly StepView[];
+  readonly txns: readonly TxnView[];
+  readonly views: readonly ServerView[];
+  readonly committed: readonly (readonly number[])[];
   readonly messages: readonly MessageView[];
   /** Every invariant the steps are judged by: id, name, text. */
   readonly invariants: readonly { readonly id: string; readonly name: string; readonly text: string }[];
@@ -98,17 +107,42 @@ function valueText(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function serverView(world: World<unknown>, sid: Sid): ServerView {
+/** Tables that store each distinct txn, server state and committed set once. */
+class Tables {
+  readonly txns: TxnView[] = [];
+  readonly views: ServerView[] = [];
+  readonly committed: number[][] = [];
+  private readonly txnIds = new Map<string, number>();
+  private readonly viewIds = new Map<string, number>();
+  private readonly committedIds = new Map<unknown, number>();
+
+  txn(t: Txn<unknown>): number {
+    const v: TxnView = { zxid: formatZxid(t.zxid), value: t.snapshot ? 'snapshot' : valueText(t.value), snapshot: t.snapshot === true };
+    const key = `${v.zxid}|${v.value}|${v.snapshot}`;
+    let id = this.txnIds.get(key);
+    if (id === undefined) this.txnIds.set(key, (id = this.txns.push(v) - 1));
+    return id;
+  }
+
+  view(v: ServerView): number {
+    const key = JSON.stringify(v);
+    let id = this.viewIds.get(key);
+    if (id === undefined) this.viewIds.set(key, (id = this.views.push(v) - 1));
+    return id;
+  }
+
+  /** The ghost's committed list (the same array object while nothing new commits). */
+  committedSet(list: readonly Txn<unknown>[]): number {
+    let id = this.committedIds.get(list);
+    if (id === undefined) this.committedIds.set(list, (id = this.committed.push(list.map((t) => this.txn(t))) - 1));
+    return id;
+  }
+}
+
+function serverView(t: Tables, world: World<unknown>, sid: Sid): ServerView {
   const slot = world.slots[sid]!;
   const s = slot.server as ServerState<unknown> | null;
-  const committed = new Set(world.ghost.committed.map((t) => t.zxid));
-  const history = (s?.history ?? slot.durable.history).map((t: Txn<unknown>) => ({
-    zxid: formatZxid(t.zxid),
-    value: t.snapshot ? 'snapshot' : valueText(t.value),
-    committed: committed.has(t.zxid),
-    delivered: s !== null && t.zxid <= s.deliveredZxid,
-    snapshot: t.snapshot === true,
-  }));
+  const history = s?.history ?? slot.durable.history;
   const d = slot.durable;
   return {
     sid,
@@ -119,11 +153,14 @@ function serverView(world: World<unknown>, sid: Sid): ServerView {
     acceptedEpoch: s?.acceptedEpoch ?? d.acceptedEpoch,
     currentEpoch: s?.currentEpoch ?? d.currentEpoch,
     vote: s ? (s.vote.leader < 0 ? 'none' : `s${s.vote.leader}@${s.vote.epoch}/${formatZxid(s.vote.zxid)}`) : '',
-    history,
+    history: history.map((x: Txn<unknown>) => t.txn(x)),
+    delivered: s === null ? 0 : history.filter((x: Txn<unknown>) => x.zxid <= s.deliveredZxid).length,
     disk: { acceptedEpoch: d.acceptedEpoch, currentEpoch: d.currentEpoch, lastZxid: formatZxid(lastZxid(d.history)), entries: d.history.length },
     pending: slot.pending.length,
   };
 }
+
+const DOWN = (sid: Sid): ServerView => ({ sid, down: true, role: 'down', phase: 'down', stage: '', acceptedEpoch: 0, currentEpoch: 0, vote: '', history: [], delivered: 0, disk: { acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0.0', entries: 0 }, pending: 0 });
 
 function stepLabel(e: TraceEvent): string {
   const i = e.input as { type: string; from?: Sid; msg?: Message<unknown>; timer?: string; ticket?: number; peer?: Sid; value?: unknown; zxid?: number };
@@ -205,12 +242,11 @@ function messagesOf(run: OrderedRun): MessageView[] {
 
 /** The explorer's view of an ordered run (see conformance/replay.ts orderRun). */
 export function exploreRun(run: OrderedRun, title: string, source: string, narration: ExploreRun['narration'] = []): ExploreRun {
-  const steps: StepView[] = [];
-  let servers: Sid[] = [];
+  const tables = new Tables();
+  const raw: (Omit<StepView, 'servers'> & { views: Map<Sid, number> })[] = [];
   const r = replay(run.order, (index, world, violations) => {
     const e = run.order[index]!;
-    servers = [...world.sids];
-    steps.push({
+    raw.push({
       index,
       node: e.node,
       seq: e.seq,
@@ -218,11 +254,15 @@ export function exploreRun(run: OrderedRun, title: string, source: string, narra
       label: stepLabel(e),
       input: e.input,
       effects: e.effects,
-      servers: world.sids.map((sid) => serverView(world, sid)),
+      views: new Map(world.sids.map((sid) => [sid, tables.view(serverView(tables, world, sid))])),
+      committed: tables.committedSet(world.ghost.committed),
       violations: [...violations, ...(e.violation ? [e.violation] : [])].filter((v, k, all) => all.findIndex((w) => w.id === v.id) === k),
       rules: [],
     });
   });
+  // Every server on every step: one not started yet is down.
+  const servers = [...new Set(raw.flatMap((st) => [...st.views.keys()]))].sort((a, b) => a - b);
+  const steps: StepView[] = raw.map(({ views, ...st }) => ({ ...st, servers: servers.map((sid) => views.get(sid) ?? tables.view(DOWN(sid))) }));
   const ending = r.mismatch
     ? `replay stopped at seq ${r.mismatch.seq}: the recorded effects are not what step returns`
     : r.lost
@@ -230,24 +270,22 @@ export function exploreRun(run: OrderedRun, title: string, source: string, narra
       : r.violation
         ? `${r.violation.id} broken at seq ${r.violation.seq}: ${r.violation.detail}`
         : null;
-  // Every server on every step: one not started yet is down.
-  const all = [...new Set(steps.flatMap((st) => st.servers.map((v) => v.sid)))].sort((a, b) => a - b);
-  const down = (sid: Sid): ServerView => ({ sid, down: true, role: 'down', phase: 'down', stage: '', acceptedEpoch: 0, currentEpoch: 0, vote: '', history: [], disk: { acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0.0', entries: 0 }, pending: 0 });
-  const filled = steps.map((st) => ({ ...st, servers: all.map((sid) => st.servers.find((v) => v.sid === sid) ?? down(sid)) }));
-  servers = all;
   // An invariant without a name in the spec is named by its text's first clause.
   const nameOf = (id: string) => RULES[id]?.name || (RULES[id]?.text ?? '').split(/[.:;(]/)[0]!.trim();
-  const invariants = INVARIANT_IDS.map((id) => ({ id, name: nameOf(id), text: RULES[id]?.text ?? '' }));
+  const cx = run.order.findIndex((e) => e.violation !== undefined);
   return {
     title,
     source,
     servers,
-    steps: filled,
+    steps,
+    txns: tables.txns,
+    views: tables.views,
+    committed: tables.committed,
     messages: messagesOf(run).filter((m) => m.sent < steps.length),
-    invariants,
-    rules: Object.fromEntries(Object.entries(RULES).map(([id, r]) => [id, r.text])),
+    invariants: INVARIANT_IDS.map((id) => ({ id, name: nameOf(id), text: RULES[id]?.text ?? '' })),
+    rules: Object.fromEntries(Object.entries(RULES).map(([id, rule]) => [id, rule.text])),
     ending,
-    counterexample: ((k) => (k >= 0 ? { ...run.order[k]!.violation!, step: k } : null))(run.order.findIndex((e) => e.violation !== undefined)),
+    counterexample: cx >= 0 ? { ...run.order[cx]!.violation!, step: cx } : null,
     narration,
   };
 }

@@ -24,8 +24,9 @@ writeFileSync(cx, toNdjson(traceOf(initialNode(bounds, 'skip-trunc').world, v.pa
 process.chdir(ROOT); // the page shows the path it was given: a relative one
 const lc = loadRun('conformance/traces/leader-crash');
 // The step after the crash at which a new leader reaches broadcast.
-const restart = lc.steps.findIndex((s, k) => k > 0 && s.kind === 'restart' && lc.steps[k - 1]!.servers.find((x) => x.sid === s.node)?.down === false);
-const elected = Math.max(0, lc.steps.findIndex((s, k) => k > restart && s.servers.some((x) => x.role.startsWith('leading') && x.role.includes('broadcast'))));
+const viewOf = (k: number, sid: number) => lc.views[lc.steps[k]!.servers[lc.servers.indexOf(sid)]!]!;
+const restart = lc.steps.findIndex((s, k) => k > 0 && s.kind === 'restart' && !viewOf(k - 1, s.node).down);
+const elected = Math.max(0, lc.steps.findIndex((s, k) => k > restart && s.servers.some((id) => lc.views[id]!.role.startsWith('leading') && lc.views[id]!.role.includes('broadcast'))));
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 try {

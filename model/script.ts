@@ -3,13 +3,15 @@
 import { countUpTo, formatZxid, type Sid, type TimerName } from '../src/zab/index.ts';
 import { describeMessage, describeRole, describeWorld } from './describe.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { apply, channelKey, createWorld, deliverAction, linksOf, noticeOf, type Action, type World, type WorldOptions } from './world.ts';
+import { apply, channelKey, createWorld, deliverAction, linksOf, noticeOf, type Action, type Recorder, type World, type WorldOptions } from './world.ts';
 
 export type Value = string;
 
 export interface Session<T = Value> {
   world: World<T>;
   violations: Violation[];
+  /** Told of every reducer call an action makes (the explorer records a scenario's run so). */
+  record?: Recorder<T>;
 }
 
 const TIMERS: readonly TimerName[] = ['notify', 'finalize', 'init', 'sync', 'ping'];
@@ -25,7 +27,7 @@ function sidList(words: readonly string[]): Sid[] {
 /** Apply one action; return the lines worth printing: the message, role changes, deliveries. */
 export function act<T>(session: Session<T>, a: Action<T>, quiet = false): string[] {
   const before = session.world;
-  const after = apply(before, a);
+  const after = apply(before, a, session.record);
   session.world = after;
   const lines: string[] = [];
   if (a.type === 'deliver' && !quiet) {

@@ -1,5 +1,5 @@
 // `zabkit simulate`: seeded simulated runs of whole servers (./run.ts), one or a sweep.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, UsageError, wholeNumber, type FlagValues } from '../src/shell/args.ts';
@@ -32,6 +32,8 @@ succeed within 60 simulated seconds, and the servers must converge.
   --no-shrink           report a failing seed without shrinking it
   --check-determinism   run each seed twice and compare everything it did
   --verbose             print the servers' log of a failing run
+  --trace DIR           trace every server's steps of this one seed's run into DIR (for
+                        'zabkit replay' and 'zabkit explore')
 A failing seed is printed with its violations and the command that runs it again, then shrunk
 (fewer requests, fewer faults: the shortest prefix of its run that still fails) and run once more
 with every server tracing its steps, for 'zabkit replay'.
@@ -54,6 +56,8 @@ interface Parsed {
   readonly verbose: boolean;
   readonly noShrink: boolean;
   readonly schedule?: string;
+  /** One seed's run traced into this directory (for `zabkit replay` and `zabkit explore`). */
+  readonly trace?: string;
 }
 
 function parse(args: readonly string[]): Parsed {
@@ -71,6 +75,7 @@ function parse(args: readonly string[]): Parsed {
     'check-determinism': { type: 'boolean' },
     verbose: { type: 'boolean' },
     schedule: { type: 'string' },
+    trace: { type: 'string' },
   } as const;
   const v: FlagValues = parseFlags(args, spec).values;
   let from = wholeNumber('seed', v.seed, 0);
@@ -102,7 +107,9 @@ function parse(args: readonly string[]): Parsed {
     if (!mutant) throw new UsageError(`--mutant: unknown mutant '${String(v.mutant)}' (mutants: ${SIM_MUTANTS.map((m) => m.name).join(', ')})`);
   }
   const maxFaults = v['max-faults'] === undefined ? undefined : wholeNumber('max-faults', v['max-faults'], 0);
+  if (v.trace !== undefined && from !== to) throw new UsageError('--trace takes one seed (--seed N)');
   return {
+    ...(v.trace !== undefined ? { trace: String(v.trace) } : {}),
     ...(v.schedule !== undefined ? { schedule: String(v.schedule) } : {}),
     noShrink: v['no-shrink'] === true,
     from,
@@ -166,8 +173,10 @@ export async function runSimulate(args: readonly string[], out: (s: string) => v
   let stuck = 0;
   const recoveries: number[] = [];
   for (let seed = p.from; seed <= p.to; seed++) {
-    const opts = { ...p.base, seed, keepLog: p.verbose };
+    const opts = { ...p.base, seed, keepLog: p.verbose, ...(p.trace !== undefined ? { traceDir: p.trace } : {}) };
+    if (p.trace !== undefined) mkdirSync(p.trace, { recursive: true });
     const r = await simulate(opts);
+    if (p.trace !== undefined) out(`traced: every server's steps in ${p.trace} (npx zabkit replay ${p.trace}; npx zabkit explore ${p.trace})`);
     runs++;
     if (r.stuck.length > 0) stuck++;
     simulatedMs += r.simulatedMs;

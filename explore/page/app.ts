@@ -54,7 +54,8 @@ function drawDiagram(): void {
     const x = laneX(sid);
     el('text', { x, y: 24, class: 'lane-name', 'text-anchor': 'middle' }, svg).textContent = `s${sid}`;
     let from = 0;
-    const down = (k: number) => run.steps[k]!.servers.find((s) => s.sid === sid)?.down ?? true;
+    const lane = run.servers.indexOf(sid);
+    const down = (k: number) => run.views[run.steps[k]!.servers[lane]!]!.down;
     for (let k = 1; k <= run.steps.length; k++) {
       if (k === run.steps.length || down(k) !== down(from)) {
         el('line', { x1: x, y1: rowY(from) - ROW / 2, x2: x, y2: rowY(k - 1) + ROW / 2, class: down(from) ? 'lane down' : 'lane' }, svg);
@@ -94,7 +95,7 @@ function drawDiagram(): void {
   setView();
 }
 
-function serverCard(v: ServerView, prev: ServerView | undefined): HTMLElement {
+function serverCard(v: ServerView, prev: ServerView | undefined, committed: ReadonlySet<number>): HTMLElement {
   const card = html('div', { class: `server${v.down ? ' down' : ''}`, 'data-sid': String(v.sid) });
   card.appendChild(html('div', { class: 'role' }, `s${v.sid}: ${v.role}`));
   const rows: [string, string][] = [
@@ -110,10 +111,13 @@ function serverCard(v: ServerView, prev: ServerView | undefined): HTMLElement {
   }
   card.appendChild(table);
   const hist = html('div', { class: 'history' });
-  for (const t of v.history) {
-    const chip = html('span', { class: `txn${t.committed ? ' committed' : ''}${t.delivered ? ' delivered' : ''}${t.snapshot ? ' snapshot' : ''}`, title: `${t.zxid}: ${t.value}${t.committed ? ', committed' : ''}${t.delivered ? ', delivered' : ''}` }, `${t.zxid}=${t.value}`);
+  v.history.forEach((id, k) => {
+    const t = run.txns[id]!;
+    const isCommitted = committed.has(id);
+    const isDelivered = k < v.delivered;
+    const chip = html('span', { class: `txn${isCommitted ? ' committed' : ''}${isDelivered ? ' delivered' : ''}${t.snapshot ? ' snapshot' : ''}`, title: `${t.zxid}: ${t.value}${isCommitted ? ', committed' : ''}${isDelivered ? ', delivered' : ''}` }, `${t.zxid}=${t.value}`);
     hist.appendChild(chip);
-  }
+  });
   if (v.history.length === 0) hist.appendChild(html('span', { class: 'empty' }, 'no history'));
   card.appendChild(hist);
   if (prev && prev.role !== v.role) card.classList.add('changed');
@@ -129,7 +133,8 @@ function go(k: number): void {
   const narration = run.narration.filter((n) => n.step <= current).at(-1);
   document.getElementById('narration')!.textContent = narration ? narration.text : '';
   const prev = run.steps[current - 1];
-  document.getElementById('state')!.replaceChildren(...s.servers.map((v) => serverCard(v, prev?.servers.find((p) => p.sid === v.sid))));
+  const committed = new Set(run.committed[s.committed]);
+  document.getElementById('state')!.replaceChildren(...s.servers.map((id, i) => serverCard(run.views[id]!, prev ? run.views[prev.servers[i]!] : undefined, committed)));
   // Messages in flight after this step: sent at or before it, received after it.
   const flying = run.messages.filter((m) => m.sent <= current && m.received !== null && m.received > current);
   document.getElementById('in-flight')!.replaceChildren(...(flying.length ? flying.map((m) => html('li', {}, `s${m.from} → s${m.to} (${m.channel}): ${m.label}`)) : [html('li', { class: 'empty' }, 'none')]));

@@ -1,8 +1,9 @@
 // `zabkit explore` in a real headless browser (Debian's chromium, driven by playwright-core): a kept
 // trace shows one arrow per message it sent; stepping to step k shows what `replay` computes for
 // step k; a checker counterexample opens at its violation with that invariant marked; the page
-// logs no error. The run's figures are computed here from the trace files, not from the page's data.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// logs no error; a scenario shows its comments as narration; a simulated run of thousands of
+// steps draws and steps. The run's figures are computed here from the trace files, not from the page's data.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -11,6 +12,8 @@ import { orderRun, runFiles } from '../../conformance/replay.ts';
 import { parseTrace } from '../../conformance/trace-schema.ts';
 import { explorePage } from '../../explore/page.ts';
 import { loadRun, servePage } from '../../explore/cli.ts';
+import { scenarioRun } from '../../explore/scenario.ts';
+import { simulate as simulateRun } from '../../sim/run.ts';
 import { DEFAULT_BOUNDS, initialNode, type Bounds } from '../../model/checker.ts';
 import { describeRole } from '../../model/describe.ts';
 import { simulate } from '../../model/simulate.ts';
@@ -88,6 +91,28 @@ describe.skipIf(peerMissing('chromium (Debian)', CHROMIUM))('zabkit explore in a
     expect(await page.locator('#invariants .inv.violated').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-inv')))).toContain(v.id);
     expect(await page.locator('#diagram .event.violated').count()).toBeGreaterThan(0);
     await page.close();
+  }, 120000);
+
+  it('a walkthrough scenario narrates itself; a simulator run of thousands of steps draws and steps', async () => {
+    const page = await open(`file://${((f) => (writeFileSync(f, explorePage(scenarioRun('leader-crash-reelection'))), f))(join(dir, 'scenario.html'))}`);
+    // The block that crashes the leader: its comment is shown from its first step on.
+    const crash = scenarioRun('leader-crash-reelection').narration.find((n) => n.text.includes('crash'))!;
+    expect(crash).toBeDefined();
+    await page.locator('#slider').fill(String(crash.step));
+    await expect.poll(() => page.locator('#narration').textContent()).toBe(crash.text);
+    await page.close();
+    // A simulated run, traced by `zabkit simulate --trace`.
+    const traced = join(dir, 'sim');
+    mkdirSync(traced);
+    const r = await simulateRun({ seed: 3, ops: 120, traceDir: traced });
+    const run = loadRun(traced);
+    expect(run.steps.length).toBeGreaterThan(1000);
+    const big = await open(`file://${((f) => (writeFileSync(f, explorePage(run)), f))(join(dir, 'sim.html'))}`);
+    expect(await big.locator('#diagram .event').count()).toBe(run.steps.length);
+    await big.keyboard.press('End');
+    await expect.poll(() => big.locator('#step-label').textContent()).toMatch(new RegExp(`^step ${run.steps.length - 1} of `));
+    expect(r.violations).toEqual([]);
+    await big.close();
   }, 120000);
 
   it('the pages logged no error', () => {

@@ -10,16 +10,22 @@ import { parseFlags, UsageError, wholeNumber } from '../src/shell/args.ts';
 import { explorePage } from './page.ts';
 import { exploreRun, type ExploreRun } from './run.ts';
 import { scenarioRun } from './scenario.ts';
+import { ModelSession, SEARCH_TARGETS, type SearchTarget } from './model-session.ts';
+import { parse as parseCheckFlags } from '../model/check-cli.ts';
 
 export const EXPLORE_HELP = `usage: zabkit explore PATH [--out FILE.html] [--port N]
        zabkit explore --scenario NAME [--out FILE.html] [--port N]
+       zabkit explore --model [check flags: --servers N --txns N --crashes N --mutant NAME …] [--port N]
   PATH: a trace directory (zabkit ensemble --trace DIR, zabkit simulate --seed N --trace DIR), one
   trace file, or a checker counterexample (zabkit check --out FILE). --scenario NAME: a walkthrough
   scenario of test/scenarios (a part of its file name), its comments as narration. The run is replayed through the spec's reducers and
   shown as a space-time diagram (a lane per server, an arrow per message) with a stepper (every
   server's state after each step, the messages in flight, the invariants).
   --out FILE.html   write one self-contained page (no server; attach it to a bug report)
-  --port N          serve on 127.0.0.1:N (default: a free port); Ctrl-C stops`;
+  --port N          serve on 127.0.0.1:N (default: a free port); Ctrl-C stops
+  --model           the interactive explorer of the model within the checker's bounds: pick the
+                    next action, back and forward, find a path to a violation or a sometimes-
+                    property (a bounded search), download the path as a trace for zabkit replay`;
 
 /** The explorer's run for a path (a directory of server-N.ndjson files, or one file). */
 export function loadRun(path: string): ExploreRun {
@@ -30,15 +36,30 @@ export function loadRun(path: string): ExploreRun {
   return exploreRun(run, basename(resolve(path)).replace(/\.ndjson$/, ''), path);
 }
 
-/** Serves `page` at / on 127.0.0.1; resolves with the address once listening. */
-export function servePage(page: string, port = 0): Promise<{ url: string; close: () => Promise<void> }> {
+/** The interactive explorer's calls: each changes the model session and answers with its run. */
+export type Api = (path: string, query: URLSearchParams, method: string) => { status: number; type: string; body: string } | null;
+
+/** Serves the page at / on 127.0.0.1 (and `api` under /api/); resolves with the address once listening. */
+export function servePage(page: string | (() => string), port = 0, api?: Api): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
-    if (req.url === '/' || req.url === '/index.html') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(page);
-    } else {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    try {
+      if (url.pathname === '/' || url.pathname === '/index.html') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(typeof page === 'string' ? page : page());
+        return;
+      }
+      const answer = url.pathname.startsWith('/api/') && api ? api(url.pathname.slice(5), url.searchParams, req.method ?? 'GET') : null;
+      if (answer) {
+        res.writeHead(answer.status, { 'content-type': answer.type, 'cache-control': 'no-store' });
+        res.end(answer.body);
+        return;
+      }
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');
+    } catch (e) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`${(e as Error).message}\n`);
     }
   });
   return new Promise((resolveListen, reject) => {
@@ -50,7 +71,27 @@ export function servePage(page: string, port = 0): Promise<{ url: string; close:
   });
 }
 
+/** The model session's calls (pick, back, forward, search; the path as a trace). */
+export function modelApi(session: ModelSession): Api {
+  const json = () => ({ status: 200, type: 'application/json', body: JSON.stringify(session.run()) });
+  return (path, q, method) => {
+    if (path === 'trace') return { status: 200, type: 'application/x-ndjson', body: session.trace() };
+    if (path === 'run') return json();
+    if (method !== 'POST') return null;
+    if (path === 'pick') session.pick(Number(q.get('i')));
+    else if (path === 'back') session.back();
+    else if (path === 'forward') session.forward();
+    else if (path === 'search') {
+      const t = q.get('target') ?? 'violation';
+      if (!(SEARCH_TARGETS as readonly string[]).includes(t)) throw new Error(`no search target '${t}': ${SEARCH_TARGETS.join(', ')}`);
+      session.search(t as SearchTarget);
+    } else return null;
+    return json();
+  };
+}
+
 export async function runExplore(args: readonly string[], out: (s: string) => void): Promise<number> {
+  if (args.includes('--model')) return runModel(args.filter((a) => a !== '--model'), out);
   const { values, positionals } = parseFlags(args, { out: { type: 'string' }, port: { type: 'string' }, scenario: { type: 'string' }, help: { type: 'boolean' } }, true);
   if (values.help) {
     out(EXPLORE_HELP);
@@ -72,6 +113,24 @@ export async function runExplore(args: readonly string[], out: (s: string) => vo
   if (port > 65535) throw new UsageError(`--port ${port}: not a port number`);
   const served = await servePage(page, port);
   out(`zabkit explore: ${summary}\nopen ${served.url} (Ctrl-C stops)`);
+  await new Promise<void>((r) => {
+    process.once('SIGINT', r);
+    process.once('SIGTERM', r);
+  });
+  await served.close();
+  return 0;
+}
+
+/** `--model [check flags] [--port N]`: the interactive explorer, served until Ctrl-C. */
+async function runModel(args: readonly string[], out: (s: string) => void): Promise<number> {
+  const at = args.indexOf('--port');
+  const port = at >= 0 ? wholeNumber('port', args[at + 1], 0) : 0;
+  const checkArgs = at >= 0 ? [...args.slice(0, at), ...args.slice(at + 2)] : [...args];
+  const parsed = parseCheckFlags(checkArgs);
+  if (typeof parsed === 'string') throw new UsageError(parsed);
+  const session = new ModelSession(parsed.bounds, parsed.deviation);
+  const served = await servePage(() => explorePage(session.run()), port, modelApi(session));
+  out(`zabkit explore --model: ${parsed.bounds.servers} servers${parsed.deviation ? `, mutant ${parsed.deviation}` : ''}; open ${served.url} (Ctrl-C stops)`);
   await new Promise<void>((r) => {
     process.once('SIGINT', r);
     process.once('SIGTERM', r);

@@ -46,9 +46,13 @@ header h1 { font-size: 16px; margin: 0; }
 .txn { font-family: monospace; font-size: 11px; padding: 1px 4px; border-radius: 3px; background: #f1f5f9; border: 1px solid #cbd5e1; }
 .txn.committed { font-weight: 700; border-color: #2563eb; } .txn.delivered { background: #dcfce7; } .txn.snapshot { background: #ede9fe; }
 .inv { list-style: none; } .inv.violated { color: #b91c1c; font-weight: 700; background: #fee2e2; } .inv.highlight { outline: 2px solid #b91c1c; }
-.empty { color: #94a3b8; }
+.empty { color: #94a3b8; } .unreceived { color: #b91c1c; }
 #detail pre { background: #f8fafc; padding: 6px; overflow-x: auto; font-size: 11px; max-height: 320px; }
 h2 { font-size: 13px; margin: 12px 0 4px; }
+#model { border: 1px solid #c7d2fe; background: #eef2ff; border-radius: 6px; padding: 6px 10px; margin-bottom: 8px; }
+#model-actions { max-height: 220px; overflow-y: auto; padding-left: 22px; }
+.action { font: 12px monospace; text-align: left; margin: 1px 0; cursor: pointer; }
+#model-status { color: #3730a3; margin-top: 4px; }
 .legend span { margin-right: 10px; }
 `;
 
@@ -63,6 +67,15 @@ const BODY = `
   <svg id="diagram" xmlns="http://www.w3.org/2000/svg"></svg>
 </div>
 <div id="right">
+  <div id="model" hidden>
+    <h2>The model: pick what happens next</h2>
+    <div><button id="model-back">◀ back</button> <button id="model-forward">forward ▶</button>
+      find a path to <select id="model-target"></select> <button id="model-search">search</button>
+      <a id="model-trace" href="/api/trace" download="model.ndjson">the path as a trace</a></div>
+    <div id="model-status"></div>
+    <h2>Enabled actions</h2><ol id="model-actions"></ol>
+    <details><summary>The path so far</summary><ol id="model-path"></ol></details>
+  </div>
   <div id="stepper"><button id="prev" title="previous step (←)">◀</button><input id="slider" type="range" min="0" value="0"><button id="next" title="next step (→)">▶</button></div>
   <div id="step-label"></div>
   <div id="narration"></div>

@@ -41,7 +41,7 @@ export const CHECK_HELP = `zabkit check [flags] — explore every interleaving o
 
 exit 0: bounded space exhausted, no violation; 1: a violation; 2: bad usage; 3: stopped by --max-states.`;
 
-interface Parsed {
+export interface Parsed {
   bounds: Bounds;
   deviation?: Deviation;
   dfs: boolean;
@@ -51,7 +51,8 @@ interface Parsed {
   out?: string;
 }
 
-function parse(args: readonly string[]): Parsed | string {
+/** The checker's flags as bounds (and a mutant, a strategy, …), or what is wrong with them. */
+export function parse(args: readonly string[]): Parsed | string {
   const set: Partial<Record<keyof Bounds, number | boolean>> = {};
   const p: Parsed = { bounds: DEFAULT_BOUNDS, dfs: false, simulate: null, json: false };
   const spec: Record<string, { type: 'string' | 'boolean' }> = {};

@@ -138,7 +138,8 @@ export function next(node: Node, a: Action<number>): Node {
   }
 }
 
-function reached(node: Node): Sometimes[] {
+/** The sometimes-properties a node's world shows. */
+export function reached(node: Node): Sometimes[] {
   const w = node.world;
   const out: Sometimes[] = [];
   if (w.sids.some((s) => isEstablishedLeader(w.slots[s]!.server))) out.push('leader established');

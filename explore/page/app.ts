@@ -2,9 +2,11 @@
 // the run that Node computed (explore/run.ts), embedded in the page as JSON, and only draws it.
 // Compiled to plain JavaScript when the page is made (explore/page.ts); type-checked on its own
 // (explore/page/tsconfig.json: the DOM's types, not Node's).
+import type { ModelView } from '../model-session.ts';
 import type { ExploreRun, MessageView, ServerView, StepView } from '../run.ts';
 
-const run = JSON.parse(document.getElementById('run-data')!.textContent!) as ExploreRun;
+type Run = ExploreRun & { readonly model?: ModelView };
+let run = JSON.parse(document.getElementById('run-data')!.textContent!) as Run;
 
 const LANE = 170;
 const ROW = 18;
@@ -12,8 +14,8 @@ const LEFT = 90;
 const TOP = 50;
 const laneX = (sid: number): number => LEFT + run.servers.indexOf(sid) * LANE;
 const rowY = (k: number): number => TOP + k * ROW;
-const height = TOP + run.steps.length * ROW + 40;
-const width = LEFT + (run.servers.length - 1) * LANE + LEFT;
+let height = 0;
+let width = 0;
 
 const SVGNS = 'http://www.w3.org/2000/svg';
 function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, parent?: Element): SVGElementTagNameMap[K] {
@@ -39,6 +41,8 @@ function detail(title: string, body: unknown): void {
 }
 
 function drawDiagram(): void {
+  height = TOP + run.steps.length * ROW + 40;
+  width = LEFT + (run.servers.length - 1) * LANE + LEFT;
   svg.replaceChildren();
   const defs = el('defs', {}, svg);
   for (const [id, color] of [
@@ -136,8 +140,11 @@ function go(k: number): void {
   const committed = new Set(run.committed[s.committed]);
   document.getElementById('state')!.replaceChildren(...s.servers.map((id, i) => serverCard(run.views[id]!, prev ? run.views[prev.servers[i]!] : undefined, committed)));
   // Messages in flight after this step: sent at or before it, received after it.
-  const flying = run.messages.filter((m) => m.sent <= current && m.received !== null && m.received > current);
-  document.getElementById('in-flight')!.replaceChildren(...(flying.length ? flying.map((m) => html('li', {}, `s${m.from} → s${m.to} (${m.channel}): ${m.label}`)) : [html('li', { class: 'empty' }, 'none')]));
+  // (One the run never receives is listed too: lost on the way, or still travelling when the run ends.)
+  const flying = run.messages.filter((m) => m.sent <= current && (m.received === null || m.received > current));
+  document.getElementById('in-flight')!.replaceChildren(
+    ...(flying.length ? flying.map((m) => html('li', m.received === null ? { class: 'unreceived' } : {}, `s${m.from} → s${m.to} (${m.channel}): ${m.label}${m.received === null ? ' — never received in this run' : ''}`)) : [html('li', { class: 'empty' }, 'none')]),
+  );
   // Invariants: broken at this step, or holding.
   const broken = new Map(s.violations.map((v) => [v.id, v.detail]));
   document.getElementById('invariants')!.replaceChildren(
@@ -189,7 +196,6 @@ function shiviz(): string {
 
 function wire(): void {
   const slider = document.getElementById('slider') as HTMLInputElement;
-  slider.max = String(run.steps.length - 1);
   slider.addEventListener('input', () => go(Number(slider.value)));
   document.getElementById('prev')!.addEventListener('click', () => go(current - 1));
   document.getElementById('next')!.addEventListener('click', () => go(current + 1));
@@ -248,13 +254,63 @@ function zoom(f: number): void {
   setView();
 }
 
-document.getElementById('title')!.textContent = run.title;
-document.getElementById('source')!.textContent = run.source;
-const ending = document.getElementById('ending')!;
-ending.textContent = run.ending ?? 'replayed to the end: every step as the spec computes it, no invariant broken';
-if (run.ending) ending.classList.add('violated');
-drawDiagram();
+/** Shows a run: its header, its diagram, and the step it opens at. */
+function show(next: Run, at: 'start' | 'end'): void {
+  run = next;
+  document.getElementById('title')!.textContent = run.title;
+  document.getElementById('source')!.textContent = run.source;
+  const ending = document.getElementById('ending')!;
+  ending.textContent = run.ending ?? 'replayed to the end: every step as the spec computes it, no invariant broken';
+  ending.classList.toggle('violated', run.ending !== null);
+  (document.getElementById('slider') as HTMLInputElement).max = String(run.steps.length - 1);
+  view = { x: 0, y: 0, w: LEFT + (run.servers.length - 1) * LANE + LEFT, h: 900 };
+  drawDiagram();
+  if (run.model) showModel(run.model);
+  // A counterexample opens at its violation; a run that broke an invariant, at the step that broke it.
+  const broken = run.counterexample?.step ?? run.steps.findIndex((s) => s.violations.length > 0);
+  go(at === 'end' ? run.steps.length - 1 : broken >= 0 ? broken : 0);
+}
+
+// ------------------------------------------------------------------ the model explorer (--model)
+
+async function ask(path: string): Promise<void> {
+  const status = document.getElementById('model-status')!;
+  status.textContent = 'working…';
+  const r = await fetch(path, { method: 'POST' });
+  if (!r.ok) {
+    status.textContent = await r.text();
+    return;
+  }
+  show((await r.json()) as Run, 'end');
+}
+
+function showModel(m: ModelView): void {
+  document.getElementById('model')!.hidden = false;
+  document.getElementById('model-path')!.replaceChildren(...(m.path.length ? m.path.map((p) => html('li', {}, p)) : [html('li', { class: 'empty' }, 'the initial state: every server started')]));
+  document.getElementById('model-actions')!.replaceChildren(
+    ...(m.actions.length
+      ? m.actions.map((label, i) => {
+          const b = html('button', { class: 'action', 'data-action': String(i) }, label);
+          b.addEventListener('click', () => void ask(`/api/pick?i=${i}`));
+          const li = html('li');
+          li.appendChild(b);
+          return li;
+        })
+      : [html('li', { class: 'empty' }, 'none: a violation, or nothing left within the bounds')]),
+  );
+  (document.getElementById('model-back') as HTMLButtonElement).disabled = !m.canBack;
+  (document.getElementById('model-forward') as HTMLButtonElement).disabled = !m.canForward;
+  const select = document.getElementById('model-target') as HTMLSelectElement;
+  if (select.options.length === 0) for (const t of m.targets) select.appendChild(html('option', { value: t }, t));
+  document.getElementById('model-status')!.textContent = m.searched ?? '';
+}
+
+function wireModel(): void {
+  document.getElementById('model-back')!.addEventListener('click', () => void ask('/api/back'));
+  document.getElementById('model-forward')!.addEventListener('click', () => void ask('/api/forward'));
+  document.getElementById('model-search')!.addEventListener('click', () => void ask(`/api/search?target=${encodeURIComponent((document.getElementById('model-target') as HTMLSelectElement).value)}`));
+}
+
 wire();
-// A counterexample opens at its violation; a run that broke an invariant, at the step that broke it.
-const broken = run.counterexample?.step ?? run.steps.findIndex((s) => s.violations.length > 0);
-go(broken >= 0 ? broken : 0);
+wireModel();
+show(run, run.model ? 'end' : 'start');

@@ -2,19 +2,22 @@
 // trace shows one arrow per message it sent; stepping to step k shows what `replay` computes for
 // step k; a checker counterexample opens at its violation with that invariant marked; the page
 // logs no error; a scenario shows its comments as narration; a simulated run of thousands of
-// steps draws and steps. The run's figures are computed here from the trace files, not from the page's data.
+// steps draws and steps; in the interactive explorer a picked action changes the state as `next`
+// does, a search finds a leader, and the path downloads as a trace `replay` accepts. The run's figures are computed here from the trace files, not from the page's data.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orderRun, runFiles } from '../../conformance/replay.ts';
+import { orderRun, replayRun, runFiles } from '../../conformance/replay.ts';
 import { parseTrace } from '../../conformance/trace-schema.ts';
 import { explorePage } from '../../explore/page.ts';
-import { loadRun, servePage } from '../../explore/cli.ts';
+import { loadRun, modelApi, servePage } from '../../explore/cli.ts';
+import { ModelSession } from '../../explore/model-session.ts';
+import { describeAction } from '../../model/counterexample.ts';
 import { scenarioRun } from '../../explore/scenario.ts';
 import { simulate as simulateRun } from '../../sim/run.ts';
-import { DEFAULT_BOUNDS, initialNode, type Bounds } from '../../model/checker.ts';
+import { actions, DEFAULT_BOUNDS, initialNode, next, type Bounds } from '../../model/checker.ts';
 import { describeRole } from '../../model/describe.ts';
 import { simulate } from '../../model/simulate.ts';
 import { replay, toNdjson, traceOf } from '../../model/trace.ts';
@@ -113,6 +116,41 @@ describe.skipIf(peerMissing('chromium (Debian)', CHROMIUM))('zabkit explore in a
     await expect.poll(() => big.locator('#step-label').textContent()).toMatch(new RegExp(`^step ${run.steps.length - 1} of `));
     expect(r.violations).toEqual([]);
     await big.close();
+  }, 120000);
+
+  it('the interactive model explorer: an action picked changes the state as step does; back, search, and the path as a trace', async () => {
+    const bounds: Bounds = { ...DEFAULT_BOUNDS, servers: 3, txns: 1, crashes: 1 };
+    const session = new ModelSession(bounds);
+    const served = await servePage(() => explorePage(session.run()), 0, modelApi(session));
+    try {
+      const page = await open(served.url);
+      const root = initialNode(bounds);
+      const enabled = actions(root, bounds);
+      const buttons = page.locator('#model-actions .action');
+      await expect.poll(() => buttons.count()).toBe(enabled.length);
+      // Pick the third enabled action: the servers' roles are those of the checker's next state.
+      const after = next(root, enabled[2]!);
+      const expected = after.world.sids.map((sid) => `s${sid}: ${after.world.slots[sid]!.server ? describeRole(after.world.slots[sid]!.server as ServerState<unknown>) : 'down'}`);
+      await buttons.nth(2).click();
+      await expect.poll(() => page.locator('#model-path li').count()).toBe(1);
+      expect(await roles(page)).toEqual(expected);
+      expect(await page.locator('#model-path li').first().textContent()).toBe(describeAction(root.world, enabled[2]!));
+      await page.locator('#model-back').click();
+      await expect.poll(() => page.locator('#model-path li.empty').count()).toBe(1);
+      // A bounded search to a sometimes-property appends its path.
+      await page.locator('#model-target').selectOption('leader established');
+      await page.locator('#model-search').click();
+      await expect.poll(() => page.locator('#model-status').textContent(), { timeout: 60000 }).toMatch(/^leader established: found \d+ steps? on/);
+      expect(await page.locator('#state .server .role').allTextContents()).toContainEqual(expect.stringMatching(/leading epoch=\d+ \(broadcast\)/));
+      // The path downloads as a trace that replay accepts.
+      const trace = await (await fetch(new URL('/api/trace', served.url))).text();
+      const report = replayRun([{ file: 'model.ndjson', text: trace }]);
+      expect(report.problem).toBeNull();
+      expect(report.events).toBeGreaterThan(10);
+      await page.close();
+    } finally {
+      await served.close();
+    }
   }, 120000);
 
   it('the pages logged no error', () => {

@@ -49,6 +49,8 @@ header h1 { font-size: 16px; margin: 0; }
 .empty { color: #94a3b8; } .unreceived { color: #b91c1c; }
 #detail pre { background: #f8fafc; padding: 6px; overflow-x: auto; font-size: 11px; max-height: 320px; }
 h2 { font-size: 13px; margin: 12px 0 4px; }
+.znodes { border-collapse: collapse; font: 11px monospace; } .znodes td, .znodes th { border: 1px solid #e2e8f0; padding: 1px 5px; text-align: left; }
+.znodes tr.differs { background: #fef3c7; }
 #model { border: 1px solid #c7d2fe; background: #eef2ff; border-radius: 6px; padding: 6px 10px; margin-bottom: 8px; }
 #model-actions { max-height: 220px; overflow-y: auto; padding-left: 22px; }
 .action { font: 12px monospace; text-align: left; margin: 1px 0; cursor: pointer; }
@@ -83,6 +85,7 @@ const BODY = `
   <h2>Servers after this step</h2><div id="state"></div>
   <h2>Messages in flight</h2><ul id="in-flight"></ul>
   <h2>Invariants</h2><ul id="invariants"></ul>
+  <div id="tree" hidden><h2>Each replica's znodes (rows that differ between replicas marked)</h2><div id="tree-table"></div></div>
   <div id="detail"><p class="empty">Click a message, an event or a rule id for the whole of it.</p></div>
 </div>`;
 

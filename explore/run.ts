@@ -11,6 +11,7 @@ import type { Violation } from '../model/invariants.ts';
 import type { World } from '../model/world.ts';
 import { formatZxid, lastZxid, type Message, type ServerState, type Sid, type Txn } from '../src/zab/index.ts';
 import { decodeTxn } from '../src/wire/txn.ts';
+import { apply as applyTree, emptyTree, type Znode } from '../src/tree/index.ts';
 import { INVARIANT_IDS, RULES } from './spec-text.ts';
 
 /** A txn as the page shows it (one entry per distinct txn of the run). */
@@ -35,6 +36,8 @@ export interface ServerView {
   readonly history: readonly number[];
   /** How many of its history's entries it has delivered (a prefix: the history is in zxid order). */
   readonly delivered: number;
+  /** The zxid it has delivered up to (as a number: epoch·2^32 + counter). */
+  readonly deliveredZxid: number;
   /** What is on its disk. */
   readonly disk: { readonly acceptedEpoch: number; readonly currentEpoch: number; readonly lastZxid: string; readonly entries: number };
   /** Persists issued and not yet durable. */
@@ -91,6 +94,28 @@ export interface ExploreRun {
   readonly counterexample: { readonly id: string; readonly detail: string; readonly step: number } | null;
   /** Comments that narrate the run, by the step they come before. */
   readonly narration: readonly { readonly step: number; readonly text: string }[];
+  /** For runs whose txns are the data tree's (real and simulated servers): what each committed txn changed. */
+  readonly tree: TreeChanges | null;
+}
+
+/** A znode as the page lists it. */
+export interface ZnodeView {
+  readonly data: string;
+  readonly version: number;
+  /** The owning session of an ephemeral node, in hex; '' otherwise. */
+  readonly owner: string;
+}
+
+/**
+ * The committed txns in order, each with its zxid and the znodes it changed (null: deleted); a
+ * replica that delivered up to zxid z holds the changes of every committed txn ≤ z (a snapshot
+ * stands for the txns it covers), so the page rebuilds each replica's znodes from these.
+ */
+export interface TreeChanges {
+  /** The tree before any txn (the root and /zookeeper's nodes). */
+  readonly base: readonly [string, ZnodeView][];
+  readonly zxids: readonly number[];
+  readonly changes: readonly (readonly [string, ZnodeView | null][])[];
 }
 
 /** A txn value as one short text: the model's numbers and strings as they are, a real txn as its operation. */
@@ -115,6 +140,8 @@ class Tables {
   private readonly txnIds = new Map<string, number>();
   private readonly viewIds = new Map<string, number>();
   private readonly committedIds = new Map<unknown, number>();
+  /** The ghost's committed lists, as given. */
+  readonly committedLists: (readonly Txn<unknown>[])[] = [];
 
   txn(t: Txn<unknown>): number {
     const v: TxnView = { zxid: formatZxid(t.zxid), value: t.snapshot ? 'snapshot' : valueText(t.value), snapshot: t.snapshot === true };
@@ -134,7 +161,10 @@ class Tables {
   /** The ghost's committed list (the same array object while nothing new commits). */
   committedSet(list: readonly Txn<unknown>[]): number {
     let id = this.committedIds.get(list);
-    if (id === undefined) this.committedIds.set(list, (id = this.committed.push(list.map((t) => this.txn(t))) - 1));
+    if (id === undefined) {
+      this.committedIds.set(list, (id = this.committed.push(list.map((t) => this.txn(t))) - 1));
+      this.committedLists.push(list);
+    }
     return id;
   }
 }
@@ -155,12 +185,13 @@ function serverView(t: Tables, world: World<unknown>, sid: Sid): ServerView {
     vote: s ? (s.vote.leader < 0 ? 'none' : `s${s.vote.leader}@${s.vote.epoch}/${formatZxid(s.vote.zxid)}`) : '',
     history: history.map((x: Txn<unknown>) => t.txn(x)),
     delivered: s === null ? 0 : history.filter((x: Txn<unknown>) => x.zxid <= s.deliveredZxid).length,
+    deliveredZxid: s?.deliveredZxid ?? 0,
     disk: { acceptedEpoch: d.acceptedEpoch, currentEpoch: d.currentEpoch, lastZxid: formatZxid(lastZxid(d.history)), entries: d.history.length },
     pending: slot.pending.length,
   };
 }
 
-const DOWN = (sid: Sid): ServerView => ({ sid, down: true, role: 'down', phase: 'down', stage: '', acceptedEpoch: 0, currentEpoch: 0, vote: '', history: [], delivered: 0, disk: { acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0.0', entries: 0 }, pending: 0 });
+const DOWN = (sid: Sid): ServerView => ({ sid, down: true, role: 'down', phase: 'down', stage: '', acceptedEpoch: 0, currentEpoch: 0, vote: '', history: [], delivered: 0, deliveredZxid: 0, disk: { acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0.0', entries: 0 }, pending: 0 });
 
 function stepLabel(e: TraceEvent): string {
   const i = e.input as { type: string; from?: Sid; msg?: Message<unknown>; timer?: string; ticket?: number; peer?: Sid; value?: unknown; zxid?: number };
@@ -241,6 +272,34 @@ function messagesOf(run: OrderedRun): MessageView[] {
 }
 
 /** The explorer's view of an ordered run (see conformance/replay.ts orderRun). */
+/** What each committed txn did to the data tree, when the run's txns are the tree's (else null). */
+function treeChanges(committed: readonly Txn<unknown>[]): TreeChanges | null {
+  const decoded = committed.map((t) => {
+    const o = t.value as { kind?: string; txn?: string } | null;
+    if (!o || o.kind !== 'txn' || typeof o.txn !== 'string') return null;
+    const d = decodeTxn(Buffer.from(o.txn, 'base64'));
+    return d.ok ? d.value : null;
+  });
+  if (decoded.length === 0 || decoded.some((d) => d === null)) return null;
+  let tree = emptyTree();
+  const text = (data: Uint8Array | null) => {
+    if (!data) return '';
+    const s = Buffer.from(data).toString('utf8');
+    return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  };
+  const view = (z: Znode): ZnodeView => ({ data: text(z.data), version: z.version, owner: z.kind.type === 'ephemeral' ? BigInt(z.kind.owner).toString(16) : '' });
+  const base: [string, ZnodeView][] = [...tree.nodes].map(([path, z]) => [path, view(z)]);
+  const changes = decoded.map((txn) => {
+    const before = tree.nodes;
+    tree = applyTree(tree, txn!).tree;
+    const out: [string, ZnodeView | null][] = [];
+    for (const [path, z] of tree.nodes) if (before.get(path) !== z) out.push([path, view(z)]);
+    for (const path of before.keys()) if (!tree.nodes.has(path)) out.push([path, null]);
+    return out;
+  });
+  return { base, zxids: committed.map((t) => t.zxid), changes };
+}
+
 export function exploreRun(run: OrderedRun, title: string, source: string, narration: ExploreRun['narration'] = []): ExploreRun {
   const tables = new Tables();
   const raw: (Omit<StepView, 'servers'> & { views: Map<Sid, number> })[] = [];
@@ -273,6 +332,8 @@ export function exploreRun(run: OrderedRun, title: string, source: string, narra
   // An invariant without a name in the spec is named by its text's first clause.
   const nameOf = (id: string) => RULES[id]?.name || (RULES[id]?.text ?? '').split(/[.:;(]/)[0]!.trim();
   const cx = run.order.findIndex((e) => e.violation !== undefined);
+  // The longest committed sequence the run reached (the ghost's list only grows).
+  const longest = tables.committedLists.reduce<readonly Txn<unknown>[]>((a, b) => (b.length > a.length ? b : a), []);
   return {
     title,
     source,
@@ -287,5 +348,6 @@ export function exploreRun(run: OrderedRun, title: string, source: string, narra
     ending,
     counterexample: cx >= 0 ? { ...run.order[cx]!.violation!, step: cx } : null,
     narration,
+    tree: treeChanges(longest),
   };
 }

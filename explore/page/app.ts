@@ -3,7 +3,7 @@
 // Compiled to plain JavaScript when the page is made (explore/page.ts); type-checked on its own
 // (explore/page/tsconfig.json: the DOM's types, not Node's).
 import type { ModelView } from '../model-session.ts';
-import type { ExploreRun, MessageView, ServerView, StepView } from '../run.ts';
+import type { ExploreRun, MessageView, ServerView, StepView, ZnodeView } from '../run.ts';
 
 type Run = ExploreRun & { readonly model?: ModelView };
 let run = JSON.parse(document.getElementById('run-data')!.textContent!) as Run;
@@ -128,6 +128,45 @@ function serverCard(v: ServerView, prev: ServerView | undefined, committed: Read
   return card;
 }
 
+// ------------------------------------------------------------------ each replica's znodes
+
+/** The znodes after the first n committed txns, built once per n as the stepper asks. */
+const trees = new Map<number, ReadonlyMap<string, ZnodeView>>();
+function treeAfter(n: number): ReadonlyMap<string, ZnodeView> {
+  const t = run.tree!;
+  let best = -1;
+  for (const k of trees.keys()) if (k <= n && k > best) best = k;
+  const m = new Map(best >= 0 ? trees.get(best)! : t.base);
+  // The map kept for `best` holds the changes of txns 0…best-1: apply best…n-1.
+  for (let i = Math.max(best, 0); i < n; i++) for (const [path, z] of t.changes[i]!) z ? m.set(path, z) : m.delete(path);
+  trees.set(n, m);
+  return m;
+}
+
+function znodes(s: StepView): HTMLElement {
+  const t = run.tree!;
+  const applied = s.servers.map((id) => {
+    const v = run.views[id]!;
+    return v.down ? null : t.zxids.filter((z) => z <= v.deliveredZxid).length;
+  });
+  const maps = applied.map((n) => (n === null ? null : treeAfter(n)));
+  const paths = [...new Set(maps.flatMap((m) => (m ? [...m.keys()] : [])))].sort();
+  const table = html('table', { class: 'znodes' });
+  const head = html('tr');
+  head.append(html('th', {}, 'znode'), ...run.servers.map((sid, i) => html('th', {}, `s${sid}${applied[i] === null ? ' (down)' : ` (${applied[i]} txns)`}`)));
+  table.appendChild(head);
+  const cell = (z: ZnodeView | undefined) => (z ? `${z.data === '' ? '∅' : z.data} v${z.version}${z.owner ? ` eph:${z.owner}` : ''}` : '—');
+  for (const path of paths.slice(0, 300)) {
+    const cells = maps.map((m) => (m ? cell(m.get(path)) : ''));
+    const live = cells.filter((_, i) => maps[i] !== null);
+    const tr = html('tr', live.some((c) => c !== live[0]) ? { class: 'differs', 'data-path': path } : { 'data-path': path });
+    tr.append(html('td', {}, path), ...cells.map((c) => html('td', {}, c)));
+    table.appendChild(tr);
+  }
+  if (paths.length > 300) table.appendChild(html('tr', {}, `… ${paths.length - 300} more`));
+  return table;
+}
+
 let current = 0;
 function go(k: number): void {
   current = Math.max(0, Math.min(run.steps.length - 1, k));
@@ -156,6 +195,9 @@ function go(k: number): void {
     }),
   );
   document.getElementById('rules')!.textContent = s.rules.length ? s.rules.join(', ') : '—';
+  const tree = document.getElementById('tree')!;
+  tree.hidden = !run.tree;
+  if (run.tree) document.getElementById('tree-table')!.replaceChildren(znodes(s));
   const cursor = document.getElementById('cursor');
   cursor?.setAttribute('y', String(rowY(current) - ROW / 2));
   for (const e of Array.from(svg.querySelectorAll('.event.current'))) e.classList.remove('current');
@@ -257,6 +299,7 @@ function zoom(f: number): void {
 /** Shows a run: its header, its diagram, and the step it opens at. */
 function show(next: Run, at: 'start' | 'end'): void {
   run = next;
+  trees.clear();
   document.getElementById('title')!.textContent = run.title;
   document.getElementById('source')!.textContent = run.source;
   const ending = document.getElementById('ending')!;

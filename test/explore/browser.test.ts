@@ -22,6 +22,7 @@ import { describeRole } from '../../model/describe.ts';
 import { simulate } from '../../model/simulate.ts';
 import { replay, toNdjson, traceOf } from '../../model/trace.ts';
 import type { ServerState } from '../../src/zab/index.ts';
+import { decodeTxn } from '../../src/wire/txn.ts';
 import { peerMissing } from '../shell/harness.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -69,6 +70,16 @@ describe.skipIf(peerMissing('chromium (Debian)', CHROMIUM))('zabkit explore in a
       await slider.fill('150');
       await expect.poll(() => page.locator('#step-label').textContent()).toMatch(/^step 150 of /);
       expect(await roles(page)).toEqual(worlds.get(150));
+      // Each replica's znodes: at step 150 s3 has restarted and applied nothing yet, s1 has applied
+      // what it delivered; the rows that differ are the znodes s1's delivered creates made.
+      const created = run!.order
+        .slice(0, 151)
+        .filter((e) => e.node === 1)
+        .flatMap((e) => e.effects.filter((f) => f.type === 'deliver').map((f) => (f as { txn: { value: { txn: string } } }).txn.value))
+        .map((v) => decodeTxn(Buffer.from(v.txn, 'base64')))
+        .flatMap((d) => (d.ok && d.value.op.type === 'create' ? [d.value.op.path] : []));
+      expect(created.length).toBeGreaterThan(3);
+      expect((await page.locator('#tree-table tr.differs').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-path')))).sort()).toEqual(created.sort());
       // A message opens in full.
       await page.locator('#diagram .msg').nth(3).dispatchEvent('click');
       expect(await page.locator('#detail pre').textContent()).toContain('"msg"');

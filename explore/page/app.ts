@@ -222,7 +222,7 @@ function shiviz(): string {
   const clocks = new Map<number, Record<string, number>>(run.servers.map((s) => [s, {}]));
   const sentClock = new Map<number, Record<string, number>>();
   const lines: string[] = [];
-  const byReceive = new Map(run.messages.filter((m) => m.received !== null).map((m, i) => [m.received!, i]));
+  const byReceive = new Map(run.messages.flatMap((m, i) => (m.received === null ? [] : [[m.received, i] as const])));
   run.steps.forEach((s) => {
     const me = `s${s.node}`;
     const c = { ...clocks.get(s.node)! };

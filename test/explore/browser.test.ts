@@ -80,6 +80,28 @@ describe.skipIf(peerMissing('chromium (Debian)', CHROMIUM))('zabkit explore in a
         .flatMap((d) => (d.ok && d.value.op.type === 'create' ? [d.value.op.path] : []));
       expect(created.length).toBeGreaterThan(3);
       expect((await page.locator('#tree-table tr.differs').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-path')))).sort()).toEqual(created.sort());
+      // Exports: the diagram as SVG (every arrow in it), the run as a ShiViz log (each event and its vector clock).
+      const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.locator('#export-svg').click()]);
+      const svgText = readFileSync(await svgDownload.path(), 'utf8');
+      expect(svgText.startsWith('<svg')).toBe(true);
+      expect(svgText.match(/class="msg /g)?.length).toBe(sent.size);
+      const [logDownload] = await Promise.all([page.waitForEvent('download'), page.locator('#export-shiviz').click()]);
+      const log = readFileSync(await logDownload.path(), 'utf8').split('\n');
+      const body = log.slice(2).filter((l) => l !== '');
+      expect(body.length).toBe(2 * run!.order.length);
+      // Each event's clock counts its own server's events so far; a receive's clock covers its send's.
+      const clocks = body.filter((_, i) => i % 2 === 1).map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)) as Record<string, number>);
+      expect(clocks.at(-1)![`s${run!.order.at(-1)!.node}`]).toBe(run!.order.filter((e) => e.node === run!.order.at(-1)!.node).length);
+      const sentAt = new Map(run!.order.flatMap((e, i) => (e.sent ?? []).map((id) => [id, i] as const)));
+      let receives = 0;
+      run!.order.forEach((e, i) => {
+        const from = e.recv === undefined ? undefined : sentAt.get(e.recv);
+        if (from === undefined) return;
+        receives++;
+        const sender = `s${run!.order[from]!.node}`;
+        expect(clocks[i]![sender]).toBeGreaterThanOrEqual(clocks[from]![sender]!);
+      });
+      expect(receives).toBeGreaterThan(100);
       // A message opens in full.
       await page.locator('#diagram .msg').nth(3).dispatchEvent('click');
       expect(await page.locator('#detail pre').textContent()).toContain('"msg"');

@@ -2,7 +2,7 @@
 // trace file, or a checker counterexample (`zabkit check --out`); the run is replayed through the
 // spec's reducers in Node and shown as one page, served on 127.0.0.1 (the address is printed) or
 // written to one self-contained file with --out.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { basename, resolve } from 'node:path';
 import { orderRun, runFiles } from '../conformance/replay.ts';
@@ -13,11 +13,11 @@ import { scenarioRun } from './scenario.ts';
 import { ModelSession, SEARCH_TARGETS, type SearchTarget } from './model-session.ts';
 import { parse as parseCheckFlags } from '../model/check-cli.ts';
 
-export const EXPLORE_HELP = `usage: zabkit explore PATH [--out FILE.html] [--port N]
+export const EXPLORE_HELP = `usage: zabkit explore PATH… [--out FILE.html] [--port N]
        zabkit explore --scenario NAME [--out FILE.html] [--port N]
        zabkit explore --model [check flags: --servers N --txns N --crashes N --mutant NAME …] [--port N]
-  PATH: a trace directory (zabkit ensemble --trace DIR, zabkit simulate --seed N --trace DIR), one
-  trace file, or a checker counterexample (zabkit check --out FILE). --scenario NAME: a walkthrough
+  PATH…: a trace directory (zabkit ensemble --trace DIR, zabkit simulate --seed N --trace DIR), a
+  run's trace files, or a checker counterexample (zabkit check --out FILE). --scenario NAME: a walkthrough
   scenario of test/scenarios (a part of its file name), its comments as narration. The run is replayed through the spec's reducers and
   shown as a space-time diagram (a lane per server, an arrow per message) with a stepper (every
   server's state after each step, the messages in flight, the invariants).
@@ -27,13 +27,15 @@ export const EXPLORE_HELP = `usage: zabkit explore PATH [--out FILE.html] [--por
                     next action, back and forward, find a path to a violation or a sometimes-
                     property (a bounded search), download the path as a trace for zabkit replay`;
 
-/** The explorer's run for a path (a directory of server-N.ndjson files, or one file). */
-export function loadRun(path: string): ExploreRun {
-  const files = runFiles(path).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
-  if (files.length === 0) throw new UsageError(`${path}: no .ndjson trace files`);
+/** The explorer's run for its paths: a directory of server-N.ndjson files, one file, or a run's files one by one. */
+export function loadRun(...paths: string[]): ExploreRun {
+  for (const p of paths) if (!existsSync(p)) throw new UsageError(`${p}: no such file or directory`);
+  const files = paths.flatMap((p) => runFiles(p)).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  if (files.length === 0) throw new UsageError(`${paths.join(' ')}: no .ndjson trace files`);
   const { run, report } = orderRun(files);
-  if (!run) throw new Error(`${path}: ${report.problem!.where}: ${report.problem!.detail}`);
-  return exploreRun(run, basename(resolve(path)).replace(/\.ndjson$/, ''), path);
+  if (!run) throw new Error(`${paths.join(' ')}: ${report.problem!.where}: ${report.problem!.detail}`);
+  const name = paths.length === 1 ? basename(resolve(paths[0]!)).replace(/\.ndjson$/, '') : basename(resolve(paths[0]!, '..'));
+  return exploreRun(run, name, paths.join(' '));
 }
 
 /** The interactive explorer's calls: each changes the model session and answers with its run. */
@@ -97,11 +99,10 @@ export async function runExplore(args: readonly string[], out: (s: string) => vo
     out(EXPLORE_HELP);
     return 0;
   }
-  const [path, ...more] = positionals;
-  if (typeof values.scenario === 'string' ? positionals.length > 0 : !path || more.length) {
-    throw new UsageError('give one PATH (a trace directory, a trace file or a counterexample), or --scenario NAME');
+  if (typeof values.scenario === 'string' ? positionals.length > 0 : positionals.length === 0) {
+    throw new UsageError('give PATH… (a trace directory, a run\'s trace files, or a counterexample), or --scenario NAME');
   }
-  const run = typeof values.scenario === 'string' ? scenarioRun(values.scenario) : loadRun(path!);
+  const run = typeof values.scenario === 'string' ? scenarioRun(values.scenario) : loadRun(...positionals);
   const page = explorePage(run);
   const summary = `${run.steps.length} steps, ${run.servers.length} servers, ${run.messages.length} messages${run.ending ? `; ${run.ending}` : ''}`;
   if (typeof values.out === 'string') {

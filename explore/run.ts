@@ -224,7 +224,11 @@ function messagesOf(run: OrderedRun): MessageView[] {
   if (run.sent.size > 0) {
     // The sender's event that transmitted it: `at` indexes that server's own events.
     const byNode = new Map<Sid, TraceEvent[]>();
-    for (const e of order) byNode.set(e.node, [...(byNode.get(e.node) ?? []), e]);
+    for (const e of order) {
+      const list = byNode.get(e.node);
+      if (list) list.push(e);
+      else byNode.set(e.node, [e]);
+    }
     const receivedAt = new Map<string, number>();
     order.forEach((e, i) => e.recv !== undefined && receivedAt.set(e.recv, i));
     for (const [id, s] of run.sent) {
@@ -238,23 +242,25 @@ function messagesOf(run: OrderedRun): MessageView[] {
   // No ids: sends leave at their step (held ones at the sender's next persisted step covering their
   // ticket); a receive takes the oldest unreceived send on its channel with the same content.
   const held = new Map<Sid, { ticket: number; to: Sid; msg: unknown }[]>();
-  const queues = new Map<string, MessageView[]>();
+  /** Per channel: indices into `out` of the sends not yet received, oldest first. */
+  const queues = new Map<string, number[]>();
   const key = (from: Sid, to: Sid, msg: unknown) => `${from}>${to}/${channelOf(msg)}`;
   const send = (i: number, from: Sid, to: Sid, msg: unknown) => {
-    const m: MessageView = { id: `m${out.length}`, from, to, channel: channelOf(msg), sent: i, received: null, label: describeMessage(msg as Message<unknown>), msg };
-    out.push(m);
-    queues.set(key(from, to, msg), [...(queues.get(key(from, to, msg)) ?? []), m]);
+    out.push({ id: `m${out.length}`, from, to, channel: channelOf(msg), sent: i, received: null, label: describeMessage(msg as Message<unknown>), msg });
+    const k = key(from, to, msg);
+    const q = queues.get(k);
+    if (q) q.push(out.length - 1);
+    else queues.set(k, [out.length - 1]);
   };
   order.forEach((e, i) => {
     const input = e.input as { type: string; from?: Sid; msg?: unknown; ticket?: number };
     if (input.type === 'receive') {
       const q = queues.get(key(input.from!, e.node, input.msg)) ?? [];
       const text = JSON.stringify(input.msg);
-      const k = q.findIndex((m) => JSON.stringify(m.msg) === text);
+      const k = q.findIndex((m) => JSON.stringify(out[m]!.msg) === text);
       if (k >= 0) {
-        const m = q[k]!;
-        out[out.indexOf(m)] = { ...m, received: i };
-        queues.set(key(input.from!, e.node, input.msg), q.slice(k + 1));
+        out[q[k]!] = { ...out[q[k]!]!, received: i };
+        q.splice(0, k + 1); // the older ones were lost on the way
       }
     }
     if (input.type === 'restart') held.set(e.node, []);

@@ -58,7 +58,7 @@ export interface StepView {
   /** The txns committed so far: an index into the run's `committed` (sets of indices into `txns`). */
   readonly committed: number;
   readonly violations: readonly Violation[];
-  /** The spec rules whose branches decided this step (not yet recorded by the reducers: empty). */
+  /** The spec rules whose branches decided this step, as the reducer named them (Ctx.rule). */
   readonly rules: readonly string[];
 }
 
@@ -309,7 +309,7 @@ function treeChanges(committed: readonly Txn<unknown>[]): TreeChanges | null {
 export function exploreRun(run: OrderedRun, title: string, source: string, narration: ExploreRun['narration'] = []): ExploreRun {
   const tables = new Tables();
   const raw: (Omit<StepView, 'servers'> & { views: Map<Sid, number> })[] = [];
-  const r = replay(run.order, (index, world, violations) => {
+  const r = replay(run.order, (index, world, violations, rules) => {
     const e = run.order[index]!;
     raw.push({
       index,
@@ -322,7 +322,7 @@ export function exploreRun(run: OrderedRun, title: string, source: string, narra
       views: new Map(world.sids.map((sid) => [sid, tables.view(serverView(tables, world, sid))])),
       committed: tables.committedSet(world.ghost.committed),
       violations: [...violations, ...(e.violation ? [e.violation] : [])].filter((v, k, all) => all.findIndex((w) => w.id === v.id) === k),
-      rules: [],
+      rules,
     });
   });
   // Every server on every step: one not started yet is down.

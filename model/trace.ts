@@ -84,7 +84,7 @@ const lastZxid = (d: Durable<unknown>): number => d.history[d.history.length - 1
  * What replay saw at one event: the world the invariants judged after it (servers, disks, the
  * ghost; no messages in flight) and what they found.
  */
-export type ReplayStep = (index: number, world: World<unknown>, violations: readonly Violation[]) => void;
+export type ReplayStep = (index: number, world: World<unknown>, violations: readonly Violation[], rules: readonly string[]) => void;
 
 export function replay(events: readonly TraceEvent[], onStep?: ReplayStep): ReplayResult {
   const nodes = new Map<Sid, Replayed>();
@@ -95,6 +95,8 @@ export function replay(events: readonly TraceEvent[], onStep?: ReplayStep): Repl
   for (let index = 0; index < events.length; index++) {
     const e = events[index]!;
     const input = e.input as Input<unknown>;
+    // The rules whose branches the step takes, when someone asks (the explorer).
+    const rules: string[] | undefined = onStep ? [] : undefined;
     let r = nodes.get(e.node);
     let before: ServerState<unknown> | null = r?.server ?? null;
     let result: readonly [ServerState<unknown>, readonly Effect<unknown>[]];
@@ -111,11 +113,11 @@ export function replay(events: readonly TraceEvent[], onStep?: ReplayStep): Repl
       }
       r = { server: null, durable: recorded, pending: new Map(), applied: EMPTY_STATE };
       nodes.set(e.node, r);
-      result = boot(config, recorded);
+      result = boot(config, recorded, rules);
       before = result[0];
     } else {
       if (!r || !r.server) return { ...none, mismatch: { seq: e.seq, node: e.node, recorded: `an input to server ${e.node}, which is not running`, replayed: null } };
-      result = step(r.server, input);
+      result = step(r.server, input, false, rules);
     }
     const [after, effects] = result;
     const judged = input.type === 'restart' ? null : { server: r.server, durable: r.durable, applied: r.applied, ghost };
@@ -139,12 +141,12 @@ export function replay(events: readonly TraceEvent[], onStep?: ReplayStep): Repl
     r.server = after;
     // A step that changed nothing the invariants read (it only sent messages) leaves the world already judged.
     if (judged && judged.server === after && judged.durable === r.durable && judged.applied === r.applied && judged.ghost === ghost) {
-      onStep?.(index, worldOf(sids, nodes, configs, ghost), []);
+      onStep?.(index, worldOf(sids, nodes, configs, ghost), [], [...new Set(rules)]);
       continue;
     }
     const world = worldOf(sids, nodes, configs, ghost);
     const v = checkInvariants(world);
-    onStep?.(index, world, v);
+    onStep?.(index, world, v, [...new Set(rules)]);
     if (v.length) return { ...none, violation: { ...v[0]!, seq: e.seq, node: e.node } };
   }
   return none;

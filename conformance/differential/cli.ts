@@ -110,6 +110,12 @@ export async function differential(
 export const APACHE_PROPS = { 'zookeeper.extendedTypesEnabled': 'true', 'znode.container.checkIntervalMs': '3600000' } as const;
 
 /**
+ * zabkit's, the same: TTL nodes on, containers never swept mid-run (with the default minute, a run
+ * slower than a minute on a loaded machine had zabkit reap empty containers Apache still held).
+ */
+export const ZABKIT_FLAGS: readonly string[] = ['--extended-types', 'true', '--container-check-interval', '3600000'];
+
+/**
  * Apache ZooKeeper for a differential run, on a port found free. Between the check and the JVM's
  * bind (seconds on a loaded machine) another process may take the port (freeBasePort draws from
  * the kernel's range for outgoing connections): then it exits, and a new port is tried, 3 at most.
@@ -156,7 +162,7 @@ export async function runDifferential(args: readonly string[], out: (s: string) 
     let target = o.target;
     if (!target) {
       const compat = version?.startsWith('3.8.') ? ['--compat', version] : [];
-      zabkit = await startServer(join(dir, 'zabkit'), ['--extended-types', 'true', ...compat]);
+      zabkit = await startServer(join(dir, 'zabkit'), [...ZABKIT_FLAGS, ...compat]);
       target = { host: '127.0.0.1', port: zabkit.port };
     }
     out(`reference ${ref.host}:${ref.port} (ZooKeeper ${version ?? 'version unknown'}), zabkit ${target.host}:${target.port}; workloads ${o.from}..${o.to} of ${o.ops} operations`);

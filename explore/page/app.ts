@@ -194,7 +194,11 @@ function go(k: number): void {
       return li;
     }),
   );
-  document.getElementById('rules')!.textContent = s.rules.length ? s.rules.join(', ') : '—';
+  document.getElementById('rules')!.replaceChildren(
+    ...(s.rules.length
+      ? s.rules.flatMap((id, i) => [...(i ? [document.createTextNode(', ')] : []), html('a', { href: '#', class: 'rule', 'data-rule': id, title: run.rules[id] ?? '' }, id)])
+      : [document.createTextNode('—')]),
+  );
   const tree = document.getElementById('tree')!;
   tree.hidden = !run.tree;
   if (run.tree) document.getElementById('tree-table')!.replaceChildren(znodes(s));

@@ -10,6 +10,7 @@ import { epochOf, makeZxid, counterOf, ZERO_ZXID, type Zxid } from './zxid.ts';
 /** BCAST-11: leave the current leader or learners behind and look for a leader again. */
 export function stepDown<T>(ctx: Ctx<T>): void {
   const s = ctx.state;
+  ctx.rule('BCAST-11');
   if (s.phase === 'leading') for (const sid of Object.keys(s.learners)) ctx.disconnect(Number(sid));
   else if (s.phase !== 'looking') ctx.disconnect(s.leader);
   startLooking(ctx);
@@ -23,6 +24,7 @@ export function deliverUpTo<T>(ctx: Ctx<T>, count: number): void {
   const s = ctx.state;
   const from = deliveredCount(s);
   if (count <= from) return;
+  ctx.rule('BCAST-5');
   for (let i = from; i < count; i++) {
     const t = s.history[i]!;
     ctx.effects.push(t.snapshot ? { type: 'installSnapshot', zxid: t.zxid, base: t.value } : { type: 'deliver', txn: t });
@@ -40,8 +42,9 @@ export function nextZxid(s: Leading<unknown>): Zxid {
 /** BCAST-1: a client write at an established leader becomes the next proposal of its epoch. */
 export function onPropose<T>(ctx: Ctx<T>, value: T): void {
   const s = ctx.state;
-  if (s.phase !== 'leading' || s.stage !== 'broadcast') return; // BCAST-1: only an established leader proposes
+  if (s.phase !== 'leading' || s.stage !== 'broadcast') return ctx.rule('BCAST-1'); // BCAST-1: only an established leader proposes
   const zxid = nextZxid(s);
+  ctx.rule('BCAST-1');
   const txn: Txn<T> = { zxid, value };
   ctx.patch<Leading<T>>({ history: ctx.appendHistory(txn) });
   const ticket = ctx.persist({ kind: 'append', txns: [txn] });
@@ -63,15 +66,17 @@ export function onProposal<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
   }
   // mutant: a PROPOSAL judged by its zxid alone, whichever connection it came on (an old leader's)
   const trusting = s.config.deviation === 'accept-older-epoch-proposal';
-  if (s.phase !== 'following' || (s.leader !== from && !trusting) || (s.stage !== 'synced' && s.stage !== 'broadcast')) return; // BCAST-12
+  if (s.phase !== 'following' || (s.leader !== from && !trusting) || (s.stage !== 'synced' && s.stage !== 'broadcast')) return ctx.rule('BCAST-12'); // BCAST-12
   // BCAST-2: only the current epoch's leader proposes. A stale PROPOSAL of an older epoch cannot
   // come from the leader itself (NET-4: its newer connection superseded the old one); the check
   // is defence in depth, the sender check above is what keeps an old leader's PROPOSALs out.
   const olderEpoch = epochOf(txn.zxid) !== s.currentEpoch && !trusting;
   if (txn.zxid <= lastZxid(s.history) || olderEpoch) {
+    ctx.rule('BCAST-2');
     stepDown(ctx); // BCAST-2: a proposal out of order is a broken leader or channel
     return;
   }
+  ctx.rule('BCAST-2', 'PERSIST-7');
   ctx.patch<Learning<T>>({ history: ctx.appendHistory(txn) });
   const ticket = ctx.persist({ kind: 'append', txns: [txn] });
   const ack = { type: 'ACK', zxid: txn.zxid } as const;
@@ -83,11 +88,12 @@ export function onProposal<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
 export function onProposalAck<T>(ctx: Ctx<T>, from: Sid, zxid: Zxid): void {
   const s = ctx.state as Leading<T>;
   const learner = s.learners[from];
-  if (!learner || learner.observer || !isVoter(s.config, from)) return; // BCAST-12
+  if (!learner || learner.observer || !isVoter(s.config, from)) return ctx.rule('BCAST-12'); // BCAST-12
   const i = s.proposals.findIndex((p) => p.zxid === zxid);
   if (i < 0 || s.proposals[i]!.acks.includes(from)) return; // already committed, or a duplicate
   const proposals = s.proposals.slice();
   const p = proposals[i]!;
+  ctx.rule('BCAST-3');
   proposals[i] = { ...p, acks: [...p.acks, from] };
   ctx.patch<Leading<T>>({ proposals });
   tryCommit(ctx);
@@ -99,6 +105,7 @@ function ackers(s: Leading<unknown>, p: Proposal): readonly Sid[] {
 
 /** BCAST-4: commit, strictly in zxid order, each proposal a quorum has made durable. */
 export function tryCommit<T>(ctx: Ctx<T>): void {
+  ctx.rule('BCAST-4');
   let s = ctx.state;
   if (s.phase !== 'leading' || s.stage !== 'broadcast') return;
   const need = s.config.deviation === 'commit-without-quorum' ? quorumSize(s.config) - 1 : quorumSize(s.config);
@@ -122,8 +129,9 @@ export function tryCommit<T>(ctx: Ctx<T>): void {
 /** BCAST-5: a follower delivers up to each COMMIT, once UPTODATE has released it. */
 export function onCommit<T>(ctx: Ctx<T>, from: Sid, zxid: Zxid): void {
   const s = ctx.state;
-  if (s.phase !== 'following' || s.leader !== from || (s.stage !== 'synced' && s.stage !== 'broadcast')) return; // BCAST-12
+  if (s.phase !== 'following' || s.leader !== from || (s.stage !== 'synced' && s.stage !== 'broadcast')) return ctx.rule('BCAST-12'); // BCAST-12
   if (countUpTo(s.history, zxid) === 0 || s.history[countUpTo(s.history, zxid) - 1]!.zxid !== zxid) {
+    ctx.rule('BCAST-5');
     stepDown(ctx); // BCAST-5: a COMMIT for a txn we never logged is a broken leader or channel
     return;
   }
@@ -134,8 +142,9 @@ export function onCommit<T>(ctx: Ctx<T>, from: Sid, zxid: Zxid): void {
 /** BCAST-6: an observer logs and delivers each committed txn the leader INFORMs it of. */
 export function onInform<T>(ctx: Ctx<T>, from: Sid, txn: Txn<T>): void {
   const s = ctx.state;
-  if (s.phase !== 'observing' || s.leader !== from || (s.stage !== 'synced' && s.stage !== 'broadcast')) return; // BCAST-12
+  if (s.phase !== 'observing' || s.leader !== from || (s.stage !== 'synced' && s.stage !== 'broadcast')) return ctx.rule('BCAST-12'); // BCAST-12
   if (txn.zxid <= lastZxid(s.history)) {
+    ctx.rule('BCAST-6');
     stepDown(ctx); // BCAST-6: out of order
     return;
   }
@@ -158,7 +167,8 @@ export function noteHeard<T>(ctx: Ctx<T>, from: Sid): void {
 export function onPing<T>(ctx: Ctx<T>, from: Sid): void {
   const s = ctx.state;
   if (s.phase !== 'following' && s.phase !== 'observing') return;
-  if (s.leader !== from || s.stage === 'discovery') return; // BCAST-12
+  if (s.leader !== from || s.stage === 'discovery') return ctx.rule('BCAST-12'); // BCAST-12
+  ctx.rule('BCAST-7');
   ctx.send(from, { type: 'PING' });
 }
 
@@ -166,6 +176,7 @@ export function onPing<T>(ctx: Ctx<T>, from: Sid): void {
 export function onPingTimeout<T>(ctx: Ctx<T>): void {
   const s = ctx.state;
   if (s.phase !== 'leading' || s.stage !== 'broadcast') return;
+  ctx.rule('BCAST-7');
   for (const [sid, l] of Object.entries(s.learners)) if (l.stage === 'acked' || l.stage === 'uptodate') ctx.send(Number(sid), { type: 'PING' });
   ctx.timer('ping', s.config.timing.tickMs);
 }
@@ -180,6 +191,7 @@ export function onSyncTimeout<T>(ctx: Ctx<T>): void {
   if (s.phase === 'looking' || s.stage !== 'broadcast') return;
   const ms = s.config.timing.syncLimit * s.config.timing.tickMs;
   if (s.phase === 'leading') {
+    ctx.rule('BCAST-9');
     if (countVoters(s.config, [...s.heard, s.config.sid]) < quorumSize(s.config)) return stepDown(ctx); // BCAST-9
     // BCAST-9: a silent learner in broadcast is dropped, as if its connection were lost (BCAST-10).
     let learners = s.learners;
@@ -192,6 +204,7 @@ export function onSyncTimeout<T>(ctx: Ctx<T>): void {
     }
     ctx.patch<Leading<T>>({ heard: [], learners });
   } else {
+    ctx.rule('BCAST-8');
     if (!s.heard) return stepDown(ctx); // BCAST-8
     ctx.patch<Learning<T>>({ heard: false });
   }
@@ -205,6 +218,7 @@ export function onSyncTimeout<T>(ctx: Ctx<T>): void {
  */
 export function onDisconnected<T>(ctx: Ctx<T>, peer: Sid): void {
   const s = ctx.state;
+  ctx.rule('BCAST-10');
   if (s.phase === 'leading') {
     if (!s.learners[peer]) return;
     const { [peer]: _gone, ...learners } = s.learners;

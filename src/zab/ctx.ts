@@ -36,8 +36,17 @@ export class Ctx<T> {
   constructor(
     readonly start: ServerState<T>,
     private readonly owned = false,
+    /** Told the spec rules whose branches the step takes (the explorer asks; the checker does not). */
+    private readonly rules?: string[],
   ) {
     this.state = start;
+  }
+
+  /** Names the spec rules the step's current branch applies (recorded only when asked for; no allocation otherwise: the checker's hot path). */
+  rule(id: string, also?: string): void {
+    if (!this.rules) return;
+    this.rules.push(id);
+    if (also) this.rules.push(also);
   }
 
   /** The history with `txn` appended (a new array, or in owned mode the same one grown). */

@@ -66,6 +66,7 @@ export function startLooking<T>(ctx: Ctx<T>): void {
   ctx.state = looking;
   broadcastVote(ctx);
   ctx.timer('notify', s.config.timing.notifyMs);
+  ctx.rule('ELECT-7');
   maybeFinalize(ctx); // ELECT-7: in an ensemble of one, one's own vote is already a quorum
 }
 
@@ -74,11 +75,13 @@ export function onNotification<T>(ctx: Ctx<T>, from: Sid, n: Notification): void
   const s = ctx.state;
   // ELECT-3: a voter answers a non-voter (an observer looking for its leader) with its current vote.
   if (!isVoter(s.config, from)) {
+    ctx.rule('ELECT-3');
     if (isVoter(s.config, s.config.sid)) ctx.send(from, notification(s));
     return;
   }
   if (s.phase !== 'looking') {
     // ELECT-11: a voter outside the election tells a looking voter whom it follows. An observer
+    ctx.rule('ELECT-11');
     // stays silent: voters ignore what it says (ELECT-9), and its answer to a voter's answer
     // (ELECT-3) would start an endless exchange.
     if (n.state === 'looking' && isVoter(s.config, s.config.sid)) ctx.send(from, notification(s));
@@ -94,6 +97,7 @@ function lookingFromLooking<T>(ctx: Ctx<T>, s: Looking<T>, from: Sid, n: Notific
   if (n.round !== s.round && s.config.deviation === 'ignore-election-round') return; // mutant: ELECT-4/5 dropped
   if (n.round > s.round) {
     // ELECT-4: a later round wins: join it, forget the old round's votes, keep the better vote.
+    ctx.rule('ELECT-4');
     const mine = initialVote(s);
     const vote = isBetter(s, n.vote, mine) ? n.vote : mine;
     const next = ctx.patch<Looking<T>>({ round: n.round, vote, finalizing: false, votes: {} });
@@ -101,15 +105,18 @@ function lookingFromLooking<T>(ctx: Ctx<T>, s: Looking<T>, from: Sid, n: Notific
     broadcastVote(ctx);
   } else if (n.round < s.round) {
     // ELECT-5: a server in an older round is told ours, so it catches up.
+    ctx.rule('ELECT-5');
     ctx.send(from, notification(s));
     return;
   } else if (isBetter(s, n.vote, s.vote)) {
     // ELECT-6: a better vote in our round is adopted and re-announced; it ends any finalize window.
+    ctx.rule('ELECT-6');
     const next = ctx.patch<Looking<T>>({ vote: n.vote, finalizing: false });
     ctx.patch<Looking<T>>({ votes: ownBallot(next, { ...next.votes, [from]: ballot }) });
     broadcastVote(ctx);
   } else {
     // ELECT-6: an equal or worse vote in our round is only recorded.
+    ctx.rule('ELECT-6');
     if (sameBallot(s.votes[from], ballot)) return;
     ctx.patch<Looking<T>>({ votes: { ...s.votes, [from]: ballot } });
   }
@@ -136,6 +143,7 @@ function maybeFinalize<T>(ctx: Ctx<T>): void {
 export function onFinalizeTimeout<T>(ctx: Ctx<T>): void {
   const s = ctx.state;
   if (s.phase !== 'looking' || !s.finalizing) return;
+  ctx.rule('ELECT-8');
   decide(ctx, s.vote, s.round);
 }
 
@@ -143,11 +151,13 @@ export function onFinalizeTimeout<T>(ctx: Ctx<T>): void {
 export function onNotifyTimeout<T>(ctx: Ctx<T>): void {
   const s = ctx.state;
   if (s.phase !== 'looking') return;
+  ctx.rule('ELECT-12');
   broadcastVote(ctx);
   ctx.timer('notify', s.config.timing.notifyMs);
 }
 
 function lookingFromSettled<T>(ctx: Ctx<T>, s: Looking<T>, from: Sid, n: Notification): void {
+  ctx.rule('ELECT-10');
   const ballot: Ballot = { vote: n.vote, round: n.round, state: n.state };
   // ELECT-9: in our own round a settled server's vote counts like any other.
   if (n.round === s.round) {
@@ -184,6 +194,7 @@ function checkLeader(s: Looking<unknown>, ballots: Readonly<Record<Sid, Ballot>>
 function decide<T>(ctx: Ctx<T>, vote: Vote, round: number): void {
   const s = ctx.state as Looking<T>;
   const backlog = s.backlog;
+  ctx.rule('ELECT-13');
   ctx.patch<Looking<T>>({ vote, round, finalizing: false });
   if (vote.leader === s.config.sid) startLeading(ctx, backlog);
   else startLearning(ctx, vote.leader);

@@ -16,7 +16,7 @@ export function emptyDurable<T>(): Durable<T> {
  * PERSIST-4: a (re)start keeps only the durable state; nothing is delivered until a leader
  * says what is committed (SYNC-9), and the server starts looking in round 1.
  */
-export function boot<T>(config: Config, durable: Durable<T>): StepResult<T> {
+export function boot<T>(config: Config, durable: Durable<T>, rules?: string[]): StepResult<T> {
   const seed: Looking<T> = {
     config,
     acceptedEpoch: durable.acceptedEpoch,
@@ -34,7 +34,8 @@ export function boot<T>(config: Config, durable: Durable<T>): StepResult<T> {
     finalizing: false,
     backlog: {},
   };
-  const ctx = new Ctx<T>(seed);
+  const ctx = new Ctx<T>(seed, false, rules);
+  ctx.rule('PERSIST-4', 'ELECT-2');
   startLooking(ctx);
   return [ctx.state, ctx.effects];
 }
@@ -42,7 +43,8 @@ export function boot<T>(config: Config, durable: Durable<T>): StepResult<T> {
 /** PERSIST-8: a completed persist may complete the leader's own ACKs (SYNC-8, BCAST-4). */
 export function onPersisted<T>(ctx: Ctx<T>, ticket: number): void {
   const s = ctx.state;
-  if (ticket <= s.durable || ticket > s.ticket) return; // PERSIST-2: completions come once, in order
+  if (ticket <= s.durable || ticket > s.ticket) return ctx.rule('PERSIST-2'); // PERSIST-2: completions come once, in order
+  ctx.rule('PERSIST-8');
   ctx.patch({ durable: ticket });
   checkEstablished(ctx);
   tryCommit(ctx);
@@ -73,6 +75,7 @@ export function onCompacted<T>(ctx: Ctx<T>, zxid: number, base: T): void {
   const s = ctx.state;
   const n = countUpTo(s.history, zxid);
   if (n <= 1 || s.history[n - 1]!.zxid !== zxid || zxid > s.deliveredZxid || n > s.snapIndex) return;
+  ctx.rule('PERSIST-11');
   ctx.patch(collapse(s.history, s.snapIndex, zxid, base));
 }
 

@@ -23,11 +23,12 @@ import type { Input, Message, ServerState, Sid, StepResult } from './types.ts';
 
 /**
  * `owned`: the caller discards `state` once it has the result (as the shell does), so the history
- * may grow in place (Ctx.appendHistory). Results are the same either way.
+ * may grow in place (Ctx.appendHistory). Results are the same either way. `rules`, when given, is
+ * told the spec rules whose branches this step took.
  */
-export function step<T>(state: ServerState<T>, input: Input<T>, owned = false): StepResult<T> {
-  if (input.type === 'restart') return boot(state.config, input.durable); // PERSIST-4
-  const ctx = new Ctx<T>(state, owned);
+export function step<T>(state: ServerState<T>, input: Input<T>, owned = false, rules?: string[]): StepResult<T> {
+  if (input.type === 'restart') return boot(state.config, input.durable, rules); // PERSIST-4
+  const ctx = new Ctx<T>(state, owned, rules);
   switch (input.type) {
     case 'receive':
       receive(ctx, input.from, input.msg);
@@ -61,7 +62,7 @@ export function step<T>(state: ServerState<T>, input: Input<T>, owned = false): 
 
 /** Messages are the hot path of the checker: a plain switch, exhaustive by assertNever. */
 function receive<T>(ctx: Ctx<T>, from: Sid, msg: Message<T>): void {
-  if (from === ctx.cfg.sid) return; // BCAST-12: a server never messages itself
+  if (from === ctx.cfg.sid) return ctx.rule('BCAST-12'); // BCAST-12: a server never messages itself
   if (msg.type !== 'NOTIFICATION') noteHeard(ctx, from);
   switch (msg.type) {
     case 'NOTIFICATION':
@@ -80,7 +81,7 @@ function receive<T>(ctx: Ctx<T>, from: Sid, msg: Message<T>): void {
     case 'NEWLEADER':
       return onNewLeader(ctx, from, msg.epoch);
     case 'ACK':
-      if (ctx.state.phase !== 'leading') return; // BCAST-12
+      if (ctx.state.phase !== 'leading') return ctx.rule('BCAST-12'); // BCAST-12
       if (isNewLeaderAck(msg.zxid)) return onNewLeaderAck(ctx, from);
       return onProposalAck(ctx, from, msg.zxid);
     case 'UPTODATE':

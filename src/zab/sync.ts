@@ -11,13 +11,16 @@ export function syncLearner<T>(ctx: Ctx<T>, sid: Sid): void {
   const s = ctx.state as Leading<T>;
   const learner = s.learners[sid];
   if (!learner) return;
+  ctx.rule('SYNC-1');
   // SYNC-1: before establishment the leader's whole history is what the new epoch commits.
   const committedCount = s.stage === 'broadcast' ? deliveredCount(s) : s.history.length;
   const committed = committedCount > 0 ? s.history[committedCount - 1]!.zxid : ZERO_ZXID;
   // SYNC-1: an observer is sent only what is committed; it learns the rest by INFORM.
   const visible = learner.observer ? s.history.slice(0, committedCount) : s.history;
   const msg = chooseSync(s, visible, learner.peerLast, committed, committedCount);
+  ctx.rule(msg.type === 'DIFF' ? 'SYNC-2' : msg.type === 'TRUNC' ? 'SYNC-3' : 'SYNC-4');
   ctx.send(sid, msg);
+  ctx.rule('PERSIST-7');
   ctx.sendAfter(s.currentEpochTicket, sid, { type: 'NEWLEADER', epoch: s.epoch }); // PERSIST-7
   ctx.patch<Leading<T>>({
     learners: { ...s.learners, [sid]: { ...learner, stage: 'synced', syncedTo: lastZxid(visible) } },
@@ -64,7 +67,8 @@ export function chooseSync<T>(
 /** SYNC-5: a learner keeps the sync message until NEWLEADER; nothing is written yet. */
 export function onSyncMessage<T>(ctx: Ctx<T>, from: Sid, msg: SyncMessage<T>): void {
   const s = ctx.state;
-  if (s.phase === 'looking' || s.phase === 'leading' || s.leader !== from || s.stage !== 'sync') return; // BCAST-12
+  if (s.phase === 'looking' || s.phase === 'leading' || s.leader !== from || s.stage !== 'sync') return ctx.rule('BCAST-12'); // BCAST-12
+  ctx.rule('SYNC-5');
   ctx.patch<Learning<T>>({ pendingSync: msg });
 }
 
@@ -112,8 +116,10 @@ function deliveredAfterSnap<T>(s: Learning<T>, history: readonly Txn<T>[]): Zxid
 /** SYNC-6: on NEWLEADER the learner makes the synced history durable, then its currentEpoch, then ACKs. */
 export function onNewLeader<T>(ctx: Ctx<T>, from: Sid, epoch: number): void {
   const s = ctx.state;
-  if (s.phase === 'looking' || s.phase === 'leading' || s.leader !== from || s.stage !== 'sync') return; // BCAST-12
+  if (s.phase === 'looking' || s.phase === 'leading' || s.leader !== from || s.stage !== 'sync') return ctx.rule('BCAST-12'); // BCAST-12
+  ctx.rule('SYNC-6');
   if (s.pendingSync === null || epoch !== s.acceptedEpoch) {
+    ctx.rule('SYNC-6');
     stepDown(ctx); // SYNC-6: NEWLEADER without a sync, or for an epoch we did not accept, is a broken leader
     return;
   }
@@ -141,8 +147,9 @@ export function onNewLeader<T>(ctx: Ctx<T>, from: Sid, epoch: number): void {
 export function onNewLeaderAck<T>(ctx: Ctx<T>, from: Sid): void {
   const s = ctx.state as Leading<T>;
   const learner = s.learners[from];
-  if (!learner || learner.stage !== 'synced') return; // BCAST-12
+  if (!learner || learner.stage !== 'synced') return ctx.rule('BCAST-12'); // BCAST-12
   const voter = isVoter(s.config, from);
+  ctx.rule('SYNC-7');
   // SYNC-7: the ACK vouches for everything the sync carried, so it ACKs those proposals too.
   const proposals = voter
     ? s.proposals.map((p) => (p.zxid <= learner.syncedTo && !p.acks.includes(from) ? { ...p, acks: [...p.acks, from] } : p))
@@ -150,6 +157,7 @@ export function onNewLeaderAck<T>(ctx: Ctx<T>, from: Sid): void {
   const newLeaderAcks = voter && !s.newLeaderAcks.includes(from) ? [...s.newLeaderAcks, from] : s.newLeaderAcks;
   ctx.patch<Leading<T>>({ learners: { ...s.learners, [from]: { ...learner, stage: 'acked' } }, newLeaderAcks, proposals });
   if (s.stage === 'broadcast') {
+    ctx.rule('SYNC-8');
     upToDate(ctx, from); // SYNC-8: a learner that joins an established leader is released at once
     tryCommit(ctx);
   } else {
@@ -189,7 +197,8 @@ export function checkEstablished<T>(ctx: Ctx<T>): void {
 /** SYNC-9: UPTODATE: the learner delivers what is committed and starts serving. */
 export function onUpToDate<T>(ctx: Ctx<T>, from: Sid): void {
   const s = ctx.state;
-  if (s.phase === 'looking' || s.phase === 'leading' || s.leader !== from || s.stage !== 'synced') return; // BCAST-12
+  if (s.phase === 'looking' || s.phase === 'leading' || s.leader !== from || s.stage !== 'synced') return ctx.rule('BCAST-12'); // BCAST-12
+  ctx.rule('SYNC-9');
   // SYNC-9: the learner's vote now names its leader's established epoch, as the leader's does.
   ctx.patch<Learning<T>>({ stage: 'broadcast', heard: true, vote: { leader: from, zxid: s.vote.zxid, epoch: s.currentEpoch } });
   deliverUpTo(ctx, countUpTo(s.history, s.committed));

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apacheInstalled } from '../../conformance/apache.ts';
-import { differential, startReference, versionOf } from '../../conformance/differential/cli.ts';
+import { differential, startReference, versionOf, ZABKIT_FLAGS } from '../../conformance/differential/cli.ts';
 import { compare, formatMismatch, runWorkload, type Observation } from '../../conformance/differential/run.ts';
 import { startEnsemble } from '../shell/ensemble-harness.ts';
 import { fourLetter, peerMissing, removeDir, startServer, tempDir, type RunningServer } from '../shell/harness.ts';
@@ -26,7 +26,7 @@ describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () =>
     try {
       const version = (await versionOf('127.0.0.1', apache.port)) ?? '';
       expect(version).toMatch(/^3\.8\.\d+$/);
-      zabkit = await startServer(join(dir, 'zabkit-1'), ['--extended-types', 'true', '--compat', version]);
+      zabkit = await startServer(join(dir, 'zabkit-1'), [...ZABKIT_FLAGS, '--compat', version]);
       const r = await differential(apache.port, zabkit.port, { from: 0, to: 199, ops: 100 });
       expect(r.referenceLost).toBeNull();
       expect(r.workloads).toBe(200);
@@ -44,7 +44,7 @@ describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () =>
     // Apache grants it: the harness's 200 ms tick caps it at 4 s, and a session the workload does
     // not use for 4 s (they send no pings) would expire mid-workload on a loaded machine. Sessions
     // a workload leaves behind are closed by runWorkload itself before the next one starts.
-    const e = await startEnsemble({ size: 3, tickTime: 2000, extra: ['zookeeper.extendedTypesEnabled=true', `zabkit.compat=${(await versionOf('127.0.0.1', apache.port)) ?? '3.8.0'}`] });
+    const e = await startEnsemble({ size: 3, tickTime: 2000, extra: ['zookeeper.extendedTypesEnabled=true', 'znode.container.checkIntervalMs=3600000', `zabkit.compat=${(await versionOf('127.0.0.1', apache.port)) ?? '3.8.0'}`] });
     try {
       // With a 2000 ms tick, initLimit is 20 s: a discovery that a loaded machine lets time out once
       // is retried only then, so wait for three of them rather than the harness's default 20 s.
@@ -62,7 +62,7 @@ describe.skipIf(skip)('differential: zabkit against Apache ZooKeeper 3.8', () =>
     // Without --compat zabkit follows 3.8.4+, whose exists checks READ (ZOOKEEPER-2590): seed 10
     // asks exists of a node its session may not read, which 3.8.0 answers with a stat.
     const apache = await startReference(join(dir, 'apache-3'));
-    const zabkit = await startServer(join(dir, 'zabkit-3'), ['--extended-types', 'true', '--compat', '3.8.6']);
+    const zabkit = await startServer(join(dir, 'zabkit-3'), [...ZABKIT_FLAGS, '--compat', '3.8.6']);
     try {
       const version = (await versionOf('127.0.0.1', apache.port)) ?? '';
       const [a, b] = await Promise.all([runWorkload(apache.port, 10, 100), runWorkload(zabkit.port, 10, 100)]);
@@ -87,7 +87,7 @@ describe('differential: a workload leaves no session behind', () => {
     // A session left to expire closed itself 30 s later in the middle of a later workload, on
     // each server's own tick: a one-zxid shift in that workload's replies on a loaded machine.
     const dir = tempDir('zabkit-differential-');
-    const zabkit = await startServer(join(dir, 'zabkit'), ['--extended-types', 'true']);
+    const zabkit = await startServer(join(dir, 'zabkit'), [...ZABKIT_FLAGS]);
     try {
       for (const seed of [2, 7]) {
         const o = await runWorkload(zabkit.port, seed, 100);

@@ -102,6 +102,25 @@ describe.skipIf(peerMissing('chromium (Debian)', CHROMIUM))('zabkit explore in a
         expect(clocks[i]![sender]).toBeGreaterThanOrEqual(clocks[from]![sender]!);
       });
       expect(receives).toBeGreaterThan(100);
+      // Each step names the rules its branches took (Ctx.rule): a sync message sent is SYNC-2, -3
+      // or -4 as its kind says, a PROPOSAL taken by a follower BCAST-2, a restart PERSIST-4.
+      const explored = loadRun(TRACE);
+      const RULE_OF: Record<string, string> = { DIFF: 'SYNC-2', TRUNC: 'SYNC-3', SNAP: 'SYNC-4' };
+      let checked = 0;
+      run!.order.forEach((e, k) => {
+        const rules = explored.steps[k]!.rules;
+        for (const id of rules) expect(explored.rules[id], `${id} at step ${k}`).toBeDefined();
+        for (const f of e.effects) {
+          const kind = (f as { msg?: { type: string } }).msg?.type ?? '';
+          if (f.type === 'send' && kind in RULE_OF) (expect(rules).toContain(RULE_OF[kind]), checked++);
+        }
+        if (e.input.type === 'restart') (expect(rules).toContain('PERSIST-4'), checked++);
+        if (e.input.type === 'receive' && e.input.msg.type === 'PROPOSAL') (expect(rules).toContain('BCAST-2'), checked++);
+      });
+      expect(checked).toBeGreaterThan(10);
+      const proposalStep = run!.order.findIndex((e) => e.input.type === 'receive' && e.input.msg.type === 'PROPOSAL');
+      await page.locator('#slider').fill(String(proposalStep));
+      await expect.poll(() => page.locator('#rules a.rule').allTextContents()).toContain('BCAST-2');
       // A message opens in full.
       await page.locator('#diagram .msg').nth(3).dispatchEvent('click');
       expect(await page.locator('#detail pre').textContent()).toContain('"msg"');

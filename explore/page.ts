@@ -35,6 +35,9 @@ header h1 { font-size: 16px; margin: 0; }
 .event.propose { fill: #db2777; } .event.disconnected { fill: #9ca3af; } .event.compacted { fill: #7c3aed; }
 .event.violated { fill: #dc2626; } .event.current { stroke: #111; stroke-width: 3; }
 .cursor { fill: #fde68a; opacity: .55; }
+.msg.held { stroke-dasharray: 1 3; stroke-width: 2; }
+.mark.persist { fill: none; stroke: #0891b2; stroke-width: 1.5; } .mark.deliver { fill: #16a34a; font-size: 12px; font-weight: 700; }
+.mark.crash { fill: #dc2626; font-size: 14px; font-weight: 700; }
 #stepper { display: flex; gap: 6px; align-items: center; } #slider { flex: 1; }
 #step-label { font-family: monospace; margin: 6px 0; }
 #narration { color: #334155; font-style: italic; white-space: pre-wrap; }
@@ -64,7 +67,7 @@ const BODY = `
   <div id="tools">
     <button id="zoom-in" title="zoom in (+)">+</button><button id="zoom-out" title="zoom out (-)">−</button>
     <button id="export-svg">diagram as SVG</button><button id="export-shiviz">ShiViz log</button>
-    <span class="legend"><span style="color:#2563eb">— quorum</span><span style="color:#9333ea">- - election</span><span style="color:#dc2626">× never received</span></span>
+    <span class="legend"><span style="color:#2563eb">— quorum</span><span style="color:#9333ea">- - election</span><span style="color:#dc2626">× never received</span><span>··· held for a disk write</span><span style="color:#0891b2">□ disk write</span><span style="color:#16a34a">✓ delivers</span><span style="color:#dc2626">✗ crash</span></span>
   </div>
   <svg id="diagram" xmlns="http://www.w3.org/2000/svg"></svg>
 </div>

@@ -74,8 +74,10 @@ function drawDiagram(): void {
     const y1 = rowY(m.sent);
     const x2 = m.received === null ? (laneX(m.from) + laneX(m.to)) / 2 : laneX(m.to);
     const y2 = m.received === null ? y1 + ROW * 1.5 : rowY(m.received);
-    const line = el('line', { x1, y1, x2, y2, class: `msg ${m.channel}${m.received === null ? ' lost' : ''}`, 'data-msg': i, 'marker-end': m.received === null ? '' : `url(#arrow-${m.channel})` }, msgs);
-    el('title', {}, line).textContent = `${m.label} (s${m.from} → s${m.to}, ${m.channel}${m.received === null ? ', never received' : ''})`;
+    // A send held until a disk write completed leaves at that completion (a `persisted` step).
+    const held = run.steps[m.sent]!.kind === 'persisted';
+    const line = el('line', { x1, y1, x2, y2, class: `msg ${m.channel}${m.received === null ? ' lost' : ''}${held ? ' held' : ''}`, 'data-msg': i, 'marker-end': m.received === null ? '' : `url(#arrow-${m.channel})` }, msgs);
+    el('title', {}, line).textContent = `${m.label} (s${m.from} → s${m.to}, ${m.channel}${held ? ', held until a disk write completed' : ''}${m.received === null ? ', never received' : ''})`;
     line.addEventListener('click', (ev) => {
       ev.stopPropagation();
       detail(`message s${m.from} → s${m.to} (${m.channel})${m.received === null ? ': never received' : ''}`, m);
@@ -95,6 +97,20 @@ function drawDiagram(): void {
       detail(`step ${s.index}: ${s.label}`, { input: s.input, effects: s.effects });
     });
     el('text', { x: LEFT - 60, y: y + 4, class: 'row-number' }, events).textContent = String(s.index);
+    // What else the step did: disk writes issued (a square), txns delivered (a tick), and a restart
+    // of a server that was up: it crashed since its last step (a red cross above).
+    const effects = s.effects as { type: string; txn?: { zxid: number } }[];
+    const persists = effects.filter((f) => f.type === 'persist').length;
+    if (persists) el('title', {}, el('rect', { x: x + 7, y: y - 4, width: 7, height: 7, class: 'mark persist' }, events)).textContent = `issues ${persists} disk write(s)`;
+    const delivers = effects.filter((f) => f.type === 'deliver').length;
+    if (delivers) el('title', {}, el('text', { x: x - 18, y: y + 4, class: 'mark deliver' }, events)).textContent = `delivers ${delivers} txn(s)`;
+    if (delivers) events.lastElementChild!.appendChild(document.createTextNode('✓'));
+    const lane = run.servers.indexOf(s.node);
+    const before = s.index > 0 ? run.views[run.steps[s.index - 1]!.servers[lane]!] : undefined;
+    if (s.kind === 'restart' && before && !before.down) {
+      el('title', {}, el('text', { x, y: y - ROW / 2 - 1, class: 'mark crash', 'text-anchor': 'middle' }, events)).textContent = 'crashed (the next step is its restart)';
+      events.lastElementChild!.appendChild(document.createTextNode('✗'));
+    }
   });
   setView();
 }

@@ -59,6 +59,19 @@ describe.skipIf(peerMissing('chromium (Debian)', CHROMIUM))('zabkit explore in a
       const sent = new Set(files.flatMap((t) => parseTrace(t).events.flatMap((e) => e.sent ?? [])));
       expect(sent.size).toBeGreaterThan(100);
       expect(await page.locator('#diagram .msg').count()).toBe(sent.size);
+      // The marks, counted from the trace: steps that issue disk writes, that deliver, sends held
+      // for a disk write (transmitted at a completion), restarts of a server that was running.
+      const { run: ordered } = orderRun(runFiles(TRACE).map((file) => ({ file, text: readFileSync(file, 'utf8') })));
+      const events = ordered!.order;
+      const count = (f: (e: (typeof events)[number]) => boolean) => events.filter(f).length;
+      expect(await page.locator('#diagram .mark.persist').count()).toBe(count((e) => e.effects.some((f) => f.type === 'persist')));
+      expect(await page.locator('#diagram .mark.deliver').count()).toBe(count((e) => e.effects.some((f) => f.type === 'deliver')));
+      const heldSends = events.filter((e) => e.input.type === 'persisted').reduce((n, e) => n + (e.sent?.length ?? 0), 0);
+      expect(heldSends).toBeGreaterThan(0);
+      expect(await page.locator('#diagram .msg.held').count()).toBe(heldSends);
+      const crashes = count((e) => e.input.type === 'restart' && events.indexOf(e) > events.findIndex((x) => x.node === e.node));
+      expect(crashes).toBeGreaterThan(0);
+      expect(await page.locator('#diagram .mark.crash').count()).toBe(crashes);
       // replay's world after step k, for k = 60 and 150.
       const { run } = orderRun(runFiles(TRACE).map((file) => ({ file, text: readFileSync(file, 'utf8') })));
       const worlds = new Map<number, string[]>();

@@ -1,7 +1,8 @@
-// `zabkit explore`: a run in the browser. PATH is a trace directory (`zabkit ensemble --trace`), a
-// trace file, or a checker counterexample (`zabkit check --out`); the run is replayed through the
-// spec's reducers in Node and shown as one page, served on 127.0.0.1 (the address is printed) or
-// written to one self-contained file with --out.
+// `zabkit explore`: a run in the browser. PATH… is a trace directory (`zabkit ensemble --trace`,
+// `zabkit simulate --trace`), a run's trace files, or a checker counterexample (`zabkit check
+// --out`); --scenario NAME a walkthrough scenario; --model the interactive explorer of the model.
+// A run is replayed through the spec's reducers in Node and shown as one page, served on
+// 127.0.0.1 (the address is printed) or written to one self-contained file with --out.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { basename, resolve } from 'node:path';

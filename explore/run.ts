@@ -143,8 +143,13 @@ class Tables {
   /** The ghost's committed lists, as given. */
   readonly committedLists: (readonly Txn<unknown>[])[] = [];
 
+  /** Each value's text, once: a real txn's takes a decode (values are interned: equal ones are one object). */
+  private readonly texts = new Map<unknown, string>();
+
   txn(t: Txn<unknown>): number {
-    const v: TxnView = { zxid: formatZxid(t.zxid), value: t.snapshot ? 'snapshot' : valueText(t.value), snapshot: t.snapshot === true };
+    let text = this.texts.get(t.value);
+    if (text === undefined) this.texts.set(t.value, (text = valueText(t.value)));
+    const v: TxnView = { zxid: formatZxid(t.zxid), value: t.snapshot ? 'snapshot' : text, snapshot: t.snapshot === true };
     const key = `${v.zxid}|${v.value}|${v.snapshot}`;
     let id = this.txnIds.get(key);
     if (id === undefined) this.txnIds.set(key, (id = this.txns.push(v) - 1));

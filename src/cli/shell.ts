@@ -59,7 +59,8 @@ export function javaDecode(s: string): number | null {
   return n >= -(2 ** 31) && n < 2 ** 31 ? n : null;
 }
 
-const alive = (zk: ZooKeeperClient | null): zk is ZooKeeperClient => zk !== null && !['closed', 'expired', 'authFailed'].includes(zk.state);
+/** A session not yet ended (closed, expired, refused its credentials): zkCli's `isAlive`. */
+const alive = (zk: ZooKeeperClient | null): zk is ZooKeeperClient => zk !== null && !zk.ended.aborted;
 
 export class ZkShell {
   private zk: ZooKeeperClient | null = null;

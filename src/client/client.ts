@@ -645,14 +645,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
 
   /** The node's value and Stat (`nullData`: it has no value at all, as a node created without data; `data` is then empty). */
   getData(path: string, options: { watch?: Watcher } & CallOptions = {}): Promise<NodeData> {
-    const w = options.watch;
-    return this.retrying(() =>
-      this.simple('getData', (srv) => ({ path: srv(path), watch: !!w }), path, (r) => {
-        const v = OPS.getData.response.read(r);
-        if (w) this.watches.add('data', path, w);
-        return { data: Buffer.from(v.data ?? new Uint8Array(0)), stat: toStat(v.stat), nullData: v.data === null };
-      }, options),
-    );
+    return this.readData(path, (srv) => srv(path), options);
   }
 
   setData(path: string, data: Data, options: { version?: number } & CallOptions = {}): Promise<Stat> {
@@ -661,11 +654,15 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
 
   /** The ensemble's configuration (/zookeeper/config, read past any chroot) and its Stat; `watch` hears it change. */
   getConfig(options: { watch?: Watcher } & CallOptions = {}): Promise<NodeData> {
+    return this.readData('/zookeeper/config', () => '/zookeeper/config', options);
+  }
+
+  /** A getData of `path` (sent as `serverPath` gives it), its watch registered under `path`. */
+  private readData(path: string, serverPath: (srv: ToServer) => string, options: { watch?: Watcher } & CallOptions): Promise<NodeData> {
     const w = options.watch;
-    const path = '/zookeeper/config';
     return this.retrying(() =>
       this.request(
-        () => ({ op: 'getData', path, watch: !!w }),
+        (srv) => ({ op: 'getData', path: serverPath(srv), watch: !!w }),
         path,
         (r) => {
           const v = OPS.getData.response.read(r);
@@ -676,6 +673,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
       ),
     );
   }
+
 
   /** The children's names (sorted, as a convenience) and the parent's Stat; `watch` hears a child created or deleted, or the node deleted. */
   getChildren(path: string, options: { watch?: Watcher } & CallOptions = {}): Promise<{ children: string[]; stat: Stat }> {

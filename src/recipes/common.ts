@@ -29,7 +29,7 @@ export async function removeOwn(zk: ZooKeeperClient, path: string): Promise<void
       await zk.delete(path);
       return;
     } catch (e) {
-      if (e instanceof NoNodeError || zk.state === 'expired' || zk.state === 'closed' || zk.state === 'authFailed') return;
+      if (e instanceof NoNodeError || zk.ended.aborted) return;
       if (!(e instanceof ConnectionLossError || e instanceof OperationTimeoutError)) throw e;
     }
   }

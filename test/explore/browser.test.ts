@@ -61,8 +61,8 @@ describe.skipIf(peerMissing('chromium (Debian)', CHROMIUM))('zabkit explore in a
       expect(await page.locator('#diagram .msg').count()).toBe(sent.size);
       // The marks, counted from the trace: steps that issue disk writes, that deliver, sends held
       // for a disk write (transmitted at a completion), restarts of a server that was running.
-      const { run: ordered } = orderRun(runFiles(TRACE).map((file) => ({ file, text: readFileSync(file, 'utf8') })));
-      const events = ordered!.order;
+      const { run } = orderRun(runFiles(TRACE).map((file, i) => ({ file, text: files[i]! })));
+      const events = run!.order;
       const count = (f: (e: (typeof events)[number]) => boolean) => events.filter(f).length;
       expect(await page.locator('#diagram .mark.persist').count()).toBe(count((e) => e.effects.some((f) => f.type === 'persist')));
       expect(await page.locator('#diagram .mark.deliver').count()).toBe(count((e) => e.effects.some((f) => f.type === 'deliver')));
@@ -73,7 +73,6 @@ describe.skipIf(peerMissing('chromium (Debian)', CHROMIUM))('zabkit explore in a
       expect(crashes).toBeGreaterThan(0);
       expect(await page.locator('#diagram .mark.crash').count()).toBe(crashes);
       // replay's world after step k, for k = 60 and 150.
-      const { run } = orderRun(runFiles(TRACE).map((file) => ({ file, text: readFileSync(file, 'utf8') })));
       const worlds = new Map<number, string[]>();
       replay(run!.order, (k, w) => worlds.set(k, w.sids.map((sid) => `s${sid}: ${w.slots[sid]!.server ? describeRole(w.slots[sid]!.server as ServerState<unknown>) : 'down'}`)));
       for (let i = 0; i < 60; i++) await page.keyboard.press('ArrowRight');

@@ -55,6 +55,60 @@ export interface ServerConfig {
   readonly trace?: string;
   readonly superDigest?: string;
   readonly logLevel: LogLevel;
+  /** secureClientPort and ssl.*: TLS for clients (absent: no secure port). */
+  readonly secureClient?: SecureClientConfig;
+  /** sslQuorum=true: TLS between peers, with the ssl.quorum.* settings. */
+  readonly quorumTls?: TlsConfig;
+  /** admin.*: the AdminServer (HTTP, JSON commands). Absent: off (the simulator's servers). */
+  readonly admin?: AdminConfig;
+  /** metricsProvider.*: Prometheus metrics over HTTP, when the Prometheus provider is named. */
+  readonly metrics?: MetricsConfig;
+}
+
+/** A key or trust store: ZooKeeper's ssl[.quorum].keyStore.* / trustStore.* settings. */
+export interface StoreConfig {
+  readonly location: string;
+  readonly password?: string;
+  /** PEM or PKCS12 (from .type, else the file's extension, as ZooKeeper infers it). */
+  readonly type: StoreType;
+  readonly where: string;
+}
+export const STORE_TYPES = ['PEM', 'PKCS12', 'JKS', 'BCFKS'] as const;
+export type StoreType = (typeof STORE_TYPES)[number];
+
+export interface TlsConfig {
+  readonly keyStore?: StoreConfig;
+  readonly trustStore?: StoreConfig;
+  /** ssl.clientAuth: need (ZooKeeper's default), want, none. */
+  readonly clientAuth: 'need' | 'want' | 'none';
+  /** ssl.protocol (TLSv1.2 by default, as ZooKeeper 3.8) and ssl.enabledProtocols. */
+  readonly protocol: string;
+  readonly enabledProtocols?: readonly string[];
+  readonly ciphersuites?: readonly string[];
+  readonly hostnameVerification: boolean;
+  readonly handshakeDetectionTimeoutMs: number;
+}
+
+export interface SecureClientConfig {
+  readonly port: number;
+  readonly address: string;
+  readonly tls: TlsConfig;
+  /** client.portUnification (zookeeper.client.portUnification): TLS and plain on the client port. */
+  readonly portUnification: boolean;
+}
+
+export interface AdminConfig {
+  readonly enabled: boolean;
+  readonly address: string;
+  readonly port: number;
+  readonly commandUrl: string;
+  readonly idleTimeoutMs: number;
+}
+
+export interface MetricsConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly exportJvmInfo: boolean;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -98,7 +152,50 @@ const KEYS = {
   'zabkit.compat': z.string().regex(/^3\.8\.\d+$/, 'a ZooKeeper 3.8 release, e.g. 3.8.0').transform((v) => Number(v.split('.')[2])),
   'zookeeper.DigestAuthenticationProvider.superDigest': z.string().regex(/^[^:]+:.+$/, 'user:base64-sha1'),
   logLevel: z.enum(LOG_LEVELS),
+  secureClientPort: port,
+  secureClientPortAddress: z.string().min(1),
+  sslQuorum: flag,
+  'client.portUnification': flag,
+  'zookeeper.client.portUnification': flag,
+  'admin.enableServer': flag,
+  'admin.serverAddress': z.string().min(1),
+  'admin.serverPort': port,
+  'admin.commandURL': z.string().regex(/^\//, 'a path starting with /'),
+  'admin.idleTimeout': positive,
+  'metricsProvider.className': z.string().min(1),
+  'metricsProvider.httpHost': z.string().min(1),
+  'metricsProvider.httpPort': port,
+  'metricsProvider.exportJvmInfo': flag,
+  ...tlsKeys('ssl.'),
+  ...tlsKeys('ssl.quorum.'),
 } as const;
+
+/** ZooKeeper's TLS settings under one prefix (ssl. for clients, ssl.quorum. for peers). */
+function tlsKeys<P extends string>(p: P) {
+  const store = z.string().min(1);
+  const list = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));
+  return {
+    [`${p}keyStore.location`]: store,
+    [`${p}keyStore.password`]: z.string(),
+    [`${p}keyStore.passwordPath`]: store,
+    [`${p}keyStore.type`]: z.string().transform((v) => v.toUpperCase()).pipe(z.enum(STORE_TYPES)),
+    [`${p}trustStore.location`]: store,
+    [`${p}trustStore.password`]: z.string(),
+    [`${p}trustStore.passwordPath`]: store,
+    [`${p}trustStore.type`]: z.string().transform((v) => v.toUpperCase()).pipe(z.enum(STORE_TYPES)),
+    [`${p}clientAuth`]: z.string().transform((v) => v.toLowerCase()).pipe(z.enum(['need', 'want', 'none'])),
+    [`${p}protocol`]: z.string().min(1),
+    [`${p}enabledProtocols`]: list,
+    [`${p}ciphersuites`]: list,
+    [`${p}hostnameVerification`]: flag,
+    [`${p}handshakeDetectionTimeoutMillis`]: positive,
+  } as Record<`${P}${'keyStore' | 'trustStore'}.${'location' | 'password' | 'passwordPath'}` | `${P}${'protocol'}`, z.ZodType<string, string>> &
+    Record<`${P}${'keyStore' | 'trustStore'}.type`, z.ZodType<StoreType, string>> &
+    Record<`${P}clientAuth`, z.ZodType<'need' | 'want' | 'none', string>> &
+    Record<`${P}${'enabledProtocols' | 'ciphersuites'}`, z.ZodType<string[], string>> &
+    Record<`${P}hostnameVerification`, z.ZodType<boolean, string>> &
+    Record<`${P}handshakeDetectionTimeoutMillis`, z.ZodType<number, string>>;
+}
 
 /** Command-line flags and the zoo.cfg key each sets. */
 export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
@@ -123,6 +220,10 @@ export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
   '--super-digest': 'zookeeper.DigestAuthenticationProvider.superDigest',
   '--log-level': 'logLevel',
   '--myid': 'myid',
+  '--secure-port': 'secureClientPort',
+  '--admin-port': 'admin.serverPort',
+  '--admin-server': 'admin.enableServer',
+  '--metrics-port': 'metricsProvider.httpPort',
 };
 
 interface Entry {
@@ -239,6 +340,86 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     ...(trace === undefined ? {} : { trace }),
     ...(superDigest === undefined ? {} : { superDigest }),
     logLevel: value(entries, 'logLevel') ?? 'info',
+    ...secureSettings(entries),
+    admin: {
+      enabled: value(entries, 'admin.enableServer') ?? true,
+      address: value(entries, 'admin.serverAddress') ?? '0.0.0.0',
+      port: value(entries, 'admin.serverPort') ?? 8080,
+      commandUrl: value(entries, 'admin.commandURL') ?? '/commands',
+      idleTimeoutMs: value(entries, 'admin.idleTimeout') ?? 30000,
+    },
+    ...metricsSettings(entries),
+  };
+}
+
+/** secureClientPort with ssl.*, and sslQuorum with ssl.quorum.*. */
+function secureSettings(entries: Map<string, Entry>): Pick<ServerConfig, 'secureClient' | 'quorumTls'> {
+  const port = value(entries, 'secureClientPort');
+  const out: { secureClient?: SecureClientConfig; quorumTls?: TlsConfig } = {};
+  if (port !== undefined) {
+    out.secureClient = {
+      port,
+      address: value(entries, 'secureClientPortAddress') ?? value(entries, 'clientPortAddress') ?? '0.0.0.0',
+      tls: tlsSettings(entries, 'ssl.'),
+      portUnification: value(entries, 'client.portUnification') ?? value(entries, 'zookeeper.client.portUnification') ?? false,
+    };
+  }
+  if (value(entries, 'sslQuorum')) out.quorumTls = tlsSettings(entries, 'ssl.quorum.');
+  return out;
+}
+
+function tlsSettings(entries: Map<string, Entry>, p: 'ssl.' | 'ssl.quorum.'): TlsConfig {
+  const store = (kind: 'keyStore' | 'trustStore'): StoreConfig | undefined => {
+    const location = value(entries, `${p}${kind}.location`);
+    if (location === undefined) return undefined;
+    const where = entries.get(`${p}${kind}.location`)!.where;
+    let password = value(entries, `${p}${kind}.password`);
+    const passwordPath = value(entries, `${p}${kind}.passwordPath`);
+    if (password === undefined && passwordPath !== undefined) {
+      try {
+        password = readFileSync(passwordPath, 'utf8').replace(/\r?\n$/, '');
+      } catch (e) {
+        throw new ConfigError(`${entries.get(`${p}${kind}.passwordPath`)!.where}: cannot read ${passwordPath}: ${(e as Error).message}`);
+      }
+    }
+    const type = value(entries, `${p}${kind}.type`) ?? storeTypeOf(location, where, `${p}${kind}`);
+    return { location, type, where, ...(password === undefined ? {} : { password }) };
+  };
+  const keyStore = store('keyStore');
+  const trustStore = store('trustStore');
+  const enabledProtocols = value(entries, `${p}enabledProtocols`);
+  const ciphersuites = value(entries, `${p}ciphersuites`);
+  return {
+    ...(keyStore ? { keyStore } : {}),
+    ...(trustStore ? { trustStore } : {}),
+    clientAuth: value(entries, `${p}clientAuth`) ?? 'need',
+    protocol: value(entries, `${p}protocol`) ?? 'TLSv1.2',
+    ...(enabledProtocols ? { enabledProtocols } : {}),
+    ...(ciphersuites ? { ciphersuites } : {}),
+    hostnameVerification: value(entries, `${p}hostnameVerification`) ?? true,
+    handshakeDetectionTimeoutMs: value(entries, `${p}handshakeDetectionTimeoutMillis`) ?? 5000,
+  };
+}
+
+/** A store's type from its file name, as ZooKeeper infers it when .type is not given. */
+function storeTypeOf(location: string, where: string, key: string): StoreType {
+  const ext = /\.([^./]+)$/.exec(location)?.[1]?.toLowerCase();
+  const byExt: Record<string, StoreType> = { pem: 'PEM', crt: 'PEM', key: 'PEM', p12: 'PKCS12', pfx: 'PKCS12', jks: 'JKS', bcfks: 'BCFKS' };
+  const t = ext === undefined ? undefined : byExt[ext];
+  if (!t) throw new ConfigError(`${where}: ${key}.location=${location}: cannot tell the store's type from its name; set ${key}.type=PEM or PKCS12`);
+  return t;
+}
+
+/** metricsProvider.className naming ZooKeeper's Prometheus provider turns the metrics endpoint on. */
+function metricsSettings(entries: Map<string, Entry>): Pick<ServerConfig, 'metrics'> {
+  const cls = value(entries, 'metricsProvider.className');
+  if (cls === undefined || !cls.endsWith('PrometheusMetricsProvider')) return {};
+  return {
+    metrics: {
+      host: value(entries, 'metricsProvider.httpHost') ?? '0.0.0.0',
+      port: value(entries, 'metricsProvider.httpPort') ?? 7000,
+      exportJvmInfo: value(entries, 'metricsProvider.exportJvmInfo') ?? true,
+    },
   };
 }
 

@@ -35,7 +35,10 @@ export interface Launched {
 
 /** `zabkit ARGS…` in a child process, its output collected; killed at the latest when the tests exit. */
 export function launch(args: readonly string[], env: NodeJS.ProcessEnv = {}): Launched {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // A server's AdminServer is on at 8080 by default, as ZooKeeper's: off for test servers (they would
+  // all fight for that port) unless a test asks for it by a flag.
+  const admin = args[0] === 'server' && !args.some((a) => /^--admin-(server|port)(=|$)/.test(a)) ? ['--admin-server', 'false'] : [];
+  const proc = spawn(process.execPath, [BIN, ...args, ...admin], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   started.add(proc);
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));

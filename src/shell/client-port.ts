@@ -9,7 +9,7 @@ import { Xid } from '../wire/records.ts';
 import type { ServerConfig } from './config.ts';
 import { Connection, type Slot } from './connection.ts';
 import type { Env, ListenerLike, SocketLike } from './env.ts';
-import { fourLetterWord, isFourLetterWord, type ServerView } from './four-letter.ts';
+import { fourLetterWord, isFourLetterWord, noteResponse, STMK_ARGUMENT, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
 import { encodeRead, readAsk } from './read-codec.ts';
 import { wireStat, writeOf, writeReply } from './requests.ts';
@@ -38,6 +38,8 @@ interface Ref {
   readonly reconfig: boolean;
   /** A sync's path, echoed in its reply. */
   readonly path?: string;
+  /** A read's path (read_per_namespace). */
+  readonly readPath?: string;
 }
 
 export class ClientPort {
@@ -48,7 +50,9 @@ export class ClientPort {
   private readonly refs = new Map<number, Ref>();
   private nextRef = 1;
   private readonly saslUsers: ReadonlyMap<string, string>;
-  readonly stats = { received: 0, sent: 0, latencyMin: Infinity, latencyMax: 0, latencyTotal: 0, latencyCount: 0 };
+  readonly stats = { received: 0, sent: 0, latencyMin: Infinity, latencyMax: 0, latencyTotal: 0, latencyCount: 0, authFailed: 0 };
+  /** stmk connections waiting for the 8 bytes of their mask. */
+  private readonly masks = new Map<Connection, Buffer>();
 
   constructor(private readonly host: PortHost) {
     const c = host.config;
@@ -93,11 +97,15 @@ export class ClientPort {
         const r = this.take(e.ref);
         if (!r) return;
         r.slot.reply = encodeRead(r.slot.xid, e.zxid, e.result);
+        this.noteLatency(r, 'readlatency');
+        this.noteRead(r.readPath, e.result);
         return r.conn.flush();
       }
       case 'notify':
         // WATCH-2: at once; SERVER-12: the reducer sent it before any reply that follows it.
-        return void this.byId.get(e.conn)?.write(encodeNotification(e.event, SYNC_CONNECTED, e.path));
+        const note = encodeNotification(e.event, SYNC_CONNECTED, e.path);
+        this.host.view.metrics.count('watch_bytes', note.length - 4);
+        return void this.byId.get(e.conn)?.write(note);
       case 'reply': {
         const r = this.take(e.ref);
         if (!r) return;
@@ -106,7 +114,7 @@ export class ClientPort {
             ? encodeReply(r.slot.xid, BigInt(e.zxid), 'reconfig', { data: e.data ?? null, stat: wireStat(e.result.stat) })
             : writeReply(r.slot.xid, BigInt(e.zxid), e.result);
         if (e.close) r.slot.close = true;
-        this.noteLatency(r.start);
+        this.noteLatency(r, 'updatelatency');
         r.conn.lastZxid = BigInt(e.zxid);
         return r.conn.flush();
       }
@@ -125,6 +133,7 @@ export class ClientPort {
         const r = this.take(e.ref);
         if (!r) return;
         r.slot.reply = encodeReply(r.slot.xid, BigInt(e.zxid), 'sync', { path: r.path ?? '/' });
+        this.noteLatency(r, 'readlatency');
         return r.conn.flush();
       }
       case 'not-read-only': {
@@ -144,6 +153,7 @@ export class ClientPort {
         conn.auth = [...e.ids];
         return conn.write(encodeReply(Xid.AUTH, 0n, 'auth', {}));
       case 'auth-failed':
+        this.stats.authFailed++;
         conn.write(encodeError(Xid.AUTH, 0n, e.err));
         return conn.end();
       case 'refuse': // SERVER-2
@@ -166,13 +176,27 @@ export class ClientPort {
     return r;
   }
 
-  private noteLatency(start: number): void {
-    const ms = this.host.env.clock.now() - start;
+  /** A reply is ready: ServerStats' latency (reads and pings too, as ZooKeeper's), the metrics, the connection's figures. */
+  private noteLatency(r: Ref, kind: 'readlatency' | 'updatelatency'): void {
+    const end = this.host.env.clock.now();
+    const ms = end - r.start;
     const s = this.stats;
     s.latencyMin = Math.min(s.latencyMin, ms);
     s.latencyMax = Math.max(s.latencyMax, ms);
     s.latencyTotal += ms;
     s.latencyCount++;
+    const m = this.host.view.metrics;
+    m.observe(kind, ms);
+    if (r.slot.reply) m.responseSizes.add(r.slot.reply.length - 4); // the frame, not its length prefix
+    noteResponse(r.conn, r.slot.xid, r.start, end);
+  }
+
+  /** DataTree's read stats: a read's path length plus the bytes it returned, by top-level namespace. */
+  private noteRead(path: string | undefined, result: Extract<ServerEffect, { type: 'read-reply' }>['result']): void {
+    const ns = path?.split('/')[1];
+    if (!ns) return;
+    const bytes = result.op === 'getData' ? (result.data?.length ?? 0) : result.op === 'getChildren' || result.op === 'getChildren2' ? result.children.reduce((n, c) => n + c.length, 0) : result.op === 'exists' ? 0 : -1;
+    if (bytes >= 0) this.host.view.metrics.observeKey('read_per_namespace', ns, path!.length + bytes);
   }
 
   // ---------------------------------------------------------------- sockets and frames
@@ -181,6 +205,7 @@ export class ClientPort {
     const conn = new Connection(this.nextConn++, socket, this.host.config.maxBuffer, this.host.env.clock);
     const max = this.host.config.maxClientCnxns;
     if (max > 0 && [...this.conns].filter((c) => c.remote === conn.remote).length >= max) {
+      this.host.view.metrics.count('connection_rejected');
       this.host.logger.warn('too many connections', { remote: conn.remote, max });
       socket.destroy();
       return;
@@ -194,6 +219,7 @@ export class ClientPort {
 
   private onClose(conn: Connection): void {
     conn.closed = true;
+    this.masks.delete(conn);
     if (!this.conns.delete(conn)) return;
     this.byId.delete(conn.id);
     this.stats.sent += conn.sent;
@@ -201,8 +227,14 @@ export class ClientPort {
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
+    this.host.view.metrics.count('bytes_received_count', chunk.length);
+    const waiting = this.masks.get(conn);
+    if (waiting) return this.stmk(conn, Buffer.concat([waiting, chunk]));
     const got = conn.read(chunk, (w) => !conn.established && isFourLetterWord(w));
     if (got.type === 'word') {
+      this.stats.received++; // a word is a packet to ZooKeeper
+      conn.received++;
+      if (got.word === 'stmk' && this.host.config.fourLetterWords.has('stmk')) return this.stmk(conn, got.rest);
       conn.write(Buffer.from(fourLetterWord(this.host.view, got.word), 'utf8'));
       conn.end();
       return;
@@ -217,6 +249,14 @@ export class ClientPort {
     }
   }
 
+  /** stmk: the new trace mask follows the word as a long; answered once its 8 bytes are in. */
+  private stmk(conn: Connection, bytes: Buffer): void {
+    if (bytes.length < STMK_ARGUMENT) return void this.masks.set(conn, bytes);
+    this.masks.delete(conn);
+    conn.write(Buffer.from(fourLetterWord(this.host.view, 'stmk', bytes.readBigInt64BE(0)), 'utf8'));
+    conn.end();
+  }
+
   /** A malformed packet closes this connection, never the server. */
   private drop(conn: Connection, why: string): void {
     this.host.logger.warn('closing connection: malformed input', { conn: conn.id, remote: conn.remote, error: why });
@@ -228,6 +268,7 @@ export class ClientPort {
     const d = decodeConnectRequest(frame);
     if (!d.ok) return this.drop(conn, `connect request: ${d.error}`);
     const req = d.value;
+    this.host.view.metrics.count('connection_request_count');
     conn.readOnlyAsked = req.readOnly;
     conn.session = req.sessionId === 0n ? -1n : req.sessionId; // frames after it are requests, refused until the answer
     const ask = { sessionId: req.sessionId, passwd: req.passwd ?? null, timeOut: req.timeOut, lastZxidSeen: req.lastZxidSeen, readOnly: req.readOnly };
@@ -280,7 +321,7 @@ export class ClientPort {
     if (!ask) return void conn.push({ xid, reply: encodeError(xid, zxid(), Code.Unimplemented) });
     // SERVER-12: the reducer answers it in the connection's order.
     const ref = this.nextRef++;
-    this.refs.set(ref, { conn, slot: conn.push({ xid }), start: now, reconfig: false });
+    this.refs.set(ref, { conn, slot: conn.push({ xid }), start: now, reconfig: false, ...('path' in ask ? { readPath: ask.path } : {}) });
     this.host.run({ type: 'read', conn: conn.id, ref, ask, auth: [...conn.auth] });
   }
 

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_BUFFER } from '../wire/protocol.ts';
 import { parseServerLine, type PeerAddress } from '../server/membership.ts';
 import { DEFAULT_REAPING } from '../server/types.ts';
 
-export const FOUR_LETTER_WORDS = ['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'isro'] as const;
+export const FOUR_LETTER_WORDS = ['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'isro', 'dirs', 'hash', 'gtmk', 'stmk', 'srst', 'crst'] as const;
 export type FourLetterWord = (typeof FOUR_LETTER_WORDS)[number];
 
 export type { PeerAddress } from '../server/membership.ts';

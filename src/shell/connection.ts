@@ -19,7 +19,8 @@ export interface Slot {
 }
 
 export type Incoming =
-  | { readonly type: 'word'; readonly word: string }
+  /** `rest`: the bytes after the word (stmk's argument). */
+  | { readonly type: 'word'; readonly word: string; readonly rest: Buffer }
   | { readonly type: 'frames'; readonly frames: Uint8Array[] }
   | { readonly type: 'bad'; readonly error: string };
 
@@ -68,7 +69,7 @@ export class Connection {
       }
       this.head = null;
       const word = head.subarray(0, 4).toString('latin1');
-      if (isWord(word)) return { type: 'word', word };
+      if (isWord(word)) return { type: 'word', word, rest: head.subarray(4) };
       chunk = head;
     }
     const r = this.frames.push(chunk);

@@ -8,12 +8,16 @@ import { formatZxid } from '../zab/zxid.ts';
 import type { Tree, WatchTable, WriteOp } from '../tree/index.ts';
 import { initialServer, stepServer, zabView, type ConnId, type Entry, type Role, type ServerDeviation, type ServerEffect, type ServerInput, type ServerState, type ZabView } from '../server/index.ts';
 import { isZabMessage, type PeerMessage, type ShellMessage } from '../wire/peer.ts';
+import { AdminServer } from './admin-server.ts';
 import { ClientPort } from './client-port.ts';
 import type { ServerConfig } from './config.ts';
 import type { Connection } from './connection.ts';
 import { nodeEnv, type Env, type TimerHandle } from './env.ts';
-import type { ServerView } from './four-letter.ts';
+import { resetConnection, type ServerView } from './four-letter.ts';
 import type { Logger } from './logger.ts';
+import { MetricsEndpoint } from './metrics-endpoint.ts';
+import { Metrics } from './metrics.ts';
+import { ServerWatch } from './server-watch.ts';
 import { Peers } from './peers.ts';
 import { Storage } from './storage.ts';
 import { TraceWriter } from './trace-writer.ts';
@@ -33,6 +37,14 @@ export class Server implements ServerView {
   private purgeTimer: TimerHandle | null = null;
   /** Txns after which this tree's digest was not the leader's (TREE-27; mntr's zk_digest_mismatches_count). */
   digestMismatches = 0;
+  /** Counters and summaries for mntr, the AdminServer and Prometheus (metrics.ts). */
+  readonly metrics: Metrics;
+  /** Where the metrics are recorded from ZAB's and the disk's events (server-watch.ts). */
+  private readonly watch: ServerWatch;
+  private admin: AdminServer | null = null;
+  private metricsEndpoint: MetricsEndpoint | null = null;
+  /** ZooKeeper's ZooTrace mask (gtmk, stmk): its default. */
+  traceMask = 306n;
   port = 0;
   private stopping: Promise<void> | null = null;
   /** The ZAB view the reducer last read (SERVER-1). */
@@ -53,6 +65,8 @@ export class Server implements ServerView {
   ) {
     this.config = config;
     this.logger = logger;
+    this.metrics = new Metrics(() => env.clock.now(), config.metrics !== undefined);
+    this.watch = new ServerWatch(this.metrics, () => env.clock.now());
     this.srv = initialServer(
       {
         sid: config.myid,
@@ -91,8 +105,10 @@ export class Server implements ServerView {
   /** Recover from disk, start ZAB, listen. Resolves with the client port once listening. */
   async start(): Promise<number> {
     const c = this.config;
+    const opening = performance.now();
     const { storage, recovered } = Storage.open(c.dataDir, c.dataLogDir, this.logger, this.env.fs, this.env.clock.soon, this.mutant.unsyncedRecovery === true);
     this.storage = storage;
+    this.watch.recovered(performance.now() - opening, recovered.txns.length, storage);
     const voters = c.servers.filter((s) => !s.observer).map((s) => s.id);
     this.node = new ZabNode(
       {
@@ -108,7 +124,10 @@ export class Server implements ServerView {
         deliver: (entry, zxid) => this.deliver(entry, zxid),
         install: (tree, zxid) => this.install(tree, zxid),
         committedTree: () => this.srv.tree,
-        send: (to, msg, mid) => this.peers?.send(to, msg, mid),
+        send: (to, msg, mid) => {
+          this.watch.sent(msg);
+          this.peers?.send(to, msg, mid);
+        },
         disconnect: (peer) => this.peers?.disconnect(peer),
         stepped: () => this.stepped(),
       },
@@ -134,6 +153,8 @@ export class Server implements ServerView {
     if (c.purgeInterval > 0) this.purgeTimer = this.env.clock.setInterval(() => this.purge(), c.purgeInterval * 3600_000, true);
     this.port = await this.port_.listen();
     this.logger.info('listening', { address: c.clientPortAddress, port: this.port, myid: c.myid });
+    if (c.admin?.enabled) await (this.admin = new AdminServer(this, c.admin, this.logger)).start();
+    if (c.metrics) await (this.metricsEndpoint = new MetricsEndpoint(this, c.metrics, this.logger)).start();
     if (c.reconfigEnabled) this.logger.info('reconfigEnabled=true: observers may join and leave by reconfig; the voting members are fixed');
     return this.port;
   }
@@ -143,6 +164,7 @@ export class Server implements ServerView {
       this.logger.info('stopping');
       this.env.clock.clear(this.tickTimer);
       this.env.clock.clear(this.purgeTimer);
+      await Promise.all([this.admin?.stop(), this.metricsEndpoint?.stop()]);
       await this.port_.close();
       this.logger.debug('stopping: client port closed');
       await this.peers?.close();
@@ -181,6 +203,7 @@ export class Server implements ServerView {
       case 'send':
         return void this.peers?.send(e.to, e.msg);
       case 'zab-propose': {
+        this.watch.proposing(e.zxid);
         this.node.input({ type: 'propose', value: e.entry });
         const proposed = this.node.state.history[this.node.state.history.length - 1];
         if (proposed?.zxid !== e.zxid) throw new Error(`ZAB gave the proposal ${proposed?.zxid}, prepared for ${e.zxid}`);
@@ -213,6 +236,7 @@ export class Server implements ServerView {
     const last = this.lastView;
     if (last && last.phase === view.phase && last.stage === view.stage && last.leader === view.leader && last.stopping === view.stopping) return;
     this.lastView = view;
+    this.watch.zabMoved(s);
     this.run({ type: 'zab', zab: view, now: this.env.clock.now() }); // SERVER-1: the reducer derives the role
     const role = this.srv.role;
     if (role === was) return;
@@ -241,6 +265,7 @@ export class Server implements ServerView {
   private deliver(entry: Entry, zxid: number): void {
     if (entry.kind === 'base') throw new Error(`a snapshot at ${formatZxid(zxid)} is installed, not delivered`);
     this.run({ type: 'delivered', txn: entry.txn, ...(entry.origin ? { origin: entry.origin } : {}), now: this.env.clock.now() });
+    this.watch.delivered(entry.txn, this.srv.tree.digest, this.node.state.phase === 'leading');
   }
 
   /**
@@ -253,6 +278,8 @@ export class Server implements ServerView {
    */
   private diverged(zxid: number, expected: number, actual: number): never {
     this.digestMismatches++;
+    this.metrics.count('digest_mismatches_count');
+    this.metrics.count('zabkit_digest_mismatches');
     const hex32 = (d: number) => `0x${d.toString(16).padStart(8, '0')}`;
     this.logger.error('digest mismatch: this data tree diverged from the leader\'s; exiting rather than serve it', { zxid: formatZxid(zxid), expected: hex32(expected), actual: hex32(actual) });
     this.env.exit(1, true);
@@ -263,6 +290,7 @@ export class Server implements ServerView {
 
   private onPeerMessage(from: Sid, msg: PeerMessage, mid?: string): void {
     if (isZabMessage(msg)) {
+      this.watch.received(msg);
       if (msg.type === 'DIFF' || msg.type === 'TRUNC' || msg.type === 'SNAP') {
         this.logger.info('sync from leader', { leader: from, type: msg.type, txns: msg.txns.length, ...(msg.type === 'TRUNC' ? { to: formatZxid(msg.zxid) } : {}) });
       }
@@ -358,5 +386,29 @@ export class Server implements ServerView {
   }
   get stats(): ClientPort['stats'] {
     return this.port_.stats;
+  }
+  get uptimeMs(): number {
+    return this.watch.uptimeMs;
+  }
+  get leaderUptimeMs(): number | null {
+    return this.watch.leaderUptimeMs;
+  }
+  get digestLog(): readonly { zxid: number; digest: number }[] {
+    return this.watch.digestLog;
+  }
+  /** srst: ServerStats.reset (latency, packets, response sizes, the metrics); the word also the leader's proposal sizes. */
+  resetStats(fourLetterWord: boolean): void {
+    const s = this.port_.stats;
+    Object.assign(s, { received: 0, latencyMin: Infinity, latencyMax: 0, latencyTotal: 0, latencyCount: 0 });
+    // Sent is this plus what the open connections sent: zero the total, their own counts kept (crst's).
+    s.sent = 0 - [...this.port_.conns].reduce((n, c) => n + c.sent, 0);
+    this.metrics.reset();
+    if (fourLetterWord) this.metrics.proposalSizes.reset();
+  }
+  resetConnectionStats(): void {
+    for (const c of this.port_.conns) {
+      this.port_.stats.sent += c.sent; // the server's count stays
+      resetConnection(c);
+    }
   }
 }

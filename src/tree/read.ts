@@ -3,6 +3,7 @@ import { allowed, maskDigests } from './acl.ts';
 import { Code, type ErrorCode, Perms } from './codes.ts';
 import { statOf } from './tree.ts';
 import type { Acl, Data, Id, SessionId, Stat, Tree, Znode } from './types.ts';
+import { javaSetOrder } from './java-set-order.ts';
 
 export type Read<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly err: ErrorCode };
 
@@ -61,9 +62,9 @@ export function getEphemerals(tree: Tree, session: SessionId, prefix: string): s
   return p === '' || p === '/' ? all : all.filter((e) => e.startsWith(prefix));
 }
 
-/** whoAmI: the caller's ids as (scheme, user); a digest id's user is its part before ':'. */
+/** whoAmI: the caller's ids as (scheme, user), in ZooKeeper's order (java-set-order.ts); a digest id's user is its part before ':'. */
 export function whoAmI(auth: readonly Id[]): { scheme: string; user: string }[] {
-  return auth.map((id) => ({ scheme: id.scheme, user: id.scheme === 'digest' ? (id.id.split(':')[0] ?? '') : id.id }));
+  return javaSetOrder(auth).map((id) => ({ scheme: id.scheme, user: id.scheme === 'digest' ? (id.id.split(':')[0] ?? '') : id.id }));
 }
 
 export type ReadOp = { readonly op: 'getData'; readonly path: string } | { readonly op: 'getChildren'; readonly path: string };

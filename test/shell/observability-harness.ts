@@ -1,0 +1,80 @@
+// Apache ZooKeeper 3.8 and zabkit side by side for the observability tests (four-letter words,
+// AdminServer, mntr): one of each per test file, both given the same client work, so that their
+// answers can be compared key by key and line by line.
+import { afterAll, beforeAll } from 'vitest';
+import { apacheInstalled, startApache, type ApacheServer } from '../../conformance/apache.ts';
+import { freeBasePort } from '../../conformance/launch.ts';
+import { connect, type ZooKeeperClient } from '../../src/client/index.ts';
+import { peerMissing, removeDir, startServer, tempDir, type RunningServer } from './harness.ts';
+
+export const noApache = peerMissing('Apache ZooKeeper (Debian zookeeper)', apacheInstalled());
+
+export interface Side {
+  readonly name: 'apache' | 'zabkit';
+  readonly port: number;
+  /** The AdminServer's port (when started with one). */
+  readonly adminPort: number;
+  /** A client that did the work, its session (ephemeral, watches, digest id) kept open. */
+  client: ZooKeeperClient;
+}
+
+export interface Pair {
+  apache: Side;
+  zabkit: Side;
+}
+
+/** Both servers for the whole file: started (admin on if asked), given `work`, stopped after. */
+export function suitePair(o: { admin: boolean }): Pair {
+  const pair = {} as Pair;
+  let dir = '';
+  let apache: ApacheServer | undefined;
+  let zabkit: RunningServer | undefined;
+  beforeAll(async () => {
+    if (noApache) return;
+    dir = tempDir('zabkit-observability-');
+    const base = await freeBasePort(1);
+    const adminCfg = (port: number) => (o.admin ? ['admin.enableServer=true', 'admin.serverAddress=127.0.0.1', `admin.serverPort=${port}`] : []);
+    const zabkitCfg = o.admin ? ['--admin-port', String(base + 200)] : [];
+    [apache, zabkit] = await Promise.all([startApache({ port: base, dir: `${dir}/apache`, cfg: adminCfg(base + 100) }), startServer(`${dir}/zabkit`, zabkitCfg)]);
+    const sides: [Side['name'], number, number][] = [
+      ['apache', base, base + 100],
+      ['zabkit', zabkit.port, base + 200],
+    ];
+    await Promise.all(
+      sides.map(async ([name, port, adminPort]) => {
+        pair[name] = { name, port, adminPort, client: await work(port) };
+      }),
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([pair.apache?.client.close(), pair.zabkit?.client.close()]);
+    await Promise.all([apache?.stop(), zabkit?.stop()]);
+    if (dir) removeDir(dir);
+  });
+  return pair;
+}
+
+/** The same client work on either server: 130 txns (so that a digest is logged at zxid 0x…80), an ephemeral, data and child watches, a digest id. */
+async function work(port: number): Promise<ZooKeeperClient> {
+  const c = await connect(`127.0.0.1:${port}`);
+  await c.addAuth('digest', Buffer.from('bob:secret'));
+  await c.create('/t', Buffer.from('hello'));
+  await c.create('/t/e', Buffer.from('x'), { mode: 'ephemeral' });
+  await Promise.all(Array.from({ length: 130 }, (_, i) => c.create(`/t/n${i}`, null)));
+  await c.getData('/t', { watch: () => {} });
+  await c.getChildren('/t', { watch: () => {} });
+  await c.exists('/nope', { watch: () => {} });
+  return c;
+}
+
+/** What kind of value a mntr line holds: a long, a double (Java's, NaN included) or text. */
+export const valueKind = (v: string): 'long' | 'double' | 'text' => (/^-?\d+$/.test(v) ? 'long' : /^(-?\d+\.\d+(E-?\d+)?|NaN)$/.test(v) ? 'double' : 'text');
+
+/** mntr's lines as key → value. */
+export const mntrMap = (text: string): Map<string, string> =>
+  new Map(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t') as [string, string]),
+  );

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // model/ and conformance/ are loaded by the subcommands that use them, never by `server`.
 import { parseFlags, UsageError } from './args.ts';
-import { ConfigError, FLAGS, loadConfig } from './config.ts';
+import { ConfigError, FLAGS, loadServerConfig } from './config.ts';
 import { ENSEMBLE_HELP, runEnsemble, runStatus } from './ensemble.ts';
 import { createLogger } from './logger.ts';
 import { Server } from './server.ts';
@@ -182,8 +182,9 @@ export async function main(args: readonly string[], out: (s: string) => void = c
 /** `zabkit server`: runs until SIGTERM or SIGINT, then stops cleanly (exit 0). */
 async function runServer(args: readonly string[], out: (s: string) => void): Promise<number> {
   let config;
+  let notes;
   try {
-    config = loadConfig(args);
+    ({ config, notes } = loadServerConfig(args));
   } catch (e) {
     if (e instanceof ConfigError) {
       out(`zabkit server: ${e.message}`);
@@ -192,6 +193,8 @@ async function runServer(args: readonly string[], out: (s: string) => void): Pro
     throw e;
   }
   const logger = createLogger(config.logLevel, { server: config.myid });
+  // Every key zabkit does not implement, one line each (config-keys.ts says what happens instead).
+  for (const n of notes) logger[n.level](n.msg, { ...(n.key ? { key: n.key } : {}), ...(n.where ? { where: n.where } : {}) });
   const server = new Server(config, logger);
   try {
     const port = await server.start();

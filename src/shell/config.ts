@@ -1,9 +1,13 @@
-// The server's settings: ZooKeeper's zoo.cfg format, overridden by command-line flags.
-// A bad value is refused with the file, line and key that hold it.
+// The server's settings: ZooKeeper's zoo.cfg format, the -D system properties of SERVER_JVMFLAGS
+// and JVMFLAGS (as zkServer.sh passes them to java), and command-line flags, which win over both.
+// A bad value is refused with the file, line and key that hold it; a key zabkit does not
+// implement is reported (config-keys.ts says what happens instead), never dropped without a word.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseFlags, type FlagValues } from './args.ts';
+import { cfgRow, cfgWinsOverProp, propRow, settingOf, type KeyRow } from './config-keys.ts';
+import { jvmFlags } from './jvm-flags.ts';
 import { DEFAULT_MAX_BUFFER } from '../wire/protocol.ts';
 import { parseServerLine, type PeerAddress } from '../server/membership.ts';
 import { DEFAULT_REAPING } from '../server/types.ts';
@@ -121,7 +125,7 @@ const positive = z.coerce.number().int().positive();
 const natural = z.coerce.number().int().min(0);
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-/** What each zoo.cfg key (and its flag) may hold. Keys not listed are accepted and ignored, as ZooKeeper turns them into system properties. */
+/** What each setting (and its flag) may hold; config-keys.ts maps zoo.cfg keys and -D properties onto these. */
 const KEYS = {
   tickTime: positive,
   initLimit: positive,
@@ -139,9 +143,10 @@ const KEYS = {
   'autopurge.snapRetainCount': z.coerce.number().int().min(3),
   'autopurge.purgeInterval': natural,
   'zookeeper.extendedTypesEnabled': flag,
-  // ZooKeeper turns an unknown zoo.cfg key k into the system property zookeeper.k, so both spellings work there.
   enforceQuota: flag,
-  'zookeeper.enforceQuota': flag,
+  electionAlg: z.literal('3', 'only 3 (fast leader election) exists in ZooKeeper 3.8'),
+  peerType: z.string().transform((v) => v.toLowerCase()).pipe(z.enum(['participant', 'observer'])),
+  dynamicConfigFile: z.string().min(1),
   'znode.container.checkIntervalMs': positive,
   'znode.container.maxPerMinute': positive,
   'znode.container.maxNeverUsedIntervalMs': natural,
@@ -211,7 +216,7 @@ export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
   '--snap-retain-count': 'autopurge.snapRetainCount',
   '--purge-interval': 'autopurge.purgeInterval',
   '--extended-types': 'zookeeper.extendedTypesEnabled',
-  '--enforce-quota': 'zookeeper.enforceQuota',
+  '--enforce-quota': 'enforceQuota',
   '--container-check-interval': 'znode.container.checkIntervalMs',
   '--read-only-mode': 'readonlymode.enabled',
   '--jaas': 'java.security.auth.login.config',
@@ -229,6 +234,16 @@ export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
 interface Entry {
   readonly value: string;
   readonly where: string;
+  /** The key as given (zoo.cfg key, -D property or flag), for messages. */
+  readonly key?: string;
+}
+
+/** A key zabkit does not implement (or does not know), reported by `zabkit server` at start. */
+export interface ConfigNote {
+  readonly level: 'warn' | 'info';
+  readonly msg: string;
+  readonly key?: string;
+  readonly where?: string;
 }
 
 /** zoo.cfg lines: `key=value`; `#` starts a comment line; whitespace around both is dropped. */
@@ -255,7 +270,7 @@ function value<K extends keyof typeof KEYS>(entries: Map<string, Entry>, key: K)
   const e = entries.get(key);
   if (!e) return undefined;
   const r = KEYS[key].safeParse(e.value);
-  if (!r.success) throw new ConfigError(`${e.where}: ${key}=${e.value}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  if (!r.success) throw new ConfigError(`${e.where}: ${e.key ?? key}=${e.value}: ${r.error.issues[0]?.message ?? 'invalid'}`);
   return r.data as z.output<(typeof KEYS)[K]>;
 }
 
@@ -265,8 +280,15 @@ function whitelist(spec: string | undefined): ReadonlySet<string> {
   return new Set(spec.split(/[\s,]+/).filter(Boolean));
 }
 
-/** The settings from `--config FILE` (if any) and flags; flags win. */
-export function loadConfig(args: readonly string[]): ServerConfig {
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The settings from `--config FILE` (if any), SERVER_JVMFLAGS/JVMFLAGS and flags. */
+export function loadConfig(args: readonly string[], env: Env = process.env): ServerConfig {
+  return loadServerConfig(args, env).config;
+}
+
+/** The settings, and what `zabkit server` reports at start about the keys it does not implement. */
+export function loadServerConfig(args: readonly string[], env: Env = process.env): { readonly config: ServerConfig; readonly notes: readonly ConfigNote[] } {
   const fromFile = new Map<string, Entry>();
   const fromFlags = new Map<string, Entry>();
   let myidFlag: string | undefined;
@@ -286,15 +308,30 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     } catch (e) {
       throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
     }
-    for (const [k, e] of parseZooCfg(text, file)) fromFile.set(k, e);
+    for (const [k, e] of parseZooCfg(text, file)) fromFile.set(k, { ...e, key: k });
+    addDynamicConfig(fromFile);
   }
   for (const [name, key] of Object.entries(FLAGS)) {
     const v = values[name.slice(2)] as string | undefined;
     if (v === undefined) continue;
     if (key === 'myid') myidFlag = v;
-    else fromFlags.set(key, { value: v, where: name });
+    else fromFlags.set(key, { value: v, where: name, key: name });
   }
-  const entries = new Map([...fromFile, ...fromFlags]);
+  const notes: ConfigNote[] = [];
+  let flagsOfJvm: ReturnType<typeof jvmFlags>;
+  try {
+    flagsOfJvm = jvmFlags(env);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const entries = settings(fromFile, flagsOfJvm.props, fromFlags, notes);
+  if (flagsOfJvm.ignored.length) notes.push({ level: 'info', msg: `JVM flags other than -D properties do not apply to zabkit, ignored: ${flagsOfJvm.ignored.join(' ')}` });
+  for (const [k, e] of entries) {
+    const cls = e.value.trim();
+    if (/^authProvider\./.test(k) && !/\.(SASL|Digest|IP)AuthenticationProvider$/.test(cls)) {
+      notes.push({ level: 'warn', msg: `${e.where}: ${e.key ?? k}=${cls}: not loaded, zabkit has the schemes digest, ip, world and sasl only`, key: k, where: e.where });
+    }
+  }
   const servers = [...entries].filter(([k]) => k.startsWith('server.')).map(([k, e]) => parseServer(k, e));
   const tickTime = value(entries, 'tickTime') ?? 2000;
   const dataDir = value(entries, 'dataDir');
@@ -307,7 +344,10 @@ export function loadConfig(args: readonly string[]): ServerConfig {
   const jaasFile = value(entries, 'java.security.auth.login.config');
   const trace = value(entries, 'zabkit.trace');
   const saslProvider = [...entries].some(([k, e]) => /^authProvider\./.test(k) && e.value.trim().endsWith('.SASLAuthenticationProvider'));
-  return {
+  // Checked only: the election is ZAB's, and the role comes from the server.N lines.
+  value(entries, 'electionAlg');
+  value(entries, 'peerType');
+  const config: ServerConfig = {
     tickTime,
     initLimit: value(entries, 'initLimit') ?? 10,
     syncLimit: value(entries, 'syncLimit') ?? 5,
@@ -326,7 +366,7 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     servers,
     myid,
     extendedTypes: value(entries, 'zookeeper.extendedTypesEnabled') ?? false,
-    enforceQuota: value(entries, 'zookeeper.enforceQuota') ?? value(entries, 'enforceQuota') ?? false,
+    enforceQuota: value(entries, 'enforceQuota') ?? false,
     reaping: {
       checkIntervalMs: value(entries, 'znode.container.checkIntervalMs') ?? DEFAULT_REAPING.checkIntervalMs,
       maxPerMinute: value(entries, 'znode.container.maxPerMinute') ?? DEFAULT_REAPING.maxPerMinute,
@@ -350,6 +390,66 @@ export function loadConfig(args: readonly string[]): ServerConfig {
     },
     ...metricsSettings(entries),
   };
+  return { config, notes };
+}
+
+/**
+ * The value of each setting, from zoo.cfg entries, -D properties and flags, by Apache's precedence:
+ * flags win; a zoo.cfg key that Apache turns into a property (K → zookeeper.K) wins over that -D
+ * property, which Apache sets first; a property Apache reads only as such (readonlymode.enabled,
+ * jute.maxbuffer, …) wins over zabkit's zoo.cfg spelling of it. Keys zabkit does not implement go
+ * to `notes`, one per key.
+ */
+function settings(file: ReadonlyMap<string, Entry>, props: readonly { key: string; value: string; where: string }[], flags: ReadonlyMap<string, Entry>, notes: ConfigNote[]): Map<string, Entry> {
+  const chosen = new Map<string, Entry & { tier: number }>();
+  const put = (setting: string, e: Entry, tier: number) => {
+    const was = chosen.get(setting);
+    if (!was || tier >= was.tier) chosen.set(setting, { ...e, tier });
+  };
+  const report = (row: KeyRow, key: string, e: Entry) => {
+    const at = `${e.where}: ${e.key ?? key}`;
+    if (row.support === 'n/a') notes.push({ level: 'info', msg: `${at}: does not apply to zabkit, ignored: ${row.note}`, key, where: e.where });
+    else if (row.ok?.some((v) => v.toLowerCase() === e.value.trim().toLowerCase())) notes.push({ level: 'info', msg: `${at}=${e.value}: what zabkit does anyway: ${row.note}`, key, where: e.where });
+    else notes.push({ level: 'warn', msg: `${at}: not implemented by zabkit, ignored: ${row.note}`, key, where: e.where });
+  };
+  for (const [key, e] of file) {
+    if (key === 'version' && e.where.includes(DYNAMIC)) continue; // the dynamic file's own version line
+    // zabkit also takes a property's name in zoo.cfg (readonlymode.enabled, zookeeper.enforceQuota, …).
+    const byCfg = cfgRow(key);
+    const row = byCfg ?? propRow(key);
+    if (!row) notes.push({ level: 'warn', msg: `${e.where}: ${key}: unknown to ZooKeeper 3.8 and zabkit, ignored (Apache would set it as the system property zookeeper.${key})`, key, where: e.where });
+    else if (row.support !== 'supported') report(row, key, e);
+    else put(isPatternRow(row) ? (byCfg || !cfgWinsOverProp(row) ? key : key.slice('zookeeper.'.length)) : settingOf(row), e, 1);
+  }
+  for (const p of props) {
+    const e: Entry = { value: p.value, where: p.where, key: `-D${p.key}` };
+    const row = propRow(p.key);
+    if (!row) notes.push({ level: 'warn', msg: `${p.where}: -D${p.key}: a system property unknown to ZooKeeper 3.8 and zabkit, ignored`, key: p.key, where: p.where });
+    else if (row.support !== 'supported') report(row, p.key, e);
+    else if (cfgWinsOverProp(row)) put(isPatternRow(row) ? p.key.slice('zookeeper.'.length) : settingOf(row), e, 0);
+    else put(settingOf(row), e, 2);
+  }
+  for (const [setting, e] of flags) put(setting, e, 3);
+  return new Map([...chosen].map(([k, { tier: _, ...e }]) => [k, e]));
+}
+
+/** server.N, authProvider.*: the setting is the key itself. */
+const isPatternRow = (row: KeyRow) => /(^|\.)(N|\*)$/.test(row.cfg ?? row.prop ?? '');
+const DYNAMIC = ' (dynamic):';
+
+/** dynamicConfigFile: its server.N (group.N, weight.N) lines count as zoo.cfg's, as Apache reads them. */
+function addDynamicConfig(entries: Map<string, Entry>): void {
+  const e = entries.get('dynamicConfigFile');
+  if (!e) return;
+  const inline = [...entries.keys()].find((k) => /^(server|group|weight)\./.test(k));
+  if (inline) throw new ConfigError(`${entries.get(inline)!.where}: ${inline} must be in the dynamic config file ${e.value} when dynamicConfigFile is set`);
+  let text: string;
+  try {
+    text = readFileSync(e.value, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${e.where}: dynamicConfigFile=${e.value}: ${(err as Error).message}`);
+  }
+  for (const [k, d] of parseZooCfg(text, `${e.value} (dynamic)`)) entries.set(k, { ...d, key: k });
 }
 
 /** secureClientPort with ssl.*, and sslQuorum with ssl.quorum.*. */

@@ -313,8 +313,9 @@ export class Metrics {
     for (const m of this.metrics.values()) {
       m.counter = 0;
       m.summary?.reset();
-      m.set?.clear();
-      m.counters?.clear();
+      // A set keeps its keys, each back at zero, as ZooKeeper's.
+      for (const x of m.set?.values() ?? []) x.reset();
+      for (const key of m.counters?.keys() ?? []) m.counters!.set(key, 0);
     }
   }
 

@@ -1,6 +1,7 @@
 // Apache ZooKeeper 3.8 and zabkit side by side for the observability tests (four-letter words,
 // AdminServer, mntr): one of each per test file, both given the same client work, so that their
 // answers can be compared key by key and line by line.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { apacheInstalled, startApache, type ApacheServer } from '../../conformance/apache.ts';
 import { freeBasePort } from '../../conformance/launch.ts';
@@ -34,8 +35,11 @@ export function suitePair(o: { admin: boolean }): Pair {
     dir = tempDir('zabkit-observability-');
     const base = await freeBasePort(1);
     const adminCfg = (port: number) => (o.admin ? ['admin.enableServer=true', 'admin.serverAddress=127.0.0.1', `admin.serverPort=${port}`] : []);
-    const zabkitCfg = o.admin ? ['--admin-port', String(base + 200)] : [];
-    [apache, zabkit] = await Promise.all([startApache({ port: base, dir: `${dir}/apache`, cfg: adminCfg(base + 100) }), startServer(`${dir}/zabkit`, zabkitCfg)]);
+    // zabkit from a zoo.cfg too, which initial_configuration answers (the harness's flags win over it).
+    mkdirSync(`${dir}/zabkit`, { recursive: true });
+    writeFileSync(`${dir}/zoo.cfg`, `${[`dataDir=${dir}/zabkit`, 'clientPortAddress=127.0.0.1', ...adminCfg(base + 200)].join('\n')}\n`);
+    const zabkitFlags = ['--config', `${dir}/zoo.cfg`, ...(o.admin ? ['--admin-server', 'true'] : [])];
+    [apache, zabkit] = await Promise.all([startApache({ port: base, dir: `${dir}/apache`, cfg: adminCfg(base + 100) }), startServer(`${dir}/zabkit`, zabkitFlags)]);
     const sides: [Side['name'], number, number][] = [
       ['apache', base, base + 100],
       ['zabkit', zabkit.port, base + 200],
@@ -78,3 +82,39 @@ export const mntrMap = (text: string): Map<string, string> =>
       .filter(Boolean)
       .map((l) => l.split('\t') as [string, string]),
   );
+
+/**
+ * The shape of a JSON answer: every number replaced by its Java kind ("#long", "#double": the
+ * text tells them apart, 0 from 0.0), strings by "#string"; keys that are data (session ids,
+ * times, paths) by "#key". Two servers' answers to the same work have the same shape.
+ */
+export function jsonShape(text: string): unknown {
+  let out = '';
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const raw = text.slice(i, j + 1);
+      const isKey = /^\s*:/.test(text.slice(j + 1));
+      const str = JSON.parse(raw) as string;
+      out += isKey ? JSON.stringify(/^(\d+|\/.*)$/.test(str) ? '#key' : str) : '"#string"';
+      i = j + 1;
+    } else if (/[-\d]/.test(c)) {
+      const m = /^-?\d+(\.\d+)?(E-?\d+)?/.exec(text.slice(i))!;
+      out += m[1] || m[2] ? '"#double"' : '"#long"';
+      i += m[0].length;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return sortKeys(JSON.parse(out));
+}
+
+/** Objects with their keys in order (ZooKeeper's own order varies from run to run for some answers). */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sortKeys(x)]));
+  return v;
+}

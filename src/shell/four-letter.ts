@@ -150,7 +150,8 @@ const ANSWERS: Readonly<Record<string, (v: ServerView) => string>> = {
   stat: (v) =>
     `Zookeeper version: ${VERSION}\n${v.mode === 'read-only' ? 'READ-ONLY mode; serving only read-only clients\n' : ''}Clients:\n${v.connections.map((c) => `${connLine(c, false)}\n`).join('')}\n${srvr(v)}`,
   cons: (v) => `${v.connections.map((c) => `${connLine(c, true)}\n`).join('')}\n`,
-  conf: (v) => `${confLines(v).join('\n')}\n`,
+  // A member's ends with the membership's version line, and no newline after it, as ZooKeeper's.
+  conf: (v) => `${confLines(v).join('\n')}${v.config.servers.length > 1 ? '' : '\n'}`,
   envi: (v) => `Environment:\n${environment(v).map(([k, x]) => `${k}=${x}\n`).join('')}`,
   wchs: (v) => {
     const byPath = dataWatchesByPath(v);

@@ -306,6 +306,12 @@ export class Metrics {
     s.add(value, this.now());
   }
 
+  /** A key of a summary set shown before anything is observed for it (at zero, as an unused metric). */
+  ensureKey(name: string, key: string): void {
+    const m = this.get(name);
+    if (!m.set!.has(key)) m.set!.set(key, new Summary(m.kind === 'advancedSet', m.fractional));
+  }
+
   /** `srst` (ServerMetrics.resetAll): counters and summaries, not gauges; nothing under Prometheus. */
   reset(): void {
     this.responseSizes.reset();

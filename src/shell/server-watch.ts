@@ -28,6 +28,7 @@ export class ServerWatch {
   constructor(
     private readonly metrics: Metrics,
     private readonly now: () => number,
+    private readonly myid: number,
   ) {
     this.startedAt = now();
   }
@@ -45,11 +46,14 @@ export class ServerWatch {
     this.metrics.observe('dbinittime', Math.floor(ms));
     this.metrics.observe('startup_txns_loaded', txns);
     storage.observer = {
-      appended: (writeMs, sizes) => {
+      appended: (writeMs, sizes, zxids) => {
         this.metrics.observe('fsynctime', Math.floor(writeMs));
         this.metrics.observe('zabkit_fsync_latency', writeMs);
         this.metrics.observe('sync_processor_batch_size', sizes.length);
-        if (this.phase === 'leading') for (const n of sizes) this.metrics.proposalSizes.add(n);
+        if (this.phase !== 'leading') return;
+        for (const n of sizes) this.metrics.proposalSizes.add(n);
+        // The leader's own ack is its durable write (ZooKeeper logs it under its own sid too).
+        for (const z of zxids) this.acked(z, this.myid);
       },
       snapshotted: (snapMs) => this.metrics.observe('snapshottime', Math.floor(snapMs)),
     };
@@ -70,6 +74,10 @@ export class ServerWatch {
       this.learnerSince = s.phase === 'following' || s.phase === 'observing' ? now : null;
       if (s.phase !== 'leading') this.proposedAt.clear();
       this.phase = s.phase;
+    }
+    if (s.phase === 'leading') {
+      // ZooKeeper's leader measures each learner's queue of packets; zabkit writes to a learner's socket at once: no queue to measure, its keys at zero.
+      for (const sid of Object.keys(s.learners)) for (const n of ['learner_handler_qp_size', 'learner_handler_qp_time_ms']) this.metrics.ensureKey(n, sid);
     }
     if ((s.phase === 'following' || s.phase === 'observing') && s.stage === 'broadcast' && this.learnerSince !== null) {
       this.metrics.observe(s.phase === 'following' ? 'follower_sync_time' : 'observer_sync_time', now - this.learnerSince);
@@ -116,9 +124,16 @@ export class ServerWatch {
     else if (msg.type === 'SNAP') this.metrics.count('snap_count');
   }
 
-  /** A ZAB message from a peer: what a learner counts. */
-  received(msg: Message<unknown>): void {
+  /** A ZAB message from a peer: what a learner counts, and on the leader each ACK's latency by its sender. */
+  received(msg: Message<unknown>, from: number): void {
     if (msg.type === 'PROPOSAL') this.metrics.count('learner_proposal_received_count');
     else if (msg.type === 'COMMIT') this.metrics.count('learner_commit_received_count');
+    else if (msg.type === 'ACK') this.acked(msg.zxid, from);
+  }
+
+  /** An ack of a proposal not yet committed: its latency, by the acking server (ZooKeeper's ack_latency). */
+  private acked(zxid: number, sid: number): void {
+    const at = this.proposedAt.get(zxid);
+    if (at !== undefined) this.metrics.observeKey('ack_latency', String(sid), Math.floor(performance.now() - at));
   }
 }

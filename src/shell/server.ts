@@ -66,7 +66,7 @@ export class Server implements ServerView {
     this.config = config;
     this.logger = logger;
     this.metrics = new Metrics(() => env.clock.now(), config.metrics !== undefined);
-    this.watch = new ServerWatch(this.metrics, () => env.clock.now());
+    this.watch = new ServerWatch(this.metrics, () => env.clock.now(), config.myid);
     this.srv = initialServer(
       {
         sid: config.myid,
@@ -290,7 +290,7 @@ export class Server implements ServerView {
 
   private onPeerMessage(from: Sid, msg: PeerMessage, mid?: string): void {
     if (isZabMessage(msg)) {
-      this.watch.received(msg);
+      this.watch.received(msg, from);
       if (msg.type === 'DIFF' || msg.type === 'TRUNC' || msg.type === 'SNAP') {
         this.logger.info('sync from leader', { leader: from, type: msg.type, txns: msg.txns.length, ...(msg.type === 'TRUNC' ? { to: formatZxid(msg.zxid) } : {}) });
       }

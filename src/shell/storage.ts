@@ -31,7 +31,7 @@ export class Storage {
   /** Start a new log file with the next append (after a snapshot, a truncation or a SNAP). */
   private rollAt = false;
   /** Told how long each durable log write (and each of its txns' size) and each snapshot took: the metrics. */
-  observer?: { appended(ms: number, recordSizes: number[]): void; snapshotted(ms: number): void };
+  observer?: { appended(ms: number, recordSizes: number[], zxids: number[]): void; snapshotted(ms: number): void };
 
   private constructor(
     private readonly disk: Disk,
@@ -88,7 +88,7 @@ export class Storage {
       this.logPos += bytesWritten;
     }
     // O_DSYNC: the write is the fsync. `records` gives each txn as a header, then its bytes.
-    this.observer?.appended(performance.now() - start, recs.filter((_, i) => i % 2 === 1).map((r) => r.length));
+    this.observer?.appended(performance.now() - start, recs.filter((_, i) => i % 2 === 1).map((r) => r.length), txns.map((t) => t.zxid));
   }
 
   private async startLog(firstZxid: number): Promise<void> {

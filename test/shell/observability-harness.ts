@@ -3,10 +3,10 @@
 // answers can be compared key by key and line by line.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
-import { apacheInstalled, startApache, type ApacheServer } from '../../conformance/apache.ts';
-import { freeBasePort } from '../../conformance/launch.ts';
+import { apacheInstalled, apacheMember, startApache, type ApacheServer } from '../../conformance/apache.ts';
+import { freeBasePort, launch, type Launched } from '../../conformance/launch.ts';
 import { connect, type ZooKeeperClient } from '../../src/client/index.ts';
-import { peerMissing, removeDir, startServer, tempDir, type RunningServer } from './harness.ts';
+import { fourLetter, peerMissing, removeDir, startServer, tempDir, type RunningServer } from './harness.ts';
 
 export const noApache = peerMissing('Apache ZooKeeper (Debian zookeeper)', apacheInstalled());
 
@@ -117,4 +117,61 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sortKeys(x)]));
   return v;
+}
+
+export interface EnsembleSide {
+  /** Client and AdminServer ports by mode, once every member serves. */
+  readonly leader: { readonly port: number; readonly adminPort: number };
+  readonly follower: { readonly port: number; readonly adminPort: number };
+}
+
+/** Three voters of each system on 127.0.0.1 (client P+k, quorum P+100+k, election P+200+k, admin P+300+k), for a whole file. */
+export function suiteEnsembles(): { apache: EnsembleSide; zabkit: EnsembleSide } {
+  const out = {} as { apache: EnsembleSide; zabkit: EnsembleSide };
+  let dir = '';
+  const stops: (() => Promise<unknown>)[] = [];
+  beforeAll(async () => {
+    if (noApache) return;
+    dir = tempDir('zabkit-observability-ensembles-');
+    const [ab, zb] = [await freeBasePort(4), await freeBasePort(4)];
+    const admin = (base: number, k: number) => ['admin.enableServer=true', 'admin.serverAddress=127.0.0.1', `admin.serverPort=${base + 300 + k}`];
+    const o = { size: 3, basePort: ab, dir: `${dir}/apache` };
+    const apache = Promise.all([0, 1, 2].map((k) => startApache({ ...apacheMember(o, k), cfg: [...apacheMember(o, k).cfg!, ...admin(ab, k)] })));
+    const lines = [0, 1, 2].map((i) => `server.${i + 1}=127.0.0.1:${zb + 100 + i}:${zb + 200 + i};127.0.0.1:${zb + i}`);
+    const zabkit: Launched[] = [0, 1, 2].map((k) => {
+      const d = `${dir}/zabkit/server-${k + 1}`;
+      mkdirSync(d, { recursive: true });
+      writeFileSync(`${d}/myid`, `${k + 1}\n`);
+      writeFileSync(`${d}/zoo.cfg`, `${[`dataDir=${d}`, `clientPort=${zb + k}`, 'clientPortAddress=127.0.0.1', 'tickTime=200', 'initLimit=10', 'syncLimit=5', ...lines, ...admin(zb, k)].join('\n')}\n`);
+      return launch(['server', '--config', `${d}/zoo.cfg`, '--admin-server', 'true']);
+    });
+    stops.push(() => Promise.all(zabkit.map((l) => (l.proc.kill('SIGTERM'), l.exited))));
+    const apacheServers = await apache;
+    stops.push(() => Promise.all(apacheServers.map((s) => s.stop())));
+    out.apache = await serving(ab);
+    out.zabkit = await serving(zb);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(stops.map((s) => s()));
+    if (dir) removeDir(dir);
+  });
+  return out;
+}
+
+/** Wait (polling srvr) until the three members on base.. serve as one leader and followers; then give the leader some writes. */
+async function serving(base: number): Promise<EnsembleSide> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const modes = await Promise.all([0, 1, 2].map((k) => fourLetter(base + k, 'srvr').then((t) => /Mode: (\w+)/.exec(t)?.[1] ?? '', () => '')));
+    const leader = modes.indexOf('leader');
+    if (leader >= 0 && modes.filter((m) => m === 'follower').length === 2) {
+      const follower = modes.indexOf('follower');
+      const c = await connect(`127.0.0.1:${base + leader}`);
+      await Promise.all(Array.from({ length: 10 }, (_, i) => c.create(`/w${i}`, Buffer.from('x'))));
+      await c.close();
+      return { leader: { port: base + leader, adminPort: base + 300 + leader }, follower: { port: base + follower, adminPort: base + 300 + follower } };
+    }
+    if (Date.now() > deadline) throw new Error(`no leader and two followers on ${base}..: ${modes.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

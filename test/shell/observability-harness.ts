@@ -133,7 +133,9 @@ export function suiteEnsembles(): { apache: EnsembleSide; zabkit: EnsembleSide }
   beforeAll(async () => {
     if (noApache) return;
     dir = tempDir('zabkit-observability-ensembles-');
-    const [ab, zb] = [await freeBasePort(4), await freeBasePort(4)];
+    // One range for both, so that neither's ports (P+300.. too) can be the other's: Apache at P+k, zabkit at P+10+k.
+    const ab = await freeBasePort(13);
+    const zb = ab + 10;
     const admin = (base: number, k: number) => ['admin.enableServer=true', 'admin.serverAddress=127.0.0.1', `admin.serverPort=${base + 300 + k}`];
     const o = { size: 3, basePort: ab, dir: `${dir}/apache` };
     const apache = Promise.all([0, 1, 2].map((k) => startApache({ ...apacheMember(o, k), cfg: [...apacheMember(o, k).cfg!, ...admin(ab, k)] })));

@@ -150,29 +150,48 @@ export type Gauge = readonly [name: string, value: GaugeValue, help?: string];
 
 /** Prometheus summaries keep quantiles over a sliding window, as its Java client's default. */
 const WINDOW_MS = 10 * 60_000;
+/** The newest values a window holds (fewer for a set's keys: one summary per namespace or learner). */
 const WINDOW_SAMPLES = 4096;
+const SET_WINDOW_SAMPLES = 256;
 /** Dropwizard's uniform reservoir size, behind ZooKeeper's p50_..p999_. */
 const RESERVOIR = 1028;
 
+/**
+ * One summary: count, sum, min, max; the percentiles' sample only where they are shown (an
+ * ADVANCED summary without Prometheus), the window of newest values only under Prometheus
+ * (a ring, so that a value costs O(1) on the request path).
+ */
 class Summary {
   count = 0;
   sum = 0;
   min = Infinity;
   max = -Infinity;
   private reservoir: number[] = [];
-  private recent: { readonly t: number; readonly v: number }[] = [];
+  private times: Float64Array | null = null;
+  private values_: Float64Array | null = null;
+  private next = 0;
+  private filled = 0;
   constructor(
     readonly advanced: boolean,
     /** zabkit's own keep fractions of a millisecond. */
-    readonly fractional = false,
+    readonly fractional: boolean,
+    /** Prometheus: how many of the newest values the window keeps (0: no window). */
+    private readonly window: number,
   ) {}
 
   add(v: number, now: number): void {
     this.count++;
     this.sum += v;
-    this.min = Math.min(this.min, v);
-    this.max = Math.max(this.max, v);
-    if (this.advanced) {
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    if (this.window > 0) {
+      this.times ??= new Float64Array(this.window);
+      this.values_ ??= new Float64Array(this.window);
+      this.times[this.next] = now;
+      this.values_[this.next] = v;
+      this.next = (this.next + 1) % this.window;
+      this.filled = Math.min(this.filled + 1, this.window);
+    } else if (this.advanced) {
       // Vitter's algorithm R: every value seen has the same chance to be in the sample.
       if (this.reservoir.length < RESERVOIR) this.reservoir.push(v);
       else {
@@ -180,8 +199,6 @@ class Summary {
         if (r < RESERVOIR) this.reservoir[r] = v;
       }
     }
-    this.recent.push({ t: now, v });
-    if (this.recent.length > WINDOW_SAMPLES) this.recent.splice(0, this.recent.length - WINDOW_SAMPLES);
   }
 
   reset(): void {
@@ -190,7 +207,7 @@ class Summary {
     this.min = Infinity;
     this.max = -Infinity;
     this.reservoir = [];
-    this.recent = [];
+    this.next = this.filled = 0;
   }
 
   private n(x: number): number | JDouble {
@@ -214,7 +231,9 @@ class Summary {
   /** The Prometheus quantiles: over the last 10 minutes; NaN with nothing in them. */
   quantiles(now: number): [number, number][] {
     const qs = this.advanced ? [0.5, 0.9, 0.99] : [0.5];
-    const window = this.recent.filter((s) => s.t > now - WINDOW_MS).map((s) => s.v).sort((a, b) => a - b);
+    const window: number[] = [];
+    for (let i = 0; i < this.filled; i++) if (this.times![i]! > now - WINDOW_MS) window.push(this.values_![i]!);
+    window.sort((a, b) => a - b);
     return qs.map((q) => [q, window.length === 0 ? NaN : window[Math.max(0, Math.ceil(q * window.length) - 1)]!]);
   }
 }
@@ -277,7 +296,7 @@ export class Metrics {
 
   private define(name: string, kind: Kind, help: string, fractional: boolean): void {
     const m: Metric = { kind, help, fractional, counter: 0 };
-    if (kind === 'basic' || kind === 'advanced') Object.assign(m, { summary: new Summary(kind === 'advanced', fractional) });
+    if (kind === 'basic' || kind === 'advanced') Object.assign(m, { summary: new Summary(kind === 'advanced', fractional, this.prometheus ? WINDOW_SAMPLES : 0) });
     if (kind === 'basicSet' || kind === 'advancedSet') Object.assign(m, { set: new Map() });
     if (kind === 'counterSet') Object.assign(m, { counters: new Map() });
     this.metrics.set(name, m);
@@ -302,14 +321,18 @@ export class Metrics {
   observeKey(name: string, key: string, value: number): void {
     const m = this.get(name);
     let s = m.set!.get(key);
-    if (!s) m.set!.set(key, (s = new Summary(m.kind === 'advancedSet', m.fractional)));
+    if (!s) m.set!.set(key, (s = this.setMember(m)));
     s.add(value, this.now());
+  }
+
+  private setMember(m: Metric): Summary {
+    return new Summary(m.kind === 'advancedSet', m.fractional, this.prometheus ? SET_WINDOW_SAMPLES : 0);
   }
 
   /** A key of a summary set shown before anything is observed for it (at zero, as an unused metric). */
   ensureKey(name: string, key: string): void {
     const m = this.get(name);
-    if (!m.set!.has(key)) m.set!.set(key, new Summary(m.kind === 'advancedSet', m.fractional));
+    if (!m.set!.has(key)) m.set!.set(key, this.setMember(m));
   }
 
   /** `srst` (ServerMetrics.resetAll): counters and summaries, not gauges; nothing under Prometheus. */

@@ -4,6 +4,7 @@
 // goes on) and a stop that closes the port.
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/shell/admin-commands.ts';
 import { AdminServer } from '../../src/shell/admin-server.ts';
 import type { ServerView } from '../../src/shell/four-letter.ts';
 import type { Logger } from '../../src/shell/logger.ts';
@@ -130,5 +131,13 @@ describe('AdminServer binding', () => {
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
     await admin.stop();
     await expect(fetch(`http://127.0.0.1:${port}/other`)).rejects.toThrow();
+  });
+});
+
+describe('a server that does not serve', () => {
+  it('answers the commands that need one with an error naming it, the others as usual (CommandBase.serverRequired)', () => {
+    const view = { serving: false, traceMask: 306n } as ServerView;
+    expect(Object.fromEntries(runCommand(view, 'srvr'))).toEqual({ command: 'srvr', error: 'This ZooKeeper instance is not currently serving requests' });
+    expect(Object.fromEntries(runCommand(view, 'gtmk'))).toEqual({ tracemask: 306n, command: 'get_trace_mask', error: null });
   });
 });

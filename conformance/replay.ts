@@ -289,7 +289,7 @@ export function runReplay(args: readonly string[], out: (s: string) => void): nu
     return 2;
   }
   if (parsed.positionals.length === 0 || parsed.values.help) {
-    out(REPLAY_HELP);
+    out(parsed.values.help ? REPLAY_HELP : `zabkit replay: give PATH… (a run's trace directory, or a trace file)\n\n${REPLAY_HELP}`);
     return parsed.values.help ? 0 : 2;
   }
   let failed = false;

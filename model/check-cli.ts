@@ -8,6 +8,7 @@ import { toNdjson, traceOf } from './trace.ts';
 import type { Deviation } from '../src/zab/index.ts';
 import type { Action } from './world.ts';
 import { parseFlags, wholeNumber, type FlagValues } from '../src/shell/args.ts';
+import { remaining } from '../src/shell/progress.ts';
 
 const FLAGS: Record<string, keyof Bounds> = {
   '--servers': 'servers',
@@ -21,7 +22,7 @@ const FLAGS: Record<string, keyof Bounds> = {
   '--snap-count': 'snapCount',
 };
 
-export const CHECK_HELP = `zabkit check [flags] — explore every interleaving of the src/zab reducers within bounds
+export const CHECK_HELP = `usage: zabkit check [flags] — explore every interleaving of the src/zab reducers within bounds
 
   --servers N (3)  --observers N (0)  --txns N (2)  --crashes N (1)  --partitions N (0)
   --timeouts N (0: notify/init/sync firings)  --max-epoch N (3)  --max-depth N (200)
@@ -166,7 +167,11 @@ export function runCheck(args: readonly string[], out: (s: string) => void, prog
     strategy: p.dfs ? 'dfs' : 'bfs',
     ...(p.maxStates ? { maxStates: p.maxStates } : {}),
     ...(progress
-      ? { onProgress: (x) => progress(`${x.distinct} states, depth ${x.depth}, ${Math.round(x.distinct / Math.max(x.seconds, 1e-9))} states/s, queue ${x.queue}`) }
+      ? {
+          // Breadth first, the states left are unknown: an estimate only when --max-states bounds the run.
+          onProgress: (x) =>
+            progress(`check: ${x.distinct} states, ${Math.round(x.distinct / Math.max(x.seconds, 1e-9))} states/s, depth ${x.depth}, queue ${x.queue}, ${x.seconds.toFixed(0)} s${p.maxStates ? remaining(x.distinct, p.maxStates, x.seconds) : ''}`),
+        }
       : {}),
   });
   if (p.json) {

@@ -1,6 +1,7 @@
 // `zabkit check --replicas`: the checker over whole replicas (ZAB + the server's reducer + the
 // data tree, with abstract clients), breadth first or by seeded walks.
 import { parseFlags, wholeNumber } from '../src/shell/args.ts';
+import { remaining } from '../src/shell/progress.ts';
 import { exploreReplicas, exploreReplicasDepthFirst, walkReplicas } from './replica-checker.ts';
 import { DEFAULT_REPLICA_BOUNDS, SCRIPTS, type ReplicaAction, type ReplicaBounds } from './replicas.ts';
 import type { ServerDeviation } from '../src/server/index.ts';
@@ -43,7 +44,7 @@ export const SERVER_MUTANTS: readonly { readonly name: ServerDeviation; readonly
   },
 ];
 
-export const REPLICA_HELP = `zabkit check --replicas [flags] — whole replicas: ZAB, the server's reducer (src/server)
+export const REPLICA_HELP = `usage: zabkit check --replicas [flags] — whole replicas: ZAB, the server's reducer (src/server)
 and the data tree on 3 servers, with abstract clients; INV-1..24 and INV-26 on every state, INV-25 on
 the states with nothing left to do
 
@@ -70,7 +71,7 @@ exit 0: exhausted, no violation; 1: a violation; 2: bad usage; 3: stopped by --m
 
 const show = (a: ReplicaAction): string => JSON.stringify(a, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
-export function runReplicaCheck(args: readonly string[], out: (s: string) => void): number {
+export function runReplicaCheck(args: readonly string[], out: (s: string) => void, report: (line: string) => void = () => {}): number {
   let v: ReturnType<typeof parse>;
   try {
     v = parse(args);
@@ -80,7 +81,9 @@ export function runReplicaCheck(args: readonly string[], out: (s: string) => voi
   }
   const { bounds, simulate, maxStates, dfs } = v;
   out(`bounds: ${JSON.stringify(bounds)}`);
-  const progress = (depth: number, distinct: number, seconds: number) => process.stderr.write(`${dfs ? 'deepest' : 'depth'} ${depth}: ${distinct} distinct states, ${seconds.toFixed(0)} s\n`);
+  const bounded = maxStates < Number.MAX_SAFE_INTEGER;
+  const progress = (depth: number, distinct: number, seconds: number) =>
+    report(`check --replicas: ${distinct} distinct states, ${Math.round(distinct / Math.max(seconds, 1e-3))} states/s, ${dfs ? 'deepest' : 'depth'} ${depth}, ${seconds.toFixed(0)} s${bounded ? remaining(distinct, maxStates, seconds) : ''}`);
   const r = simulate ? walkReplicas(bounds, simulate.seed, simulate.runs) : dfs ? exploreReplicasDepthFirst(bounds, maxStates, progress) : exploreReplicas(bounds, maxStates, progress);
   if ('distinct' in r) out(`${r.distinct} distinct states, max depth ${r.maxDepth}, ${r.seconds.toFixed(1)} s, ${r.exhausted ? 'exhausted' : 'not exhausted'}`);
   else out(`${r.runs} walks from seed ${simulate!.seed}`);

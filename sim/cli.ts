@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, UsageError, wholeNumber, type FlagValues } from '../src/shell/args.ts';
+import { remaining, type Progress } from '../src/shell/progress.ts';
 import { FAULT_KINDS, type FaultKind } from './faults.ts';
 import { SIM_MUTANTS, simMutant, type SimMutant } from './mutants.ts';
 import { simulate, type SimOptions, type SimResult } from './run.ts';
@@ -157,13 +158,21 @@ export function reproduce(seed: number, base: Omit<SimOptions, 'seed'>): string 
   return `npx zabkit simulate ${flags.join(' ')} --verbose`;
 }
 
-export async function runSimulate(args: readonly string[], out: (s: string) => void): Promise<number> {
+export async function runSimulate(args: readonly string[], out: (s: string) => void, progress?: Progress): Promise<number> {
   let p: Parsed;
   try {
     p = parse(args);
   } catch (e) {
-    out(`zabkit simulate: ${(e as Error).message}\n${SIMULATE_HELP}`);
+    out(`zabkit simulate: ${(e as Error).message}\n\n${SIMULATE_HELP}`);
     return 2;
+  }
+  // A sweep's lines come out only for failures: progress (stderr) shows it is alive, taken off a terminal before each.
+  if (progress) {
+    const print = out;
+    out = (s) => {
+      progress.clear();
+      print(s);
+    };
   }
   if (p.schedule !== undefined) return runScheduleFile(p.schedule, p.verbose, out);
   const started = performance.now();
@@ -178,6 +187,8 @@ export async function runSimulate(args: readonly string[], out: (s: string) => v
     const r = await simulate(opts);
     if (p.trace !== undefined) out(`traced: every server's steps in ${p.trace} (npx zabkit replay ${p.trace}; npx zabkit explore ${p.trace})`);
     runs++;
+    const secs = (performance.now() - started) / 1000;
+    if (p.to > p.from) progress?.(`simulate: ${runs}/${p.to - p.from + 1} runs (seed ${seed} done), ${failed} failed so far, ${(runs / Math.max(secs, 1e-3)).toFixed(1)} runs/s${remaining(runs, p.to - p.from + 1, secs)}`);
     if (r.stuck.length > 0) stuck++;
     simulatedMs += r.simulatedMs;
     if (r.recoveryMs !== null) recoveries.push(r.recoveryMs);
@@ -193,6 +204,7 @@ export async function runSimulate(args: readonly string[], out: (s: string) => v
     if (p.verbose) out(r.log.join('\n'));
     out(`  reproduce: ${reproduce(seed, p.base)}`);
     if (r.violations.length === 0 || p.noShrink) continue;
+    progress?.(`simulate: shrinking seed ${seed}`);
     const small = await shrink(r, p.base);
     out(`  shrunk to ${small.opts.ops} ops and ${small.opts.maxFaults} faults (from ${p.base.ops ?? 200} and ${r.injected}), still ${small.result.violations[0]!.id}: ${reproduce(seed, small.opts)}`);
     const dir = mkdtempSync(join(tmpdir(), `zabkit-sim-${seed}-`));

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseFlags, type FlagValues } from '../../src/shell/args.ts';
+import { progressLine, remaining } from '../../src/shell/progress.ts';
 import { askWord } from '../../src/shell/ensemble.ts';
 import { apacheInstalled, startApache, type ApacheServer } from '../apache.ts';
 import { freeBasePort, startServer, type RunningServer } from '../launch.ts';
@@ -92,9 +93,11 @@ export async function differential(
   target: number,
   o: { from: number; to: number; ops: number },
   onMismatch: (m: Mismatch) => void = () => {},
+  onWorkload: (done: number, total: number) => void = () => {},
 ): Promise<DifferentialResult> {
   const mismatches: Mismatch[] = [];
   for (let seed = o.from; seed <= o.to; seed++) {
+    onWorkload(seed - o.from, o.to - o.from + 1);
     const [a, b] = await Promise.all([runWorkload(reference, seed, o.ops), runWorkload(target, seed, o.ops)]);
     if (typeof a.steps[0]?.reply === 'string') return { workloads: seed - o.from, mismatches, referenceLost: seed };
     const m = compare(a, b);
@@ -167,7 +170,14 @@ export async function runDifferential(args: readonly string[], out: (s: string) 
     }
     out(`reference ${ref.host}:${ref.port} (ZooKeeper ${version ?? 'version unknown'}), zabkit ${target.host}:${target.port}; workloads ${o.from}..${o.to} of ${o.ops} operations`);
     const started = Date.now();
-    const r = await differential(ref.port, target.port, o, (m) => out(formatMismatch(m, ['reference', 'zabkit'])));
+    // Progress on stderr (a line every few seconds when piped); taken off a terminal before a mismatch is printed.
+    const progress = progressLine();
+    const onWorkload = (done: number, total: number) => {
+      const secs = (Date.now() - started) / 1000;
+      progress(`differential: ${done}/${total} workloads, ${(done / Math.max(secs, 1e-3)).toFixed(1)}/s${remaining(done, total, secs)}`);
+    };
+    const r = await differential(ref.port, target.port, o, (m) => (progress.clear(), out(formatMismatch(m, ['reference', 'zabkit']))), onWorkload);
+    progress.clear();
     if (r.referenceLost !== null) {
       out(`the reference stopped answering at workload ${r.referenceLost}${apache ? `:\n${apache.output().slice(-3000)}` : ''}`);
       return 3;

@@ -7,6 +7,7 @@ import { parseFlags, UsageError } from './args.ts';
 import { ConfigError, FLAGS, loadServerConfig } from './config.ts';
 import { ENSEMBLE_HELP, runEnsemble, runStatus } from './ensemble.ts';
 import { createLogger } from './logger.ts';
+import { progressLine } from './progress.ts';
 import { Server } from './server.ts';
 
 const SCENARIOS = join(import.meta.dirname, '..', '..', 'test', 'scenarios');
@@ -15,17 +16,13 @@ const HELP = `zabkit — ZooKeeper's ZAB protocol as pure reducers, checked and 
 
 usage:
   zabkit ensemble [--size 3] [--observers 0] [--base-port 2181] [--data-dir ./data]
+                  [--restart-crashed] [--reconfig]
                               a replicated ensemble on 127.0.0.1, one process per server;
-                              prints the connection string; Ctrl-C stops it
+                              prints the connection string; Ctrl-C stops it ('zabkit ensemble --help')
   zabkit server [--config zoo.cfg] [--port N] [--data-dir DIR] [flags]
                               one ZooKeeper server that real clients use: standalone, or a
-                              member of the ensemble its zoo.cfg's server.N lines describe;
-                              flags: --host --data-log-dir --tick-time --max-client-cnxns
-                              --4lw LIST --max-buffer N --snap-count N --snap-retain-count N
-                              --purge-interval HOURS --extended-types true --super-digest U:H
-                              --log-level debug|info|warn|error --myid N
-                              --trace FILE (every reducer step, for 'zabkit replay')
-                              --compat 3.8.N (which 3.8 release's answers to follow)
+                              member of the ensemble its zoo.cfg's server.N lines describe; reads
+                              SERVER_JVMFLAGS/JVMFLAGS' -D properties ('zabkit server --help')
   zabkit status HOST:PORT[,…]  each server's role, epoch, last zxid and connections
   zabkit explore PATH [--out FILE.html]
                               a run in the browser: a space-time diagram and a stepper of a trace
@@ -44,22 +41,43 @@ usage:
                               spec: effects, effect contract, invariants ('zabkit replay --help')
   zabkit differential [flags] seeded client workloads against Apache ZooKeeper and zabkit, every
                               reply and watch event compared ('zabkit differential --help')
-  zabkit --version            the version
+  zabkit --version            the version (or zabkit version)
   zabkit help                 this text
 
-walkthrough, scenario and check run the reducers in zabkit's simulated world: the same code the
-servers run over TCP.`;
+Every subcommand takes --help; a bad flag or argument is named, then that subcommand's usage
+(exit 2). walkthrough, scenario and check run the reducers in zabkit's simulated world: the same
+code the servers run over TCP.`;
 
-/** `--help` of the subcommands whose text is not their own module's. */
-const SUBCOMMAND_HELP: Readonly<Record<string, string>> = {
-  server: `zabkit server [--config zoo.cfg] [flags] — one ZooKeeper server: standalone, or a member of the
-ensemble its zoo.cfg's server.N lines describe. Every flag sets a zoo.cfg key and wins over the file:
+const SERVER_HELP = `usage: zabkit server [--config zoo.cfg] [flags] — one ZooKeeper server: standalone, or a member of
+the ensemble its zoo.cfg's server.N lines describe. The -D system properties of SERVER_JVMFLAGS and
+JVMFLAGS are read as zkServer.sh passes them to java; a zoo.cfg key wins over its property as in
+Apache ZooKeeper. Every flag sets a setting and wins over both:
 ${Object.entries(FLAGS).map(([f, k]) => `  ${f.padEnd(28)} ${k}`).join('\n')}
-A bad value is refused with its file and line (exit 2).`,
-  status: 'zabkit status HOST:PORT[,HOST:PORT…] — each server\'s role, epoch, last zxid and connections (srvr)',
-  walkthrough: 'zabkit walkthrough [NAME] — the protocol scenarios of test/scenarios, or those whose file name contains NAME, run through the reducers and printed step by step',
-  scenario: 'zabkit scenario FILE — run a scenario script of your own (its format: README.md, "Scenario scripts")',
+Each key zabkit does not implement is logged at start with its file and line (README.md,
+"Operations"). A bad value is refused with its file and line (exit 2).`;
+
+/**
+ * Each subcommand's usage: printed for --help (exit 0) and after a usage error (exit 2). model/,
+ * conformance/ and the others are loaded only when asked.
+ */
+const USAGE: Readonly<Record<string, () => string | Promise<string>>> = {
+  server: () => SERVER_HELP,
+  ensemble: () => ENSEMBLE_HELP,
+  status: () => 'usage: zabkit status HOST:PORT[,HOST:PORT…] — each server\'s role, epoch, last zxid and connections (srvr)',
+  walkthrough: () => 'usage: zabkit walkthrough [NAME] — the protocol scenarios of test/scenarios, or those whose file name contains NAME, run through the reducers and printed step by step',
+  scenario: () => 'usage: zabkit scenario FILE — run a scenario script of your own (its format: README.md, "Scenario scripts")',
+  check: async () => (await import('../../model/check-cli.ts')).CHECK_HELP,
+  'check --replicas': async () => (await import('../../model/replica-cli.ts')).REPLICA_HELP,
+  simulate: async () => (await import('../../sim/cli.ts')).SIMULATE_HELP,
+  replay: async () => (await import('../../conformance/replay.ts')).REPLAY_HELP,
+  differential: async () => (await import('../../conformance/differential/cli.ts')).DIFFERENTIAL_HELP,
+  explore: async () => (await import('../../explore/cli.ts')).EXPLORE_HELP,
+  cli: async () => (await import('../cli/shell.ts')).CLI_HELP,
+  version: () => 'usage: zabkit version (or zabkit --version) — the version of zabkit',
 };
+
+/** The subcommands with a usage text: each takes --help (exit 0) and names a bad flag (exit 2). */
+export const SUBCOMMANDS: readonly string[] = Object.keys(USAGE);
 
 const packageVersion = (): string => JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version;
 
@@ -78,31 +96,36 @@ async function run(text: string, out: (s: string) => void): Promise<number> {
   return 0;
 }
 
+/** zkCli's own options before its command (zkCli ignores others; zabkit names them, exit 2). */
+function checkCliOptions(args: readonly string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('-')) return;
+    if (['-server', '-timeout', '-client-configuration'].includes(a)) i++;
+    else if (a !== '-r' && a !== '-waitforconnection') throw new UsageError(`unknown flag ${a}`);
+  }
+}
+
 export async function main(args: readonly string[], out: (s: string) => void = console.log): Promise<number> {
   const [cmd = 'help', ...rest] = args;
+  const usage = cmd === 'check' && rest.includes('--replicas') ? 'check --replicas' : cmd === '--version' ? 'version' : cmd;
   try {
-    if (rest.includes('--help') && cmd in SUBCOMMAND_HELP) {
-      out(SUBCOMMAND_HELP[cmd]!);
+    // One convention for every subcommand: --help prints its usage, exit 0.
+    if (rest.includes('--help') && usage in USAGE) {
+      out(await USAGE[usage]!());
       return 0;
     }
     switch (cmd) {
       case 'server':
         return await runServer(rest, out);
       case 'ensemble':
-        if (rest.includes('--help')) {
-          out(ENSEMBLE_HELP);
-          return 0;
-        }
         return await runEnsemble(rest, out);
       case 'status':
         return await runStatus(parseFlags(rest, { help: { type: 'boolean' } }, true).positionals, out);
       case 'walkthrough': {
         const wanted = parseFlags(rest, { help: { type: 'boolean' } }, true).positionals[0];
         const files = scenarioFiles().filter((f) => !wanted || f.includes(wanted));
-        if (files.length === 0) {
-          out(`no scenario matches ${wanted}; there are: ${scenarioFiles().join(', ')}`);
-          return 2;
-        }
+        if (files.length === 0) throw new UsageError(`no scenario matches ${wanted}; there are: ${scenarioFiles().join(', ')}`);
         out('zabkit: the ZAB reducers in a simulated 3- to 5-server world (the servers run the same code over TCP).\n');
         let code = 0;
         for (const f of files) {
@@ -113,55 +136,33 @@ export async function main(args: readonly string[], out: (s: string) => void = c
       }
       case 'scenario': {
         const [file] = parseFlags(rest, { help: { type: 'boolean' } }, true).positionals;
-        if (!file) {
-          out('usage: zabkit scenario FILE');
-          return 2;
-        }
+        if (!file) throw new UsageError('give the scenario FILE');
         return await run(readFileSync(file, 'utf8'), out);
       }
       case 'replay':
         return (await import('../../conformance/replay.ts')).runReplay(rest, out);
       case 'differential':
         return await (await import('../../conformance/differential/cli.ts')).runDifferential(rest, out);
-      case 'simulate': {
-        const { SIMULATE_HELP, runSimulate } = await import('../../sim/cli.ts');
-        if (rest.includes('--help')) {
-          out(SIMULATE_HELP);
-          return 0;
-        }
-        return await runSimulate(rest, out);
-      }
+      case 'simulate':
+        return await (await import('../../sim/cli.ts')).runSimulate(rest, out, progressLine());
       case 'check': {
-        if (rest.includes('--replicas')) {
-          const { REPLICA_HELP, runReplicaCheck } = await import('../../model/replica-cli.ts');
-          if (rest.includes('--help')) {
-            out(REPLICA_HELP);
-            return 0;
-          }
-          return runReplicaCheck(rest, out);
+        // Progress on stderr: rewritten in place on a terminal, a line every few seconds when piped.
+        const progress = progressLine();
+        try {
+          if (rest.includes('--replicas')) return (await import('../../model/replica-cli.ts')).runReplicaCheck(rest, out, progress);
+          return (await import('../../model/check-cli.ts')).runCheck(rest, out, progress);
+        } finally {
+          progress.clear();
         }
-        const { CHECK_HELP, runCheck } = await import('../../model/check-cli.ts');
-        if (rest.includes('--help')) {
-          out(CHECK_HELP);
-          return 0;
-        }
-        const tty = process.stderr.isTTY;
-        const code = runCheck(rest, out, tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined);
-        if (tty) process.stderr.write('\r\x1b[K');
-        return code;
       }
-      case 'explore': {
-        const { EXPLORE_HELP, runExplore } = await import('../../explore/cli.ts');
-        if (rest.includes('--help')) {
-          out(EXPLORE_HELP);
-          return 0;
-        }
-        return await runExplore(rest, out);
-      }
+      case 'explore':
+        return await (await import('../../explore/cli.ts')).runExplore(rest, out);
       case 'cli':
+        checkCliOptions(rest);
         return await (await import('../cli/shell.ts')).runCli(rest, `zabkit-${packageVersion()}`);
       case '--version':
       case 'version':
+        parseFlags(rest, {});
         out(`zabkit ${packageVersion()}`);
         return 0;
       case 'help':
@@ -174,8 +175,13 @@ export async function main(args: readonly string[], out: (s: string) => void = c
         return 2;
     }
   } catch (e) {
-    out(`zabkit${e instanceof UsageError ? ` ${cmd}` : ''}: ${(e as Error).message}`);
-    return e instanceof UsageError ? 2 : 1;
+    // A usage error: what is wrong, then the subcommand's usage, exit 2.
+    if (e instanceof UsageError) {
+      out(`zabkit ${usage}: ${e.message}${usage in USAGE ? `\n\n${await USAGE[usage]!()}` : ''}`);
+      return 2;
+    }
+    out(`zabkit: ${(e as Error).message}`);
+    return 1;
   }
 }
 
@@ -196,9 +202,9 @@ async function runServer(args: readonly string[], out: (s: string) => void): Pro
   // Every key zabkit does not implement, one line each (config-keys.ts says what happens instead).
   for (const n of notes) logger[n.level](n.msg, { ...(n.key ? { key: n.key } : {}), ...(n.where ? { where: n.where } : {}) });
   const server = new Server(config, logger);
+  let port: number;
   try {
-    const port = await server.start();
-    out(`zabkit server ${config.myid} serving on ${config.clientPortAddress}:${port} (data in ${config.dataDir})`);
+    port = await server.start();
   } catch (e) {
     out(`zabkit server: cannot start: ${(e as Error).message}`);
     await server.stop().catch(() => {});
@@ -222,6 +228,8 @@ async function runServer(args: readonly string[], out: (s: string) => void): Pro
     // ZABKIT_FAULT_HOOK=silent the links stay open and drop everything (packets lost, no reset).
     const hook = process.env.ZABKIT_FAULT_HOOK;
     if (hook === '1' || hook === 'silent') process.on('SIGUSR2', () => server.toggleIsolation(hook === 'silent'));
+    // Said once the handlers are in place: whoever reads it may send SIGTERM at once.
+    out(`zabkit server ${config.myid} serving on ${config.clientPortAddress}:${port} (data in ${config.dataDir})`);
   });
   return process.exitCode === undefined ? 0 : Number(process.exitCode);
 }

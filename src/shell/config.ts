@@ -202,6 +202,9 @@ function tlsKeys<P extends string>(p: P) {
     Record<`${P}handshakeDetectionTimeoutMillis`, z.ZodType<number, string>>;
 }
 
+/** The names of zabkit's settings (config-keys.ts's supported rows set these). */
+export const SETTING_NAMES: ReadonlySet<string> = new Set(Object.keys(KEYS));
+
 /** Command-line flags and the zoo.cfg key each sets. */
 export const FLAGS: Readonly<Record<string, keyof typeof KEYS | 'myid'>> = {
   '--port': 'clientPort',
@@ -294,12 +297,8 @@ export function loadServerConfig(args: readonly string[], env: Env = process.env
   let myidFlag: string | undefined;
   const spec: Record<string, { type: 'string' }> = { config: { type: 'string' } };
   for (const f of Object.keys(FLAGS)) spec[f.slice(2)] = { type: 'string' };
-  let values: FlagValues;
-  try {
-    values = parseFlags(args, spec).values;
-  } catch (e) {
-    throw new ConfigError(`${(e as Error).message} (flags: --config ${Object.keys(FLAGS).join(' ')})`);
-  }
+  // A bad flag is a usage error (UsageError: `zabkit server` prints its usage); a bad setting a ConfigError.
+  const values: FlagValues = parseFlags(args, spec).values;
   const file = values.config as string | undefined;
   if (file !== undefined) {
     let text: string;

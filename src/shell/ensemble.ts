@@ -3,6 +3,7 @@
 // which asks servers what they are through the four-letter words.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { askWord } from '../wire/ask-word.ts';
@@ -12,12 +13,21 @@ export { askWord };
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
 
-export const ENSEMBLE_HELP = `usage: zabkit ensemble [--size N] [--observers N] [--base-port P] [--data-dir DIR] [--tick-time MS] [--trace DIR]
+/** --restart-crashed: the first delay, doubled for each crash in a row up to the cap. */
+export const RESTART_FIRST_MS = 500;
+export const RESTART_CAP_MS = 30_000;
+
+export const ENSEMBLE_HELP = `usage: zabkit ensemble [--size N] [--observers N] [--base-port P] [--data-dir DIR] [--tick-time MS]
+                       [--trace DIR] [--restart-crashed] [--reconfig]
   Starts N voting servers (default 3) and the given number of observers on 127.0.0.1, server i
-  with client port P+i-1, quorum port P+100+i-1 and election port P+200+i-1 (P defaults to 2181),
-  each with DIR/server-i/zoo.cfg and DIR/server-i/data (DIR defaults to ./data; reused if there).
-  Logs go to DIR/server-i/server.log. Ctrl-C (or SIGTERM) stops every server cleanly.
-  --trace TDIR: every server traces its steps to TDIR/server-i.ndjson ('zabkit replay TDIR').`;
+  with client port P+i-1, quorum port P+100+i-1, election port P+200+i-1 and AdminServer port
+  P+300+i-1 (P defaults to 2181), each with DIR/server-i/zoo.cfg and DIR/server-i/data (DIR
+  defaults to ./data; reused if there). A port already taken is named and nothing is started
+  (exit 1). Logs go to DIR/server-i/server.log. Ctrl-C (or SIGTERM) stops every server cleanly.
+  --trace TDIR        every server traces its steps to TDIR/server-i.ndjson ('zabkit replay TDIR')
+  --restart-crashed   restart a server that exits on its own once the ensemble is up, after
+                      ${RESTART_FIRST_MS / 1000} s, doubling for each crash in a row up to ${RESTART_CAP_MS / 1000} s
+  --reconfig          reconfigEnabled=true in every zoo.cfg (observers may join and leave)`;
 
 const options = z.object({
   size: z.coerce.number().int().min(1).max(9).default(3),
@@ -26,20 +36,22 @@ const options = z.object({
   dataDir: z.string().min(1).default('./data'),
   tickTime: z.coerce.number().int().positive().default(2000),
   trace: z.string().min(1).optional(),
+  restartCrashed: z.boolean().default(false),
+  reconfig: z.boolean().default(false),
 });
 export type EnsembleOptions = z.output<typeof options>;
+
 
 /** `--size 3 --base-port=2181` → options, or an error naming the flag. */
 export function parseEnsembleArgs(args: readonly string[]): EnsembleOptions {
   const names: Record<string, keyof EnsembleOptions> = { size: 'size', observers: 'observers', 'base-port': 'basePort', 'data-dir': 'dataDir', 'tick-time': 'tickTime', trace: 'trace' };
-  let values: FlagValues;
-  try {
-    values = parseFlags(args, Object.fromEntries(Object.keys(names).map((f) => [f, { type: 'string' as const }]))).values;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${ENSEMBLE_HELP}`);
-  }
-  const raw: Record<string, string> = {};
-  for (const [flag, name] of Object.entries(names)) if (values[flag] !== undefined) raw[name] = values[flag] as string;
+  const switches: Record<string, keyof EnsembleOptions> = { 'restart-crashed': 'restartCrashed', reconfig: 'reconfig' };
+  const values: FlagValues = parseFlags(args, {
+    ...Object.fromEntries(Object.keys(names).map((f) => [f, { type: 'string' as const }])),
+    ...Object.fromEntries(Object.keys(switches).map((f) => [f, { type: 'boolean' as const }])),
+  }).values;
+  const raw: Record<string, string | boolean> = {};
+  for (const [flag, name] of Object.entries({ ...names, ...switches })) if (values[flag] !== undefined) raw[name] = values[flag]!;
   const r = options.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
@@ -54,11 +66,15 @@ export interface Member {
   readonly clientPort: number;
   readonly quorumPort: number;
   readonly electionPort: number;
+  readonly adminPort: number;
   readonly dir: string;
 }
 
+/** What the layout of servers, ports and configs depends on (test harnesses give just these). */
+export type EnsembleLayout = Pick<EnsembleOptions, 'size' | 'observers' | 'basePort' | 'dataDir' | 'tickTime'> & Partial<Pick<EnsembleOptions, 'trace' | 'reconfig'>>;
+
 /** The servers of an ensemble and their ports. */
-export function members(o: EnsembleOptions): Member[] {
+export function members(o: EnsembleLayout): Member[] {
   const n = o.size + o.observers;
   return Array.from({ length: n }, (_, k) => ({
     id: k + 1,
@@ -66,12 +82,13 @@ export function members(o: EnsembleOptions): Member[] {
     clientPort: o.basePort + k,
     quorumPort: o.basePort + 100 + k,
     electionPort: o.basePort + 200 + k,
+    adminPort: o.basePort + 300 + k,
     dir: resolve(o.dataDir, `server-${k + 1}`),
   }));
 }
 
 /** Each server's zoo.cfg and myid, as ZooKeeper lays them out. Returns the config paths. */
-export function writeConfigs(o: EnsembleOptions, extra: readonly string[] = []): string[] {
+export function writeConfigs(o: EnsembleLayout, extra: readonly string[] = []): string[] {
   const ms = members(o);
   const lines = ms.map((m) => `server.${m.id}=127.0.0.1:${m.quorumPort}:${m.electionPort}:${m.observer ? 'observer' : 'participant'};127.0.0.1:${m.clientPort}`);
   return ms.map((m) => {
@@ -90,6 +107,9 @@ export function writeConfigs(o: EnsembleOptions, extra: readonly string[] = []):
         `clientPort=${m.clientPort}`,
         'clientPortAddress=127.0.0.1',
         `peerType=${m.observer ? 'observer' : 'participant'}`,
+        'admin.serverAddress=127.0.0.1',
+        `admin.serverPort=${m.adminPort}`,
+        ...(o.reconfig ? ['reconfigEnabled=true'] : []),
         ...(o.trace ? [`zabkit.trace=${resolve(o.trace, `server-${m.id}.ndjson`)}`] : []),
         ...lines,
         ...extra,
@@ -102,30 +122,81 @@ export function writeConfigs(o: EnsembleOptions, extra: readonly string[] = []):
 
 export const connectionString = (ms: readonly Member[]) => ms.map((m) => `127.0.0.1:${m.clientPort}`).join(',');
 
+/** The ports of `ms` that cannot be bound on 127.0.0.1 now, each with what it is for. */
+export async function takenPorts(ms: readonly Member[]): Promise<{ readonly port: number; readonly what: string }[]> {
+  const wanted = ms.flatMap((m) => [
+    { port: m.clientPort, what: `server ${m.id}'s client port` },
+    { port: m.quorumPort, what: `server ${m.id}'s quorum port` },
+    { port: m.electionPort, what: `server ${m.id}'s election port` },
+    { port: m.adminPort, what: `server ${m.id}'s AdminServer port` },
+  ]);
+  const free = await Promise.all(wanted.map((w) => canListen(w.port)));
+  return wanted.filter((_, i) => !free[i]);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const s = createServer();
+    s.once('error', () => done(false));
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => done(true)));
+  });
+}
+
 /** `zabkit ensemble`: runs until SIGINT or SIGTERM, then stops every server and waits for them. */
 export async function runEnsemble(args: readonly string[], out: (s: string) => void): Promise<number> {
   const o = parseEnsembleArgs(args);
   const ms = members(o);
+  // Refuse before anything starts: a server that cannot bind would otherwise die among running ones.
+  const taken = await takenPorts(ms);
+  if (taken.length) {
+    out(`zabkit ensemble: ${taken.length === 1 ? 'a port is' : `${taken.length} ports are`} already taken on 127.0.0.1; nothing started:`);
+    for (const t of taken) out(`  port ${t.port}: ${t.what}`);
+    out('(choose other ports with --base-port P: client P.., quorum P+100.., election P+200.., AdminServer P+300..)');
+    return 1;
+  }
   const reused = existsSync(o.dataDir);
   if (o.trace) mkdirSync(o.trace, { recursive: true });
   const configs = writeConfigs(o);
   out(`zabkit ensemble: ${o.size} voting server${o.size > 1 ? 's' : ''}${o.observers ? ` and ${o.observers} observer${o.observers > 1 ? 's' : ''}` : ''}, data in ${resolve(o.dataDir)}${reused ? ' (reused)' : ''}`);
   const children = new Map<number, ChildProcess>();
+  const restarts = new Map<number, { count: number; delay: number; timer?: NodeJS.Timeout }>();
   let stopping = false;
-  for (const m of ms) {
+  let up = false;
+  const start = (m: Member): ChildProcess => {
     const log = createWriteStream(join(m.dir, 'server.log'), { flags: 'a' });
     const child = spawn(process.execPath, [BIN, 'server', '--config', configs[m.id - 1]!], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const began = Date.now();
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     child.on('exit', (code, signal) => {
       children.delete(m.id);
-      if (!stopping) out(`server ${m.id} exited (${signal ?? `code ${code}`}); see ${join(m.dir, 'server.log')}`);
+      if (stopping) return;
+      const how = `server ${m.id} exited (${signal ?? `code ${code}`}); see ${join(m.dir, 'server.log')}`;
+      if (!(o.restartCrashed && up)) {
+        out(how);
+        return;
+      }
+      // Exponential backoff with a cap; a server that ran longer than the cap starts the count again.
+      const r = restarts.get(m.id) ?? { count: 0, delay: RESTART_FIRST_MS };
+      if (Date.now() - began > RESTART_CAP_MS) r.delay = RESTART_FIRST_MS;
+      r.count++;
+      out(`${how}; restarting it in ${(r.delay / 1000).toFixed(1)} s (restart ${r.count})`);
+      r.timer = setTimeout(() => {
+        if (stopping) return;
+        const again = start(m);
+        children.set(m.id, again);
+        out(`server ${m.id} restarted, pid ${again.pid ?? '-'}`);
+      }, r.delay);
+      r.delay = Math.min(r.delay * 2, RESTART_CAP_MS);
+      restarts.set(m.id, r);
     });
-    children.set(m.id, child);
-  }
+    return child;
+  };
+  for (const m of ms) children.set(m.id, start(m));
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    for (const r of restarts.values()) clearTimeout(r.timer);
     out('stopping the ensemble…');
     const exits = [...children.values()].map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r()))));
     for (const c of children.values()) c.kill('SIGTERM');
@@ -146,12 +217,12 @@ export async function runEnsemble(args: readonly string[], out: (s: string) => v
   let states: Status[] = [];
   while (!stopping && Date.now() < deadline && children.size === ms.length) {
     states = await Promise.all(ms.map((m) => status('127.0.0.1', m.clientPort)));
-    if (states.every((s) => s.mode === 'leader' || s.mode === 'follower' || s.mode === 'observer')) break;
+    if (states.every((s) => ['leader', 'follower', 'observer', 'standalone'].includes(s.mode))) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const dead = ms.filter((m) => !children.has(m.id));
   if (!stopping && dead.length) {
-    // A server that could not start (a port in use, a bad data directory): say why, stop the rest.
+    // A server that could not start (a bad data directory, a port taken since the check): say why, stop the rest.
     for (const m of dead) {
       const log = readFileSync(join(m.dir, 'server.log'), 'utf8').trim().split('\n').slice(-3);
       out(`server ${m.id} did not start:\n${log.map((l) => `  ${l}`).join('\n')}`);
@@ -160,12 +231,13 @@ export async function runEnsemble(args: readonly string[], out: (s: string) => v
     return 1;
   }
   if (!stopping) {
+    up = true;
     for (const [i, m] of ms.entries()) {
       const s = states[i];
-      out(`  server ${m.id}: ${(s?.mode ?? 'unknown').padEnd(8)} client 127.0.0.1:${m.clientPort}  quorum ${m.quorumPort}  election ${m.electionPort}  pid ${children.get(m.id)?.pid ?? '-'}`);
+      out(`  server ${m.id}: ${(s?.mode ?? 'unknown').padEnd(8)} client 127.0.0.1:${m.clientPort}  quorum ${m.quorumPort}  election ${m.electionPort}  admin ${m.adminPort}  pid ${children.get(m.id)?.pid ?? '-'}`);
     }
     out(`connection string: ${connectionString(ms)}`);
-    out('Ctrl-C stops the ensemble.');
+    out(`Ctrl-C stops the ensemble${o.restartCrashed ? '; a server that exits is restarted' : ''}.`);
   }
   await stopped;
   return 0;
@@ -209,13 +281,10 @@ export async function status(host: string, port: number): Promise<Status> {
 /** `zabkit status host:port,…`: one line per server. Exit 1 if none serves. */
 export async function runStatus(args: readonly string[], out: (s: string) => void): Promise<number> {
   const list = args.join(',').split(',').map((s) => s.trim()).filter(Boolean);
-  if (list.length === 0) {
-    out('usage: zabkit status host:port[,host:port…]');
-    return 2;
-  }
+  if (list.length === 0) throw new UsageError('give HOST:PORT[,HOST:PORT…]');
   const targets = list.map((a) => {
     const m = /^(.*):(\d+)$/.exec(a);
-    if (!m) throw new Error(`${a}: expected host:port`);
+    if (!m) throw new UsageError(`${a}: expected HOST:PORT`);
     return { host: m[1] === 'localhost' ? '127.0.0.1' : m[1]!, port: Number(m[2]) };
   });
   const all = await Promise.all(targets.map((t) => status(t.host, t.port)));

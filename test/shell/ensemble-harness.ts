@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { members, writeConfigs, type EnsembleOptions, type Member } from '../../src/shell/ensemble.ts';
+import { members, writeConfigs, type EnsembleLayout, type Member } from '../../src/shell/ensemble.ts';
 import { freeBasePort } from '../../conformance/launch.ts';
 import { fourLetter, launch, RawClient, removeDir, tempDir, type Launched } from './harness.ts';
 
@@ -62,10 +62,10 @@ export async function until(what: string, f: () => Promise<boolean> | boolean, t
 }
 
 export async function startEnsemble(
-  o: Partial<Pick<EnsembleOptions, 'size' | 'observers' | 'tickTime'>> & { extra?: string[]; env?: NodeJS.ProcessEnv; traceDir?: string } = {},
+  o: Partial<Pick<EnsembleLayout, 'size' | 'observers' | 'tickTime'>> & { extra?: string[]; env?: NodeJS.ProcessEnv; traceDir?: string } = {},
 ): Promise<Ensemble> {
   const dir = tempDir('zabkit-ensemble-');
-  const options: EnsembleOptions = { size: o.size ?? 3, observers: o.observers ?? 0, tickTime: o.tickTime ?? 200, dataDir: dir, basePort: 0 };
+  const options: EnsembleLayout = { size: o.size ?? 3, observers: o.observers ?? 0, tickTime: o.tickTime ?? 200, dataDir: dir, basePort: 0 };
   options.basePort = await freeBasePort(options.size + options.observers);
   const configs = writeConfigs(options, o.extra ?? []);
   const peers = members(options).map((m, k): Peer => {

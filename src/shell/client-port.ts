@@ -14,6 +14,12 @@ import type { Logger } from './logger.ts';
 import { encodeRead, readAsk } from './read-codec.ts';
 import { wireStat, writeOf, writeReply } from './requests.ts';
 import { answerSasl, jaasUsers } from './sasl.ts';
+import type { Secured, TlsListener } from './tls-net.ts';
+import type { TlsEndpoint } from './tls-options.ts';
+import { subjectName } from './x500-name.ts';
+
+/** Requests a connection may send after its ConnectRequest before the answer (they wait for it). */
+const MAX_EARLY_REQUESTS = 1000;
 
 /** Watcher state SyncConnected, the only one a server sends with an event. */
 const SYNC_CONNECTED = 3;
@@ -44,6 +50,12 @@ interface Ref {
 
 export class ClientPort {
   private listener: ListenerLike | null = null;
+  /** secureClientPort and client.portUnification: the TLS side (node's Env only). */
+  private secure: TlsListener | null = null;
+  /** TLS for clients, from ssl.* (tls-options.ts); set by the server before listen() when secureClient is configured. */
+  tls: TlsEndpoint | null = null;
+  /** The TLS-only port, once listening. */
+  securePort: number | null = null;
   private nextConn = 1;
   readonly conns = new Set<Connection>();
   private readonly byId = new Map<ConnId, Connection>();
@@ -53,29 +65,40 @@ export class ClientPort {
   readonly stats = { received: 0, sent: 0, latencyMin: Infinity, latencyMax: 0, latencyTotal: 0, latencyCount: 0, authFailed: 0 };
   /** stmk connections waiting for the 8 bytes of their mask. */
   private readonly masks = new Map<Connection, Buffer>();
+  /**
+   * Requests that came after a ConnectRequest, before its answer: run in order once the session
+   * is established (dropped with the connection if it is not). ZooKeeper queues them behind the
+   * session's creation; its Netty client (the only one that speaks TLS) sends them at once.
+   */
+  private readonly early = new Map<Connection, Uint8Array[]>();
 
   constructor(private readonly host: PortHost) {
     const c = host.config;
     this.saslUsers = c.jaasFile ? jaasUsers(c.jaasFile) : new Map();
   }
 
+  /** Listen; resolves with the plain client port, or the TLS one when only that is open (secureClientPort without clientPort). */
   async listen(): Promise<number> {
     const c = this.host.config;
-    this.listener = this.host.env.net.createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      this.listener!.once('error', reject);
-      this.listener!.listen(c.clientPort, c.clientPortAddress, () => resolve());
-    });
-    const addr = this.listener.address();
-    return typeof addr === 'object' && addr ? addr.port : c.clientPort;
+    const sc = c.secureClient;
+    if (sc) {
+      const tls = this.host.env.tls;
+      if (!tls || !this.tls) throw new Error('secureClientPort / client.portUnification: TLS runs in the node environment only (the simulator has none)');
+      this.secure = tls.createServer(this.tls, (s) => this.acceptSecured(s), (remote, why) => this.handshakeFailed(remote, why));
+    }
+    if (!sc || sc.plainPort) {
+      const unify = sc?.portUnification ? this.secure : null;
+      this.listener = this.host.env.net.createServer((socket) => (unify ? unify.unify(socket, () => this.accept(socket)) : this.accept(socket)));
+      await bind(this.listener, c.clientPort, c.clientPortAddress);
+    }
+    if (sc?.port !== undefined) this.securePort = await bind(this.secure!, sc.port, sc.address);
+    return this.listener ? portOf(this.listener, c.clientPort) : this.securePort!;
   }
 
   close(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (!this.listener) return resolve();
-      this.listener.close(() => resolve());
-      for (const c of this.conns) c.end();
-    });
+    const listeners = [this.listener, this.secure].filter((l): l is ListenerLike => l !== null);
+    for (const c of this.conns) c.end();
+    return Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())))).then(() => {});
   }
 
   /** SERVER-1: the role is gone: requests in flight are not answered here; every connection closes. */
@@ -101,11 +124,12 @@ export class ClientPort {
         this.noteRead(r.readPath, e.result);
         return r.conn.flush();
       }
-      case 'notify':
+      case 'notify': {
         // WATCH-2: at once; SERVER-12: the reducer sent it before any reply that follows it.
         const note = encodeNotification(e.event, SYNC_CONNECTED, e.path);
         this.host.view.metrics.count('watch_bytes', note.length - 4);
         return void this.byId.get(e.conn)?.write(note);
+      }
       case 'reply': {
         const r = this.take(e.ref);
         if (!r) return;
@@ -201,8 +225,34 @@ export class ClientPort {
 
   // ---------------------------------------------------------------- sockets and frames
 
-  private accept(socket: SocketLike): void {
+  /** A TLS connection: a client certificate the trust store verified makes it `x509:<subject>` (ZooKeeper's X509AuthenticationProvider). */
+  private acceptSecured(s: Secured): void {
+    let x509: string | undefined;
+    if (s.certificate) {
+      try {
+        x509 = subjectName(s.certificate);
+      } catch (e) {
+        this.handshakeFailed(s.socket.remoteAddress ?? 'unknown', `client certificate: ${(e as Error).message}`);
+        s.socket.destroy();
+        return;
+      }
+    }
+    this.accept(s.socket, x509);
+  }
+
+  /** A TLS handshake failed or its certificate was refused: that connection is gone (as ZooKeeper counts it: an auth failure). */
+  private handshakeFailed(remote: string, why: string): void {
+    this.stats.authFailed++;
+    this.host.view.metrics.count('unsuccessful_handshake');
+    this.host.logger.warn('TLS handshake failed; connection closed', { remote, error: why });
+  }
+
+  private accept(socket: SocketLike, x509?: string): void {
     const conn = new Connection(this.nextConn++, socket, this.host.config.maxBuffer, this.host.env.clock);
+    if (x509 !== undefined) {
+      conn.auth.push({ scheme: 'x509', id: x509 });
+      this.host.logger.debug('x509 authenticated', { remote: conn.remote, id: x509 });
+    }
     const max = this.host.config.maxClientCnxns;
     if (max > 0 && [...this.conns].filter((c) => c.remote === conn.remote).length >= max) {
       this.host.view.metrics.count('connection_rejected');
@@ -220,6 +270,7 @@ export class ClientPort {
   private onClose(conn: Connection): void {
     conn.closed = true;
     this.masks.delete(conn);
+    this.early.delete(conn);
     if (!this.conns.delete(conn)) return;
     this.byId.delete(conn.id);
     this.stats.sent += conn.sent;
@@ -245,8 +296,16 @@ export class ClientPort {
       this.stats.received++;
       conn.received++;
       if (conn.session === null) this.onConnect(conn, frame);
+      else if (!conn.established || this.early.has(conn)) this.waitForSession(conn, frame);
       else this.onPacket(conn, frame);
     }
+  }
+
+  private waitForSession(conn: Connection, frame: Uint8Array): void {
+    const queue = this.early.get(conn) ?? [];
+    if (queue.length >= MAX_EARLY_REQUESTS) return this.drop(conn, `over ${MAX_EARLY_REQUESTS} requests before the session was established`);
+    queue.push(frame);
+    this.early.set(conn, queue);
   }
 
   /** stmk: the new trace mask follows the word as a long; answered once its 8 bytes are in. */
@@ -283,6 +342,13 @@ export class ClientPort {
     conn.write(encodeConnectResponse({ protocolVersion: 0, timeOut: timeout, sessionId: id, passwd: sessionPassword(id), ...ro(conn.readOnlyAsked, this.host.role === 'readonly') }));
     conn.lastZxid = BigInt(this.host.lastZxid);
     this.host.logger.debug('session established', { session: id, timeout, remote: conn.remote });
+    // Not from within the reducer's effects: once they are all carried out (later frames queue behind).
+    if (this.early.has(conn))
+      this.host.env.clock.soon(() => {
+        const early = this.early.get(conn) ?? [];
+        this.early.delete(conn);
+        for (const frame of early) if (!conn.closed) this.onPacket(conn, frame);
+      });
   }
 
   private onPacket(conn: Connection, frame: Uint8Array): void {
@@ -337,4 +403,16 @@ export class ClientPort {
 /** The connect response's readOnly flag, present only if the client sent one. */
 function ro(readOnly: boolean | undefined, readOnlyServer = false): { readOnly?: boolean } {
   return readOnly === undefined ? {} : { readOnly: readOnlyServer };
+}
+
+function bind(l: ListenerLike, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    l.once('error', reject);
+    l.listen(port, host, () => resolve(portOf(l, port)));
+  });
+}
+
+function portOf(l: ListenerLike, asked: number): number {
+  const addr = l.address();
+  return typeof addr === 'object' && addr ? addr.port : asked;
 }

@@ -55,6 +55,8 @@ export interface ServerConfig {
   readonly jaasFile?: string;
   /** The `sasl` ACL scheme is known: an authProvider.N names SASLAuthenticationProvider, or a JAAS file is given. */
   readonly saslAcl: boolean;
+  /** The `x509` ACL scheme is known: TLS for clients is on (Apache then registers X509AuthenticationProvider), or an authProvider.N names it. */
+  readonly x509Acl?: boolean;
   /** `--trace FILE`: write every step of the reducers there (NDJSON, conformance/trace-schema.ts). */
   readonly trace?: string;
   readonly superDigest?: string;
@@ -94,7 +96,10 @@ export interface TlsConfig {
 }
 
 export interface SecureClientConfig {
-  readonly port: number;
+  /** secureClientPort; absent: client.portUnification alone (TLS on the plain port, no TLS-only port). */
+  readonly port?: number;
+  /** The plain clientPort listens: always, unless secureClientPort is set and clientPort is not (Apache then opens no plain port). */
+  readonly plainPort: boolean;
   readonly address: string;
   readonly tls: TlsConfig;
   /** client.portUnification (zookeeper.client.portUnification): TLS and plain on the client port. */
@@ -327,8 +332,8 @@ export function loadServerConfig(args: readonly string[], env: Env = process.env
   if (flagsOfJvm.ignored.length) notes.push({ level: 'info', msg: `JVM flags other than -D properties do not apply to zabkit, ignored: ${flagsOfJvm.ignored.join(' ')}` });
   for (const [k, e] of entries) {
     const cls = e.value.trim();
-    if (/^authProvider\./.test(k) && !/\.(SASL|Digest|IP)AuthenticationProvider$/.test(cls)) {
-      notes.push({ level: 'warn', msg: `${e.where}: ${e.key ?? k}=${cls}: not loaded, zabkit has the schemes digest, ip, world and sasl only`, key: k, where: e.where });
+    if (/^authProvider\./.test(k) && !/\.(SASL|Digest|IP|X509)AuthenticationProvider$/.test(cls)) {
+      notes.push({ level: 'warn', msg: `${e.where}: ${e.key ?? k}=${cls}: not loaded, zabkit has the schemes digest, ip, world, sasl and x509 only`, key: k, where: e.where });
     }
   }
   const servers = [...entries].filter(([k]) => k.startsWith('server.')).map(([k, e]) => parseServer(k, e));
@@ -343,6 +348,8 @@ export function loadServerConfig(args: readonly string[], env: Env = process.env
   const jaasFile = value(entries, 'java.security.auth.login.config');
   const trace = value(entries, 'zabkit.trace');
   const saslProvider = [...entries].some(([k, e]) => /^authProvider\./.test(k) && e.value.trim().endsWith('.SASLAuthenticationProvider'));
+  const x509Provider = [...entries].some(([k, e]) => /^authProvider\./.test(k) && e.value.trim().endsWith('.X509AuthenticationProvider'));
+  const secure = secureSettings(entries);
   // Checked only: the election is ZAB's, and the role comes from the server.N lines.
   value(entries, 'electionAlg');
   value(entries, 'peerType');
@@ -376,10 +383,11 @@ export function loadServerConfig(args: readonly string[], env: Env = process.env
     readOnlyMode: value(entries, 'readonlymode.enabled') ?? false,
     ...(jaasFile === undefined ? {} : { jaasFile }),
     saslAcl: saslProvider || jaasFile !== undefined,
+    x509Acl: x509Provider || secure.secureClient !== undefined,
     ...(trace === undefined ? {} : { trace }),
     ...(superDigest === undefined ? {} : { superDigest }),
     logLevel: value(entries, 'logLevel') ?? 'info',
-    ...secureSettings(entries),
+    ...secure,
     admin: {
       enabled: value(entries, 'admin.enableServer') ?? true,
       address: value(entries, 'admin.serverAddress') ?? '0.0.0.0',
@@ -455,12 +463,14 @@ function addDynamicConfig(entries: Map<string, Entry>): void {
 function secureSettings(entries: Map<string, Entry>): Pick<ServerConfig, 'secureClient' | 'quorumTls'> {
   const port = value(entries, 'secureClientPort');
   const out: { secureClient?: SecureClientConfig; quorumTls?: TlsConfig } = {};
-  if (port !== undefined) {
+  const portUnification = value(entries, 'client.portUnification') ?? value(entries, 'zookeeper.client.portUnification') ?? false;
+  if (port !== undefined || portUnification) {
     out.secureClient = {
-      port,
+      ...(port !== undefined ? { port } : {}),
+      plainPort: port === undefined || entries.has('clientPort'),
       address: value(entries, 'secureClientPortAddress') ?? value(entries, 'clientPortAddress') ?? '0.0.0.0',
       tls: tlsSettings(entries, 'ssl.'),
-      portUnification: value(entries, 'client.portUnification') ?? value(entries, 'zookeeper.client.portUnification') ?? false,
+      portUnification,
     };
   }
   if (value(entries, 'sslQuorum')) out.quorumTls = tlsSettings(entries, 'ssl.quorum.');

@@ -4,6 +4,7 @@
 // Peers and ClientPort run under a seeded scheduler, with simulated time, sockets and disk.
 import { connect, createServer } from 'node:net';
 import { nodeFileSystem, type FileSystem } from './file-system.ts';
+import { nodeTls, type TlsNet } from './tls-net.ts';
 
 /** An armed timer, as the clock returned it: only ever handed back to the clock. */
 export type TimerHandle = { readonly __timer?: never } | NodeJS.Timeout;
@@ -53,6 +54,8 @@ export interface Env {
   readonly clock: Clock;
   readonly net: Net;
   readonly fs: FileSystem;
+  /** TLS (secureClientPort, sslQuorum): node's only; a simulated Env has none, and a server refuses TLS settings without it. */
+  readonly tls?: TlsNet;
   /**
    * The process ends: `now` at once (a diverged tree, as a crash would), or with this code once
    * everything has stopped (a failed disk).
@@ -83,6 +86,7 @@ export const nodeEnv: Env = {
     connect: (to) => connect({ host: to.host, port: to.port }),
   },
   fs: nodeFileSystem,
+  tls: nodeTls,
   exit: (code, now) => {
     if (now) process.exit(code);
     process.exitCode = code;

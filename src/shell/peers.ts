@@ -10,6 +10,8 @@
 // (else a learner that started over reads its leader's answers to its previous FOLLOWERINFO as
 // answers to its new one: a history with a gap, found by the simulator at seed 2568).
 // Frames leave in batches: the writes of one turn of the event loop go out together (writeBatched).
+// With sslQuorum both channels run over TLS (the node environment's only), each side proving
+// itself with its certificate: a peer the quorum trust store does not verify never gets a link.
 import type { Sid } from '../zab/types.ts';
 import { decodePeerFrame, encodePeer, type Channel, type PeerMessage } from '../wire/peer.ts';
 import { FrameReader } from '../wire/protocol.ts';
@@ -17,6 +19,7 @@ import type { PeerAddress } from './config.ts';
 import { writeBatched } from './batched-writes.ts';
 import type { Env, ListenerLike, SocketLike as Socket } from './env.ts';
 import type { Logger } from './logger.ts';
+import type { TlsEndpoint } from './tls-options.ts';
 
 export interface PeerHooks {
   /** `mid`: the sender's message id, when it traces. */
@@ -30,6 +33,8 @@ interface Link {
   /** No dial before this time (ms since epoch): backoff after a failure. */
   retryAt: number;
   backoff: number;
+  /** A TLS failure of this link was logged as a warning: the next ones (every retry) are debug until it comes up. */
+  tlsWarned?: boolean;
 }
 
 const MIN_BACKOFF_MS = 50;
@@ -52,6 +57,8 @@ export class Peers {
   private isolated = false;
   private silent = false;
   private closed = false;
+  /** Remote addresses (and channel) whose failed TLS handshake was warned about: the retries that follow are debug. */
+  private readonly refused = new Set<string>();
 
   constructor(
     private readonly me: Sid,
@@ -61,8 +68,11 @@ export class Peers {
     private readonly env: Env,
     /** Mutant: a break closes only the socket that broke (the other direction stays open). */
     private readonly halfLinks = false,
+    /** sslQuorum: the ssl.quorum.* TLS of both channels. */
+    private readonly tls?: TlsEndpoint,
   ) {
     this.byId = new Map(servers.map((s) => [s.id, s]));
+    if (tls && !env.tls) throw new Error('sslQuorum: TLS runs in the node environment only; the simulator has no TLS');
   }
 
   /** Bind this server's quorum and election ports. */
@@ -70,7 +80,9 @@ export class Peers {
     const self = this.byId.get(this.me);
     if (!self) throw new Error(`server.${this.me} is not among the server lines`);
     for (const channel of ['quorum', 'election'] as const) {
-      const listener = this.env.net.createServer((socket) => this.accept(socket, channel));
+      const listener = this.tls
+        ? this.env.tls!.createServer(this.tls, (s) => this.accept(s.socket, channel), (remote, why) => this.tlsRefused(remote, channel, why))
+        : this.env.net.createServer((socket) => this.accept(socket, channel));
       await new Promise<void>((resolve, reject) => {
         listener.once('error', (e) => reject(new Error(`${channel} port ${hostOf(self.host)}:${portOf(self, channel)}: ${e.message}`)));
         listener.listen(portOf(self, channel), hostOf(self.host), () => resolve());
@@ -170,16 +182,25 @@ export class Peers {
 
   private dial(to: Sid, channel: Channel, link: Link): void {
     const addr = this.byId.get(to)!;
-    const socket = this.env.net.connect({ host: hostOf(addr.host), port: portOf(addr, channel) });
+    const at = { host: hostOf(addr.host), port: portOf(addr, channel) };
+    const up = () => {
+      link.backoff = MIN_BACKOFF_MS;
+      link.tlsWarned = false;
+      this.logger.debug('peer link up', { peer: to, channel });
+    };
+    // TLS: the link is up once the handshake is done (a refused one backs off like a refused dial).
+    const socket = this.tls ? this.env.tls!.connect(at, this.tls, up) : this.env.net.connect(at);
     socket.setNoDelay(true);
     link.socket = socket;
     socket.write(encodePeer({ type: 'HELLO', sid: this.me, channel }));
-    socket.on('connect', () => {
-      link.backoff = MIN_BACKOFF_MS;
-      this.logger.debug('peer link up', { peer: to, channel });
-    });
+    if (!this.tls) socket.on('connect', up);
     socket.on('data', () => {}); // nothing comes back on a link we dialled
-    socket.on('error', (e) => this.logger.debug('peer link error', { peer: to, channel, error: e.message }));
+    socket.on('error', (e) => {
+      const tlsFailure = this.tls !== undefined && /SSL|TLS|certificate|altnames|alert|handshake/i.test(e.message);
+      const warn = tlsFailure && !link.tlsWarned;
+      if (tlsFailure) link.tlsWarned = true;
+      this.logger[warn ? 'warn' : 'debug'](tlsFailure ? 'peer TLS handshake failed' : 'peer link error', { peer: to, channel, error: e.message });
+    });
     socket.on('close', () => {
       if (link.socket === socket) {
         link.socket = null;
@@ -188,6 +209,14 @@ export class Peers {
       }
       if (!this.quiet.has(socket) && channel === 'quorum') this.reportLost(to);
     });
+  }
+
+  /** An inbound TLS handshake failed (no certificate, an untrusted one, one for another address): no link. */
+  private tlsRefused(remote: string, channel: Channel, why: string): void {
+    const k = `${remote.replace(/:\d+$/, '')}:${channel}`;
+    const first = !this.refused.has(k);
+    this.refused.add(k);
+    this.logger[first ? 'warn' : 'debug']('peer TLS handshake refused', { remote, channel, error: why });
   }
 
   private dropped(to: Sid, channel: Channel): void {
@@ -231,6 +260,7 @@ export class Peers {
           if (msg.type !== 'HELLO') return fail(`expected HELLO, got ${msg.type}`);
           if (msg.channel !== channel || !this.byId.has(msg.sid) || msg.sid === this.me) return fail(`HELLO from server ${msg.sid} on the ${channel} port`);
           from = msg.sid;
+          if (this.tls) this.refused.delete(`${(socket.remoteAddress ?? '').replace(/^::ffff:/, '')}:${channel}`);
           const k = key(from, channel);
           const old = this.inbound.get(k);
           if (old) {

@@ -20,6 +20,7 @@ import { Metrics } from './metrics.ts';
 import { ServerWatch } from './server-watch.ts';
 import { Peers } from './peers.ts';
 import { Storage } from './storage.ts';
+import { serverTls } from './tls-options.ts';
 import { TraceWriter } from './trace-writer.ts';
 import { durableOf, ZabNode, type NodeScript } from './zab-node.ts';
 
@@ -74,7 +75,7 @@ export class Server implements ServerView {
         minSessionTimeout: config.minSessionTimeout,
         maxSessionTimeout: config.maxSessionTimeout,
         reaping: config.reaping,
-        tree: { extendedTypes: config.extendedTypes, enforceQuota: config.enforceQuota /* SERVER-16 */, maxDataBytes: config.maxBuffer, saslAcl: config.saslAcl },
+        tree: { extendedTypes: config.extendedTypes, enforceQuota: config.enforceQuota /* SERVER-16 */, maxDataBytes: config.maxBuffer, saslAcl: config.saslAcl, x509Acl: config.x509Acl === true },
         members: config.servers,
         readOnlyMode: config.readOnlyMode && config.servers.length > 1,
         ...(config.superDigest !== undefined ? { superDigest: config.superDigest } : {}),
@@ -105,6 +106,8 @@ export class Server implements ServerView {
   /** Recover from disk, start ZAB, listen. Resolves with the client port once listening. */
   async start(): Promise<number> {
     const c = this.config;
+    const tls = serverTls(c, this.env, this.logger); // a bad TLS setting stops the start here, its key named
+    this.port_.tls = tls.client ?? null;
     const opening = performance.now();
     const { storage, recovered } = Storage.open(c.dataDir, c.dataLogDir, this.logger, this.env.fs, this.env.clock.soon, this.mutant.unsyncedRecovery === true);
     this.storage = storage;
@@ -146,13 +149,14 @@ export class Server implements ServerView {
       if (c.purgeInterval > 0) this.purge();
     };
     if (c.servers.length > 1) {
-      this.peers = new Peers(c.myid, c.servers, { receive: (from, msg, mid) => this.onPeerMessage(from, msg, mid), lost: (peer) => this.node.input({ type: 'disconnected', peer }) }, this.logger, this.env, this.mutant.halfLinks === true);
+      this.peers = new Peers(c.myid, c.servers, { receive: (from, msg, mid) => this.onPeerMessage(from, msg, mid), lost: (peer) => this.node.input({ type: 'disconnected', peer }) }, this.logger, this.env, this.mutant.halfLinks === true, tls.quorum);
       await this.peers.listen();
     }
     this.node.start(durableOf(recovered));
     if (c.purgeInterval > 0) this.purgeTimer = this.env.clock.setInterval(() => this.purge(), c.purgeInterval * 3600_000, true);
     this.port = await this.port_.listen();
     this.logger.info('listening', { address: c.clientPortAddress, port: this.port, myid: c.myid });
+    if (this.port_.securePort !== null) this.logger.info('listening for TLS clients', { address: c.secureClient!.address, port: this.port_.securePort, clientAuth: c.secureClient!.tls.clientAuth });
     if (c.admin?.enabled) await (this.admin = new AdminServer(this, c.admin, this.logger)).start();
     if (c.metrics) await (this.metricsEndpoint = new MetricsEndpoint(this, c.metrics, this.logger)).start();
     if (c.reconfigEnabled) this.logger.info('reconfigEnabled=true: observers may join and leave by reconfig; the voting members are fixed');

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Code, type ErrorCode, Perms } from './codes.ts';
 import type { Acl, Id } from './types.ts';
+import { isDistinguishedName } from './x500.ts';
 
 export const ANYONE: Id = { scheme: 'world', id: 'anyone' };
 export const OPEN_ACL: readonly Acl[] = [{ perms: Perms.ALL, id: ANYONE }];
@@ -101,11 +102,21 @@ function ipMatches(address: string, aclId: string): boolean {
   return true;
 }
 
+/** The schemes a server knows beyond digest, ip and world: ZooKeeper registers these providers only when configured. */
+export interface AclSchemes {
+  /** SASLAuthenticationProvider (authProvider.N, or a JAAS file). */
+  readonly saslAcl?: boolean;
+  /** X509AuthenticationProvider (a secureClientPort registers it, as does authProvider.x509). */
+  readonly x509Acl?: boolean;
+}
+
 /** ACL-3: whether an id of a concrete scheme is well formed. */
-function validId(id: Id, sasl: boolean): boolean {
+function validId(id: Id, schemes: AclSchemes): boolean {
   switch (id.scheme) {
     case 'sasl':
-      return sasl && id.id !== '';
+      return schemes.saslAcl === true && id.id !== '';
+    case 'x509':
+      return schemes.x509Acl === true && isDistinguishedName(id.id);
     case 'world':
       return id.id === 'anyone';
     case 'digest': {
@@ -122,10 +133,11 @@ function validId(id: Id, sasl: boolean): boolean {
 }
 
 /** Authenticated ids count for `auth`; ip ids do not (ACL-3). */
-const authenticated = (id: Id): boolean => id.scheme === 'digest' || id.scheme === 'sasl';
+const authenticated = (id: Id): boolean => id.scheme === 'digest' || id.scheme === 'sasl' || id.scheme === 'x509';
 
-/** ACL-3: check and expand an ACL being set; InvalidACL when it cannot be. */
-export function fixupAcl(acl: readonly Acl[], auth: readonly Id[], sasl = false): readonly Acl[] | ErrorCode {
+/** ACL-3: check and expand an ACL being set; InvalidACL when it cannot be (`true`: the sasl scheme is known). */
+export function fixupAcl(acl: readonly Acl[], auth: readonly Id[], schemes: AclSchemes | boolean = {}): readonly Acl[] | ErrorCode {
+  const known = typeof schemes === 'boolean' ? { saslAcl: schemes } : schemes;
   const unique: Acl[] = [];
   for (const a of acl) {
     if (!unique.some((u) => u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id)) unique.push(a);
@@ -137,7 +149,7 @@ export function fixupAcl(acl: readonly Acl[], auth: readonly Id[], sasl = false)
       const ids = auth.filter(authenticated);
       if (ids.length === 0) return Code.InvalidACL;
       for (const id of ids) out.push({ perms: a.perms, id });
-    } else if (validId(a.id, sasl)) out.push(a);
+    } else if (validId(a.id, known)) out.push(a);
     else return Code.InvalidACL;
   }
   // Most nodes carry the open ACL: share one array rather than hold a copy per node.

@@ -73,7 +73,7 @@ function prepareCreate(tree: Tree, w: Extract<WriteOp, { path: string; flags: nu
   if (!c.sessionLive(tree)) return Code.SessionExpired; // SESSION-5
   // TREE-14: the shape checks ZooKeeper makes before it looks at the tree.
   if (!w.path.includes('/') || w.path.includes('\0')) return Code.BadArguments;
-  const acl = fixupAcl(w.acl, c.header.auth, c.config.saslAcl); // ACL-3
+  const acl = fixupAcl(w.acl, c.header.auth, c.config); // ACL-3
   if (typeof acl === 'number') return acl;
   const parent = tree.nodes.get(parentOf(w.path));
   if (!parent) return Code.NoNode;
@@ -152,7 +152,7 @@ function prepareSetAcl(tree: Tree, w: Extract<WriteOp, { op: 'setACL' }>, c: Con
   // TREE-20
   if (!c.sessionLive(tree)) return Code.SessionExpired;
   if (pathProblem(w.path) !== undefined) return Code.BadArguments;
-  const acl = fixupAcl(w.acl, c.header.auth, c.config.saslAcl);
+  const acl = fixupAcl(w.acl, c.header.auth, c.config);
   if (typeof acl === 'number') return acl;
   const node = tree.nodes.get(w.path);
   if (!node) return Code.NoNode;

@@ -81,6 +81,8 @@ export interface TreeConfig {
   readonly maxDataBytes: number;
   /** The `sasl` ACL scheme is known (ZooKeeper's SASLAuthenticationProvider is configured, ACL-3). */
   readonly saslAcl?: boolean;
+  /** The `x509` ACL scheme is known (a TLS client port registers ZooKeeper's X509AuthenticationProvider, ACL-3). */
+  readonly x509Acl?: boolean;
 }
 
 export const DEFAULT_TREE_CONFIG: TreeConfig = { extendedTypes: false, enforceQuota: false, maxDataBytes: 0xfffff };

@@ -41,6 +41,10 @@ usage:
                               spec: effects, effect contract, invariants ('zabkit replay --help')
   zabkit differential [flags] seeded client workloads against Apache ZooKeeper and zabkit, every
                               reply and watch event compared ('zabkit differential --help')
+  zabkit logdump FILE [--json]  every record of a txn log, Apache's or zabkit's; damage named
+  zabkit snapdump FILE [--json] every znode, session and the digest of a snapshot, Apache's or zabkit's
+  zabkit import --from-apache DATA_DIR --to DIR   an Apache ZooKeeper data directory as zabkit's storage
+  zabkit export --from DIR --to-apache DATA_DIR   zabkit's storage as an Apache ZooKeeper 3.8 data directory
   zabkit --version            the version (or zabkit version)
   zabkit help                 this text
 
@@ -157,6 +161,14 @@ export async function main(args: readonly string[], out: (s: string) => void = c
       }
       case 'explore':
         return await (await import('../../explore/cli.ts')).runExplore(rest, out);
+      case 'logdump':
+        return await (await import('../ops/dump.ts')).runLogDump(rest, out);
+      case 'snapdump':
+        return await (await import('../ops/dump.ts')).runSnapDump(rest, out);
+      case 'import':
+        return await (await import('../ops/migrate.ts')).runImport(rest, out);
+      case 'export':
+        return await (await import('../ops/migrate.ts')).runExport(rest, out);
       case 'cli':
         checkCliOptions(rest);
         return await (await import('../cli/shell.ts')).runCli(rest, `zabkit-${packageVersion()}`);

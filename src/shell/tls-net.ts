@@ -39,14 +39,15 @@ export const nodeTls: TlsNet = {
     // Netty's SslHandler gives a handshake 10 s.
     const server = tlsServer({ ...endpoint.options, requestCert: endpoint.clientAuth !== 'none', rejectUnauthorized: endpoint.clientAuth === 'need', handshakeTimeout: 10_000 });
     // Connections still in their handshake: closing the listener ends them (it would wait for them).
-    const handshaking = new Set<Socket>();
+    // (Each with its address, read at once: node:tls reports a failed handshake on a socket already destroyed.)
+    const handshaking = new Map<Socket, string>();
     server.on('connection', (raw: Socket) => {
-      handshaking.add(raw);
+      handshaking.set(raw, remoteOf(raw));
       raw.once('close', () => handshaking.delete(raw));
     });
     const close = server.close.bind(server);
     server.on('secureConnection', (socket: TLSSocket) => {
-      for (const raw of handshaking) if (raw.remotePort === socket.remotePort && raw.remoteAddress === socket.remoteAddress) handshaking.delete(raw);
+      for (const raw of handshaking.keys()) if (raw.remotePort === socket.remotePort && raw.remoteAddress === socket.remoteAddress) handshaking.delete(raw);
       const why = refusal(socket, endpoint);
       if (why) {
         failed(remoteOf(socket), why);
@@ -56,11 +57,18 @@ export const nodeTls: TlsNet = {
       const cert = endpoint.clientAuth === 'none' ? null : socket.getPeerCertificate(true);
       secured({ socket, certificate: cert && cert.raw ? cert.raw : null });
     });
-    // A bad or failed handshake (garbage, no certificate, an untrusted one): node:tls has already destroyed the socket.
-    server.on('tlsClientError', (e, socket) => failed(remoteOf(socket), e.message.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:/, '').replace(/:\.\.\/.*$/s, '')));
+    // A bad or failed handshake (garbage, no certificate, an untrusted one): node:tls has already
+    // destroyed the socket; an untrusted certificate shows as a hang-up, its reason on the socket.
+    server.on('tlsClientError', (e, socket: TLSSocket) => {
+      const gone = [...handshaking.keys()].find((raw) => raw.destroyed);
+      const remote = gone ? handshaking.get(gone)! : remoteOf(socket);
+      if (gone) handshaking.delete(gone);
+      const why = socket.authorizationError ? `client certificate not trusted: ${String(socket.authorizationError)}` : e.message.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:/, '').replace(/:\.\.\/.*$/s, '');
+      failed(remote, why);
+    });
     return Object.assign(server, {
       close(done: () => void) {
-        for (const raw of handshaking) raw.destroy();
+        for (const raw of handshaking.keys()) raw.destroy();
         return close(() => done());
       },
       unify(socket: SocketLike, plain: () => void) {

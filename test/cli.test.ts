@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,9 +11,8 @@ async function run(args: string[]): Promise<{ code: number; text: string }> {
 }
 
 describe('zabkit CLI', () => {
-  // The data tools are `case` lines of cli.ts of their own (src/ops/): held to the same convention once there.
-  const cliSource = readFileSync(join(import.meta.dirname, '..', 'src', 'shell', 'cli.ts'), 'utf8');
-  const ALL = [...SUBCOMMANDS, ...['logdump', 'snapdump', 'import', 'export'].filter((c) => cliSource.includes(`case '${c}'`))];
+  // The data tools (src/ops/) print their own usage; they are held to the same convention.
+  const ALL = [...SUBCOMMANDS, 'logdump', 'snapdump', 'import', 'export'];
 
   it('every subcommand: --help prints its usage (exit 0); a bogus flag is named, then that usage (exit 2); --version and version', async () => {
     expect(SUBCOMMANDS).toEqual(expect.arrayContaining(['server', 'ensemble', 'status', 'walkthrough', 'scenario', 'check', 'check --replicas', 'simulate', 'replay', 'differential', 'explore', 'cli', 'version']));

@@ -38,6 +38,9 @@ describe('the table of zoo.cfg keys', () => {
     expect(cfgs.length).toBe(new Set(cfgs).size);
     expect(props.length).toBe(new Set(props).size);
     for (const r of KEY_TABLE.filter((x) => x.support === 'supported' && !/(N|\*)$/.test(x.cfg ?? x.prop!))) expect(SETTING_NAMES.has(settingOf(r)), settingOf(r)).toBe(true);
+    // …and every setting of config.ts has its row (a setting added without one fails here).
+    const reachable = new Set(KEY_TABLE.filter((r) => r.support === 'supported').flatMap((r) => [settingOf(r), r.prop ?? '']));
+    for (const name of SETTING_NAMES) expect(reachable.has(name), `${name} has no row in config-keys.ts`).toBe(true);
     for (const r of KEY_TABLE) expect(r.note.length, r.cfg ?? r.prop).toBeGreaterThan(10);
     // A -D property finds its row by name and by pattern; an exact row beats a pattern.
     expect(propRow('zookeeper.ssl.keyStore.location')?.cfg).toBe('ssl.keyStore.location');

@@ -8,6 +8,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { apply, type Tree } from '../tree/index.ts';
+import { usageOf, withUsage } from '../tree/quota.ts';
 import { continues, epochOf } from '../zab/zxid.ts';
 import { apacheName, DIGEST_VERSION, hex64, parseApacheName } from './apache-format.ts';
 import { treeDigest } from './apache-digest.ts';
@@ -51,6 +52,19 @@ function readEpoch(file: string): number | undefined {
   return Number(text);
 }
 
+/**
+ * What Apache's DataTree does once a snapshot is read (setupQuota): each quota's stats node is
+ * counted again from the subtree it covers (a fuzzy snapshot's may be off), data only.
+ */
+function withQuotaUsage(tree: Tree): Tree {
+  let t = tree;
+  for (const q of tree.quotas) {
+    const u = usageOf(t.nodes, q);
+    t = withUsage(t, q, u.count, u.bytes, true);
+  }
+  return t;
+}
+
 /** Restore an Apache data directory (snapshots in dataDir, logs in dataLogDir) onto a zabkit tree; throws DataDirError naming each problem. */
 export function loadApacheDir(dataDir: string, dataLogDir = dataDir): ApacheData {
   const snapDir = versionDir(dataDir);
@@ -74,7 +88,7 @@ export function loadApacheDir(dataDir: string, dataLogDir = dataDir): ApacheData
     try {
       const t = treeOfSnapshot(r.snapshot);
       for (const w of t.warnings) warnings.push(`${file}: ${w}`);
-      base = { file, zxid: s.zxid, tree: t.tree, ...(r.snapshot.digest ? { digest: { zxid: r.snapshot.digest.zxid, value: r.snapshot.digest.digest } } : {}) };
+      base = { file, zxid: s.zxid, tree: withQuotaUsage(t.tree), ...(r.snapshot.digest ? { digest: { zxid: r.snapshot.digest.zxid, value: r.snapshot.digest.digest } } : {}) };
       break;
     } catch (e) {
       if (!(e instanceof ConversionError)) throw e;

@@ -32,6 +32,28 @@ export interface Recovered {
 
 export class StorageError extends Error {}
 
+// Apache ZooKeeper keeps the same layout (dataDir/version-2, epoch files beside the snapshots) but
+// names its files by the zxid in hex without padding (log.1, snapshot.1a2[.gz|.snappy]) and opens
+// them with its own magic. zabkit would list none of them and serve an empty tree: refused instead.
+const APACHE_MAGIC = new Set([0x5a4b4c47, 0x5a4b534e]); // "ZKLG", "ZKSN"
+
+/** Apache ZooKeeper's data files among a directory's names. */
+export function apacheFiles(names: readonly string[]): string[] {
+  return names.filter((f) => /^(log|snapshot)\.[0-9a-f]+(\.(gz|snappy))?$/.test(f) && !/^(log|snapshot)\.[0-9a-f]{16}$/.test(f)).sort();
+}
+
+/** Whether a file (named as zabkit names its own) opens with Apache's log or snapshot magic. */
+export const hasApacheMagic = (b: Uint8Array): boolean => b.length >= 4 && APACHE_MAGIC.has(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0);
+
+/** The refusal: the directory, the files, and the command that converts them. */
+export function apacheDataError(dataDir: string, dataLogDir: string, files: readonly string[]): StorageError {
+  const log = dataLogDir === dataDir ? '' : ` --from-apache-log ${dataLogDir}`;
+  const shown = files.slice(0, 4).join(', ') + (files.length > 4 ? `, … (${files.length})` : '');
+  return new StorageError(
+    `${dataDir} holds Apache ZooKeeper's data files (${shown} in version-2), which zabkit does not serve in place (it would start with an empty tree): convert them with 'zabkit import --from-apache ${dataDir}${log} --to NEW_DIR' and start the server with --data-dir NEW_DIR`,
+  );
+}
+
 export const installMarker = z.object({ snapshot: z.string().regex(/^snapshot\.[0-9a-f]{16}$/).optional(), log: z.string().regex(/^log\.[0-9a-f]{16}$/).optional() });
 
 /** JSON, or the text itself when it is not (a marker's schema then refuses it by name). */

@@ -2,11 +2,11 @@
 // it up to the first torn or corrupt record; the log is cut there, since what follows was never
 // acknowledged. A log that does not continue the snapshot (a gap) stops the server: that history
 // is not the one it wrote.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { deserializeTree, type Txn } from '../tree/index.ts';
 import { continues } from '../zab/zxid.ts';
 import type { Disk } from './storage-disk.ts';
-import { checkSnapshot, hex, LOG_HEADER, scanLog, SNAP_HEADER, StorageError, zxidOfName, type Recovered } from './storage-format.ts';
+import { apacheDataError, checkSnapshot, hasApacheMagic, hex, LOG_HEADER, scanLog, SNAP_HEADER, StorageError, zxidOfName, type Recovered } from './storage-format.ts';
 
 function readEpoch(disk: Disk, name: string): number {
   const file = join(disk.snapDir, name);
@@ -20,6 +20,8 @@ function loadSnapshot(disk: Disk): Recovered['snapshot'] {
   for (const name of disk.listed(disk.snapDir, 'snapshot').reverse()) {
     const file = join(disk.snapDir, name);
     const bytes = disk.fs.readFileSync(file);
+    // An Apache file under a zabkit name (a zxid of 16 hex digits): refused, not skipped.
+    if (hasApacheMagic(bytes)) throw apacheDataError(dirname(disk.snapDir), dirname(disk.logDir), [name]);
     const header = checkSnapshot(bytes);
     const loaded = 'problem' in header ? ({ ok: false, error: header.problem } as const) : deserializeTree(bytes.subarray(SNAP_HEADER));
     if (loaded.ok && 'zxid' in header) return { zxid: header.zxid, tree: loaded.tree };
@@ -47,6 +49,8 @@ export function recover(disk: Disk): Recovered {
     if (next !== undefined && zxidOfName(next) <= after + 1) continue;
     const file = join(logDir, files[i]!);
     const bytes = fs.readFileSync(file);
+    // Not cut as a damaged log: an Apache log under a zabkit name is refused, untouched.
+    if (hasApacheMagic(bytes)) throw apacheDataError(dirname(disk.snapDir), dirname(logDir), [files[i]!]);
     if (bytes.length <= LOG_HEADER) {
       // No record: a crash while it was being started. Its name would misplace later logs
       // (named by their first zxid, which may sort before it): it goes, and only it.

@@ -19,7 +19,7 @@ import { continues } from '../zab/zxid.ts';
 import { nodeFileSystem, type FileHandleLike, type FileSystem } from './file-system.ts';
 import type { Logger } from './logger.ts';
 import { Disk } from './storage-disk.ts';
-import { hex, INSTALL_MARKER, LOG_HEADER, logHeader, records, snapshotHeader, STAGED, TMP, TRUNCATE_MARKER, zxidOfName, type Recovered } from './storage-format.ts';
+import { apacheDataError, apacheFiles, hex, INSTALL_MARKER, LOG_HEADER, logHeader, records, snapshotHeader, STAGED, TMP, TRUNCATE_MARKER, zxidOfName, type Recovered } from './storage-format.ts';
 import { recover } from './storage-recovery.ts';
 
 export { StorageError, type Recovered } from './storage-format.ts';
@@ -60,6 +60,9 @@ export class Storage {
     const disk = new Disk(join(dataDir, 'version-2'), join(dataLogDir, 'version-2'), logger, fs);
     disk.makeDir(disk.snapDir);
     disk.makeDir(disk.logDir);
+    // Before anything is synced, cleared or written: an Apache data directory is refused, untouched.
+    const foreign = [...new Set([disk.snapDir, disk.logDir])].flatMap((d) => apacheFiles(fs.readdirSync(d)));
+    if (foreign.length > 0) throw apacheDataError(dataDir, dataLogDir, foreign);
     if (!unsyncedRecovery) disk.syncEverything(); // PERSIST-4: a killed process's unsynced writes are not built upon
     disk.clearLeftovers();
     disk.finishInstall();

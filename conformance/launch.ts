@@ -86,7 +86,6 @@ export async function startServer(dataDir: string, flags: readonly string[] = []
   };
 }
 
-/** Free ports for a whole ensemble: client P.., quorum P+100.., election P+200... */
 /**
  * Ports are drawn below the kernel's range for outgoing connections (ip_local_port_range): a port
  * in that range, free when checked, can be taken by any outgoing connection — the starting
@@ -105,13 +104,14 @@ function portRange(): [number, number] {
 /** Bases handed out by this process: two ensembles started side by side never get the same ports. */
 const handedOut: number[] = [];
 
+/** Free ports for a whole ensemble: client P.., quorum P+100.., election P+200.., admin P+300.. (none shared with another base handed out here). */
 export async function freeBasePort(n: number): Promise<number> {
   const [lo, hi] = portRange();
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = lo + Math.floor(Math.random() * (hi - lo - n));
-    if (handedOut.some((b) => Math.abs(b - base) < 100)) continue;
-    const ports = [0, 100, 200].flatMap((off) => Array.from({ length: n }, (_, k) => base + off + k));
-    if ((await Promise.all(ports.map(free))).every(Boolean) && !handedOut.some((b) => Math.abs(b - base) < 100)) {
+    if (handedOut.some((b) => Math.abs(b - base) < 400)) continue;
+    const ports = [0, 100, 200, 300].flatMap((off) => Array.from({ length: n }, (_, k) => base + off + k));
+    if ((await Promise.all(ports.map(free))).every(Boolean) && !handedOut.some((b) => Math.abs(b - base) < 400)) {
       handedOut.push(base);
       return base;
     }

@@ -102,6 +102,7 @@ export function readApacheSnapshot(file: Uint8Array): ReadSnapshot {
       return { snapshot: empty, problems: [{ offset: 0, reason: `a gzip snapshot that does not decompress: ${(e as Error).message}` }] };
     }
   }
+  b = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // data read are plain views, not Buffers
   const header = readFileHeader(b);
   if (!header || header.magic !== SNAP_MAGIC) return { snapshot: empty, problems: [{ offset: 0, reason: 'not an Apache ZooKeeper snapshot (no ZKSN header)' }] };
   if (header.version !== FORMAT_VERSION) return { snapshot: empty, header, problems: [{ offset: 4, reason: `snapshot format version ${header.version}, not ${FORMAT_VERSION}` }] };

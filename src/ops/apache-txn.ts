@@ -46,7 +46,7 @@ export interface ApacheTxn {
 /** A copy: a view would keep a whole 64 MB log buffer alive for a few bytes of data. */
 const data = (r: Reader): Data => {
   const b = r.buffer();
-  return b === null ? null : b.slice();
+  return b === null ? null : new Uint8Array(b); // a plain copy (a Buffer's slice is a view)
 };
 
 function readAcl(r: Reader): Acl[] {

@@ -26,12 +26,18 @@ async function readTree(c: ZooKeeperClient): Promise<Map<string, Seen>> {
   const out = new Map<string, Seen>();
   let level = ['/'];
   while (level.length > 0) {
-    const got = await Promise.all(level.map(async (path) => ({ path, d: await c.getData(path), a: await c.getACL(path), ch: await c.getChildren(path) })));
+    // Children are asked only of nodes that have some: two reads a leaf, not three.
+    const got = await Promise.all(
+      level.map(async (path) => {
+        const [d, a] = await Promise.all([c.getData(path), c.getACL(path)]);
+        return { path, d, a, children: d.stat.numChildren > 0 ? (await c.getChildren(path)).children : [] };
+      }),
+    );
     level = [];
-    for (const { path, d, a, ch } of got) {
+    for (const { path, d, a, children } of got) {
       const stat = JSON.stringify(d.stat, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
       out.set(path, { data: d.nullData ? null : Buffer.from(d.data).toString('base64'), acl: JSON.stringify(a.acl), stat });
-      for (const k of ch.children) level.push(path === '/' ? `/${k}` : `${path}/${k}`);
+      for (const k of children) level.push(path === '/' ? `/${k}` : `${path}/${k}`);
     }
   }
   return out;

@@ -100,7 +100,7 @@ export function writeApacheData(dir: string, h: History, k: number, fuzz = 0, cu
   const snap = snapshotOfTree(h.trees[inner]!, zxid);
   writeFileSync(join(v2, apacheName('snapshot', zxid)), writeApacheSnapshot({ ...snap, digest: { ...snap.digest!, zxid: BigInt(inner === 0 ? 0 : h.txns[inner - 1]!.zxid) } }));
   const entries = apacheTxns(h);
-  const bounds = [0, ...cuts.filter((c) => c > 0 && c < entries.length), entries.length];
+  const bounds = [0, ...[...new Set(cuts)].filter((c) => c > 0 && c < entries.length).sort((a, b) => a - b), entries.length];
   for (let i = 0; i + 1 < bounds.length; i++) {
     const part = entries.slice(bounds[i], bounds[i + 1]);
     if (part.length) writeFileSync(join(v2, apacheName('log', part[0]!.header.zxid)), writeApacheLog(part, { prealloc: 4096 }));

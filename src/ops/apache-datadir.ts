@@ -95,7 +95,7 @@ export function loadApacheDir(dataDir: string, dataLogDir = dataDir): ApacheData
       skipped.push(`${file}: ${e.message}`);
     }
   }
-  for (const s of skipped) (base ? warnings : notes).push(`skipped damaged snapshot ${s}`);
+  for (const s of skipped) (base ? warnings : notes).push(`skipped snapshot ${s}`);
   if (!base) throw new DataDirError(`no snapshot in ${snapDir} reads whole:\n  ${skipped.join('\n  ')}`);
   notes.push(`snapshot ${base.file} (zxid ${hex64(base.zxid)})`);
   // As Apache picks them: the newest log starting at or before the snapshot's zxid, and every later one.

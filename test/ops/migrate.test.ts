@@ -119,6 +119,24 @@ describe('zabkit import', () => {
     expect(b.text).toContain('holds txn logs but no snapshot');
   });
 
+  it('takes the logs from a dataLogDir of their own, and falls back past a snapshot it cannot read', async () => {
+    const from = fresh('apache');
+    writeApacheData(from, h, 6, 0, [3]);
+    writeApacheData(join(from, 'older'), h, 2); // snapshot.2, in the same version-2 once moved
+    renameSync(join(from, 'older', 'version-2', 'snapshot.2'), join(from, 'version-2', 'snapshot.2'));
+    const logs = fresh('apache-logs');
+    mkdirSync(join(logs, 'version-2'), { recursive: true });
+    for (const f of readdirSync(join(from, 'version-2')).filter((x) => x.startsWith('log.'))) renameSync(join(from, 'version-2', f), join(logs, 'version-2', f));
+    writeFileSync(join(from, 'version-2', 'snapshot.6'), Buffer.concat([Buffer.from([0x82]), Buffer.from('SNAPPY'), Buffer.alloc(9)]));
+    const to = fresh('zabkit');
+    const r = await cli(runImport, ['--from-apache', from, '--from-apache-log', logs, '--to', to]);
+    expect(r.code, r.text).toBe(0);
+    expect(r.text).toContain(`warning: skipped snapshot ${join(from, 'version-2', 'snapshot.6')}: offset 0: a snappy-compressed snapshot`);
+    expect(r.text).toContain(`snapshot ${join(from, 'version-2', 'snapshot.2')} (zxid 0x2)`);
+    expectSameTree(h.trees.at(-1)!, (await recovered(to)).snapshot!.tree);
+    expect(() => Storage.open(from, logs, quiet)).toThrow(`convert them with 'zabkit import --from-apache ${from} --from-apache-log ${logs} --to NEW_DIR'`);
+  });
+
   it('says how it is used: --help, and a missing or unknown flag (exit 2)', async () => {
     expect((await cli(runImport, ['--help'])).code).toBe(0);
     const missing = await cli(runImport, ['--from-apache', root]);
@@ -153,9 +171,13 @@ describe('zabkit export', () => {
     expectSameTree(h.trees.at(-1)!, treeOfSnapshot(snap.snapshot).tree);
     expect(readFileSync(join(to, 'version-2', 'acceptedEpoch'), 'utf8')).toBe('2');
     expect(readFileSync(join(to, 'version-2', 'currentEpoch'), 'utf8')).toBe('1');
-    // And what it wrote imports back to the same tree.
+    // What it wrote imports back to the same tree; gzipped too (Apache reads a .gz by its name).
     const again = await cli(runImport, ['--from-apache', to, '--to', fresh('zabkit')]);
     expect(again.code, again.text).toBe(0);
+    const gz = fresh('apache');
+    expect((await cli(runExport, ['--from', from, '--to-apache', gz, '--gzip'])).code).toBe(0);
+    expect(readdirSync(join(gz, 'version-2')).sort()).toEqual(['acceptedEpoch', 'currentEpoch', `snapshot.${last.toString(16)}.gz`]);
+    expectSameTree(h.trees.at(-1)!, loadApacheDir(gz).tree);
   });
 
   it('refuses a directory with a SNAP install cut short, and one that is not zabkit\'s', async () => {

@@ -14,7 +14,8 @@ import { apacheName, DIGEST_VERSION, hex64, parseApacheName } from './apache-for
 import { treeDigest } from './apache-digest.ts';
 import { readApacheLog, type LogEntry } from './apache-log.ts';
 import { readApacheSnapshot, writeApacheSnapshot } from './apache-snapshot.ts';
-import { ConversionError, snapshotOfTree, treeOfSnapshot, txnOfApache, zxidNumber } from './apache-tree.ts';
+import { ConversionError, snapshotOfTree, treeOfSnapshot, zxidNumber } from './apache-tree.ts';
+import { txnOfApache } from './apache-txn-convert.ts';
 import { DataDirError } from './zabkit-files.ts';
 
 export interface ApacheData {

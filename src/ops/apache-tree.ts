@@ -1,4 +1,4 @@
-// Apache ZooKeeper's snapshot and txns as zabkit's tree and txns, and back. What differs:
+// Apache ZooKeeper's snapshot as zabkit's tree, and back (txns: apache-txn-convert.ts). What differs:
 // - the node's kind: Apache packs it into the persisted ephemeralOwner (EphemeralType): 0
 //   persistent, Long.MIN_VALUE a container, high byte 0xff with the reserved bits 0 a TTL node (the
 //   TTL in the low 40 bits), anything else the owning session;
@@ -8,14 +8,13 @@
 import { Map as IMap, Set as ISet } from 'immutable';
 import { canonicalAcl, OPEN_ACL } from '../tree/acl.ts';
 import { treeDigest as zabkitDigest } from '../tree/digest.ts';
-import { Code, emptyTree, type Acl, type ErrorCode, type NodeKind, type Session, type SessionId, type Tree, type Txn, type TxnOp, type Znode } from '../tree/index.ts';
+import { emptyTree, type Acl, type NodeKind, type Session, type SessionId, type Tree, type Znode } from '../tree/index.ts';
 import { nameOf, parentOf } from '../tree/path.ts';
 import { LIMIT_NODE, QUOTA_ROOT, quotaTarget } from '../tree/quota.ts';
 import { MAX_EPOCH } from '../zab/zxid.ts';
-import { DIGEST_VERSION, OP } from './apache-format.ts';
+import { DIGEST_VERSION } from './apache-format.ts';
 import { treeDigest } from './apache-digest.ts';
 import { OPEN_ACL_REF, type ApacheSnapshot, type SnapNode, type StatPersisted } from './apache-snapshot.ts';
-import type { ApacheBody, ApacheTxn } from './apache-txn.ts';
 
 export const CONTAINER_OWNER = -(1n << 63n);
 const EXTENDED = 0xff00000000000000n;
@@ -54,7 +53,7 @@ export function zxidNumber(z: bigint, what: string): number {
   return Number(z);
 }
 
-function timeNumber(t: bigint, what: string): number {
+export function timeNumber(t: bigint, what: string): number {
   if (t > BigInt(Number.MAX_SAFE_INTEGER) || t < BigInt(Number.MIN_SAFE_INTEGER)) throw new ConversionError(`${what}: time ${t} is not a safe integer`);
   return Number(t);
 }
@@ -179,96 +178,4 @@ export function snapshotOfTree(tree: Tree, zxid: number): ApacheSnapshot {
   if (nodes.length !== tree.nodes.size) throw new ConversionError(`${tree.nodes.size - nodes.length} node(s) are not reachable from /`);
   const sessions = [...tree.sessions].map(([id, s]) => ({ id, timeout: s.timeout }));
   return { dbid: -1n, sessions, acls, nodes, digest: { zxid: BigInt(zxid), version: DIGEST_VERSION, digest: treeDigest(nodes) } };
-}
-
-// ---------------------------------------------------------------- txns
-
-/** An Apache log entry as zabkit's txn; `tree` is the tree it applies to (for a pre-3.3 create). */
-export function txnOfApache(t: ApacheTxn, tree: Tree): Txn {
-  const h = t.header;
-  const zxid = zxidNumber(h.zxid, `txn at zxid 0x${h.zxid.toString(16)}`);
-  const op = opOf(t.body, h.clientId, tree);
-  return { zxid, time: timeNumber(h.time, `txn 0x${h.zxid.toString(16)}`), session: h.clientId, op };
-}
-
-function opOf(b: ApacheBody, session: SessionId, tree: Tree): TxnOp {
-  switch (b.type) {
-    case 'create':
-    case 'create2': {
-      const parentCreates = b.parentCVersion === -1 ? (tree.nodes.get(parentOf(b.path))?.childCreates ?? 0) + 1 : b.parentCVersion;
-      const kind: NodeKind = b.ephemeral ? { type: 'ephemeral', owner: session } : { type: 'persistent' };
-      return { type: 'create', path: b.path, data: b.data, acl: b.acl, kind, parentCreates, withStat: b.type === 'create2' };
-    }
-    case 'createContainer':
-      return { type: 'create', path: b.path, data: b.data, acl: b.acl, kind: { type: 'container' }, parentCreates: b.parentCVersion, withStat: true };
-    case 'createTTL':
-      return { type: 'create', path: b.path, data: b.data, acl: b.acl, kind: { type: 'ttl', ttl: Number(b.ttl) }, parentCreates: b.parentCVersion, withStat: true };
-    case 'delete':
-    case 'deleteContainer':
-      return { type: 'delete', path: b.path };
-    case 'setData':
-    case 'reconfig':
-      return { type: 'setData', path: b.path, data: b.data, version: b.version };
-    case 'setACL':
-      return { type: 'setACL', path: b.path, acl: b.acl, aversion: b.version };
-    case 'check':
-      return { type: 'check', path: b.path };
-    case 'createSession':
-      return { type: 'createSession', timeout: b.timeout };
-    case 'closeSession':
-      return { type: 'closeSession', paths: b.paths ?? [] };
-    case 'error':
-      return { type: 'error', err: b.err as ErrorCode };
-    case 'multi': {
-      if (!b.txns.some((s) => s.type === 'error')) {
-        const ops = b.txns.map((s) => opOf(s, session, tree));
-        return { type: 'multi', ops: ops.map((o) => (o.type === 'create' && o.kind.type !== 'container' && o.kind.type !== 'ttl' ? { ...o, withStat: false } : o)) };
-      }
-      // A failed multi (TREE-23): OK before the failure, its code, RuntimeInconsistency after.
-      let failed = false;
-      const results = b.txns.map((s): ErrorCode => {
-        if (s.type === 'error') {
-          failed ||= s.err !== 0;
-          return s.err as ErrorCode;
-        }
-        return failed ? Code.RuntimeInconsistency : Code.OK;
-      });
-      return { type: 'error', err: results.find((c) => c !== 0) ?? Code.OK, results };
-    }
-  }
-}
-
-/** zabkit's txn as an Apache log entry (cxid unknown to zabkit: 0). */
-export function apacheOfTxn(t: Txn, cxid = 0): ApacheTxn {
-  const body = bodyOf(t.op, t.session, true);
-  return { header: { clientId: t.session, cxid, zxid: BigInt(t.zxid), time: BigInt(t.time), type: OP[body.type] }, body };
-}
-
-function bodyOf(op: TxnOp, session: SessionId, top: boolean): ApacheBody {
-  switch (op.type) {
-    case 'create': {
-      const k = op.kind;
-      if (k.type === 'container') return { type: 'createContainer', path: op.path, data: op.data, acl: op.acl, parentCVersion: op.parentCreates };
-      if (k.type === 'ttl') return { type: 'createTTL', path: op.path, data: op.data, acl: op.acl, parentCVersion: op.parentCreates, ttl: BigInt(k.ttl) };
-      if (k.type === 'ephemeral' && k.owner !== session) throw new ConversionError(`create ${op.path}: an ephemeral owned by another session than the txn's, which Apache's CreateTxn cannot say`);
-      return { type: top && op.withStat ? 'create2' : 'create', path: op.path, data: op.data, acl: op.acl, ephemeral: k.type === 'ephemeral', parentCVersion: op.parentCreates };
-    }
-    case 'delete':
-      return { type: 'delete', path: op.path };
-    case 'setData':
-      return { type: 'setData', path: op.path, data: op.data, version: op.version };
-    case 'setACL':
-      return { type: 'setACL', path: op.path, acl: op.acl, version: op.aversion };
-    case 'check':
-      return { type: 'check', path: op.path, version: -1 }; // zabkit's txn does not keep the version checked
-    case 'createSession':
-      return { type: 'createSession', timeout: op.timeout };
-    case 'closeSession':
-      return { type: 'closeSession', paths: op.paths };
-    case 'multi':
-      return { type: 'multi', txns: op.ops.map((o) => bodyOf(o, session, false)) };
-    case 'error':
-      if (!op.results) return { type: 'error', err: op.err };
-      return { type: 'multi', txns: op.results.map((err) => ({ type: 'error', err })) };
-  }
 }

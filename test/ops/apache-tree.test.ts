@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readApacheSnapshot, writeApacheSnapshot } from '../../src/ops/apache-snapshot.ts';
-import { ConversionError, CONTAINER_OWNER, kindOfOwner, ownerOfKind, snapshotOfTree, treeOfSnapshot, txnOfApache, apacheOfTxn } from '../../src/ops/apache-tree.ts';
+import { ConversionError, CONTAINER_OWNER, kindOfOwner, ownerOfKind, snapshotOfTree, treeOfSnapshot } from '../../src/ops/apache-tree.ts';
+import { apacheOfTxn, txnOfApache } from '../../src/ops/apache-txn-convert.ts';
 import { decodeApacheTxn, encodeApacheTxn, type ApacheTxn } from '../../src/ops/apache-txn.ts';
 import { apply, emptyTree, serializeTree, type Tree } from '../../src/tree/index.ts';
 import { expectSameTree, history, steps } from './fixtures.ts';

@@ -9,7 +9,8 @@ import { apacheName, DIGEST_VERSION } from '../../src/ops/apache-format.ts';
 import { treeDigest } from '../../src/ops/apache-digest.ts';
 import { writeApacheLog } from '../../src/ops/apache-log.ts';
 import { writeApacheSnapshot } from '../../src/ops/apache-snapshot.ts';
-import { apacheOfTxn, snapshotOfTree } from '../../src/ops/apache-tree.ts';
+import { snapshotOfTree } from '../../src/ops/apache-tree.ts';
+import { apacheOfTxn } from '../../src/ops/apache-txn-convert.ts';
 import type { ApacheTxn } from '../../src/ops/apache-txn.ts';
 import { apply, emptyTree, errorTxn, OPEN_ACL, prepare, type Acl, type Tree, type Txn, type WriteOp } from '../../src/tree/index.ts';
 

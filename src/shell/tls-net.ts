@@ -29,6 +29,9 @@ export interface TlsNet {
   connect(to: { readonly host: string; readonly port: number }, endpoint: TlsEndpoint, secured: () => void): SocketLike;
 }
 
+/** Netty's SslHandler gives a handshake 10 s; so does zabkit. */
+const HANDSHAKE_MS = 10_000;
+
 /** The first byte of a TLS record carrying a handshake (ClientHello). No ZooKeeper frame starts so: its length would be over 369 MB. */
 const TLS_HANDSHAKE = 0x16;
 
@@ -36,18 +39,22 @@ const remoteOf = (s: { remoteAddress?: string | undefined; remotePort?: number |
 
 export const nodeTls: TlsNet = {
   createServer(endpoint, secured, failed) {
-    // Netty's SslHandler gives a handshake 10 s.
-    const server = tlsServer({ ...endpoint.options, requestCert: endpoint.clientAuth !== 'none', rejectUnauthorized: endpoint.clientAuth === 'need', handshakeTimeout: 10_000 });
+    const server = tlsServer({ ...endpoint.options, requestCert: endpoint.clientAuth !== 'none', rejectUnauthorized: endpoint.clientAuth === 'need', handshakeTimeout: HANDSHAKE_MS });
     // Connections still in their handshake: closing the listener ends them (it would wait for them).
-    // (Each with its address, read at once: node:tls reports a failed handshake on a socket already destroyed.)
-    const handshaking = new Map<Socket, string>();
+    const handshaking = new Set<Socket>();
+    // node:tls reports a refused certificate after the socket closed: its address is gone by then, but it was the last to close.
+    let lastClosed = '?';
     server.on('connection', (raw: Socket) => {
-      handshaking.set(raw, remoteOf(raw));
-      raw.once('close', () => handshaking.delete(raw));
+      const remote = remoteOf(raw);
+      handshaking.add(raw);
+      raw.once('close', () => {
+        handshaking.delete(raw);
+        lastClosed = remote;
+      });
     });
     const close = server.close.bind(server);
     server.on('secureConnection', (socket: TLSSocket) => {
-      for (const raw of handshaking.keys()) if (raw.remotePort === socket.remotePort && raw.remoteAddress === socket.remoteAddress) handshaking.delete(raw);
+      for (const raw of handshaking) if (raw.remotePort === socket.remotePort && raw.remoteAddress === socket.remoteAddress) handshaking.delete(raw);
       const why = refusal(socket, endpoint);
       if (why) {
         failed(remoteOf(socket), why);
@@ -59,16 +66,16 @@ export const nodeTls: TlsNet = {
     });
     // A bad or failed handshake (garbage, no certificate, an untrusted one): node:tls has already
     // destroyed the socket; an untrusted certificate shows as a hang-up, its reason on the socket.
+    // With this listener node:tls leaves the socket to it (a handshake timeout included): destroyed here.
     server.on('tlsClientError', (e, socket: TLSSocket) => {
-      const gone = [...handshaking.keys()].find((raw) => raw.destroyed);
-      const remote = gone ? handshaking.get(gone)! : remoteOf(socket);
-      if (gone) handshaking.delete(gone);
+      const remote = socket.remoteAddress ? remoteOf(socket) : lastClosed;
+      socket.destroy();
       const why = socket.authorizationError ? `client certificate not trusted: ${String(socket.authorizationError)}` : e.message.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:/, '').replace(/:\.\.\/.*$/s, '');
       failed(remote, why);
     });
     return Object.assign(server, {
       close(done: () => void) {
-        for (const raw of handshaking.keys()) raw.destroy();
+        for (const raw of handshaking) raw.destroy();
         return close(() => done());
       },
       unify(socket: SocketLike, plain: () => void) {

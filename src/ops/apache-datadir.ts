@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { apply, type Tree } from '../tree/index.ts';
 import { usageOf, withUsage } from '../tree/quota.ts';
 import { continues, epochOf } from '../zab/zxid.ts';
-import { apacheName, DIGEST_VERSION, hex64, parseApacheName } from './apache-format.ts';
+import { apacheName, DIGEST_VERSION, FILE_HEADER, hex64, parseApacheName } from './apache-format.ts';
 import { treeDigest } from './apache-digest.ts';
 import { readApacheLog, type LogEntry } from './apache-log.ts';
 import { readApacheSnapshot, writeApacheSnapshot } from './apache-snapshot.ts';
@@ -109,9 +109,18 @@ export function loadApacheDir(dataDir: string, dataLogDir = dataDir): ApacheData
   let lastDigest: { zxid: number; value: bigint } | undefined;
   for (let i = 0; i < chosen.length; i++) {
     const file = join(logDir, chosen[i]!.name);
-    const log = readApacheLog(readFileSync(file));
-    if ('problem' in log) throw new DataDirError(`${file}: ${log.problem}`);
+    const bytes = readFileSync(file);
+    const log = readApacheLog(bytes);
     const lastFile = i === chosen.length - 1;
+    if ('problem' in log) {
+      // A crash right after the newest log was created can leave it without a whole header;
+      // Apache reads past it as the end of the history.
+      if (lastFile && bytes.length < FILE_HEADER) {
+        warnings.push(`${file}: ${bytes.length} bytes, no whole header: a log a crash cut short before its first record; ignored`);
+        break;
+      }
+      throw new DataDirError(`${file}: ${log.problem}`);
+    }
     for (const e of log.entries as LogEntry[]) {
       if ('damage' in e) {
         const where = `${file}: offset ${e.offset}: ${e.damage}`;
@@ -137,7 +146,8 @@ export function loadApacheDir(dataDir: string, dataLogDir = dataDir): ApacheData
       else lastDigest = undefined;
     }
   }
-  if (count === 0 && base.digest && base.digest.zxid === base.zxid) lastDigest = { zxid: snapZxid, value: base.digest.value };
+  // A digest at zxid 0 is none (Apache writes it so at its first start, and ignores it too).
+  if (count === 0 && base.digest && base.digest.zxid > 0n && base.digest.zxid === base.zxid) lastDigest = { zxid: snapZxid, value: base.digest.value };
   notes.push(`${count} txn(s) replayed from ${chosen.length} log(s), up to zxid ${hex64(last)}`);
   if (lastDigest && lastDigest.zxid === last) {
     // Apache's own digest of its tree at the last zxid: the replay must give the same tree.

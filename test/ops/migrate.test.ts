@@ -11,6 +11,7 @@ import { treeOfSnapshot } from '../../src/ops/apache-tree.ts';
 import { runExport, runImport } from '../../src/ops/migrate.ts';
 import { createLogger } from '../../src/shell/logger.ts';
 import { Storage, StorageError } from '../../src/shell/storage.ts';
+import { emptyTree } from '../../src/tree/index.ts';
 import { removeDir, tempDir } from '../shell/harness.ts';
 import { expectSameTree, history, steps, writeApacheData } from './fixtures.ts';
 
@@ -69,6 +70,25 @@ describe('zabkit import', () => {
     expectSameTree(h.trees.at(-1)!, back.snapshot!.tree);
   });
 
+  it('imports the snapshot.0 a fresh Apache 3.8.0 writes (its digest at zxid 0 is empty)', async () => {
+    const from = fresh('apache');
+    mkdirSync(join(from, 'version-2'), { recursive: true });
+    const bytes =
+    '5a4b534e00000002ffffffffffffffff00000000000000010000000000000001000000010000000100000005776f726c6400000006616e796f6e6500' +
+    '00000000000000ffffffffffffffff000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000' +
+    '0000000000000000000000000000000000000a2f7a6f6f6b656570657200000000ffffffffffffffff00000000000000000000000000000000000000' +
+    '0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000112f7a6f6f6b65657065722f636f6e66' +
+    '696700000000000000000000000100000000000000000000000000000000000000000000000000000000000000000000000000000000ffffffff0000' +
+    '0000000000000000000000000000000000102f7a6f6f6b65657065722f71756f746100000000ffffffffffffffff0000000000000000000000000000' +
+    '00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000012f00000000b8a23b4900' +
+    '0000012f00000000000000000000000200000000000000000000000095b93d59000000012f';
+    writeFileSync(join(from, 'version-2', 'snapshot.0'), Buffer.from(bytes, 'hex'));
+    const to = fresh('zabkit');
+    const r = await cli(runImport, ['--from-apache', from, '--to', to]);
+    expect(r.code, r.text).toBe(0);
+    expectSameTree(emptyTree(), (await recovered(to)).snapshot!.tree);
+  });
+
   it('refuses a target that is not empty unless --force, which replaces only its version-2', async () => {
     const from = fresh('apache');
     writeApacheData(from, h, 2);
@@ -104,6 +124,13 @@ describe('zabkit import', () => {
     expect(t.code, t.text).toBe(0);
     expect(t.text).toContain(`warning: ${last}: offset 16: torn record`);
     expect(t.text).toContain('at zxid 0x5 ');
+
+    const empty = fresh('apache');
+    writeApacheData(empty, h, 1, 0, [5]);
+    writeFileSync(join(empty, 'version-2', 'log.8'), Buffer.alloc(5));
+    const e = await cli(runImport, ['--from-apache', empty, '--to', fresh('zabkit')]);
+    expect(e.code, e.text).toBe(0);
+    expect(e.text).toContain(`warning: ${join(empty, 'version-2', 'log.8')}: 5 bytes, no whole header`);
 
     const gap = fresh('apache');
     writeApacheData(gap, h, 1, 0, [3, 5]);

@@ -90,7 +90,9 @@ export function dumpApacheSnapshot(file: string, bytes: Buffer, json: boolean, p
     p.line(
       json
         ? jsonLine({ kind: 'digest', zxid: d.zxid, version: d.version, digest: d.digest, nodesDigest: own })
-        : `digest: zxid ${hex(d.zxid)}, version ${d.version}, ${hex(d.digest)} (of these nodes: ${hex(own)}${own === d.digest ? ', the same' : d.version === 2 ? '; a fuzzy snapshot may differ' : ''})`,
+        : d.zxid === 0n
+          ? `digest: empty (zxid 0, as Apache writes it before its first txn); of these nodes: ${hex(own)}`
+          : `digest: zxid ${hex(d.zxid)}, version ${d.version}, ${hex(d.digest)} (of these nodes: ${hex(own)}${own === d.digest ? ', the same' : d.version === 2 ? '; a fuzzy snapshot may differ' : ''})`,
     );
   } else if (r.problems.length === 0) {
     p.line(json ? jsonLine({ kind: 'digest', digest: null, nodesDigest: own }) : `no digest (written before 3.6, or with digests off); of these nodes: ${hex(own)}`);

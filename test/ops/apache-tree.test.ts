@@ -40,7 +40,7 @@ describe('txns', () => {
           expect(same(apply(h.trees[i]!, back).tree, h.trees[i + 1]!), `txn ${i}: ${JSON.stringify(t.op, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`).toBe(true);
         });
       }),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 

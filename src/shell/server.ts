@@ -155,7 +155,7 @@ export class Server implements ServerView {
     this.node.start(durableOf(recovered));
     if (c.purgeInterval > 0) this.purgeTimer = this.env.clock.setInterval(() => this.purge(), c.purgeInterval * 3600_000, true);
     this.port = await this.port_.listen();
-    this.logger.info('listening', { address: c.clientPortAddress, port: this.port, myid: c.myid });
+    if (c.secureClient?.plainPort !== false) this.logger.info('listening', { address: c.clientPortAddress, port: this.port, myid: c.myid });
     if (this.port_.securePort !== null) this.logger.info('listening for TLS clients', { address: c.secureClient!.address, port: this.port_.securePort, clientAuth: c.secureClient!.tls.clientAuth });
     if (c.admin?.enabled) await (this.admin = new AdminServer(this, c.admin, this.logger)).start();
     if (c.metrics) await (this.metricsEndpoint = new MetricsEndpoint(this, c.metrics, this.logger)).start();

@@ -64,9 +64,9 @@ export const nodeTls: TlsNet = {
       const cert = endpoint.clientAuth === 'none' ? null : socket.getPeerCertificate(true);
       secured({ socket, certificate: cert && cert.raw ? cert.raw : null });
     });
-    // A bad or failed handshake (garbage, no certificate, an untrusted one): node:tls has already
-    // destroyed the socket; an untrusted certificate shows as a hang-up, its reason on the socket.
-    // With this listener node:tls leaves the socket to it (a handshake timeout included): destroyed here.
+    // A failed handshake (garbage, no certificate, an untrusted one, a timeout): with this listener
+    // node:tls leaves the socket open, so it is destroyed here. An untrusted certificate shows as a
+    // hang-up whose reason is on the socket, closed by then: its address is the last that closed.
     server.on('tlsClientError', (e, socket: TLSSocket) => {
       const remote = socket.remoteAddress ? remoteOf(socket) : lastClosed;
       socket.destroy();
@@ -80,6 +80,7 @@ export const nodeTls: TlsNet = {
       },
       unify(socket: SocketLike, plain: () => void) {
         const s = socket as unknown as Socket; // a plain listener of the node environment hands node sockets
+        s.on('error', () => s.destroy()); // a reset before the first byte: no one else listens yet
         s.once('data', (head: Buffer) => {
           s.pause();
           s.unshift(head);

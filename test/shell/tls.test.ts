@@ -95,7 +95,7 @@ describe('TLS for clients', () => {
     expect(need.run.logs()).not.toMatch(/"msg":"listening",/);
   });
 
-  it('a plain TCP client talking garbage to the TLS port is closed, and the server serves on', async () => {
+  it('a plain TCP client talking garbage to the TLS port is closed, one resetting before its first byte on the unified port is dropped, and both servers serve on', async () => {
     const garbage = ['ruok', 'GET / HTTP/1.0\r\n\r\n', '\x16\x03\x01\x00\x05hello', '\x00\x00\x00\x2c' + 'x'.repeat(44)];
     // Each connection is closed with nothing served: no answer, or a TLS alert record (0x15) for the broken handshake.
     const answers = await Promise.all(garbage.map((g) => word(need.port, g)));
@@ -103,6 +103,18 @@ describe('TLS for clients', () => {
     expect(await word(need.port, 'ruok', { ca: certs.ca, id: certs.client })).toBe('imok');
     await vi.waitFor(() => expect(need.run.logs()).toMatch(/"TLS handshake failed; connection closed","server":1,"remote":"127\.0\.0\.1:\d+","error":"[^"]*http request/), { timeout: 5000 });
     expect(need.run.proc.exitCode).toBe(null);
+    // Port unification waits for the first byte: a reset before it must not take the server down.
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve) => {
+        const s = tcpConnect(want.port, '127.0.0.1', () => {
+          s.resetAndDestroy();
+          resolve();
+        });
+        s.on('error', () => {});
+      });
+    }
+    expect(await word(want.port, 'ruok')).toBe('imok');
+    expect(want.run.proc.exitCode).toBe(null);
   });
 
   describe.skipIf(peerMissing('kazoo', KAZOO_PYTHON))('kazoo over TLS', () => {

@@ -5,7 +5,7 @@ import { reproduce } from '../../sim/cli.ts';
 import { simulate } from '../../sim/run.ts';
 
 /** Requests per run in npm test (the CLI's default is 200). */
-export const TEST_OPS = 120;
+export const TEST_OPS = 80;
 
 export function sweep(from: number, to: number): void {
   const seeds = Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -5,8 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROJECT_ROOT } from '../src/shell/project-root.ts';
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = PROJECT_ROOT;
 const BIN = join(ROOT, 'bin', 'zabkit.mjs');
 
 export interface RunningServer {

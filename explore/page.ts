@@ -5,12 +5,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
 import type { ExploreRun } from './run.ts';
+import { PROJECT_ROOT } from '../src/shell/project-root.ts';
 
 let script: string | null = null;
 
 /** The page's script, compiled once per process. */
 function appScript(): string {
-  script ??= transformSync(readFileSync(join(import.meta.dirname, 'page', 'app.ts'), 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022' }).code;
+  script ??= transformSync(readFileSync(join(PROJECT_ROOT, 'explore', 'page', 'app.ts'), 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022' }).code;
   return script;
 }
 

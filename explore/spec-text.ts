@@ -2,8 +2,9 @@
 // continuation lines, read once from the repository (a rule id on the page opens its text).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROJECT_ROOT } from '../src/shell/project-root.ts';
 
-const SPEC = join(import.meta.dirname, '..', 'spec');
+const SPEC = join(PROJECT_ROOT, 'spec');
 const DEFINITION = /^- \*\*([A-Z]+-\d+)\*\*\s*(?:\*([^*]+)\*:?)?\s*(.*)$/;
 
 export interface Rule {

@@ -9,6 +9,7 @@ import { ENSEMBLE_HELP, runEnsemble, runStatus } from './ensemble.ts';
 import { createLogger } from './logger.ts';
 import { progressLine } from './progress.ts';
 import { Server } from './server.ts';
+import { PROJECT_ROOT } from './project-root.ts';
 
 const SCENARIOS = join(import.meta.dirname, '..', '..', 'test', 'scenarios');
 
@@ -83,7 +84,7 @@ const USAGE: Readonly<Record<string, () => string | Promise<string>>> = {
 /** The subcommands with a usage text: each takes --help (exit 0) and names a bad flag (exit 2). */
 export const SUBCOMMANDS: readonly string[] = Object.keys(USAGE);
 
-const packageVersion = (): string => JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version;
+const packageVersion = (): string => JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
 function scenarioFiles(): string[] {
   return readdirSync(SCENARIOS).filter((f) => f.endsWith('.txt')).sort();

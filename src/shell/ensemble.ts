@@ -8,10 +8,11 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { askWord } from '../wire/ask-word.ts';
 import { parseFlags, UsageError, type FlagValues } from './args.ts';
+import { ZABKIT_BIN } from './project-root.ts';
 
 export { askWord };
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zabkit.mjs');
+const BIN = ZABKIT_BIN;
 
 /** --restart-crashed: the first delay, doubled for each crash in a row up to the cap. */
 export const RESTART_FIRST_MS = 500;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `zabkit` command. It runs the compiled JavaScript in dist/ (`npm ci` builds it; `npm run
-// build` rebuilds it), which starts in a fraction of the time tsx needs to compile the sources on
-// load. In a checkout where a source is newer than the last build, it runs the sources through tsx
+// The `zabkit` command. It runs the bundled JavaScript in dist/cli/ (`npm ci` builds it; `npm run
+// build` rebuilds it: tools/build-cli.mjs), which starts in a fraction of the time tsx needs to
+// compile the sources on load. In a checkout where a source is newer than the last build, it runs the sources through tsx
 // instead, so an edit takes effect without a build; ZABKIT_FROM_SOURCE=1 asks for that always.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -19,8 +19,8 @@ if (process.argv[2] === 'check' && getHeapStatistics().heap_size_limit < 8e9 && 
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'src', 'shell', 'cli.js');
-const stamp = join(root, 'dist', '.tsbuildinfo');
+const built = join(root, 'dist', 'cli', 'cli.js');
+const stamp = join(root, 'dist', 'cli', '.stamp');
 
 /** Is any TypeScript source the CLI can load newer than the build? (~200 files: a few ms.) */
 function sourcesNewerThan(ms) {

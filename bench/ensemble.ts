@@ -1,25 +1,39 @@
 // `npm run bench:ensemble -- --vs apache`: Apache ZooKeeper 3.8 and zabkit on this machine, in
 // the same run, alternating (A B A B …), standalone and as 3-server ensembles, driven by the same
 // load generator in its own process (bench/load-gen.ts). Prints medians, spread and the ratio
-// zabkit / Apache per figure, and writes BENCHMARKS.md and BENCHMARKS.svg.
+// zabkit / Apache per figure, and writes BENCHMARKS.md and BENCHMARKS.svg. Besides speed, what
+// the servers cost: their CPU per 1,000 ops in each measured window and their resident memory,
+// read from /proc (bench/proc-stats.ts). `--systems`, `--only` measure a part, for A/B work.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { apacheInstalled } from '../conformance/apache.ts';
 import { versionOf } from '../conformance/differential/cli.ts';
 import { freeBasePort } from '../conformance/launch.ts';
 import { RawClient } from '../conformance/raw-client.ts';
-import { loadInChild, median, type Workload } from './load-gen.ts';
+import { loadInChild, type Workload } from './load-gen.ts';
+import { rssSum } from './proc-stats.ts';
+import { add, key, svg, table, type Figures } from './report.ts';
 import { fillTree, restartOnce } from './restart.ts';
-import { rssOf, startSystem, type Running, type SystemName, type Topology } from './systems.ts';
+import { processesOf, startSystem, type Running, type SystemName, type Topology } from './systems.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const WORKLOADS: readonly Workload[] = ['setData', 'getData', 'create', 'mix', 'watches'];
 const TOPOLOGIES: readonly Topology[] = ['standalone', 'ensemble'];
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+/** What `--only` may name besides workloads and topologies. */
+const PARTS = ['failover', 'restart'] as const;
+type Part = (typeof PARTS)[number];
 
 interface Options {
   vs: boolean;
+  /** `--systems`; unset: both with `--vs apache`, else zabkit. */
+  systems: SystemName[] | null;
+  workloads: readonly Workload[];
+  topologies: readonly Topology[];
+  parts: ReadonlySet<Part>;
+  /** Whether a part only was asked for (--only, --systems): such a run writes no BENCHMARKS.md unless --out says where. */
+  partial: boolean;
   rounds: number;
   warmupMs: number;
   measureMs: number;
@@ -28,24 +42,56 @@ interface Options {
   out: string | null;
 }
 
+const FLAGS =
+  'flags: --vs apache, --systems apache,zabkit, --only NAMES (workloads setData,getData,create,mix,watches; standalone, ensemble; failover, restart), --rounds N, --warmup-ms MS, --measure-ms MS, --znodes N, --smoke, --out FILE';
+
+const list = (v: string | undefined, flag: string): string[] => {
+  if (!v || v.startsWith('--')) throw new Error(`${flag} takes a comma-separated list`);
+  return v.split(',').filter(Boolean);
+};
+
 function parse(args: readonly string[]): Options {
-  const o: Options = { vs: false, rounds: 3, warmupMs: 2000, measureMs: 5000, znodes: 1_000_000, out: join(ROOT, 'BENCHMARKS.md') };
+  const o: Options = { vs: false, systems: null, workloads: WORKLOADS, topologies: TOPOLOGIES, parts: new Set(PARTS), partial: false, rounds: 3, warmupMs: 2000, measureMs: 5000, znodes: 1_000_000, out: null };
+  let out: string | null | undefined;
+  let smoke = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--vs') {
       if (args[++i] !== 'apache') throw new Error('--vs takes apache');
       o.vs = true;
-    } else if (a === '--smoke') Object.assign(o, { rounds: 1, warmupMs: 200, measureMs: 600, znodes: 20_000, out: null });
-    else if (a === '--rounds') o.rounds = Number(args[++i]);
+    } else if (a === '--systems') {
+      const names = list(args[++i], a);
+      const bad = names.find((n) => n !== 'apache' && n !== 'zabkit');
+      if (bad) throw new Error(`--systems: no system ${bad} (apache, zabkit)`);
+      o.systems = (['apache', 'zabkit'] as const).filter((n) => names.includes(n));
+    } else if (a === '--only') {
+      // Topologies named filter the topologies; workloads and parts named are all that runs;
+      // naming neither keeps every workload and part (`--only standalone`).
+      const names = list(args[++i], a);
+      const bad = names.find((n) => ![...WORKLOADS, ...TOPOLOGIES, ...PARTS].includes(n as never));
+      if (bad) throw new Error(`--only: no ${bad} (${[...WORKLOADS, ...TOPOLOGIES, ...PARTS].join(', ')})`);
+      const ts = TOPOLOGIES.filter((t) => names.includes(t));
+      const ws = WORKLOADS.filter((w) => names.includes(w));
+      const ps = PARTS.filter((p) => names.includes(p));
+      if (ts.length) o.topologies = ts;
+      if (ws.length || ps.length) Object.assign(o, { workloads: ws, parts: new Set(ps) });
+      o.partial = true;
+    } else if (a === '--smoke') {
+      Object.assign(o, { rounds: 1, warmupMs: 200, measureMs: 600, znodes: 20_000 });
+      smoke = true;
+    } else if (a === '--rounds') o.rounds = Number(args[++i]);
     else if (a === '--measure-ms') o.measureMs = Number(args[++i]);
     else if (a === '--warmup-ms') o.warmupMs = Number(args[++i]);
     else if (a === '--znodes') o.znodes = Number(args[++i]);
-    else if (a === '--out') o.out = args[++i] ?? null;
-    else throw new Error(`unknown flag ${a} (flags: --vs apache --rounds N --warmup-ms MS --measure-ms MS --znodes N --smoke --out FILE)`);
+    else if (a === '--out') out = args[++i] ?? null;
+    else throw new Error(`unknown flag ${a} (${FLAGS})`);
   }
   if (!(o.rounds >= 1 && o.measureMs > 0 && o.warmupMs >= 0 && Number.isInteger(o.znodes) && o.znodes >= 1000)) {
     throw new Error('--rounds, --measure-ms, --warmup-ms must be positive, --znodes a whole number ≥ 1000');
   }
+  if (o.systems && !(o.systems.length === 2 && o.vs)) o.partial = true;
+  // The committed BENCHMARKS.md is written by a whole run only, or wherever --out says.
+  o.out = out !== undefined ? out : smoke || o.partial ? null : join(ROOT, 'BENCHMARKS.md');
   return o;
 }
 
@@ -104,11 +150,8 @@ async function failover(sys: Running): Promise<number> {
   return untilWrite(rest, t0, '/failover-');
 }
 
-type Figures = Map<string, number[]>;
-const key = (system: SystemName, topology: Topology, figure: string) => `${system}|${topology}|${figure}`;
-function add(f: Figures, k: string, v: number): void {
-  f.set(k, [...(f.get(k) ?? []), v]);
-}
+const MB = (bytes: number) => bytes / 1e6;
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 async function measure(system: SystemName, topology: Topology, o: Options, f: Figures, round: number, out: (s: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `zabkit-bench-${system}-`));
@@ -119,17 +162,28 @@ async function measure(system: SystemName, topology: Topology, o: Options, f: Fi
   try {
     const ports = sys.members.map((m) => m.port);
     add(f, key(system, topology, 'start to first write (ms)'), await untilWrite(ports, t0, '/first-'));
-    for (const w of WORKLOADS) {
-      const r = await loadInChild('load-gen.ts', { ports, workload: w, sessions: 4, inflight: 32, valueBytes: 100, warmupMs: o.warmupMs, measureMs: o.measureMs, maxOps: 5_000_000, root: `/bench-${w}-${round}` });
+    const servers = processesOf(sys.members);
+    const idle = servers.map(rssSum);
+    add(f, key(system, topology, 'RSS per server idle (MB)'), MB(mean(idle)));
+    const loaded = servers.map(() => NaN);
+    for (const w of o.workloads) {
+      const r = await loadInChild('load-gen.ts', { ports, workload: w, sessions: 4, inflight: 32, valueBytes: 100, warmupMs: o.warmupMs, measureMs: o.measureMs, maxOps: 5_000_000, root: `/bench-${w}-${round}`, servers });
+      const cpu = ((r.serverCpuMs ?? NaN) / r.ops) * 1000;
       add(f, key(system, topology, `${w} ops/s`), r.opsPerSec);
       add(f, key(system, topology, `${w} p50 (ms)`), r.p50);
       add(f, key(system, topology, `${w} p99 (ms)`), r.p99);
       add(f, key(system, topology, `${w} p99.9 (ms)`), r.p999);
-      out(`  round ${round} ${system} ${topology} ${w}: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} ms${r.errors ? `, ${r.errors} errors` : ''}`);
+      add(f, key(system, topology, `${w} CPU ms per 1,000 ops`), cpu);
+      r.serverRssMax?.forEach((x, k) => (loaded[k] = Math.max(x, Number.isNaN(loaded[k]!) ? 0 : loaded[k]!)));
+      out(
+        `  round ${round} ${system} ${topology} ${w}: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} ms, servers' CPU ${cpu.toFixed(0)} ms per 1,000 ops${r.errors ? `, ${r.errors} errors` : ''}`,
+      );
     }
-    const rss = sys.members.map((m) => rssOf(m.pid)).filter((x) => !Number.isNaN(x));
-    add(f, key(system, topology, 'RSS per server (MB)'), rss.reduce((a, b) => a + b, 0) / rss.length / 1e6);
-    if (topology === 'ensemble') {
+    if (o.workloads.length > 0) {
+      add(f, key(system, topology, 'RSS per server under load, max (MB)'), MB(mean(loaded)));
+      out(`  round ${round} ${system} ${topology}: RSS per server idle ${MB(mean(idle)).toFixed(0)} MB, under load ${MB(mean(loaded)).toFixed(0)} MB (max)`);
+    }
+    if (topology === 'ensemble' && o.parts.has('failover')) {
       const ms = await failover(sys);
       add(f, key(system, topology, 'leader failover (ms)'), ms);
       out(`  round ${round} ${system} ${topology}: failover ${ms} ms`);
@@ -150,15 +204,19 @@ async function restarts(systems: readonly SystemName[], o: Options, f: Figures, 
   const dirs = new Map(systems.map((s) => [s, mkdtempSync(join(tmpdir(), `zabkit-bench-restart-${s}-`))]));
   try {
     for (const s of systems) {
-      const ms = await fillTree(s, dirs.get(s)!, await freeBasePort(1), o.znodes, wait);
-      add(f, key(s, 'standalone', `fill ${label} znodes (ms)`), ms);
-      out(`  ${s} standalone: ${label} znodes created in ${ms} ms`);
+      const c = await fillTree(s, dirs.get(s)!, await freeBasePort(1), o.znodes, wait);
+      add(f, key(s, 'standalone', `fill ${label} znodes (ms)`), c.ms);
+      add(f, key(s, 'standalone', 'fill CPU ms per 1,000 znodes'), (c.cpuMs / o.znodes) * 1000);
+      add(f, key(s, 'standalone', `RSS with ${label} znodes, filled (MB)`), MB(c.rss));
+      out(`  ${s} standalone: ${label} znodes created in ${c.ms} ms, CPU ${Math.round(c.cpuMs)} ms, RSS ${MB(c.rss).toFixed(0)} MB`);
     }
     for (let round = 1; round <= o.rounds; round++) {
       for (const s of systems) {
-        const ms = await restartOnce(s, dirs.get(s)!, await freeBasePort(1), o.znodes, wait);
-        add(f, key(s, 'standalone', `restart with ${label} znodes (ms)`), ms);
-        out(`  round ${round} ${s} standalone: restart with ${label} znodes ${ms} ms`);
+        const c = await restartOnce(s, dirs.get(s)!, await freeBasePort(1), o.znodes, wait);
+        add(f, key(s, 'standalone', `restart with ${label} znodes (ms)`), c.ms);
+        add(f, key(s, 'standalone', `restart with ${label} znodes, CPU (ms)`), c.cpuMs);
+        add(f, key(s, 'standalone', `RSS with ${label} znodes, restarted (MB)`), MB(c.rss));
+        out(`  round ${round} ${s} standalone: restart with ${label} znodes ${c.ms} ms, CPU ${Math.round(c.cpuMs)} ms, RSS ${MB(c.rss).toFixed(0)} MB`);
       }
     }
   } finally {
@@ -166,82 +224,35 @@ async function restarts(systems: readonly SystemName[], o: Options, f: Figures, 
   }
 }
 
-const fmt = (x: number) => (Number.isNaN(x) ? '–' : x >= 100 ? String(Math.round(x)) : x.toFixed(2));
-const higherIsBetter = (figure: string) => figure.includes('ops/s');
-
-/** Rows: figure, per system median and min–max, ratio zabkit / Apache. */
-function table(f: Figures, systems: readonly SystemName[], topology: Topology): string[] {
-  const figures = [...new Set([...f.keys()].filter((k) => k.split('|')[1] === topology).map((k) => k.split('|')[2]!))];
-  const rows = [`| ${topology} | ${systems.map((s) => `${s} median (min–max)`).join(' | ')}${systems.length === 2 ? ' | zabkit / apache | better |' : ' |'}`];
-  rows.push(`|---|${systems.map(() => '---').join('|')}|${systems.length === 2 ? '---|---|' : ''}`);
-  for (const fig of figures) {
-    const cells = systems.map((s) => {
-      const xs = f.get(key(s, topology, fig)) ?? [];
-      return xs.length ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '–';
-    });
-    let tail = '';
-    if (systems.length === 2) {
-      const a = median(f.get(key('apache', topology, fig)) ?? [NaN]);
-      const z = median(f.get(key('zabkit', topology, fig)) ?? [NaN]);
-      const ratio = z / a;
-      const zabkitBetter = higherIsBetter(fig) ? ratio >= 1 : ratio <= 1;
-      tail = ` | ${fmt(ratio)} | ${zabkitBetter ? 'zabkit' : 'apache'} |`;
-    } else tail = ' |';
-    rows.push(`| ${fig} | ${cells.join(' | ')}${tail}`);
-  }
-  return rows;
-}
-
-/** Bars of throughput (log scale) and p99 per workload and topology, one colour per system. */
-function svg(f: Figures, systems: readonly SystemName[]): string {
-  const W = 900;
-  const rowH = 22;
-  const colour: Record<SystemName, string> = { apache: '#d9822b', zabkit: '#2b7bd9' };
-  const lines: string[] = [];
-  let y = 30;
-  for (const [title, suffix, log] of [
-    ['throughput (ops/s, log scale)', 'ops/s', true],
-    ['p99 latency (ms)', 'p99 (ms)', false],
-  ] as const) {
-    lines.push(`<text x="10" y="${y}" font-size="14" font-weight="bold">${title}</text>`);
-    y += 10;
-    const values = [...f.entries()].filter(([k]) => k.split('|')[2]!.endsWith(suffix)).map(([, v]) => median(v));
-    const max = Math.max(1, ...values);
-    const scale = (v: number) => (log ? (Math.log10(Math.max(1, v)) / Math.log10(max)) * 560 : (v / max) * 560);
-    for (const topology of TOPOLOGIES) {
-      for (const w of WORKLOADS) {
-        for (const s of systems) {
-          const xs = f.get(key(s, topology, `${w} ${suffix}`));
-          if (!xs) continue;
-          const v = median(xs);
-          y += rowH;
-          lines.push(`<text x="10" y="${y + 14}" font-size="12">${topology} ${w} ${s}</text>`);
-          lines.push(`<rect x="220" y="${y + 3}" width="${scale(v).toFixed(1)}" height="${rowH - 6}" fill="${colour[s]}"/>`);
-          lines.push(`<text x="${(225 + scale(v)).toFixed(1)}" y="${y + 14}" font-size="11">${fmt(v)}</text>`);
-        }
-      }
-    }
-    y += 30;
-  }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${lines.join('\n')}\n</svg>\n`;
-}
-
 export async function benchEnsemble(args: readonly string[], out: (s: string) => void = console.log): Promise<Figures> {
   const o = parse(args);
-  if (o.vs && !apacheInstalled()) throw new Error('Apache ZooKeeper is not installed: apt-get install zookeeper default-jre-headless (.ci/run does)');
-  const systems: SystemName[] = o.vs ? ['apache', 'zabkit'] : ['zabkit'];
+  const systems: SystemName[] = o.systems ?? (o.vs ? ['apache', 'zabkit'] : ['zabkit']);
+  if (systems.includes('apache') && !apacheInstalled()) throw new Error('Apache ZooKeeper is not installed: apt-get install zookeeper default-jre-headless (.ci/run does)');
   const f: Figures = new Map();
   const started = Date.now();
+  const restart = o.parts.has('restart') && o.topologies.includes('standalone');
+  const steps = o.rounds * o.topologies.length * systems.length + (restart ? 1 : 0);
+  let step = 0;
+  const progress = (what: string) => out(`[${++step}/${steps}, ${((Date.now() - started) / 1000).toFixed(0)} s] ${what}`);
   for (let round = 1; round <= o.rounds; round++) {
-    for (const topology of TOPOLOGIES) for (const s of systems) await measure(s, topology, o, f, round, out);
+    for (const topology of o.topologies) {
+      for (const s of systems) {
+        progress(`round ${round}: ${s} ${topology} (${[...o.workloads, ...(topology === 'ensemble' && o.parts.has('failover') ? ['failover'] : [])].join(', ') || 'start only'})`);
+        await measure(s, topology, o, f, round, out);
+      }
+    }
   }
-  await restarts(systems, o, f, out);
+  if (restart) {
+    progress(`fill with ${o.znodes.toLocaleString('en-US')} znodes, then ${o.rounds} restart rounds`);
+    await restarts(systems, o, f, out);
+  }
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
-  const tables = TOPOLOGIES.map((t) => table(f, systems, t).join('\n')).join('\n\n');
+  const tables = o.topologies.map((t) => table(f, systems, t).join('\n')).join('\n\n');
   out(`\n${tables}\n\n(${o.rounds} rounds, ${minutes} min)`);
   if (o.out) {
+    const svgFile = o.out.replace(/(\.md)?$/, '.svg');
     let apacheVersion = '';
-    if (o.vs) {
+    if (systems.includes('apache')) {
       const dir = mkdtempSync(join(tmpdir(), 'zabkit-bench-v-'));
       const sys = await startSystem('apache', 'standalone', dir, await freeBasePort(1));
       apacheVersion = (await versionOf('127.0.0.1', sys.members[0]!.port)) ?? '';
@@ -256,15 +267,16 @@ export async function benchEnsemble(args: readonly string[], out: (s: string) =>
         '',
         `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, by \`npm run bench:ensemble -- ${args.join(' ')}\` (${minutes} min).`,
         `Each system standalone and as a 3-server ensemble on 127.0.0.1 (tickTime 2000, fsync on, data on one disk), ${o.rounds} rounds alternating Apache and zabkit; load: a separate Node process, 4 sessions spread over the servers, 32 requests in flight each, 100-byte values, ${o.warmupMs} ms warm-up then ${o.measureMs} ms measured. Medians of the rounds, with the range; the ratio is zabkit / Apache (for latencies and times lower is better). watches: 1,000 watches set, then fired by 1,000 setData, in rounds (up to 50; those begun in the warm-up not measured); events/s, and each event's time from the round's first setData. Restart: a standalone server filled once with ${o.znodes.toLocaleString('en-US')} znodes (1,000 parents, 100-byte values, multis of 1,000 creates; Apache with a 4 GB heap), stopped, then started again once a round on that data; the time runs from starting the process to the first successful write, and counts only if every znode is back.`,
+        `Cost: every server process's CPU time (user + system, all its threads, from /proc/<pid>/stat; the JVM's, Node's) over each measured window, summed over the servers (all three of an ensemble) and divided by the ops the window counted: CPU ms per 1,000 ops (watches: per 1,000 events, the round's watch registrations and setData included); the load generator's own CPU is not counted. Resident memory (VmRSS) per server, the mean over the servers: idle once the first write succeeded, before any load; under load the most sampled (every 100 ms) in the measured windows; with the big tree loaded after the fill and after each restart. The fill's CPU is the server's over the fill, per 1,000 znodes; a restart's, all the new process spent until the first successful write.`,
         '',
         tables,
         '',
-        '![throughput and p99 per workload](BENCHMARKS.svg)',
+        `![throughput, p99, CPU per 1,000 ops and memory per workload](${basename(svgFile)})`,
         '',
       ].join('\n'),
     );
-    writeFileSync(join(dirname(o.out), 'BENCHMARKS.svg'), svg(f, systems));
-    out(`wrote ${o.out} and BENCHMARKS.svg`);
+    writeFileSync(svgFile, svg(f, systems, o.topologies, o.workloads));
+    out(`wrote ${o.out} and ${svgFile}`);
   }
   return f;
 }

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { RawClient } from '../conformance/raw-client.ts';
+import { openWindow, type WindowCost } from './proc-stats.ts';
 
 /**
  * A load generator (bench/<script>) in a child process, so its CPU is not the server's event loop
@@ -41,6 +42,11 @@ export interface LoadSpec {
   readonly maxOps: number;
   /** A fresh name per run, so runs on one server do not collide. */
   readonly root: string;
+  /**
+   * Each server's pids: their CPU and memory are read here, at the very moments the measured
+   * window opens and closes (the ops counted are those of that window).
+   */
+  readonly servers?: readonly (readonly number[])[];
 }
 
 /** The median (mean of the middle two for an even count). */
@@ -58,7 +64,22 @@ export interface LoadResult {
   readonly p99: number;
   readonly p999: number;
   readonly errors: number;
+  /** CPU milliseconds all the servers spent in the measured window (with `servers`). */
+  readonly serverCpuMs?: number;
+  /** Per server, its most resident memory sampled in the window, bytes (with `servers`). */
+  readonly serverRssMax?: readonly number[];
 }
+
+/** Reads the servers' cost over a window, if asked to. */
+function costWindow(spec: LoadSpec): { open(): void; close(): WindowCost | null } {
+  let w: ReturnType<typeof openWindow> | null = null;
+  return {
+    open: () => void (spec.servers && !w && (w = openWindow(spec.servers))),
+    close: () => w?.close() ?? null,
+  };
+}
+
+const withCost = (r: LoadResult, cost: WindowCost | null): LoadResult => (cost ? { ...r, serverCpuMs: cost.cpuMs, serverRssMax: cost.rssMax } : r);
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
@@ -93,6 +114,11 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let ops = 0;
   let errors = 0;
   let last = measureFrom;
+  // The servers' cost over the same window as the ops: open at measureFrom, closed at its end or
+  // once maxOps are in.
+  const cost = costWindow(spec);
+  const opening = setTimeout(cost.open, spec.warmupMs);
+  const closing = setTimeout(cost.close, spec.warmupMs + spec.measureMs);
   await Promise.all(
     clients.map(async (c, k) => {
       const sent: number[] = [];
@@ -129,8 +155,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         const t0 = sent.shift()!;
         const now = Date.now();
         if (now >= measureFrom && now <= end) {
+          if (ops === 0) cost.open(); // (should the timer be late)
           ops++;
           last = now;
+          if (ops >= spec.maxOps) cost.close();
           latencies.push(performance.now() - t0);
           if (r.err !== 0) errors++;
         }
@@ -138,10 +166,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       }
     }),
   );
+  clearTimeout(opening);
+  clearTimeout(closing);
+  const spent = cost.close();
   for (const c of clients) c.close();
   const seconds = Math.max(0.001, (Math.min(last, end) - measureFrom) / 1000);
   const sorted = Float64Array.from(latencies).sort();
-  return { workload: spec.workload, ops, seconds, opsPerSec: ops / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), errors };
+  return withCost({ workload: spec.workload, ops, seconds, opsPerSec: ops / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), errors }, spent);
 }
 
 /** The watches workload: every session watches its own nodes (1,000 watches in all), one writer fires them; events per second. */
@@ -158,9 +189,12 @@ export async function runWatches(spec: LoadSpec, watches = 1000): Promise<LoadRe
   const warmEnd = Date.now() + spec.warmupMs;
   const deadline = warmEnd + spec.measureMs;
   let round = 0;
+  // The servers' cost from the first measured round's watch registrations to the last event.
+  const cost = costWindow(spec);
   while ((Date.now() < deadline || rounds.every((r) => r.warmup)) && round < 50) {
     round++;
     const warmup = Date.now() < warmEnd && round < 50;
+    if (!warmup) cost.open();
     const latencies: number[] = [];
     // Each session watches its share of the nodes (exists with watch), after a sync on its server.
     await Promise.all(
@@ -194,12 +228,13 @@ export async function runWatches(spec: LoadSpec, watches = 1000): Promise<LoadRe
     rounds.push({ seconds: (performance.now() - t0) / 1000, latencies, warmup });
     // The writer's own replies (it is session 0, which also watched) were read above as non-events.
   }
+  const spent = cost.close();
   for (const c of clients) c.close();
   const measured = rounds.filter((r) => !r.warmup);
   const seconds = measured.reduce((a, r) => a + r.seconds, 0);
   const ops = measured.length * watches;
   const sorted = Float64Array.from(measured.flatMap((r) => r.latencies)).sort();
-  return { workload: 'watches', ops, seconds, opsPerSec: ops / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), errors: 0 };
+  return withCost({ workload: 'watches', ops, seconds, opsPerSec: ops / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), errors: 0 }, spent);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -2,9 +2,11 @@
 // znodes (1,000 parents, the rest spread under them, 100-byte values, multis of 1,000 creates)
 // and stops it (SIGTERM); `restartOnce` starts it again on that data directory and times from
 // starting the process to the first write that succeeds. A restart counts only once the server
-// holds every znode (getAllChildrenNumber).
+// holds every znode (getAllChildrenNumber). Both also read what the server cost: its CPU (over
+// the fill; from its start to that first write) and its resident memory with the tree loaded.
 import { RawClient } from '../conformance/raw-client.ts';
-import { startSystem, type SystemName, type SystemOptions } from './systems.ts';
+import { cpuMs, rssSum } from './proc-stats.ts';
+import { processesOf, startSystem, type SystemName, type SystemOptions } from './systems.ts';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const PER_MULTI = 1000;
@@ -81,29 +83,42 @@ async function count(port: number): Promise<number> {
   }
 }
 
-/** Fills a fresh standalone `system` in `dir` with `znodes` znodes and stops it: milliseconds the filling took. */
-export async function fillTree(system: SystemName, dir: string, port: number, znodes: number, untilWrite: UntilWrite): Promise<number> {
+export interface TreeCost {
+  /** Milliseconds: filling, or from starting the process to the first write. */
+  readonly ms: number;
+  /** The server's CPU milliseconds (user + system) over the same span. */
+  readonly cpuMs: number;
+  /** The server's resident memory with every znode loaded, bytes. */
+  readonly rss: number;
+}
+
+/** Fills a fresh standalone `system` in `dir` with `znodes` znodes and stops it: what the filling took. */
+export async function fillTree(system: SystemName, dir: string, port: number, znodes: number, untilWrite: UntilWrite): Promise<TreeCost> {
   const sys = await startSystem(system, 'standalone', dir, port, BIG);
   try {
     await untilWrite([sys.members[0]!.port], Date.now()); // a fresh Apache answers ruok before it takes sessions
+    const [pids] = processesOf(sys.members);
+    const cpu0 = cpuMs(pids!);
     const t = Date.now();
     await fill(sys.members[0]!.port, znodes);
-    return Date.now() - t;
+    return { ms: Date.now() - t, cpuMs: cpuMs(pids!) - cpu0, rss: rssSum(pids!) };
   } finally {
     await sys.stop();
   }
 }
 
-/** Starts `system` again on the tree `fillTree` left in `dir`: milliseconds to the first successful write. */
-export async function restartOnce(system: SystemName, dir: string, port: number, znodes: number, untilWrite: UntilWrite): Promise<number> {
+/** Starts `system` again on the tree `fillTree` left in `dir`: what it took to the first successful write. */
+export async function restartOnce(system: SystemName, dir: string, port: number, znodes: number, untilWrite: UntilWrite): Promise<TreeCost> {
   const t0 = Date.now();
   const sys = await startSystem(system, 'standalone', dir, port, BIG);
   try {
     const ports = sys.members.map((m) => m.port);
     const ms = await untilWrite(ports, t0);
+    const [pids] = processesOf(sys.members);
+    const cpu = cpuMs(pids!); // a new process: all it spent so far
     const held = await count(ports[0]!);
     if (held !== znodes) throw new Error(`${system} restarted with ${held} znodes under /r, not ${znodes}`);
-    return ms;
+    return { ms, cpuMs: cpu, rss: rssSum(pids!) };
   } finally {
     await sys.stop();
   }

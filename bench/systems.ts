@@ -1,11 +1,13 @@
 // The systems a benchmark compares, started the same way: Apache ZooKeeper 3.8 (Debian's
 // package) and zabkit, each standalone or as a 3-server ensemble on 127.0.0.1, with the same
-// tickTime, fsync on, data under one temporary directory (the same disk).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// tickTime, fsync on, data under one temporary directory (the same disk). zabkit runs as users
+// run it, `node bin/zabkit.mjs` (conformance/launch.ts); each member's pid is its runtime's own
+// (java, node), checked, so that CPU and memory read from /proc are the server's.
+import { basename, join } from 'node:path';
 import { startApache, startApacheEnsemble, type ApacheServer } from '../conformance/apache.ts';
 import { launch, startServer } from '../conformance/launch.ts';
 import { askWord } from '../src/shell/ensemble.ts';
+import { assertRuntime, processTree } from './proc-stats.ts';
 
 export type SystemName = 'apache' | 'zabkit';
 export type Topology = 'standalone' | 'ensemble';
@@ -26,14 +28,18 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Resident memory of a process, in bytes (Linux /proc). */
-export function rssOf(pid: number): number {
+/** Each member's processes: its pid and any it started (read now). */
+export const processesOf = (members: readonly Member[]): number[][] => members.map((m) => processTree(m.pid));
+
+/** The member pids are the servers' runtimes, not wrappers (otherwise stopped, and an error). */
+async function checked(name: SystemName, r: Running): Promise<Running> {
   try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : NaN;
-  } catch {
-    return NaN;
+    for (const m of r.members) assertRuntime(m.pid, name === 'apache' ? ['java'] : [basename(process.execPath)]);
+  } catch (e) {
+    await r.stop();
+    throw e;
   }
+  return r;
 }
 
 async function modeOf(port: number): Promise<string> {
@@ -64,30 +70,30 @@ export async function startSystem(name: SystemName, topology: Topology, dir: str
         ? [await startApache({ port: basePort, dir: join(dir, 'apache'), ...(opts.apacheHeap ? { heap: opts.apacheHeap } : {}), ...(opts.readyMs ? { readyMs: opts.readyMs } : {}) })]
         : await startApacheEnsemble({ size: 3, basePort, dir: join(dir, 'apache') });
     const members = servers.map((s, k) => ({ id: k + 1, port: s.port, pid: s.proc.pid! }));
-    return {
+    return checked(name, {
       members,
       startMs: Date.now() - t0,
       leader: () => leaderAmong(members),
       kill: (m) => servers[m.id - 1]!.proc.kill('SIGKILL'),
       stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
-    };
+    });
   }
   if (topology === 'standalone') {
     const server = await startServer(join(dir, 'zabkit'), [], opts.readyMs);
     const members = [{ id: 1, port: server.port, pid: server.proc.pid! }];
-    return {
+    return checked(name, {
       members,
       startMs: Date.now() - t0,
       leader: async () => members[0]!,
       kill: () => void server.kill(),
       stop: async () => void (await server.stop()),
-    };
+    });
   }
   const l = launch(['ensemble', '--size', '3', '--base-port', String(basePort), '--data-dir', join(dir, 'zabkit'), '--tick-time', '2000']);
   await l.waitFor(/connection string/, undefined, 30000);
   const members = [...l.logs().matchAll(/server (\d+): \w+ +client 127\.0\.0\.1:(\d+).*pid (\d+)/g)].map((m) => ({ id: Number(m[1]), port: Number(m[2]), pid: Number(m[3]) }));
   await leaderAmong(members); // serving once the election is over
-  return {
+  return checked(name, {
     members,
     startMs: Date.now() - t0,
     leader: () => leaderAmong(members),
@@ -96,5 +102,5 @@ export async function startSystem(name: SystemName, topology: Topology, dir: str
       if (l.proc.exitCode === null) l.proc.kill('SIGINT');
       await l.exited;
     },
-  };
+  });
 }

@@ -1,11 +1,19 @@
 // The one trace format (DESIGN.md): NDJSON, one event per line, each validated by this schema.
 // An event is one call of `step` at one server: the input it received and the effects it
 // returned; a restart carries the server's config. The checker writes counterexamples in it;
-// the shell will write it when tracing is on; replay reads it.
+// the shell writes it when tracing is on (`--trace`); replay, the simulator and the explorer read it.
+//
+// Format 2 (the shell's `--trace`, src/shell/trace-writer.ts) is format 1 with each value written
+// once: its first occurrence carries `"def":k`, later ones are `{"ref":k}`. A reference points at
+// the latest definition of k in an earlier line or earlier in its own line (a restarted server
+// appends to its file and numbers its entries anew, defining each before referring to it).
+// parseTrace resolves references, so every reader sees format 1's values (one object per entry).
 import { z } from 'zod';
 import { zabMessageOptions } from '../src/wire/zab-messages.ts';
 
 export const TRACE_VERSION = 1;
+/** Format 1 with values written once and referred to afterwards. */
+export const TRACE_VERSION_REFS = 2;
 
 const sid = z.number().int();
 const zxid = z.number().int().nonnegative();
@@ -73,7 +81,7 @@ export const configSchema = z.object({
 });
 
 export const traceEventSchema = z.object({
-  v: z.literal(TRACE_VERSION),
+  v: z.union([z.literal(TRACE_VERSION), z.literal(TRACE_VERSION_REFS)]),
   seq: z.number().int().nonnegative(),
   node: sid,
   input: inputSchema,
@@ -95,9 +103,38 @@ export const traceEventSchema = z.object({
 
 export type TraceEvent = z.infer<typeof traceEventSchema>;
 
+/** Format 2: references replaced by their definitions (in place); the first unresolved reference, if any. */
+function resolveRefs(v: unknown, defs: Map<number, object>): number | null {
+  let missing: number | null = null;
+  const walk = (x: unknown): unknown => {
+    if (x === null || typeof x !== 'object') return x;
+    if (Array.isArray(x)) {
+      for (let i = 0; i < x.length; i++) x[i] = walk(x[i]);
+      return x;
+    }
+    const o = x as Record<string, unknown>;
+    if (typeof o.ref === 'number' && Object.keys(o).length === 1) {
+      const d = defs.get(o.ref);
+      if (d === undefined) missing ??= o.ref;
+      return d ?? o;
+    }
+    if (typeof o.def === 'number') {
+      const k = o.def;
+      delete o.def;
+      defs.set(k, o);
+      return o; // a value holds no references
+    }
+    for (const k of Object.keys(o)) o[k] = walk(o[k]);
+    return o;
+  };
+  walk(v);
+  return missing;
+}
+
 /** Parse NDJSON; a bad line is reported with its number, never thrown past this boundary. */
 export function parseTrace(text: string): { events: TraceEvent[]; error: string | null } {
   const events: TraceEvent[] = [];
+  const defs = new Map<number, object>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -107,6 +144,13 @@ export function parseTrace(text: string): { events: TraceEvent[]; error: string 
       json = JSON.parse(line);
     } catch (e) {
       return { events, error: `line ${i + 1}: not JSON (${(e as Error).message})` };
+    }
+    if ((json as { v?: unknown } | null)?.v === TRACE_VERSION_REFS) {
+      const o = json as { input?: unknown; effects?: unknown };
+      for (const part of ['input', 'effects'] as const) {
+        const missing = resolveRefs(o[part], defs);
+        if (missing !== null) return { events, error: `line ${i + 1}: a reference to value ${missing}, which no earlier definition gives` };
+      }
     }
     const r = traceEventSchema.safeParse(json);
     if (!r.success) return { events, error: `line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}` };

@@ -4,34 +4,92 @@
 // written in a form that is exact for txns (their log encoding, with the origin) and names a
 // snapshot only by the place it holds (`{ kind: 'base' }`): replay treats values as opaque, and
 // equal values stay equal.
+//
+// Cost (issue 26): a write's entry appears in several events (propose, append, deliver; a
+// follower's PROPOSAL, append, COMMIT's deliver), so the writer's lines are format 2: an entry's
+// text is made once per entry, written in full the first time with `"def":k`, and `{"ref":k}`
+// afterwards. The JSON is written by hand: JSON.stringify with a replacer takes V8's slow path.
 import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { TRACE_VERSION } from '../../conformance/trace-schema.ts';
+import { TRACE_VERSION_REFS } from '../../conformance/trace-schema.ts';
 import type { Config, Effect, Input, Sid } from '../zab/types.ts';
 import type { Entry } from '../server/types.ts';
 import { txnEntryJson } from '../wire/peer.ts';
 
-/** An entry appears in many events (proposal, append, ack, commit, deliver): encode it once. */
-const encoded = new WeakMap<object, unknown>();
-const BASE = { kind: 'base' } as const;
+/** An entry's JSON text, made once per entry object. */
+const texts = new WeakMap<object, string>();
+const BASE = '{"kind":"base"}';
 
-/** JSON.stringify's replacer: entries as their trace form, bigints as decimal strings. */
-function replacer(this: unknown, _key: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString();
-  if (v !== null && typeof v === 'object' && 'kind' in v) {
-    const e = v as Entry;
-    if (e.kind === 'base' && 'tree' in e) return BASE;
-    if (e.kind === 'txn' && 'txn' in e) {
-      let out = encoded.get(e);
-      if (out === undefined) encoded.set(e, (out = txnEntryJson(e)));
-      return out;
-    }
-  }
-  return v;
+function entryText(e: Extract<Entry, { kind: 'txn' }>): string {
+  let t = texts.get(e);
+  if (t === undefined) texts.set(e, (t = JSON.stringify(txnEntryJson(e))));
+  return t;
 }
 
-/** A trace event as its NDJSON line (entries in their trace form, bigints as strings). */
+/** `"key":` texts; the keys of events are few (a byte array's indexes would not be, so the cache stops growing). */
+const keys = new Map<string, string>();
+function keyText(k: string): string {
+  let t = keys.get(k);
+  if (t === undefined) {
+    t = `${JSON.stringify(k)}:`;
+    if (keys.size < 512) keys.set(k, t);
+  }
+  return t;
+}
+
+/** Format 2's table: the entries this writer has written in full, by their number. */
+interface Refs {
+  readonly ids: WeakMap<object, number>;
+  next: number;
+}
+
+/**
+ * A value's JSON text as JSON.stringify gives it (undefined where it would omit the value),
+ * entries in their trace form and bigints as decimal strings; with `refs`, an entry written
+ * before as `{"ref":k}`.
+ */
+function json(v: unknown, refs: Refs | null): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'bigint':
+      return `"${v}"`;
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        let s = '[';
+        for (let i = 0; i < v.length; i++) s += `${i ? ',' : ''}${json(v[i], refs) ?? 'null'}`;
+        return `${s}]`;
+      }
+      const o = v as Record<string, unknown>;
+      if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return json((o as { toJSON(k: string): unknown }).toJSON(''), refs);
+      if (o.kind === 'base' && 'tree' in o) return BASE;
+      if (o.kind === 'txn' && 'txn' in o) {
+        const text = entryText(o as Extract<Entry, { kind: 'txn' }>);
+        if (!refs) return text;
+        const k = refs.ids.get(o);
+        if (k !== undefined) return `{"ref":${k}}`;
+        refs.ids.set(o, refs.next);
+        return `{"def":${refs.next++},${text.slice(1)}`;
+      }
+      let s = '{';
+      for (const k of Object.keys(o)) {
+        const x = json(o[k], refs);
+        if (x !== undefined) s += `${s.length > 1 ? ',' : ''}${keyText(k)}${x}`;
+      }
+      return `${s}}`;
+    }
+    default:
+      return undefined; // undefined, functions, symbols: omitted, as JSON.stringify omits them
+  }
+}
+
+/** A trace event as its NDJSON line (entries in their trace form, bigints as strings; no references). */
 export function traceJson(event: object): string {
-  return JSON.stringify(event, replacer);
+  return json(event, null)!;
 }
 
 export interface StepIo {
@@ -48,9 +106,12 @@ export interface StepIo {
 export class TraceWriter {
   private readonly fd: number;
   private seq = 0;
-  private lines: string[] = [];
+  private lines = '';
   private messages = 0;
   private closed = false;
+  /** Entry numbers are this process's: a restarted server's writer defines every entry again before referring to it. */
+  private readonly refs: Refs = { ids: new WeakMap(), next: 0 };
+  private readonly head: string;
   constructor(
     readonly file: string,
     private readonly node: Sid,
@@ -59,33 +120,28 @@ export class TraceWriter {
   ) {
     this.seq = existsSync(file) ? nextSeq(file) : 0;
     this.fd = openSync(file, 'a');
+    this.head = `{"v":${TRACE_VERSION_REFS},"seq":`;
   }
 
   messageId(): string {
     return `${this.node}:${this.run}:${this.messages++}`;
   }
 
-  /** One step: what went in, what came out, and the messages it moved. */
+  /** One step: what went in, what came out, and the messages it moved (keys in format 1's order). */
   step(input: Input<Entry>, effects: readonly Effect<Entry>[], io: StepIo): void {
-    const event = {
-      v: TRACE_VERSION,
-      seq: this.seq++,
-      node: this.node,
-      input,
-      effects,
-      ...(io.config ? { config: io.config } : {}),
-      ...(io.recv !== undefined ? { recv: io.recv } : {}),
-      ...(io.ids.some((x) => x !== null) ? { ids: io.ids } : {}),
-      ...(io.sent.length ? { sent: io.sent } : {}),
-    };
-    this.lines.push(traceJson(event));
+    let s = `${this.head}${this.seq++},"node":${this.node},"input":${json(input, this.refs)},"effects":${json(effects, this.refs)}`;
+    if (io.config) s += `,"config":${json(io.config, null)}`;
+    if (io.recv !== undefined) s += `,"recv":${JSON.stringify(io.recv)}`;
+    if (io.ids.some((x) => x !== null)) s += `,"ids":${json(io.ids, null)}`;
+    if (io.sent.length) s += `,"sent":${json(io.sent, null)}`;
+    this.lines += `${s}}\n`;
   }
 
   /** To the file, synchronously, in one write (ZabNode calls it before its messages leave). */
   flush(): void {
     if (this.lines.length === 0 || this.closed) return;
-    const text = `${this.lines.join('\n')}\n`;
-    this.lines = [];
+    const text = this.lines;
+    this.lines = '';
     writeSync(this.fd, text);
   }
 

@@ -119,7 +119,9 @@ export class Server implements ServerView {
         voters: voters.length ? voters : [c.myid],
         observers: c.servers.filter((s) => s.observer).map((s) => s.id),
         snapCount: c.snapCount,
-        timing: { tickMs: c.tickTime, initLimit: c.initLimit, syncLimit: c.syncLimit, finalizeMs: 200, notifyMs: 200 },
+        // ELECT-7's finalize window waits for a better vote; a server with no others (standalone)
+        // can receive none, so its window closes at once (Apache's standalone holds no election).
+        timing: { tickMs: c.tickTime, initLimit: c.initLimit, syncLimit: c.syncLimit, finalizeMs: c.servers.length <= 1 ? 0 : 200, notifyMs: 200 },
         ...(this.mutant.zab ? { deviation: this.mutant.zab } : {}),
       },
       storage,

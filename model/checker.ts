@@ -2,6 +2,7 @@
 // model/world.ts — deliveries, disk completions, timers, client writes, crashes, restarts, cut
 // links and partitions, each bounded — and checks every invariant on every state it reaches.
 import type { Deviation, Sid } from '../src/zab/index.ts';
+import { DiskFingerprintSet, type DiskFingerprintStats } from './disk-fingerprints.ts';
 import { CachedFingerprint, Encoder, FingerprintSet, hash64, type SidMap } from './fingerprint.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { apply, createWorld, enabled, environment, isEstablishedLeader, type Action, type World } from './world.ts';
@@ -75,6 +76,8 @@ export interface Summary {
   readonly sometimes: Readonly<Record<Sometimes, boolean>>;
   readonly fingerprintBytes: number;
   readonly peakRssBytes: number;
+  /** With `fingerprintMemory`: how much of the fingerprint set went to disk. */
+  readonly disk?: DiskFingerprintStats;
   readonly violation: (Violation & { readonly path: readonly Action<number>[] }) | null;
 }
 
@@ -84,6 +87,15 @@ export interface CheckOptions {
   readonly strategy?: 'bfs' | 'dfs';
   /** Stop (not exhausted) after this many distinct states. */
   readonly maxStates?: number;
+  /**
+   * BFS: `maxStates` stops the search at the end of the level in which it was reached rather than
+   * at once, so that a search on several workers (model/parallel-check.ts) stops at the same state.
+   */
+  readonly stopAtLevelEnd?: boolean;
+  /** Bytes for fingerprints in memory; beyond them the set spills to sorted files on disk. */
+  readonly fingerprintMemory?: number;
+  /** Where the spilled fingerprints go (default: the system's temporary directory). */
+  readonly fingerprintDir?: string;
   readonly onProgress?: (p: Progress) => void;
 }
 
@@ -151,7 +163,7 @@ export function reached(node: Node): Sometimes[] {
   return out;
 }
 
-function outOfBounds(node: Node, bounds: Bounds): boolean {
+export function outOfBounds(node: Node, bounds: Bounds): boolean {
   const w = node.world;
   return w.sids.some((sid) => (w.slots[sid]!.server?.acceptedEpoch ?? w.slots[sid]!.durable.acceptedEpoch) > bounds.maxEpoch);
 }
@@ -249,7 +261,24 @@ export function check(opts: CheckOptions): Summary {
   const strategy = opts.strategy ?? 'bfs';
   const started = performance.now();
   const fp = fingerprinter(bounds);
-  const seen = new FingerprintSet();
+  const seen = opts.fingerprintMemory ? new DiskFingerprintSet(opts.fingerprintMemory, opts.fingerprintDir) : new FingerprintSet();
+  try {
+    return search(opts, strategy, started, fp, seen);
+  } finally {
+    if (seen instanceof DiskFingerprintSet) seen.close();
+  }
+}
+
+function search(
+  opts: CheckOptions,
+  strategy: 'bfs' | 'dfs',
+  started: number,
+  fp: (n: Node) => [number, number],
+  seen: FingerprintSet | DiskFingerprintSet,
+): Summary {
+  const bounds = opts.bounds;
+  const levelEnd = strategy === 'bfs' && opts.stopAtLevelEnd === true;
+  let capDepth = -1; // with levelEnd: the level during which maxStates was reached
   const parents = new Parents();
   const root = initialNode(bounds, opts.deviation);
   const sometimes: Record<Sometimes, boolean> = { 'leader established': false, 'txn committed': false, 'crashed server rejoined': false };
@@ -272,6 +301,7 @@ export function check(opts: CheckOptions): Summary {
 
   while (!violation && head < frontier.length) {
     const item = strategy === 'bfs' ? frontier[head++]! : frontier.pop()!;
+    if (capDepth >= 0 && item.depth > capDepth) break;
     if (strategy === 'bfs' && head > 65536) {
       frontier = frontier.slice(head);
       head = 0;
@@ -296,6 +326,10 @@ export function check(opts: CheckOptions): Summary {
       for (const s of reached(child)) sometimes[s] = true;
       frontier.push({ node: child, id, depth });
       if (opts.maxStates && seen.size >= opts.maxStates) {
+        if (levelEnd) {
+          if (capDepth < 0) capDepth = item.depth;
+          continue;
+        }
         stopped = true;
         break;
       }
@@ -310,6 +344,7 @@ export function check(opts: CheckOptions): Summary {
       }
     }
   }
+  if (capDepth >= 0 && !violation) stopped = true;
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -325,6 +360,7 @@ export function check(opts: CheckOptions): Summary {
     sometimes,
     fingerprintBytes: seen.bytes + parents.bytes,
     peakRssBytes: peakRss,
+    ...(seen instanceof DiskFingerprintSet ? { disk: seen.stats } : {}),
     violation,
   };
 }

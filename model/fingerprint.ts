@@ -402,7 +402,9 @@ export function hash64(buf: readonly number[]): [number, number] {
   h2 ^= h2 >>> 16;
   h2 = Math.imul(h2, 0x846ca68b);
   h2 ^= h2 >>> 16;
-  return [h1 >>> 0, h2 >>> 0];
+  // Neither half is ever 0: a shared table (model/shared-fingerprints.ts) marks free slots with 0.
+  // Every set sees the same fingerprints, so one worker and many count alike.
+  return [h1 === 0 ? 1 : h1 >>> 0, h2 === 0 ? 1 : h2 >>> 0];
 }
 
 /** An open-addressing set of 64-bit fingerprints in two typed arrays: 8 bytes per state. */

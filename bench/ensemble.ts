@@ -12,7 +12,7 @@ import { versionOf } from '../conformance/differential/cli.ts';
 import { freeBasePort } from '../conformance/launch.ts';
 import { RawClient } from '../conformance/raw-client.ts';
 import { loadInChild, type Workload } from './load-gen.ts';
-import { rssSum } from './proc-stats.ts';
+import { cpuMs, rssSum } from './proc-stats.ts';
 import { add, key, svg, table, type Figures } from './report.ts';
 import { fillTree, restartOnce } from './restart.ts';
 import { processesOf, startSystem, type Running, type SystemName, type Topology } from './systems.ts';
@@ -167,6 +167,7 @@ async function measure(system: SystemName, topology: Topology, o: Options, f: Fi
     add(f, key(system, topology, 'RSS per server idle (MB)'), MB(mean(idle)));
     const loaded = servers.map(() => NaN);
     for (const w of o.workloads) {
+      const helper0 = cpuMs(sys.helpers ?? []);
       const r = await loadInChild('load-gen.ts', { ports, workload: w, sessions: 4, inflight: 32, valueBytes: 100, warmupMs: o.warmupMs, measureMs: o.measureMs, maxOps: 5_000_000, root: `/bench-${w}-${round}`, servers });
       const cpu = ((r.serverCpuMs ?? NaN) / r.ops) * 1000;
       add(f, key(system, topology, `${w} ops/s`), r.opsPerSec);
@@ -176,7 +177,7 @@ async function measure(system: SystemName, topology: Topology, o: Options, f: Fi
       add(f, key(system, topology, `${w} CPU ms per 1,000 ops`), cpu);
       r.serverRssMax?.forEach((x, k) => (loaded[k] = Math.max(x, Number.isNaN(loaded[k]!) ? 0 : loaded[k]!)));
       out(
-        `  round ${round} ${system} ${topology} ${w}: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} ms, servers' CPU ${cpu.toFixed(0)} ms per 1,000 ops${r.errors ? `, ${r.errors} errors` : ''}`,
+        `  round ${round} ${system} ${topology} ${w}: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} ms, servers' CPU ${cpu.toFixed(0)} ms per 1,000 ops${r.errors ? `, ${r.errors} errors` : ''}${sys.helpers ? ` (supervisor: ${Math.round(cpuMs(sys.helpers) - helper0)} ms CPU over the whole run, not counted)` : ''}`,
       );
     }
     if (o.workloads.length > 0) {

@@ -20,6 +20,8 @@ export interface Member {
 
 export interface Running {
   readonly members: readonly Member[];
+  /** Processes of the system that serve no client: zabkit's `ensemble` supervisor (not counted as a server). */
+  readonly helpers?: readonly number[];
   /** Milliseconds from starting the processes to every member serving. */
   readonly startMs: number;
   /** The member that leads now (a standalone server leads itself). */
@@ -95,6 +97,7 @@ export async function startSystem(name: SystemName, topology: Topology, dir: str
   await leaderAmong(members); // serving once the election is over
   return checked(name, {
     members,
+    helpers: [l.proc.pid!],
     startMs: Date.now() - t0,
     leader: () => leaderAmong(members),
     kill: (m) => process.kill(m.pid, 'SIGKILL'),

@@ -17,6 +17,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
+  mainFields: ['module', 'main'], // immutable's ES build (its `main` is CommonJS)
   outdir,
   sourcemap: true,
   // Loaded only by the subcommands that need them, and not ES modules (or native): left to Node.

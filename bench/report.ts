@@ -55,11 +55,18 @@ export function svg(f: Figures, systems: readonly SystemName[], topologies: read
       bars: topologies.flatMap((t) => [
         { label: `${t} idle`, topology: t, figure: 'RSS per server idle (MB)' },
         { label: `${t} under load`, topology: t, figure: 'RSS per server under load, max (MB)' },
+        // the big tree's: `RSS with N znodes, filled|restarted (MB)`
+        ...[...new Set([...f.keys()].map((k) => k.split('|')).filter(([, kt, fig]) => kt === t && fig!.startsWith('RSS with ')).map(([, , fig]) => fig!))].map((fig) => ({
+          label: fig.replace(/^RSS /, '').replace(/ \(MB\)$/, ''),
+          topology: t,
+          figure: fig,
+        })),
       ]),
     },
   ];
   const W = 900;
   const rowH = 22;
+  const [X0, SPAN] = [280, 520]; // labels left of X0; the longest bar
   const colour: Record<SystemName, string> = { apache: '#d9822b', zabkit: '#2b7bd9' };
   const lines: string[] = [];
   let y = 30;
@@ -69,14 +76,14 @@ export function svg(f: Figures, systems: readonly SystemName[], topologies: read
     lines.push(`<text x="10" y="${y}" font-size="14" font-weight="bold">${p.title}</text>`);
     y += 10;
     const max = Math.max(1, ...shown.map((b) => b.v).filter((v) => !Number.isNaN(v)));
-    const scale = (v: number) => (Number.isNaN(v) ? 0 : p.log ? (Math.log10(Math.max(1, v)) / Math.log10(max)) * 560 : (v / max) * 560);
+    const scale = (v: number) => (Number.isNaN(v) ? 0 : p.log ? (Math.log10(Math.max(1, v)) / Math.log10(max)) * SPAN : (v / max) * SPAN);
     for (const b of shown) {
       y += rowH;
       lines.push(`<text x="10" y="${y + 14}" font-size="12">${b.label} ${b.s}</text>`);
-      lines.push(`<rect x="220" y="${y + 3}" width="${scale(b.v).toFixed(1)}" height="${rowH - 6}" fill="${colour[b.s]}"/>`);
-      lines.push(`<text x="${(225 + scale(b.v)).toFixed(1)}" y="${y + 14}" font-size="11">${fmt(b.v)}</text>`);
+      lines.push(`<rect x="${X0}" y="${y + 3}" width="${scale(b.v).toFixed(1)}" height="${rowH - 6}" fill="${colour[b.s]}"/>`);
+      lines.push(`<text x="${(X0 + 5 + scale(b.v)).toFixed(1)}" y="${y + 14}" font-size="11">${fmt(b.v)}</text>`);
     }
-    y += 30;
+    y += 50;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${lines.join('\n')}\n</svg>\n`;
 }

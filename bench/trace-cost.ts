@@ -2,12 +2,14 @@
 // 3-server ensemble unless --standalone) without and with tracing, in interleaved rounds (A B, B A,
 // …), under the ensemble benchmark's load generator (bench/load-gen.ts, its own process): setData
 // and create ops/s, the ratio traced / untraced, and the servers' CPU seconds (utime + stime from
-// /proc) per 1000 ops of the measured window.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+// /proc, read by the load generator as its measured window opens and closes) per 1000 ops.
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeBasePort, launch, startServer } from '../conformance/launch.ts';
+import { askWord } from '../src/shell/ensemble.ts';
 import { loadInChild, median, type Workload } from './load-gen.ts';
+import { processTree } from './proc-stats.ts';
 
 const WORKLOADS: readonly Workload[] = ['setData', 'create'];
 type Topology = 'standalone' | 'ensemble';
@@ -35,13 +37,6 @@ function parse(args: readonly string[]): Options {
   return o;
 }
 
-/** A process's CPU seconds so far (user + system), from /proc/<pid>/stat. */
-function cpuOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
-  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime: fields 14, 15, in clock ticks (USER_HZ 100)
-}
-
 interface Servers {
   readonly ports: readonly number[];
   readonly pids: readonly number[];
@@ -58,6 +53,9 @@ async function start(topology: Topology, dir: string, trace: string | null): Pro
   await l.waitFor(/connection string/, undefined, 30000);
   const members = [...l.logs().matchAll(/server (\d+): \w+ +client 127\.0\.0\.1:(\d+).*pid (\d+)/g)];
   if (members.length !== 3) throw new Error(`expected 3 servers:\n${l.logs()}`);
+  // Serving once the election is over: a leader among them.
+  const modes = () => Promise.all(members.map((m) => askWord('127.0.0.1', Number(m[2]), 'srvr').catch(() => '')));
+  for (let i = 0; i < 300 && !(await modes()).some((t) => /Mode: leader/.test(t)); i++) await new Promise((r) => setTimeout(r, 100));
   return {
     ports: members.map((m) => Number(m[2])),
     pids: members.map((m) => Number(m[3])),
@@ -79,15 +77,13 @@ async function measure(topology: Topology, traced: boolean, o: Options, f: Figur
   const tag = traced ? 'traced' : 'untraced';
   try {
     for (const w of WORKLOADS) {
-      const spec = { ports: s.ports, workload: w, sessions: 4, inflight: 32, valueBytes: 100, maxOps: 5_000_000 };
-      // The warm-up as its own run, so the CPU sampled around the measured run is (nearly) only its ops.
-      if (o.warmupMs > 0) await loadInChild('load-gen.ts', { ...spec, warmupMs: 0, measureMs: o.warmupMs, root: `/warm-${w}-${round}` });
-      const cpu0 = s.pids.reduce((a, p) => a + cpuOf(p), 0);
-      const r = await loadInChild('load-gen.ts', { ...spec, warmupMs: 0, measureMs: o.measureMs, root: `/bench-${w}-${round}` });
-      const cpu = s.pids.reduce((a, p) => a + cpuOf(p), 0) - cpu0;
+      const servers = s.pids.map((p) => processTree(p));
+      const r = await loadInChild('load-gen.ts', { ports: s.ports, workload: w, sessions: 4, inflight: 32, valueBytes: 100, warmupMs: o.warmupMs, measureMs: o.measureMs, maxOps: 5_000_000, root: `/bench-${w}-${round}`, servers });
+      if (r.serverCpuMs === undefined || !Number.isFinite(r.serverCpuMs)) throw new Error('the load generator read no server CPU');
+      const per1000 = r.serverCpuMs / r.ops; // ms per op = s per 1000 ops
       add(f, `${topology} ${w} ${tag} ops/s`, r.opsPerSec);
-      add(f, `${topology} ${w} ${tag} cpu s/1000 ops`, (cpu / r.ops) * 1000);
-      process.stdout.write(`  round ${round} ${topology} ${tag} ${w}: ${Math.round(r.opsPerSec)} ops/s, ${((cpu / r.ops) * 1000).toFixed(3)} CPU s/1000 ops${r.errors ? `, ${r.errors} errors` : ''}\n`);
+      add(f, `${topology} ${w} ${tag} cpu s/1000 ops`, per1000);
+      process.stdout.write(`  round ${round} ${topology} ${tag} ${w}: ${Math.round(r.opsPerSec)} ops/s, ${per1000.toFixed(3)} CPU s/1000 ops${r.errors ? `, ${r.errors} errors` : ''}\n`);
     }
     if (traceDir) {
       const bytes = s.pids.length === 1 ? statSync(join(traceDir, 'server-1.ndjson')).size : [1, 2, 3].reduce((a, k) => a + statSync(join(traceDir, `server-${k}.ndjson`)).size, 0);

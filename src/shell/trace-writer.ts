@@ -13,24 +13,28 @@ import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from '
 import { TRACE_VERSION_REFS } from '../../conformance/trace-schema.ts';
 import type { Config, Effect, Input, Sid } from '../zab/types.ts';
 import type { Entry } from '../server/types.ts';
-import { txnEntryJson } from '../wire/peer.ts';
+import { encodeTxn } from '../wire/txn.ts';
 
-/** An entry's JSON text, made once per entry object. */
+/** Format 1's entry texts, made once per entry object (format 2 writes each entry's text once anyway). */
 const texts = new WeakMap<object, string>();
 const BASE = '{"kind":"base"}';
 
-function entryText(e: Extract<Entry, { kind: 'txn' }>): string {
-  let t = texts.get(e);
-  if (t === undefined) texts.set(e, (t = JSON.stringify(txnEntryJson(e))));
-  return t;
+/** An entry's JSON text, as JSON.stringify(txnEntryJson(e)) gives it (its log encoding in base64 needs no escapes). */
+function entryText(e: TxnEntry, opening: string): string {
+  const bytes = encodeTxn(e.txn);
+  const b64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return e.origin ? opening + b64 + '","origin":' + json(e.origin, null) + '}' : opening + b64 + '"}';
 }
+
+type TxnEntry = Extract<Entry, { kind: 'txn' }>;
+const OPEN_TXN = '{"kind":"txn","txn":"';
 
 /** `"key":` texts; the keys of events are few (a byte array's indexes would not be, so the cache stops growing). */
 const keys = new Map<string, string>();
 function keyText(k: string): string {
   let t = keys.get(k);
   if (t === undefined) {
-    t = `${JSON.stringify(k)}:`;
+    t = JSON.stringify(k) + ':';
     if (keys.size < 512) keys.set(k, t);
   }
   return t;
@@ -43,44 +47,48 @@ interface Refs {
 }
 
 /**
- * A value's JSON text as JSON.stringify gives it (undefined where it would omit the value),
- * entries in their trace form and bigints as decimal strings; with `refs`, an entry written
- * before as `{"ref":k}`.
+ * A value's JSON text as JSON.stringify gives it for plain data (undefined where it would omit
+ * the value), entries in their trace form and bigints as decimal strings; with `refs`, an entry
+ * written before as `{"ref":k}`. (Events hold no toJSON methods.)
  */
 function json(v: unknown, refs: Refs | null): string | undefined {
   switch (typeof v) {
     case 'string':
       return JSON.stringify(v);
     case 'number':
-      return Number.isFinite(v) ? String(v) : 'null';
+      return Number.isFinite(v) ? '' + v : 'null';
     case 'boolean':
       return v ? 'true' : 'false';
     case 'bigint':
-      return `"${v}"`;
+      return '"' + v + '"';
     case 'object': {
       if (v === null) return 'null';
       if (Array.isArray(v)) {
-        let s = '[';
-        for (let i = 0; i < v.length; i++) s += `${i ? ',' : ''}${json(v[i], refs) ?? 'null'}`;
-        return `${s}]`;
+        if (v.length === 0) return '[]';
+        let s = '[' + (json(v[0], refs) ?? 'null');
+        for (let i = 1; i < v.length; i++) s += ',' + (json(v[i], refs) ?? 'null');
+        return s + ']';
       }
       const o = v as Record<string, unknown>;
-      if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return json((o as { toJSON(k: string): unknown }).toJSON(''), refs);
-      if (o.kind === 'base' && 'tree' in o) return BASE;
-      if (o.kind === 'txn' && 'txn' in o) {
-        const text = entryText(o as Extract<Entry, { kind: 'txn' }>);
-        if (!refs) return text;
+      const kind = o.kind;
+      if (kind === 'txn' && 'txn' in o) {
+        if (!refs) {
+          let t = texts.get(o);
+          if (t === undefined) texts.set(o, (t = entryText(o as TxnEntry, OPEN_TXN)));
+          return t;
+        }
         const k = refs.ids.get(o);
-        if (k !== undefined) return `{"ref":${k}}`;
+        if (k !== undefined) return '{"ref":' + k + '}';
         refs.ids.set(o, refs.next);
-        return `{"def":${refs.next++},${text.slice(1)}`;
+        return entryText(o as TxnEntry, '{"def":' + refs.next++ + ',"kind":"txn","txn":"');
       }
-      let s = '{';
-      for (const k of Object.keys(o)) {
-        const x = json(o[k], refs);
-        if (x !== undefined) s += `${s.length > 1 ? ',' : ''}${keyText(k)}${x}`;
+      if (kind === 'base' && 'tree' in o) return BASE;
+      let s = '';
+      for (const key of Object.keys(o)) {
+        const x = json(o[key], refs);
+        if (x !== undefined) s += (s ? ',' : '{') + keyText(key) + x;
       }
-      return `${s}}`;
+      return s ? s + '}' : '{}';
     }
     default:
       return undefined; // undefined, functions, symbols: omitted, as JSON.stringify omits them

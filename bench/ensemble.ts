@@ -151,6 +151,8 @@ async function failover(sys: Running): Promise<number> {
 }
 
 const MB = (bytes: number) => bytes / 1e6;
+/** How zabkit ran in this process's measurements (systems.ts's zabkitFrom). */
+const froms = new Set<string>();
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 async function measure(system: SystemName, topology: Topology, o: Options, f: Figures, round: number, out: (s: string) => void): Promise<void> {
@@ -162,6 +164,8 @@ async function measure(system: SystemName, topology: Topology, o: Options, f: Fi
   try {
     const ports = sys.members.map((m) => m.port);
     add(f, key(system, topology, 'start to first write (ms)'), await untilWrite(ports, t0, '/first-'));
+    if (sys.zabkitFrom) froms.add(sys.zabkitFrom);
+    if (sys.zabkitFrom === 'sources') out(`  warning: zabkit runs from its sources through tsx (a source is newer than dist/cli): \`npm run build\` to measure the bundle users run`);
     const servers = processesOf(sys.members);
     const idle = servers.map(rssSum);
     add(f, key(system, topology, 'RSS per server idle (MB)'), MB(mean(idle)));
@@ -230,6 +234,7 @@ export async function benchEnsemble(args: readonly string[], out: (s: string) =>
   const systems: SystemName[] = o.systems ?? (o.vs ? ['apache', 'zabkit'] : ['zabkit']);
   if (systems.includes('apache') && !apacheInstalled()) throw new Error('Apache ZooKeeper is not installed: apt-get install zookeeper default-jre-headless (.ci/run does)');
   const f: Figures = new Map();
+  froms.clear();
   const started = Date.now();
   const restart = o.parts.has('restart') && o.topologies.includes('standalone');
   const steps = o.rounds * o.topologies.length * systems.length + (restart ? 1 : 0);
@@ -260,7 +265,8 @@ export async function benchEnsemble(args: readonly string[], out: (s: string) =>
       await sys.stop();
       rmSync(dir, { recursive: true, force: true });
     }
-    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}${apacheVersion ? `, Apache ZooKeeper ${apacheVersion} (Debian, Java)` : ''}`;
+    const from = froms.has('sources') ? ', zabkit **from its sources through tsx** (not the built bundle: a source was newer than dist/cli)' : froms.has('bundle') ? ', zabkit from its built bundle (dist/cli)' : '';
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}${apacheVersion ? `, Apache ZooKeeper ${apacheVersion} (Debian, Java)` : ''}${from}`;
     writeFileSync(
       o.out,
       [

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { startApache, startApacheEnsemble, type ApacheServer } from '../conformance/apache.ts';
 import { launch, startServer } from '../conformance/launch.ts';
 import { askWord } from '../src/shell/ensemble.ts';
-import { assertRuntime, processTree } from './proc-stats.ts';
+import { assertRuntime, executableOf, processTree } from './proc-stats.ts';
 
 export type SystemName = 'apache' | 'zabkit';
 export type Topology = 'standalone' | 'ensemble';
@@ -22,6 +22,12 @@ export interface Running {
   readonly members: readonly Member[];
   /** Processes of the system that serve no client: zabkit's `ensemble` supervisor (not counted as a server). */
   readonly helpers?: readonly number[];
+  /**
+   * zabkit: what bin/zabkit.mjs ran, its built bundle (dist/cli) or, when a source is newer than
+   * the build, the sources through tsx (an esbuild process beside each server; slower to start,
+   * more memory): a benchmark of the bundle is a benchmark of what users run.
+   */
+  readonly zabkitFrom?: 'bundle' | 'sources';
   /** Milliseconds from starting the processes to every member serving. */
   readonly startMs: number;
   /** The member that leads now (a standalone server leads itself). */
@@ -33,7 +39,7 @@ export interface Running {
 /** Each member's processes: its pid and any it started (read now). */
 export const processesOf = (members: readonly Member[]): number[][] => members.map((m) => processTree(m.pid));
 
-/** The member pids are the servers' runtimes, not wrappers (otherwise stopped, and an error). */
+/** The member pids are the servers' runtimes, not wrappers (otherwise stopped, and an error); how zabkit runs. */
 async function checked(name: SystemName, r: Running): Promise<Running> {
   try {
     for (const m of r.members) assertRuntime(m.pid, name === 'apache' ? ['java'] : [basename(process.execPath)]);
@@ -41,7 +47,9 @@ async function checked(name: SystemName, r: Running): Promise<Running> {
     await r.stop();
     throw e;
   }
-  return r;
+  if (name === 'apache') return r;
+  const tsx = processesOf(r.members).some((pids) => pids.some((p) => executableOf(p) === 'esbuild'));
+  return { ...r, zabkitFrom: tsx ? 'sources' : 'bundle' };
 }
 
 async function modeOf(port: number): Promise<string> {

@@ -8,6 +8,7 @@
 //   0.99 for ADVANCED) over a 10-minute window then _count and _sum, and `srst` resets nothing
 //   (ZooKeeper's Prometheus provider does not support it).
 // A metric zabkit has no counterpart for stays at zero, as an unused one does in ZooKeeper.
+import { resetEventLoopDelay } from './event-loop-delay.ts';
 import { dbl, JDouble } from './jackson-json.ts';
 import { javaDouble, round4 } from './java-format.ts';
 
@@ -338,6 +339,7 @@ export class Metrics {
   /** `srst` (ServerMetrics.resetAll): counters and summaries, not gauges; nothing under Prometheus. */
   reset(): void {
     this.responseSizes.reset();
+    resetEventLoopDelay();
     if (this.prometheus) return;
     for (const m of this.metrics.values()) {
       m.counter = 0;

@@ -9,6 +9,7 @@ import { dataLength } from '../tree/index.ts';
 import { makeZxid } from '../zab/zxid.ts';
 import type { Connection } from './connection.ts';
 import type { ServerView } from './four-letter.ts';
+import { eventLoopDelay } from './event-loop-delay.ts';
 import { dbl, type JDouble } from './jackson-json.ts';
 import { round4 } from './java-format.ts';
 import type { Gauge } from './metrics.ts';
@@ -269,6 +270,8 @@ export function gauges(v: ServerView): Gauge[] {
     } else if (s?.phase === 'following') out.push(['synced_observers', null]); // no observer master in zabkit: shown by Prometheus only, as 0
   }
   out.push(['zabkit_history_entries', v.historyEntries, 'Entries ZAB holds in memory (bounded by snapshots, PERSIST-9)']);
+  const eld = eventLoopDelay();
+  out.push(['zabkit_event_loop_delay_max_ms', dbl(eld.maxMs), 'The longest event-loop stall since srst (or since first asked)'], ['zabkit_event_loop_delay_p99_ms', dbl(eld.p99Ms), 'The event loop delay\'s 99th percentile since srst']);
   return out;
 }
 

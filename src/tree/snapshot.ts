@@ -10,7 +10,6 @@
 import { Map as IMap, Set as ISet } from 'immutable';
 import { canonicalAcl } from './acl.ts';
 import { nodeHash } from './digest.ts';
-import { nameOf, parentOf } from './path.ts';
 import { CONTAINER, EMPTY_DATA, PERSISTENT } from './tree.ts';
 import type { Acl, NodeKind, Session, SessionId, Tree, Znode } from './types.ts';
 
@@ -24,27 +23,46 @@ const PIECE = 1 << 20;
 /**
  * Writes into a list of pieces. One buffer grown by doubling copied a big tree's snapshot again
  * at every doubling, and the allocation of the next, larger one could set off a full GC: a
- * 100,000-znode snapshot held the event loop for ~80 ms in one step.
+ * 100,000-znode snapshot held the event loop for ~80 ms in one step. Streamed (`recycle`), the
+ * pieces a caller has taken are written over again: a million-znode snapshot held whole was
+ * 170 MB of buffers outside the heap, whose pressure set off full collections of the tree's
+ * ~700 MB heap while it was written (event-loop stalls of 100–300 ms).
  */
 class Writer {
-  private readonly pieces: Uint8Array[] = [];
-  private buf = new Uint8Array(PIECE);
+  /** Pieces full since the caller last took them. */
+  private readonly sealed: Uint8Array[] = [];
+  /** Buffers of taken pieces, to fill again (when recycling). */
+  private readonly spare: Uint8Array[] = [];
+  private buf: Uint8Array = new Uint8Array(PIECE);
   private view = new DataView(this.buf.buffer);
   private at = 0;
   private readonly encoder = new TextEncoder();
 
+  constructor(private readonly recycle: boolean) {}
+
   /** Make room for `n` contiguous bytes: a new piece when the current one cannot take them. */
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    this.pieces.push(this.buf.subarray(0, this.at));
-    this.buf = new Uint8Array(Math.max(PIECE, n));
+    this.sealed.push(this.buf.subarray(0, this.at));
+    this.buf = n <= PIECE ? (this.spare.pop() ?? new Uint8Array(PIECE)) : new Uint8Array(n);
     this.view = new DataView(this.buf.buffer);
     this.at = 0;
   }
+  get hasSealed(): boolean {
+    return this.sealed.length > 0;
+  }
+  /**
+   * The pieces full since the last call. Recycling, their buffers are filled again once the
+   * caller resumes the encoding: it must be done with them (written them out) before.
+   */
+  take(): Uint8Array[] {
+    const out = this.sealed.splice(0);
+    if (this.recycle) for (const p of out) if (p.buffer.byteLength === PIECE) this.spare.push(new Uint8Array(p.buffer));
+    return out;
+  }
   u8(v: number): void {
     this.room(1);
-    this.view.setUint8(this.at, v);
-    this.at += 1;
+    this.buf[this.at++] = v;
   }
   u32(v: number): void {
     this.room(4);
@@ -76,14 +94,24 @@ class Writer {
   }
   str(s: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-    this.room(4 + s.length * 3);
-    const { written } = this.encoder.encodeInto(s, this.buf.subarray(this.at + 4));
+    const n = s.length;
+    this.room(4 + n * 3);
+    const buf = this.buf;
+    const at = this.at + 4;
+    // ASCII (nearly every path) byte by byte: a million encoder calls cost more than the loop.
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at + i] = c;
+    }
+    const written = i === n ? n : this.encoder.encodeInto(s, buf.subarray(at)).written;
     this.view.setUint32(this.at, written);
-    this.at += 4 + written;
+    this.at = at + written;
   }
-  /** The pieces written, in order (the writer is done with them). */
+  /** The pieces not yet taken, in order (the writer is done with them). */
   finish(): Uint8Array[] {
-    return [...this.pieces, this.buf.subarray(0, this.at)];
+    return [...this.sealed, this.buf.subarray(0, this.at)];
   }
 }
 
@@ -125,22 +153,44 @@ class Reader {
     this.at += 8;
     return BigInt.asIntN(64, v);
   }
-  /** A view into the snapshot, not a copy: a million small copies cost more than the buffer they share. */
+  /**
+   * A view into the snapshot, not a copy: a million small copies cost more than the buffer they
+   * share. A plain Uint8Array: a Buffer's subarray (the file is read as one) costs a species lookup.
+   */
   bytes(): Uint8Array | null {
     const n = this.u32();
     if (n === NULL_LENGTH) return null;
     this.need(n);
-    const b = n === 0 ? EMPTY_DATA : this.buf.subarray(this.at, this.at + n);
+    const b = n === 0 ? EMPTY_DATA : new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.at, n);
     this.at += n;
     return b;
   }
   str(): string {
     const n = this.u32();
     this.need(n);
-    const s = this.decoder.decode(this.buf.subarray(this.at, this.at + n));
+    const s = asciiAt(this.buf, this.at, n) ?? this.decoder.decode(this.buf.subarray(this.at, this.at + n));
     this.at += n;
     return s;
   }
+}
+
+/** Argument lists by length, reused: a short ASCII string is made by one fromCharCode call. */
+const CODES: number[][] = [];
+const SHORT = 64;
+
+/**
+ * A short ASCII string read without the decoder (nearly every path and name): a million decoder
+ * calls, each with its own subarray, were a tenth of a big snapshot's load. Null otherwise.
+ */
+function asciiAt(buf: Uint8Array, at: number, n: number): string | null {
+  if (n > SHORT) return null;
+  const codes = (CODES[n] ??= new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    const c = buf[at + i]!;
+    if (c >= 0x80) return null;
+    codes[i] = c;
+  }
+  return String.fromCharCode.apply(null, codes);
 }
 
 export class SnapshotError extends Error {}
@@ -173,8 +223,27 @@ export function joined(pieces: readonly Uint8Array[]): Uint8Array {
  * the pieces add up to the tree as it was when the snapshot began).
  */
 export function* serializeTreeInSteps(tree: Tree, chunk = 1024): Generator<undefined, Uint8Array[], void> {
+  const steps = encode(tree, chunk, false);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    yield;
+  }
+}
+
+/**
+ * serializeTree streamed: yields `undefined` after every `chunk` nodes (a pause) and the pieces
+ * (about 1 MB each) as they fill, in order; returns the last ones. The buffers are filled again
+ * once the caller resumes, so it must be done with the pieces (written them out) before: a big
+ * tree's snapshot then holds a couple of megabytes, not its whole size.
+ */
+export function encodeTreeInPieces(tree: Tree, chunk = 1024): Generator<Uint8Array[] | undefined, Uint8Array[], void> {
+  return encode(tree, chunk, true);
+}
+
+function* encode(tree: Tree, chunk: number, stream: boolean): Generator<Uint8Array[] | undefined, Uint8Array[], void> {
   let done = 0;
-  const w = new Writer();
+  const w = new Writer(stream);
   w.u32(MAGIC);
   w.u32(SNAPSHOT_VERSION);
   // ACL lists are shared by many nodes: write each distinct one once (by identity, then by value).
@@ -238,6 +307,7 @@ export function* serializeTreeInSteps(tree: Tree, chunk = 1024): Generator<undef
     w.i32(n.childCreates);
     w.u32(indexOf(n.acl));
     w.bytes(n.data);
+    if (stream && w.hasSealed) yield w.take();
     if (++done % chunk === 0) yield;
   }
   return w.finish();
@@ -299,10 +369,12 @@ function read(r: Reader): Tree {
     nodes.set(path, node);
     digest = (digest + nodeHash(path, node)) >>> 0;
     if (path !== '/') {
-      const parent = parentOf(path);
+      const slash = path.lastIndexOf('/');
+      const parent = slash === 0 ? '/' : path.slice(0, slash);
+      const name = path.slice(slash + 1);
       const names = children.get(parent);
-      if (names) names.push(nameOf(path));
-      else children.set(parent, [nameOf(path)]);
+      if (names) names.push(name);
+      else children.set(parent, [name]);
     }
     if (kind.type === 'ephemeral') {
       const mine = ephemerals.get(kind.owner);

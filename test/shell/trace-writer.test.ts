@@ -64,6 +64,9 @@ function steps(entries: readonly Extract<Entry, { kind: 'txn' }>[], ticket0: num
     effects: [{ type: 'persist', ticket: ticket0 + k, op: { kind: 'append', txns: [{ zxid: e.txn.zxid, value: e }] } }],
   }));
   out.push({ input: { type: 'persisted', ticket: ticket0 + entries.length - 1 }, effects: entries.map((e) => ({ type: 'deliver', txn: { zxid: e.txn.zxid, value: e } })) });
+  // Not a write's, but the shapes the writer's own paths meet: a snapshot's txn, a send, a timer.
+  const [e0] = entries;
+  out.push({ input: { type: 'timeout', timer: 'ping' }, effects: [{ type: 'persist', ticket: ticket0 + 9, op: { kind: 'append', txns: [{ zxid: 1, value: e0!, snapshot: true }] } }, { type: 'send', to: 2, msg: { type: 'PROPOSAL', txn: { zxid: e0!.txn.zxid, value: e0! } } }, { type: 'setTimer', timer: 'ping', ms: 1000 }] });
   return out;
 }
 
@@ -83,8 +86,8 @@ describe('format 2 (TraceWriter)', () => {
 
   it('writes each entry in full once per process, then refers to it', () => {
     for (const e of [...first, ...second]) expect(text.split(JSON.stringify(txnEntryJson(e)).slice(1)).length - 1).toBe(1);
-    expect(text.match(/\{"ref":\d+\}/g)).toHaveLength(2 * (first.length + second.length));
-    expect(text.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(text.match(/\{"ref":\d+\}/g)).toHaveLength(2 * (first.length + second.length) + 4);
+    expect(text.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('reads back as format 1 gives the same steps, each entry one object', () => {

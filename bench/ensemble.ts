@@ -237,13 +237,15 @@ export async function benchEnsemble(args: readonly string[], out: (s: string) =>
   froms.clear();
   const started = Date.now();
   const restart = o.parts.has('restart') && o.topologies.includes('standalone');
-  const steps = o.rounds * o.topologies.length * systems.length + (restart ? 1 : 0);
+  // A topology with nothing asked of it (`--only restart`: no workload, no failover) is not started.
+  const topologies = o.topologies.filter((t) => o.workloads.length > 0 || (t === 'ensemble' && o.parts.has('failover')));
+  const steps = o.rounds * topologies.length * systems.length + (restart ? 1 : 0);
   let step = 0;
   const progress = (what: string) => out(`[${++step}/${steps}, ${((Date.now() - started) / 1000).toFixed(0)} s] ${what}`);
   for (let round = 1; round <= o.rounds; round++) {
-    for (const topology of o.topologies) {
+    for (const topology of topologies) {
       for (const s of systems) {
-        progress(`round ${round}: ${s} ${topology} (${[...o.workloads, ...(topology === 'ensemble' && o.parts.has('failover') ? ['failover'] : [])].join(', ') || 'start only'})`);
+        progress(`round ${round}: ${s} ${topology} (${[...o.workloads, ...(topology === 'ensemble' && o.parts.has('failover') ? ['failover'] : [])].join(', ')})`);
         await measure(s, topology, o, f, round, out);
       }
     }

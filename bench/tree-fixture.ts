@@ -4,7 +4,8 @@ import { apply, emptyTree, OPEN_ACL, type Tree, type Txn } from '../src/tree/ind
 
 /**
  * `parents` persistent nodes under /bench, each with `perParent` children holding `dataBytes`
- * bytes; every node gets its own copy of the value, as values decoded from the wire would be.
+ * bytes; every node gets its own copy of the value and a flat path string, as values and paths
+ * decoded from the wire would be (a template literal's result is a rope, 32 bytes more).
  */
 export function createTxns(parents: number, perParent: number, dataBytes: number): Txn[] {
   const data = new Uint8Array(dataBytes).fill(0x61);
@@ -14,7 +15,7 @@ export function createTxns(parents: number, perParent: number, dataBytes: number
     zxid: ++zxid,
     time: 1_700_000_000_000 + zxid,
     session: 1n,
-    op: { type: 'create', path, data: data.slice(), acl: OPEN_ACL, kind: { type: 'persistent' }, parentCreates, withStat: false },
+    op: { type: 'create', path: Buffer.from(path).toString(), data: data.slice(), acl: OPEN_ACL, kind: { type: 'persistent' }, parentCreates, withStat: false },
   });
   txns.push(txn('/bench', 2));
   for (let p = 0; p < parents; p++) {

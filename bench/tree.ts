@@ -1,6 +1,6 @@
 // npm run bench:tree — the data tree's speed and size: apply throughput (what every replica does
 // per committed txn), prepare+apply throughput (the leader), bytes per znode in memory, and the
-// snapshot's size and speed at 1,000,000 znodes. Medians of several rounds; run alone on the machine.
+// snapshot's size and speed at 1,000,000 znodes. `-- --memory`: the memory figures alone. Medians of several rounds; run alone on the machine.
 import { apply, emptyTree, OPEN_ACL, prepare, serializeTree, deserializeTree, type Tree, type Txn } from '../src/tree/index.ts';
 import { applyAll, createTxns } from './tree-fixture.ts';
 
@@ -12,6 +12,7 @@ const ROUNDS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const gc = (globalThis as { gc?: () => void }).gc;
+/** The heap's live bytes, ArrayBuffers' (values kept as Uint8Arrays) included. */
 const heap = () => {
   gc?.();
   gc?.();
@@ -24,11 +25,34 @@ function time<T>(f: () => T): [T, number] {
   return [r, Number(process.hrtime.bigint() - t0) / 1e9];
 }
 
-// Memory first, alone: everything the tree holds (structure, paths, stats, values) per znode.
-const base = heap();
-const held = { tree: applyAll(createTxns(PARENTS, PER_PARENT, DATA)) };
-const bytesPerZnode = (heap() - base) / held.tree.nodes.size;
+// Memory first, alone: what the tree holds per znode beyond its value's bytes (structure, path,
+// name, stat, the value's container). Built in functions so that the txns and the snapshot's bytes
+// are garbage when the tree is measured (a top-level temporary stays live in the module's frame).
+const held: { tree: Tree } = { tree: emptyTree() };
+const beyondValue = (before: number) => (heap() - before) / held.tree.nodes.size - DATA;
+let base = heap();
+(() => {
+  held.tree = applyAll(createTxns(PARENTS, PER_PARENT, DATA));
+})();
+const applied = beyondValue(base);
+const snap: { bytes: Uint8Array | null } = { bytes: (() => serializeTree(held.tree))() };
+const snapshotLength = snap.bytes!.length;
 held.tree = emptyTree();
+base = heap() - snapshotLength; // the snapshot's bytes are dropped once read (unless the tree keeps them)
+(() => {
+  const back = deserializeTree(snap.bytes!);
+  if (!back.ok) throw new Error(back.error);
+  held.tree = back.tree;
+  snap.bytes = null;
+})();
+const loaded = beyondValue(base);
+held.tree = emptyTree();
+const memoryLine = `memory: ${gc ? '' : '(no --expose-gc: rough) '}${fmt(applied)} bytes per znode beyond its ${DATA}-byte value, built by apply; ${fmt(loaded)} loaded from a snapshot`;
+if (process.argv.includes('--memory')) {
+  // `npm run bench:tree -- --memory`: the memory figures alone.
+  console.log(memoryLine);
+  process.exit(0);
+}
 
 const txns = createTxns(PARENTS, PER_PARENT, DATA);
 const n = txns.length;
@@ -87,5 +111,5 @@ const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs
 console.log(`apply, create txns (replica):      median ${fmt(median(applyRates))} txns/s   (spread ${spread(applyRates)})`);
 console.log(`apply, setData txns (replica):     median ${fmt(median(setRates))} txns/s   (spread ${spread(setRates)})`);
 console.log(`prepare + apply, sequential create (leader): median ${fmt(median(leaderRates))} txns/s   (spread ${spread(leaderRates)})`);
-console.log(`memory: ${gc ? '' : '(no --expose-gc: rough) '}${fmt(bytesPerZnode)} bytes per znode in the heap, its ${DATA}-byte value included`);
+console.log(memoryLine);
 console.log(`snapshot: ${fmt(size)} bytes (${(size / n).toFixed(1)} B/znode), serialize median ${median(ser).toFixed(2)} s, deserialize median ${median(de).toFixed(2)} s`);

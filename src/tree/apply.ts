@@ -2,11 +2,13 @@
 // what depends on the tree was decided by prepare and travels in the txn.
 import { Set as ISet } from 'immutable';
 import { canonicalAcl } from './acl.ts';
+import { NameSet } from './children.ts';
 import { Code, type ErrorCode, EventType } from './codes.ts';
 import { digestAfter } from './digest.ts';
 import { nameOf, parentOf } from './path.ts';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, quotaPrefixOf, quotaTarget, usageOf, withUsage } from './quota.ts';
-import { assertNever, dataLength, draft, ephemeralsInCloseOrder, newNode, settle, statOf } from './tree.ts';
+import { dataSizeOf, nodeWith } from './node.ts';
+import { assertNever, canonicalKind, dataLength, draft, ephemeralsInCloseOrder, newNode, settle, statOf } from './tree.ts';
 import type { Applied, OpResult, Tree, TreeEvent, Txn, TxnOp } from './types.ts';
 
 /** What applying an op uses of its txn besides the op: a multi's ops share their txn's. */
@@ -26,18 +28,14 @@ function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Stamp, eve
   if (t.nodes.has(op.path)) {
     // TREE-10: a replayed create leaves the node alone but still moves the parent's counter forward.
     if (op.parentCreates <= parent.childCreates) return failed(t, Code.NodeExists);
-    const moved = { ...parent, childCreates: op.parentCreates, pzxid: txn.zxid };
+    const moved = nodeWith(parent, { childCreates: op.parentCreates, pzxid: txn.zxid });
     return failed({ ...t, nodes: t.nodes.set(parentPath, moved), digest: digestAfter(t.digest, parentPath, parent, moved) }, Code.NodeExists); // TREE-27
   }
   const name = nameOf(op.path);
-  const node = newNode(op.data, canonicalAcl(op.acl), op.kind, txn.zxid, txn.time); // TREE-9
+  const node = newNode(op.data, canonicalAcl(op.acl), canonicalKind(op.kind), txn.zxid, txn.time); // TREE-9
   const bump = op.parentCreates > parent.childCreates; // TREE-10
-  const newParent = {
-    ...parent,
-    children: parent.children.add(name),
-    childCreates: bump ? op.parentCreates : parent.childCreates,
-    pzxid: bump ? txn.zxid : parent.pzxid,
-  };
+  const children = NameSet.from(parent.children).add(name);
+  const newParent = bump ? nodeWith(parent, { children, childCreates: op.parentCreates, pzxid: txn.zxid }) : nodeWith(parent, { children });
   // TREE-27: the new node's hash in; the parent's old one out, its new one in.
   const digest = digestAfter(digestAfter(t.digest, op.path, undefined, node), parentPath, parent, newParent);
   const nodes = t.nodes.set(op.path, node).set(parentPath, newParent);
@@ -73,7 +71,7 @@ function remove(t: Tree, path: string, zxid: number, events: TreeEvent[]): Step 
   if (!parent) return failed(t, Code.NoNode);
   const name = nameOf(path);
   // TREE-11: pzxid only moves forward; the create counter stays.
-  const newParent = { ...parent, children: parent.children.remove(name), pzxid: Math.max(parent.pzxid, zxid) };
+  const newParent = nodeWith(parent, { children: NameSet.from(parent.children).remove(name), pzxid: Math.max(parent.pzxid, zxid) });
   const node = t.nodes.get(path);
   const digest = digestAfter(t.digest, parentPath, parent, newParent); // TREE-27
   if (!node) return failed({ ...t, nodes: t.nodes.set(parentPath, newParent), digest }, Code.NoNode);
@@ -88,7 +86,7 @@ function remove(t: Tree, path: string, zxid: number, events: TreeEvent[]): Step 
   // TREE-27 (a txn deleting `/`, which prepare never makes, leaves it as its own new parent)
   const tree: Tree = { nodes, sessions, quotas, digest: path === parentPath ? digest : digestAfter(digest, path, node, undefined) };
   const prefix = quotaPrefixOf(tree, path);
-  const final = prefix === undefined ? tree : withUsage(tree, prefix, -1, -dataLength(node.data));
+  const final = prefix === undefined ? tree : withUsage(tree, prefix, -1, -dataSizeOf(node));
   // WATCH-2
   events.push({ type: EventType.NodeDeleted, path, acl: node.acl });
   events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
@@ -99,10 +97,10 @@ function setData(t: Tree, op: Extract<TxnOp, { type: 'setData' }>, txn: Stamp, e
   const node = t.nodes.get(op.path);
   if (!node) return failed(t, Code.NoNode);
   // TREE-12
-  const updated = { ...node, data: op.data, version: op.version, mzxid: txn.zxid, mtime: txn.time };
+  const updated = nodeWith(node, { data: op.data, version: op.version, mzxid: txn.zxid, mtime: txn.time });
   let tree: Tree = { ...t, nodes: t.nodes.set(op.path, updated), digest: digestAfter(t.digest, op.path, node, updated) }; // TREE-27
   const prefix = quotaPrefixOf(t, op.path);
-  if (prefix !== undefined) tree = withUsage(tree, prefix, 0, dataLength(op.data) - dataLength(node.data)); // TREE-24
+  if (prefix !== undefined) tree = withUsage(tree, prefix, 0, dataLength(op.data) - dataSizeOf(node)); // TREE-24
   events.push({ type: EventType.NodeDataChanged, path: op.path, acl: node.acl }); // WATCH-2
   return { tree, result: { type: 'setData', stat: statOf(updated) } };
 }
@@ -110,7 +108,7 @@ function setData(t: Tree, op: Extract<TxnOp, { type: 'setData' }>, txn: Stamp, e
 function setAcl(t: Tree, op: Extract<TxnOp, { type: 'setACL' }>): Step {
   const node = t.nodes.get(op.path);
   if (!node) return failed(t, Code.NoNode);
-  const updated = { ...node, acl: canonicalAcl(op.acl), aversion: op.aversion }; // TREE-13
+  const updated = nodeWith(node, { acl: canonicalAcl(op.acl), aversion: op.aversion }); // TREE-13
   const tree = { ...t, nodes: t.nodes.set(op.path, updated), digest: digestAfter(t.digest, op.path, node, updated) }; // TREE-27
   return { tree, result: { type: 'setACL', stat: statOf(updated) } };
 }

@@ -9,6 +9,7 @@
 // (aversion counts its changes) and the children (each child is hashed as a node of its own).
 // ZooKeeper's per-node hash is a CRC-32, so its 64-bit sum misses a diverged node with the same
 // odds, 2⁻³², as this 32-bit one; it is one number, so it stays exact in a double.
+import { CompactNode, DATA_AT } from './node.ts';
 import type { Data, Tree, Znode } from './types.ts';
 
 /** Bumped whenever what is hashed, or how, changes: digests of other versions are not compared. */
@@ -59,6 +60,39 @@ function mixData(h: number, b: Data): number {
   return mix(h, n);
 }
 
+/** mixData over a compact node's small value, its bytes being the string's code units from DATA_AT (no array made). */
+function mixChars(h: number, s: string): number {
+  const n = s.length - DATA_AT;
+  const end = DATA_AT + (n & ~3);
+  let i = DATA_AT;
+  for (; i < end; i += 4) h = mix(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24));
+  if (i < s.length) {
+    let k = 0;
+    for (let sh = 0; i < s.length; i++, sh += 8) k |= s.charCodeAt(i) << sh;
+    h = mix(h, k);
+  }
+  return mix(h, n);
+}
+
+function mixNodeData(h: number, n: Znode): number {
+  if (n instanceof CompactNode) {
+    const s = n.inline;
+    return s === undefined ? mixData(h, n.b) : mixChars(h, s);
+  }
+  return mixData(h, n.data);
+}
+
+/** Whether two nodes hold the same data object (a compact node's value is its string's tail: compared by value). */
+function sameData(a: Znode, b: Znode): boolean {
+  if (a instanceof CompactNode && b instanceof CompactNode) {
+    const sa = a.inline;
+    const sb = b.inline;
+    if (sa === undefined || sb === undefined) return sa === sb && a.b === b.b;
+    return sa.length === sb.length && sa.endsWith(sb.substring(DATA_AT));
+  }
+  return !(a instanceof CompactNode) && !(b instanceof CompactNode) && a.data === b.data;
+}
+
 /** A zxid or a time: an integer of up to 53 bits, as its high and low words. */
 function mixNumber(h: number, v: number): number {
   const hi = Math.floor(v / TWO_32);
@@ -95,7 +129,7 @@ function hashRest(h: number, n: Znode): number {
 
 /** TREE-27: one node's share of the digest. */
 export function nodeHash(path: string, n: Znode): number {
-  return hashRest(mixData(mixString(0, path), n.data), n);
+  return hashRest(mixNodeData(mixString(0, path), n), n);
 }
 
 /**
@@ -105,13 +139,13 @@ export function nodeHash(path: string, n: Znode): number {
  */
 export function digestAfter(digest: number, path: string, before: Znode | undefined, after: Znode | undefined): number {
   const h = mixString(0, path);
-  if (before && after && before.data === after.data) {
-    const hd = mixData(h, before.data);
+  if (before && after && sameData(before, after)) {
+    const hd = mixNodeData(h, before);
     return (digest - hashRest(hd, before) + hashRest(hd, after)) >>> 0;
   }
   let d = digest;
-  if (before) d -= hashRest(mixData(h, before.data), before);
-  if (after) d += hashRest(mixData(h, after.data), after);
+  if (before) d -= hashRest(mixNodeData(h, before), before);
+  if (after) d += hashRest(mixNodeData(h, after), after);
   return d >>> 0;
 }
 

@@ -3,6 +3,8 @@ export * from './types.ts';
 export { prepare, errorTxn } from './prepare.ts';
 export { apply } from './apply.ts';
 export { emptyTree, statOf, newNode, dataLength } from './tree.ts';
+export { NameSet } from './children.ts';
+export { plainNode } from './node.ts';
 export * from './read.ts';
 export * from './watches.ts';
 export * from './session.ts';

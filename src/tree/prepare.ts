@@ -6,6 +6,7 @@ import { MultiDraft } from './apply.ts';
 import { Code, CreateMode, type ErrorCode, MAX_TTL, Perms } from './codes.ts';
 import { parentOf, pathProblem, RESERVED, sequenceSuffix } from './path.ts';
 import { quotaCheck } from './quota.ts';
+import { dataSizeOf } from './node.ts';
 import { assertNever, CONTAINER, dataLength, ephemeralsInCloseOrder, PERSISTENT } from './tree.ts';
 import {
   DEFAULT_TREE_CONFIG,
@@ -141,7 +142,7 @@ function prepareSetData(tree: Tree, w: Extract<WriteOp, { op: 'setData' }>, c: C
   // TREE-17
   const node = permittedNode(tree, w.path, Perms.WRITE, c);
   if (typeof node === 'number') return node;
-  const quota = c.quota(tree, w.path, 0, dataLength(w.data) - dataLength(node.data));
+  const quota = c.quota(tree, w.path, 0, dataLength(w.data) - dataSizeOf(node));
   if (quota !== undefined) return quota;
   if (!versionMatches(node.version, w.version)) return Code.BadVersion;
   if (dataLength(w.data) > c.config.maxDataBytes) return Code.BadArguments; // TREE-25

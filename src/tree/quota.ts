@@ -2,7 +2,7 @@
 // StatsTrack text format ("count=N,bytes=M" then "=;key=value" for the hard limits).
 import { digestAfter } from './digest.ts';
 import { childPath } from './path.ts';
-import { dataLength } from './tree.ts';
+import { dataSizeOf, nodeWith } from './node.ts';
 import type { Data, Tree, Znode } from './types.ts';
 
 export const QUOTA_ROOT = '/zookeeper/quota';
@@ -57,7 +57,7 @@ export function usageOf(nodes: Tree['nodes'], path: string): { count: number; by
     const n = nodes.get(p);
     if (!n) continue;
     count++;
-    bytes += dataLength(n.data);
+    bytes += dataSizeOf(n);
     for (const c of n.children) stack.push(childPath(p, c));
   }
   return { count, bytes };
@@ -71,7 +71,7 @@ export function withUsage(t: Tree, prefix: string, dCount: number, dBytes: numbe
   const s = new Map(reset ? [] : parseStats(node.data));
   s.set('count', (reset ? 0 : (s.get('count') ?? 0)) + dCount);
   s.set('bytes', (reset ? 0 : (s.get('bytes') ?? 0)) + dBytes);
-  const updated = { ...node, data: formatStats(s) };
+  const updated = nodeWith(node, { data: formatStats(s) });
   return { ...t, nodes: t.nodes.set(sp, updated), digest: digestAfter(t.digest, sp, node, updated) };
 }
 

@@ -1,8 +1,10 @@
 // The tree itself: the fresh tree, node lookups and the client-visible Stat (TREE-3, TREE-9, TREE-11).
 import { Map as IMap, Set as ISet } from 'immutable';
 import { OPEN_ACL, READ_ACL } from './acl.ts';
+import { NameSet } from './children.ts';
 import { treeDigest } from './digest.ts';
 import { closeOrder } from './hash-order.ts';
+import { compactNode, dataSizeOf } from './node.ts';
 import type { Data, NodeKind, SessionId, Stat, Tree, Znode } from './types.ts';
 
 export const PERSISTENT: NodeKind = { type: 'persistent' };
@@ -10,32 +12,39 @@ export const CONTAINER: NodeKind = { type: 'container' };
 export const EMPTY_DATA = new Uint8Array(0);
 /** TREE-9: null data has length 0 in the stat. */
 export const dataLength = (d: Data): number => d?.length ?? 0;
-const NO_CHILDREN = ISet<string>();
 
+/** TREE-9: a new node (compact: node.ts). */
 export function newNode(data: Data, acl: Znode['acl'], kind: NodeKind, zxid: number, time: number): Znode {
-  // TREE-9
-  return {
-    data,
-    acl,
-    kind,
-    czxid: zxid,
-    mzxid: zxid,
-    pzxid: zxid,
-    ctime: time,
-    mtime: time,
-    version: 0,
-    aversion: 0,
-    childCreates: 0,
-    children: NO_CHILDREN,
-  };
+  return compactNode(data, acl, kind, zxid, time);
+}
+
+/**
+ * The shared kind object for persistent and container nodes, and for an ephemeral of the owner
+ * seen last (a session's ephemerals come in runs): a node then costs no kind object of its own.
+ */
+let lastEphemeral: NodeKind = { type: 'ephemeral', owner: 0n };
+export function canonicalKind(kind: NodeKind): NodeKind {
+  switch (kind.type) {
+    case 'persistent':
+      return PERSISTENT;
+    case 'container':
+      return CONTAINER;
+    case 'ephemeral':
+      if (lastEphemeral.type === 'ephemeral' && lastEphemeral.owner === kind.owner) return lastEphemeral;
+      lastEphemeral = kind;
+      return kind;
+    case 'ttl':
+      return kind;
+  }
 }
 
 /** TREE-3: /, /zookeeper, /zookeeper/quota, /zookeeper/config with ZooKeeper's initial stats. */
 export function emptyTree(): Tree {
-  const blank = newNode(EMPTY_DATA, OPEN_ACL, PERSISTENT, 0, 0);
+  // Plain objects, not compact ones: src/ops copies these with { ...node }.
+  const blank: Znode = { data: EMPTY_DATA, acl: OPEN_ACL, kind: PERSISTENT, czxid: 0, mzxid: 0, pzxid: 0, ctime: 0, mtime: 0, version: 0, aversion: 0, childCreates: 0, children: NameSet.EMPTY };
   const nodes = IMap<string, Znode>().withMutations((m) => {
-    m.set('/', { ...blank, children: ISet(['zookeeper']) });
-    m.set('/zookeeper', { ...blank, children: ISet(['quota', 'config']) });
+    m.set('/', { ...blank, children: NameSet.of(['zookeeper']) });
+    m.set('/zookeeper', { ...blank, children: NameSet.of(['quota', 'config']) });
     m.set('/zookeeper/quota', blank);
     m.set('/zookeeper/config', { ...blank, acl: READ_ACL, aversion: -1 });
   });
@@ -70,7 +79,7 @@ export function statOf(n: Znode): Stat {
     cversion: 2 * n.childCreates - numChildren,
     aversion: n.aversion,
     ephemeralOwner: ownerOf(n.kind),
-    dataLength: dataLength(n.data),
+    dataLength: dataSizeOf(n),
     numChildren,
     pzxid: n.pzxid,
   };

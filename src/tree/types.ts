@@ -1,10 +1,11 @@
 // The data tree's state, requests, txns and results. Everything is immutable: `apply` returns a
 // new tree that shares all it did not change with the old one (immutable.js persistent maps).
 import type { Map as IMap, Set as ISet } from 'immutable';
+import type { Children } from './children.ts';
 import type { Zxid } from '../zab/zxid.ts';
 import type { ErrorCode, EventType } from './codes.ts';
 
-export type { Zxid };
+export type { Zxid, Children };
 /** A 64-bit ZooKeeper session id. */
 export type SessionId = bigint;
 
@@ -40,7 +41,8 @@ export interface Znode {
   readonly aversion: number;
   /** How many children were ever created (ZooKeeper's stored cversion; TREE-6, TREE-11). */
   readonly childCreates: number;
-  readonly children: ISet<string>;
+  /** The child names: immutable.js's Set or, once apply changed them, children.ts's compact NameSet. */
+  readonly children: Children;
 }
 
 /** The Stat a client sees (68 bytes on the wire). */

@@ -12,7 +12,7 @@ import { writeApacheSnapshot } from '../../src/ops/apache-snapshot.ts';
 import { snapshotOfTree } from '../../src/ops/apache-tree.ts';
 import { apacheOfTxn } from '../../src/ops/apache-txn-convert.ts';
 import type { ApacheTxn } from '../../src/ops/apache-txn.ts';
-import { apply, emptyTree, errorTxn, OPEN_ACL, prepare, type Acl, type Tree, type Txn, type WriteOp } from '../../src/tree/index.ts';
+import { apply, emptyTree, errorTxn, OPEN_ACL, plainNode, prepare, type Acl, type Tree, type Txn, type WriteOp } from '../../src/tree/index.ts';
 
 export const SESSIONS = [0x1000048c3910000n, 0x2000048c3910001n];
 const TOP = ['/a', '/b', '/c', '/d'];
@@ -114,7 +114,7 @@ export function expectSameTree(a: Tree, b: Tree): void {
   expect([...b.nodes.keys()].sort()).toEqual([...a.nodes.keys()].sort());
   for (const [p, n] of a.nodes) {
     const m = b.nodes.get(p)!;
-    expect({ ...m, children: [...m.children].sort(), data: m.data === null ? null : [...m.data] }, p).toEqual({ ...n, children: [...n.children].sort(), data: n.data === null ? null : [...n.data] });
+    expect({ ...plainNode(m), children: [...m.children].sort(), data: m.data === null ? null : [...m.data] }, p).toEqual({ ...plainNode(n), children: [...n.children].sort(), data: n.data === null ? null : [...n.data] });
   }
   const sessions = (t: Tree) => [...t.sessions].map(([id, s]) => [id, s.timeout, [...s.ephemerals].sort()]).sort((x, y) => (x[0]! < y[0]! ? -1 : 1));
   expect(sessions(b)).toEqual(sessions(a));

@@ -1,6 +1,8 @@
 // `zabkit check`: flags → bounds → search → summary (and a counterexample when one is found).
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { check, DEFAULT_BOUNDS, initialNode, SOMETIMES, type Bounds, type Summary } from './checker.ts';
+import { checkParallel } from './parallel-check.ts';
 import { renderPath } from './counterexample.ts';
 import { mutant, MUTANTS } from './mutants.ts';
 import { simulate } from './simulate.ts';
@@ -33,7 +35,12 @@ export const CHECK_HELP = `usage: zabkit check [flags] — explore every interle
   --dfs            depth-first instead of breadth-first (BFS gives shortest counterexamples; with
                    --max-depth, DFS may prune a state first met deep that is also reachable shallower)
   --simulate --seed S --runs R   seeded random walks instead of exhaustive search
-  --max-states N   stop after N distinct states (the summary then says not exhausted)
+  --max-states N   stop after N distinct states (the summary then says not exhausted; with
+                   --workers above 1, at the end of the BFS level that reaches N)
+  --workers N      search on N threads (1; 0: every core, here ${availableParallelism()}): the same
+                   counts and verdict, a shortest counterexample, though not always the same one
+  --fp-memory MB   keep at most MB of fingerprints in memory, the rest in sorted files on disk
+                   (one worker; --fp-dir DIR, default the system's temporary directory)
   --mutant NAME    check a deliberately broken variant; alone, it uses that mutant's bounds
                    (${MUTANTS.map((m) => m.name).join(', ')})
   --json           print the summary as JSON
@@ -48,6 +55,9 @@ export interface Parsed {
   dfs: boolean;
   simulate: { seed: number; runs: number } | null;
   maxStates?: number;
+  workers: number;
+  fpMemoryMb?: number;
+  fpDir?: string;
   json: boolean;
   out?: string;
 }
@@ -55,10 +65,10 @@ export interface Parsed {
 /** The checker's flags as bounds (and a mutant, a strategy, …), or what is wrong with them. */
 export function parse(args: readonly string[]): Parsed | string {
   const set: Partial<Record<keyof Bounds, number | boolean>> = {};
-  const p: Parsed = { bounds: DEFAULT_BOUNDS, dfs: false, simulate: null, json: false };
+  const p: Parsed = { bounds: DEFAULT_BOUNDS, dfs: false, simulate: null, workers: 1, json: false };
   const spec: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const f of Object.keys(FLAGS)) spec[f.slice(2)] = { type: 'string' };
-  for (const f of ['seed', 'runs', 'max-states', 'out', 'mutant']) spec[f] = { type: 'string' };
+  for (const f of ['seed', 'runs', 'max-states', 'out', 'mutant', 'workers', 'fp-memory', 'fp-dir']) spec[f] = { type: 'string' };
   for (const f of ['async-disk', 'two-channels', 'shell-model', 'dfs', 'simulate', 'json']) spec[f] = { type: 'boolean' };
   let seed: number;
   let runs: number;
@@ -69,6 +79,8 @@ export function parse(args: readonly string[]): Parsed | string {
     seed = wholeNumber('seed', values.seed, 1);
     runs = wholeNumber('runs', values.runs, 1000);
     if (values['max-states'] !== undefined) p.maxStates = wholeNumber('max-states', values['max-states'], 0);
+    p.workers = wholeNumber('workers', values.workers, 1) || availableParallelism();
+    if (values['fp-memory'] !== undefined) p.fpMemoryMb = wholeNumber('fp-memory', values['fp-memory'], 0);
   } catch (e) {
     return (e as Error).message;
   }
@@ -81,6 +93,9 @@ export function parse(args: readonly string[]): Parsed | string {
   p.dfs = values.dfs === true;
   p.json = values.json === true;
   if (values.out !== undefined) p.out = values.out as string;
+  if (values['fp-dir'] !== undefined) p.fpDir = values['fp-dir'] as string;
+  if (p.workers > 1 && p.dfs) return '--workers above 1 searches breadth first: not with --dfs';
+  if (p.workers > 1 && p.fpMemoryMb !== undefined) return '--fp-memory spills the one-worker search only: not with --workers above 1';
   const wantSimulate = values.simulate === true;
   const mutantName = values.mutant as string | undefined;
   let base: Bounds = DEFAULT_BOUNDS;
@@ -110,6 +125,7 @@ function summaryLines(s: Summary): string[] {
     `bounds: servers=${b.servers} observers=${b.observers} txns=${b.txns} crashes=${b.crashes} partitions=${b.partitions} timeouts=${b.timeouts} max-epoch=${b.maxEpoch} max-depth=${b.maxDepth} snap-count=${b.snapCount} disk=${b.asyncDisk ? 'async' : 'sync'} channels=${b.twoChannels ? 2 : 1}${s.deviation ? ` mutant=${s.deviation}` : ''}`,
     `${s.exhausted ? 'exhausted' : s.violation ? 'stopped at a violation' : 'stopped early (not exhausted)'}: ${s.distinct} distinct states, ${s.transitions} transitions, max depth ${s.maxDepth}`,
     `time ${s.seconds.toFixed(1)} s, ${Math.round(s.statesPerSecond)} states/s, peak RSS ${mb(s.peakRssBytes)}, fingerprints ${mb(s.fingerprintBytes)} (${(s.fingerprintBytes / Math.max(1, s.distinct)).toFixed(1)} B/state)`,
+    ...(s.disk ? [`fingerprints on disk: ${s.disk.onDisk} after ${s.disk.flushes} merges, ${s.disk.diskReads} page reads`] : []),
     `sometimes: ${SOMETIMES.map((x) => `${x} ${s.sometimes[x] ? 'yes' : 'NO'}`).join('; ')}`,
   ];
 }
@@ -161,8 +177,11 @@ export function runCheck(args: readonly string[], out: (s: string) => void, prog
     reportViolation(p.json ? () => {} : out, p.bounds, p.deviation, r.violation, p.out);
     return 1;
   }
-  const s = check({
+  const search = p.workers > 1 ? (o: Parameters<typeof check>[0]) => checkParallel({ ...o, workers: p.workers }) : check;
+  const s = search({
     bounds: p.bounds,
+    ...(p.fpMemoryMb !== undefined ? { fingerprintMemory: Math.max(1, p.fpMemoryMb) * 1024 * 1024 } : {}),
+    ...(p.fpDir !== undefined ? { fingerprintDir: p.fpDir } : {}),
     ...(p.deviation ? { deviation: p.deviation } : {}),
     strategy: p.dfs ? 'dfs' : 'bfs',
     ...(p.maxStates ? { maxStates: p.maxStates } : {}),

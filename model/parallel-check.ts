@@ -90,7 +90,7 @@ export function checkParallel(opts: ParallelOptions): Summary {
         workerData: data,
         transferList: [port2],
         execArgv: [], // the boot file registers tsx itself
-        resourceLimits: { maxOldGenerationSizeMb: heapMb },
+        resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 192 }, // the heap bench:check gives the main thread
       });
       worker.unref();
       handles.push({ worker, port: port1 });
@@ -207,6 +207,7 @@ function rebalance(sizes: number[], round: (cmds: readonly (Command | null)[]) =
     const out = round(sizes.map((_, i) => (i === hi ? { cmd: 'export', count } : null)))[hi]!;
     if (out.status !== 'exported') throw new Error('parallel check: a worker did not export');
     round(sizes.map((_, i) => (i === lo ? { cmd: 'import', nodes: out.nodes, ids: out.ids } : null)));
+    if (process.env.ZABKIT_CHECK_DEBUG) process.stderr.write(`rebalance: ${out.ids.length} of ${total} (${sizes.join('/')})\n`);
     sizes[hi]! -= out.ids.length;
     sizes[lo]! += out.ids.length;
   }

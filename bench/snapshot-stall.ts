@@ -2,8 +2,8 @@
 // zabkit server is filled with `--znodes` znodes (bench/restart.ts's fill: 1,000 parents, 100-byte
 // values), then put under a closed-loop setData load (4 sessions × 8 in flight). Its snapCount
 // lets the load's first `--baseline` writes go by without a snapshot (the baseline window), then
-// the next one compacts the whole tree under the same load (the snapshot window: from its
-// .tmp file appearing to the server's "snapshot written" line). For each window: the server's
+// the next one compacts the whole tree under the same load (the snapshot window: from the reply
+// to the txn that triggers it to the server's "snapshot written" line). For each window: the server's
 // event-loop delay as it measures it itself (mntr's zabkit_event_loop_delay_max_ms/_p99_ms,
 // reset by srst at the window's start) and the clients' latencies of requests sent in it.
 //   --znodes N (1,000,000)  --baseline W (20,000 writes)  --json
@@ -39,6 +39,8 @@ async function until(cond: () => boolean, limitMs: number, everyMs = 2): Promise
 class Load {
   readonly sent: number[] = [];
   readonly latency: number[] = [];
+  /** The highest zxid counter a reply carried (the txns committed so far, in this epoch). */
+  counter = 0;
   errors = 0;
   private running = true;
   private readonly loops: Promise<void>[] = [];
@@ -64,6 +66,7 @@ class Load {
       this.sent.push(t0);
       this.latency.push(performance.now() - t0);
       if (r.err !== 0) this.errors++;
+      this.counter = Math.max(this.counter, Number(r.zxid & 0xffffffffn));
       if (this.running) send();
     }
   }
@@ -86,13 +89,13 @@ class Load {
 
 /** The server's own event-loop delay since the last srst: max and p99 (ms). */
 async function loopDelay(port: number): Promise<{ max: number; p99: number }> {
-  const text = await askWord('127.0.0.1', port, 'mntr');
+  const text = await askWord('127.0.0.1', port, 'mntr', 60_000); // mntr walks the whole tree (approximate_data_size)
   const get = (k: string) => Number(new RegExp(`${k}\\t([\\d.Ee+-]+)`).exec(text)?.[1] ?? NaN);
   const ms = (x: number) => Math.round(x * 10) / 10;
   return { max: ms(get('zabkit_event_loop_delay_max_ms')), p99: ms(get('zabkit_event_loop_delay_p99_ms')) };
 }
 
-const reset = (port: number) => askWord('127.0.0.1', port, 'srst');
+const reset = (port: number) => askWord('127.0.0.1', port, 'srst', 60_000);
 
 async function main(): Promise<void> {
   const znodes = option('znodes', 1_000_000);
@@ -101,7 +104,8 @@ async function main(): Promise<void> {
   const fillTxns = 2 + Math.ceil((znodes + 1) / 1000) + 1;
   const dir = mkdtempSync(join(tmpdir(), 'zabkit-bench-snapshot-'));
   const out = (s: string) => process.stderr.write(`${s}\n`);
-  const server = await startServer(join(dir, 'zabkit'), ['--snap-count', String(fillTxns + baseline)], 120_000);
+  const snapCount = fillTxns + baseline;
+  const server = await startServer(join(dir, 'zabkit'), ['--snap-count', String(snapCount)], 120_000);
   const snapDir = join(dir, 'zabkit', 'version-2');
   const written = () => (server.logs().match(/"msg":"snapshot written"/g) ?? []).length;
   try {
@@ -112,14 +116,23 @@ async function main(): Promise<void> {
     const before = written();
     const clients = await Promise.all(Array.from({ length: SESSIONS }, () => RawClient.session(server.port, { timeout: 30_000 })));
     const load = new Load(clients);
-    // Baseline: from a second into the load until the snapshot starts.
+    // PERSIST-6: the next snapshot is taken once snapCount txns follow the newest one on disk
+    // (the one every fresh start takes, PERSIST-10). Its file's name is its zxid.
+    const newest = readdirSync(snapDir).filter((f) => /^snapshot\.[0-9a-f]{16}$/.test(f)).sort().at(-1);
+    if (!newest) throw new Error(`no snapshot in ${snapDir}`);
+    const trigger = (parseInt(newest.slice('snapshot.'.length), 16) % 2 ** 32) + snapCount;
+    // Baseline: from a second into the load until half its writes are done, well before the
+    // snapshot. mntr walks the whole tree (a stall of its own): it is asked only at the end of a
+    // window (the gauge is read before that stall is measured), and srst starts the next one.
     await sleep(1000);
     await reset(server.port);
     const b0 = performance.now();
-    const tmp = () => readdirSync(snapDir).some((f) => f.startsWith('snapshot.') && f.endsWith('.tmp'));
-    if (!(await until(() => tmp() || written() > before, 600_000))) throw new Error('no snapshot began within 10 minutes');
+    if (!(await until(() => load.counter >= trigger - baseline / 2, 600_000))) throw new Error('the load stalled');
     const b1 = performance.now();
+    if (written() > before) throw new Error('the snapshot began within the baseline window: a larger --baseline');
     const base = await loopDelay(server.port);
+    // The snapshot window: from the txn that triggers it being acknowledged.
+    if (!(await until(() => load.counter >= trigger, 600_000, 1))) throw new Error('the load stalled');
     await reset(server.port);
     const s0 = performance.now();
     if (!(await until(() => written() > before, 600_000, 5))) throw new Error('the snapshot did not finish within 10 minutes');

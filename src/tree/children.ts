@@ -35,6 +35,16 @@ const popcount = (x: number): number => {
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 63;
 };
 
+/** `a` with `cut` slots at `at` replaced by `x` (when given): an exact-size copy (push would leave slack). */
+function spliced(a: Trie, at: number, cut: number, x?: string): Trie {
+  const add = x === undefined ? 0 : 1;
+  const out: Trie = new Array(a.length - cut + add);
+  for (let i = 0; i < at; i++) out[i] = a[i]!;
+  if (add) out[at] = x!;
+  for (let i = at + cut; i < a.length; i++) out[i - cut + add] = a[i]!;
+  return out;
+}
+
 function has(node: Trie, h: number, shift: number, name: string): boolean {
   for (;;) {
     if (shift > LAST) return node.indexOf(name, 1) > 0;
@@ -59,15 +69,13 @@ function pair(a: string, ha: number, b: string, hb: number, shift: number): Trie
 
 /** `node` with `name` added, or `node` itself when it holds the name already. */
 function add(node: Trie, h: number, shift: number, name: string): Trie {
-  if (shift > LAST) return node.indexOf(name, 1) > 0 ? node : [...node, name];
+  if (shift > LAST) return node.indexOf(name, 1) > 0 ? node : spliced(node, node.length, 0, name);
   const bit = 1 << ((h >>> shift) & MASK);
   const bitmap = node[0] as number;
   const at = 1 + popcount(bitmap & (bit - 1));
   if ((bitmap & bit) === 0) {
-    const out = node.slice(0, at);
+    const out = spliced(node, at, 0, name);
     out[0] = (bitmap | bit) | 0;
-    out.push(name);
-    for (let i = at; i < node.length; i++) out.push(node[i]!);
     return out;
   }
   const slot = node[at]!;
@@ -90,7 +98,7 @@ function remove(node: Trie, h: number, shift: number, name: string): Trie | stri
     const i = node.indexOf(name, 1);
     if (i < 0) return node;
     if (node.length === 3) return node[3 - i] as string; // one name left: it moves up
-    return node.filter((_, j) => j !== i);
+    return spliced(node, i, 1);
   }
   const bit = 1 << ((h >>> shift) & MASK);
   const bitmap = node[0] as number;
@@ -109,7 +117,7 @@ function remove(node: Trie, h: number, shift: number, name: string): Trie | stri
     if (node.length === 2) return undefined;
     // A lone name left beside nothing moves up, so a trie's shape depends only on its names.
     if (node.length === 3 && shift > 0 && typeof node[3 - at] === 'string') return node[3 - at] as string;
-    const out = node.filter((_, j) => j !== at);
+    const out = spliced(node, at, 1);
     out[0] = (bitmap ^ bit) | 0;
     return out;
   }

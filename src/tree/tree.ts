@@ -4,6 +4,7 @@ import { OPEN_ACL, READ_ACL } from './acl.ts';
 import { NameSet } from './children.ts';
 import { treeDigest } from './digest.ts';
 import { closeOrder } from './hash-order.ts';
+import { NodeMap } from './node-map.ts';
 import { compactNode, dataSizeOf } from './node.ts';
 import type { Data, NodeKind, SessionId, Stat, Tree, Znode } from './types.ts';
 
@@ -42,7 +43,7 @@ export function canonicalKind(kind: NodeKind): NodeKind {
 export function emptyTree(): Tree {
   // Plain objects, not compact ones: src/ops copies these with { ...node }.
   const blank: Znode = { data: EMPTY_DATA, acl: OPEN_ACL, kind: PERSISTENT, czxid: 0, mzxid: 0, pzxid: 0, ctime: 0, mtime: 0, version: 0, aversion: 0, childCreates: 0, children: NameSet.EMPTY };
-  const nodes = IMap<string, Znode>().withMutations((m) => {
+  const nodes = NodeMap.EMPTY.withMutations((m) => {
     m.set('/', { ...blank, children: NameSet.of(['zookeeper']) });
     m.set('/zookeeper', { ...blank, children: NameSet.of(['quota', 'config']) });
     m.set('/zookeeper/quota', blank);

@@ -2,10 +2,11 @@
 // new tree that shares all it did not change with the old one (immutable.js persistent maps).
 import type { Map as IMap, Set as ISet } from 'immutable';
 import type { Children } from './children.ts';
+import type { Nodes } from './node-map.ts';
 import type { Zxid } from '../zab/zxid.ts';
 import type { ErrorCode, EventType } from './codes.ts';
 
-export type { Zxid, Children };
+export type { Zxid, Children, Nodes };
 /** A 64-bit ZooKeeper session id. */
 export type SessionId = bigint;
 
@@ -66,7 +67,8 @@ export interface Session {
 }
 
 export interface Tree {
-  readonly nodes: IMap<string, Znode>;
+  /** node-map.ts's NodeMap as apply keeps it; immutable.js's Map as snapshot.ts and src/ops build it. */
+  readonly nodes: Nodes;
   readonly sessions: IMap<SessionId, Session>;
   /** Paths with a quota (a zookeeper_limits node under /zookeeper/quota; TREE-24). */
   readonly quotas: ISet<string>;

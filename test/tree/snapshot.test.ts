@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyAll, createTxns } from '../../bench/tree-fixture.ts';
 import { Set as ISet } from 'immutable';
-import { CreateMode, NameSet, plainNode, deserializeTree, emptyTree, type NodeKind, OPEN_ACL, serializeTree, serializeTreeInSteps, treeDigest, type Tree, type Znode } from '../../src/tree/index.ts';
+import { CreateMode, NameSet, NodeMap, plainNode, deserializeTree, emptyTree, type NodeKind, OPEN_ACL, serializeTree, serializeTreeInSteps, treeDigest, type Tree, type Znode } from '../../src/tree/index.ts';
 import { Harness } from './harness.ts';
 
 const FIELDS = ['czxid', 'mzxid', 'pzxid', 'ctime', 'mtime', 'version', 'aversion', 'childCreates'] as const;
@@ -65,7 +65,7 @@ function bigTree(parents: number, perParent: number): Tree {
       children,
     };
   };
-  const nodes = base.nodes.withMutations((m) => {
+  const nodes = NodeMap.from(base.nodes).withMutations((m) => {
     const parentNames: string[] = [];
     for (let p = 0; p < parents; p++) {
       const parent = `/big/p${p}${p % 10 === 0 ? 'ü' : ''}`;

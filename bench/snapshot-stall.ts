@@ -6,8 +6,8 @@
 // to the txn that triggers it to the server's "snapshot written" line). For each window: the server's
 // event-loop delay as it measures it itself (mntr's zabkit_event_loop_delay_max_ms/_p99_ms,
 // reset by srst at the window's start) and the clients' latencies of requests sent in it.
-//   --znodes N (1,000,000)  --baseline W (20,000 writes)  --json
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+//   --znodes N (1,000,000)  --baseline W (20,000 writes)  --json  --server-log FILE (its output, kept)
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../conformance/launch.ts';
@@ -157,6 +157,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await server.stop();
+    const keep = process.argv.indexOf('--server-log');
+    if (keep >= 0) writeFileSync(process.argv[keep + 1]!, server.logs());
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   }
 }

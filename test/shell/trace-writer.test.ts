@@ -110,6 +110,20 @@ describe('format 2 (TraceWriter)', () => {
     }
   });
 
+  it('an entry older than the table\'s two generations is defined again, and reads back the same', () => {
+    const old = join(dir, 'generations.ndjson');
+    const es = [entry(), entry(), entry(), entry(), entry()];
+    const w = new TraceWriter(old, 1, 'g', 2);
+    const s = [...steps(es, 1), { input: { type: 'propose', value: es[0]! } as Input<Entry>, effects: [] as Effect<Entry>[] }];
+    for (const x of s) w.step(x.input, x.effects, { ids: x.effects.map(() => null), sent: [] });
+    void w.close();
+    const t = readFileSync(old, 'utf8');
+    expect(t.split(JSON.stringify(txnEntryJson(es[0]!)).slice(1)).length - 1).toBe(3); // proposed, delivered after 4 more, proposed again
+    const { events, error } = parseTrace(t);
+    expect(error).toBeNull();
+    expect(events.map((e) => ({ input: e.input, effects: e.effects }))).toEqual(s.map((x) => JSON.parse(traceJson({ input: x.input, effects: x.effects }))));
+  });
+
   it('a reference to a value no earlier line defines is reported with its line', () => {
     const lines = text.split('\n').filter(Boolean);
     const cut = join(dir, 'cut.ndjson');

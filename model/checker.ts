@@ -205,9 +205,14 @@ export function fingerprinter(bounds: Bounds) {
   let best: number[] = [];
   let syms: { order: Sid[]; map: SidMap }[] | null = null;
   const cached = new CachedFingerprint(live);
+  const extra = [0, 0, 0, 0, 0]; // the budgets spent, refilled per call: no array per state
   return (node: Node): [number, number] => {
     const u = node.used;
-    const extra = [u.txns, u.crashes, u.partitions, u.timeouts, u.crashed];
+    extra[0] = u.txns;
+    extra[1] = u.crashes;
+    extra[2] = u.partitions;
+    extra[3] = u.timeouts;
+    extra[4] = u.crashed;
     syms ??= symmetries(node.world, bounds.observers);
     if (syms.length === 1) return cached.of(node.world, extra); // ids are canonical as they are
     best = [];

@@ -124,17 +124,22 @@ export class Encoder {
     }
   }
 
+  private held = (h: { readonly acceptedEpoch: number; readonly observer: boolean }): void => {
+    this.buf.push(h.acceptedEpoch, h.observer ? 1 : 0);
+  };
+
   ballot = (b: Ballot): void => {
     this.vote(b.vote);
     this.buf.push(b.round, PEER[b.state]!);
   };
 
   /** A learner record; its acceptedEpoch is read only until the epoch is chosen (DISC-4). */
-  private learnerOf(epochChosen: boolean) {
-    return (l: LearnerInfo): void => {
-      this.buf.push(l.observer ? 1 : 0, epochChosen ? 0 : l.acceptedEpoch, STAGE[l.stage]!, l.peerLast, l.syncedTo);
-    };
-  }
+  private learnerChosen = (l: LearnerInfo): void => {
+    this.buf.push(l.observer ? 1 : 0, 0, STAGE[l.stage]!, l.peerLast, l.syncedTo);
+  };
+  private learnerChoosing = (l: LearnerInfo): void => {
+    this.buf.push(l.observer ? 1 : 0, l.acceptedEpoch, STAGE[l.stage]!, l.peerLast, l.syncedTo);
+  };
 
   /** Tickets are only ever compared with the durable ticket: encode them relative to it. */
   private rel(ticket: number, durable: number): number {
@@ -227,7 +232,7 @@ export class Encoder {
         this.bySid(s.votes, this.ballot);
         this.bySid(s.outOfElection, this.ballot);
         this.buf.push(s.finalizing ? 1 : 0);
-        this.bySid(s.backlog, (h) => this.buf.push(h.acceptedEpoch, h.observer ? 1 : 0));
+        this.bySid(s.backlog, this.held);
         return;
       case 'following':
       case 'observing':
@@ -239,7 +244,7 @@ export class Encoder {
         return;
       case 'leading':
         this.buf.push(STAGE[s.stage]!, s.epoch, this.rel(s.epochTicket, s.durable), this.rel(s.currentEpochTicket, s.durable));
-        this.bySid(s.learners, this.learnerOf(s.epoch !== 0));
+        this.bySid(s.learners, s.epoch !== 0 ? this.learnerChosen : this.learnerChoosing);
         // read only while choosing the epoch (DISC-3/4), collecting ACKEPOCHs (DISC-8), establishing (SYNC-8)
         this.sids(s.epoch === 0 ? s.connecting : []);
         this.sids(s.stage === 'discovery' ? s.epochAcks : []);
@@ -340,12 +345,16 @@ export class CachedFingerprint {
   private sids: readonly Sid[] = [];
   private two = false;
 
-  private part(obj: object, encode: (e: Encoder) => void): void {
+  /** The part's hash, encoded and kept on it the first time (kind 0: slot, 1: channel, 2: ghost). */
+  private part(obj: object, kind: 0 | 1 | 2): void {
     let h = (obj as { [HASH]?: [number, number] })[HASH];
     if (!h) {
-      this.enc.reset();
-      encode(this.enc);
-      h = hash64(this.enc.buf);
+      const e = this.enc;
+      e.reset();
+      if (kind === 0) e.slot(obj as Slot<number>);
+      else if (kind === 1) e.channel(obj as readonly Message<number>[]);
+      else e.ghost(obj as Ghost<number>);
+      h = hash64(e.buf);
       // Non-enumerable: an object spread ({ ...slot, x }) does not copy it, so a changed copy
       // never inherits its original's hash. The parts are never mutated after creation.
       Object.defineProperty(obj, HASH, { value: h, enumerable: false });
@@ -353,6 +362,7 @@ export class CachedFingerprint {
     this.parts.push(h[0], h[1]);
   }
 
+  /** `extra` numbers first (the checker's budgets), then the world's parts. */
   of(w: World<number>, extra: readonly number[]): [number, number] {
     if (this.sids !== w.sids || this.two !== w.twoChannels) {
       this.sids = w.sids;
@@ -362,13 +372,15 @@ export class CachedFingerprint {
     const parts = this.parts;
     parts.length = 0;
     for (let i = 0; i < extra.length; i++) parts.push(extra[i]!);
-    for (const sid of w.sids) this.part(w.slots[sid]!, (e) => e.slot(w.slots[sid]!));
-    for (const k of this.keys) {
-      const q = w.channels[k]!;
+    const sids = w.sids;
+    for (let i = 0; i < sids.length; i++) this.part(w.slots[sids[i]!]!, 0);
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const q = w.channels[keys[i]!]!;
       if (q.length === 0) parts.push(0, 0);
-      else this.part(q, (e) => e.channel(q));
+      else this.part(q, 1);
     }
-    this.part(w.ghost, (e) => e.ghost(w.ghost));
+    this.part(w.ghost, 2);
     parts.push(w.blocked.length);
     for (const b of w.blocked) parts.push(b.length, b.charCodeAt(0), b.charCodeAt(b.length - 1));
     parts.push(w.unnoticed.length); // sorted, and sids are small: first and last characters say it all
@@ -389,7 +401,8 @@ export function hash64(buf: readonly number[]): [number, number] {
   for (let i = 0; i < buf.length; i++) {
     const x = buf[i]!;
     const lo = x | 0;
-    const hi = Math.floor(x / 0x1_0000_0000) | 0;
+    // for an int32 (nearly every number encoded), the high word is its sign, without a division
+    const hi = lo === x ? lo >> 31 : Math.floor(x / 0x1_0000_0000) | 0;
     h1 = Math.imul(h1 ^ lo, 0x01000193);
     h1 = Math.imul(h1 ^ hi, 0x01000193);
     h2 = Math.imul(h2 ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b);

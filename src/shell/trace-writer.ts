@@ -68,7 +68,7 @@ class Refs {
 /**
  * A value's JSON text as JSON.stringify gives it for plain data (undefined where it would omit
  * the value), entries in their trace form and bigints as decimal strings; with `refs`, an entry
- * written before as `{"ref":k}`. (Events hold no toJSON methods.)
+ * written before as `{"ref":k}`.
  */
 function json(v: unknown, refs: Refs | null): string | undefined {
   switch (typeof v) {
@@ -101,6 +101,7 @@ function json(v: unknown, refs: Refs | null): string | undefined {
         return entryText(o as TxnEntry, '{"def":' + refs.add(o) + ',"kind":"txn","txn":"');
       }
       if (kind === 'base' && 'tree' in o) return BASE;
+      if (typeof o.toJSON === 'function') return json((o as { toJSON(key: string): unknown }).toJSON(''), refs); // a Buffer, a Date
       let s = '';
       for (const key of Object.keys(o)) {
         const x = json(o[key], refs);

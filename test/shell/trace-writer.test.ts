@@ -47,6 +47,9 @@ describe('format 1 (traceJson)', () => {
       fc.bigInt(),
       fc.constantFrom('/a', '/b/c').map((p) => entry(p)),
       fc.constant({ kind: 'base', tree: { anything: 1 } }),
+      fc.constant(Buffer.from([1, 2, 3])),
+      fc.constant(new Uint8Array([4, 5])),
+      fc.constant(new Date(0)),
     );
     const value = fc.letrec((tie) => ({
       v: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('v'), { maxKeys: 4 })),

@@ -57,7 +57,7 @@ export function checkParallel(opts: ParallelOptions): Summary {
       if (opts.onProgress && now - lastProgress > 500) {
         lastProgress = now;
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
-        opts.onProgress({ distinct: table.size, transitions: t, depth, queue: 0, seconds: (now - started) / 1000 });
+        opts.onProgress({ distinct: table.size, transitions: t, depth: depth + 1, queue: queued, seconds: (now - started) / 1000 });
       }
     }
   };
@@ -81,6 +81,7 @@ export function checkParallel(opts: ParallelOptions): Summary {
     });
   };
   let depth = 0;
+  let queued = 1; // the frontier the current level expands
   try {
     Atomics.store(control, DONE, 0);
     for (let index = 0; index < n; index++) {
@@ -119,6 +120,7 @@ export function checkParallel(opts: ParallelOptions): Summary {
       }
       last = replies as LevelReply[];
       sizes = last.map((r) => r.frontier);
+      queued = sizes.reduce((a, b) => a + b, 0);
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       const v = pickViolation(last);
       if (v) {
@@ -129,7 +131,7 @@ export function checkParallel(opts: ParallelOptions): Summary {
         stopped = true;
         break;
       }
-      opts.onProgress?.({ distinct: table.size, transitions: totals(last).transitions, depth: depth + 1, queue: sizes.reduce((a, b) => a + b, 0), seconds: (performance.now() - started) / 1000 });
+      opts.onProgress?.({ distinct: table.size, transitions: totals(last).transitions, depth: depth + 1, queue: queued, seconds: (performance.now() - started) / 1000 });
     }
     return summary({ ...totals(last), exhausted: !stopped, violation: null });
   } finally {

@@ -2,7 +2,7 @@
 // what depends on the tree was decided by prepare and travels in the txn.
 import { Set as ISet } from 'immutable';
 import { canonicalAcl } from './acl.ts';
-import { NameSet } from './children.ts';
+import { NameSet, namePrefix } from './children.ts';
 import { Code, type ErrorCode, EventType } from './codes.ts';
 import { digestAfter } from './digest.ts';
 import { nameOf, parentOf } from './path.ts';
@@ -34,7 +34,7 @@ function create(t: Tree, op: Extract<TxnOp, { type: 'create' }>, txn: Stamp, eve
   const name = nameOf(op.path);
   const node = newNode(op.data, canonicalAcl(op.acl), canonicalKind(op.kind), txn.zxid, txn.time); // TREE-9
   const bump = op.parentCreates > parent.childCreates; // TREE-10
-  const children = NameSet.from(parent.children).add(name);
+  const children = NameSet.from(parent.children, parentPath).addPath(op.path, namePrefix(parentPath));
   const newParent = bump ? nodeWith(parent, { children, childCreates: op.parentCreates, pzxid: txn.zxid }) : nodeWith(parent, { children });
   // TREE-27: the new node's hash in; the parent's old one out, its new one in.
   const digest = digestAfter(digestAfter(t.digest, op.path, undefined, node), parentPath, parent, newParent);
@@ -71,7 +71,7 @@ function remove(t: Tree, path: string, zxid: number, events: TreeEvent[]): Step 
   if (!parent) return failed(t, Code.NoNode);
   const name = nameOf(path);
   // TREE-11: pzxid only moves forward; the create counter stays.
-  const newParent = nodeWith(parent, { children: NameSet.from(parent.children).remove(name), pzxid: Math.max(parent.pzxid, zxid) });
+  const newParent = nodeWith(parent, { children: NameSet.from(parent.children, parentPath).removePath(path, namePrefix(parentPath)), pzxid: Math.max(parent.pzxid, zxid) });
   const node = t.nodes.get(path);
   const digest = digestAfter(t.digest, parentPath, parent, newParent); // TREE-27
   if (!node) return failed({ ...t, nodes: t.nodes.set(parentPath, newParent), digest }, Code.NoNode);

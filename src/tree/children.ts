@@ -1,11 +1,12 @@
 // A node's child names: a persistent set (a hash array mapped trie) kept compact for the data
 // tree's memory. immutable.js's Set spends ~150 bytes per name (a ValueNode, an entry array and
-// its share of the trie); here a name is one slot of a trie node's array, ~10–30 bytes with the
-// node overhead. Order is the trie's (by hash); nothing may depend on it (getChildren sorts).
+// its share of the trie) plus the name's string; here a child is one slot of a trie node's
+// array holding its path (a string the tree's map holds anyway), ~10–20 bytes with the node
+// overhead. Order is the trie's (by the name's hash); nothing may depend on it (getChildren sorts).
 //
-// A trie node is a plain array: [bitmap, ...slots], a slot being a name or a deeper node (names
-// and nodes in bit order). Past the last 5-bit fragment of the hash a node is a flat list of
-// names that share the whole hash: [0, ...names].
+// A trie node is a plain array: [bitmap, ...slots], a slot being a path or a deeper node (in bit
+// order). Past the last 5-bit fragment of the hash a node is a flat list of paths whose names
+// share the whole hash: [0, ...paths].
 
 /** What a Znode's children are: immutable.js's Set (snapshot.ts builds them) or a NameSet. */
 export interface Children extends Iterable<string> {
@@ -19,10 +20,11 @@ const BITS = 5;
 const MASK = 31;
 const LAST = 30; // the shift of the last fragment (2 bits); below it, collision lists
 
-function hashOf(s: string): number {
+/** The hash of `s` from `from` on (a child's path hashed as its name). */
+function hashOf(s: string, from: number): number {
   // FNV-1a over the code units, then a murmur finaliser so every fragment is mixed.
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = from; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -45,14 +47,20 @@ function spliced(a: Trie, at: number, cut: number, x?: string): Trie {
   return out;
 }
 
-function has(node: Trie, h: number, shift: number, name: string): boolean {
+/** Whether the child path `p` is `name` (p's name starting at `prefix`). */
+const named = (p: string, prefix: number, name: string): boolean => p.length - prefix === name.length && p.startsWith(name, prefix);
+
+function has(node: Trie, h: number, shift: number, name: string, prefix: number): boolean {
   for (;;) {
-    if (shift > LAST) return node.indexOf(name, 1) > 0;
+    if (shift > LAST) {
+      for (let i = 1; i < node.length; i++) if (named(node[i] as string, prefix, name)) return true;
+      return false;
+    }
     const bit = 1 << ((h >>> shift) & MASK);
     const bitmap = node[0] as number;
     if ((bitmap & bit) === 0) return false;
     const slot = node[1 + popcount(bitmap & (bit - 1))]!;
-    if (typeof slot === 'string') return slot === name;
+    if (typeof slot === 'string') return named(slot, prefix, name);
     node = slot as Trie;
     shift += BITS;
   }
@@ -68,7 +76,7 @@ function pair(a: string, ha: number, b: string, hb: number, shift: number): Trie
 }
 
 /** `node` with `name` added, or `node` itself when it holds the name already. */
-function add(node: Trie, h: number, shift: number, name: string): Trie {
+function add(node: Trie, h: number, shift: number, name: string, prefix: number): Trie {
   if (shift > LAST) return node.indexOf(name, 1) > 0 ? node : spliced(node, node.length, 0, name);
   const bit = 1 << ((h >>> shift) & MASK);
   const bitmap = node[0] as number;
@@ -82,9 +90,9 @@ function add(node: Trie, h: number, shift: number, name: string): Trie {
   let next: Trie | string;
   if (typeof slot === 'string') {
     if (slot === name) return node;
-    next = pair(slot, hashOf(slot), name, h, shift + BITS);
+    next = pair(slot, hashOf(slot, prefix), name, h, shift + BITS);
   } else {
-    next = add(slot as Trie, h, shift + BITS, name);
+    next = add(slot as Trie, h, shift + BITS, name, prefix);
     if (next === slot) return node;
   }
   const out = node.slice();
@@ -127,56 +135,67 @@ function remove(node: Trie, h: number, shift: number, name: string): Trie | stri
   return out;
 }
 
-function* names(node: Trie, shift: number): Generator<string> {
+function* paths(node: Trie, shift: number): Generator<string> {
   for (let i = 1; i < node.length; i++) {
     const slot = node[i]!;
     if (typeof slot === 'string') yield slot;
-    else yield* names(slot as Trie, shift > LAST ? shift : shift + BITS);
+    else yield* paths(slot as Trie, shift > LAST ? shift : shift + BITS);
   }
 }
 
-/** An immutable set of child names; add and remove return a new set sharing the rest. */
+/** Where a child's name starts in its path. */
+export const namePrefix = (parent: string): number => (parent === '/' ? 1 : parent.length + 1);
+
+/**
+ * An immutable set of child names; addPath and removePath return a new set sharing the rest. It
+ * keeps the children's paths (the strings the tree's map holds already), not their names, and
+ * makes a name when one is asked for (iteration): a name of its own costs 24 bytes or more.
+ */
 export class NameSet implements Children {
-  static readonly EMPTY = new NameSet(undefined, 0);
+  static readonly EMPTY = new NameSet(undefined, 0, 0);
 
   private constructor(
     private readonly root: Trie | undefined,
     readonly size: number,
+    /** Where the names start in the paths. */
+    private readonly prefix: number,
   ) {}
 
-  static of(names: Iterable<string>): NameSet {
+  static of(parent: string, names: Iterable<string>): NameSet {
+    const base = parent === '/' ? '/' : `${parent}/`;
     let s = NameSet.EMPTY;
-    for (const n of names) s = s.add(n);
+    for (const n of names) s = s.addPath(base + n, base.length);
     return s;
   }
 
-  /** `children` as a NameSet (a snapshot's immutable.js Set is copied once, on its first change). */
-  static from(children: Children): NameSet {
-    return children instanceof NameSet ? children : NameSet.of(children);
+  /** `children` of `parent` as a NameSet (a snapshot's immutable.js Set is copied once, on its first change). */
+  static from(children: Children, parent: string): NameSet {
+    return children instanceof NameSet ? children : NameSet.of(parent, children);
   }
 
   has(name: string): boolean {
-    return this.root !== undefined && has(this.root, hashOf(name), 0, name);
+    return this.root !== undefined && has(this.root, hashOf(name, 0), 0, name, this.prefix);
   }
 
-  add(name: string): NameSet {
-    const h = hashOf(name);
-    if (this.root === undefined) return new NameSet([(1 << (h & MASK)) | 0, name], 1);
-    const root = add(this.root, h, 0, name);
-    return root === this.root ? this : new NameSet(root, this.size + 1);
+  /** The set with the child at `path`, its name starting at `prefix` (namePrefix of the parent). */
+  addPath(path: string, prefix: number): NameSet {
+    const h = hashOf(path, prefix);
+    if (this.root === undefined) return new NameSet([(1 << (h & MASK)) | 0, path], 1, prefix);
+    const root = add(this.root, h, 0, path, prefix);
+    return root === this.root ? this : new NameSet(root, this.size + 1, prefix);
   }
 
-  remove(name: string): NameSet {
+  removePath(path: string, prefix: number): NameSet {
     if (this.root === undefined) return this;
-    const root = remove(this.root, hashOf(name), 0, name);
+    const root = remove(this.root, hashOf(path, prefix), 0, path);
     if (root === this.root) return this;
     if (root === undefined) return NameSet.EMPTY;
     // At the top a lone name stays in a node of its own: the root is always a trie node.
-    const top = typeof root === 'string' ? [(1 << (hashOf(root) & MASK)) | 0, root] : root;
-    return new NameSet(top, this.size - 1);
+    const top = typeof root === 'string' ? [(1 << (hashOf(root, prefix) & MASK)) | 0, root] : root;
+    return new NameSet(top, this.size - 1, prefix);
   }
 
-  [Symbol.iterator](): Iterator<string> {
-    return this.root === undefined ? [][Symbol.iterator]() : names(this.root, 0);
+  *[Symbol.iterator](): Iterator<string> {
+    if (this.root !== undefined) for (const p of paths(this.root, 0)) yield p.slice(this.prefix);
   }
 }

@@ -44,8 +44,8 @@ export function emptyTree(): Tree {
   // Plain objects, not compact ones: src/ops copies these with { ...node }.
   const blank: Znode = { data: EMPTY_DATA, acl: OPEN_ACL, kind: PERSISTENT, czxid: 0, mzxid: 0, pzxid: 0, ctime: 0, mtime: 0, version: 0, aversion: 0, childCreates: 0, children: NameSet.EMPTY };
   const nodes = NodeMap.EMPTY.withMutations((m) => {
-    m.set('/', { ...blank, children: NameSet.of(['zookeeper']) });
-    m.set('/zookeeper', { ...blank, children: NameSet.of(['quota', 'config']) });
+    m.set('/', { ...blank, children: NameSet.of('/', ['zookeeper']) });
+    m.set('/zookeeper', { ...blank, children: NameSet.of('/zookeeper', ['quota', 'config']) });
     m.set('/zookeeper/quota', blank);
     m.set('/zookeeper/config', { ...blank, acl: READ_ACL, aversion: -1 });
   });

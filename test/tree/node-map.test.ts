@@ -87,10 +87,10 @@ describe('NameSet', () => {
         for (const [add, k] of ops) {
           history.push([ours, [...ours].sort()]);
           if (add) {
-            ours = ours.add(k);
+            ours = ours.addPath(`/p/${k}`, 3);
             theirs.add(k);
           } else {
-            ours = ours.remove(k);
+            ours = ours.removePath(`/p/${k}`, 3);
             theirs.delete(k);
           }
           expect(ours.size).toBe(theirs.size);

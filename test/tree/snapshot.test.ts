@@ -86,7 +86,7 @@ function bigTree(parents: number, perParent: number): Tree {
     }
     m.set('/big', node({ type: 'persistent' }, new Uint8Array([1, 2, 3]), ISet(parentNames)));
     const root = m.get('/')!;
-    m.set('/', { ...plainNode(root), children: NameSet.from(root.children).add('big') });
+    m.set('/', { ...plainNode(root), children: NameSet.from(root.children, '/').addPath('/big', 1) });
   });
   const sessions = base.sessions.withMutations((m) => {
     for (const [owner, paths] of ephemerals) m.set(owner, { timeout: 30_000 + Number(owner), ephemerals: ISet(paths) });

@@ -3,7 +3,7 @@
 // partitions), one worker and then N workers (default: the cores), printing both beside TLC's on
 // Zab.tla as measured on a machine like this one (README, "For scale"), and whether they agree.
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { check, DEFAULT_BOUNDS, type Summary } from '../model/checker.ts';
 import { checkParallel } from '../model/parallel-check.ts';
 
@@ -63,7 +63,7 @@ const rows: [string, string][] = [
   ['distinct states', String(s.distinct)],
   ['transitions', String(s.transitions)],
   ['max depth', String(s.maxDepth)],
-  ['wall time', `${s.seconds.toFixed(1)} s (CPU ${one.cpu.toFixed(1)} s)`],
+  ['wall time', `${s.seconds.toFixed(1)} s (CPU ${one.cpu.toFixed(1)} s: ${Math.round(s.distinct / one.cpu)} states per CPU second)`],
   ['states/s', `${Math.round(s.statesPerSecond)}  (TLC on Zab.tla: ${Math.round(tlcRate)}; ratio ${(s.statesPerSecond / tlcRate).toFixed(1)}x)`],
   ['peak RSS', `${gb(s.peakRssBytes)}  (${Math.round(bytesPerState)} B/state; TLC: ${Math.round(tlcBytes)} B/state; ratio ${(tlcBytes / bytesPerState).toFixed(1)}x leaner)`],
   ['fingerprint table + parents', `${(s.fingerprintBytes / 1e6).toFixed(0)} MB (${(s.fingerprintBytes / s.distinct).toFixed(1)} B/state)`],
@@ -75,11 +75,13 @@ if (many) {
   agree = p.distinct === s.distinct && p.transitions === s.transitions && p.maxDepth === s.maxDepth && p.exhausted === s.exhausted && (p.violation?.id ?? null) === (s.violation?.id ?? null);
   rows.push(
     [`parallel (${workers} workers)`, `${p.distinct} distinct states, ${p.transitions} transitions, max depth ${p.maxDepth}, ${p.exhausted ? 'exhausted' : 'not exhausted'}`],
-    ['parallel wall time', `${p.seconds.toFixed(1)} s (CPU ${many.cpu.toFixed(1)} s)`],
+    ['parallel wall time', `${p.seconds.toFixed(1)} s (CPU ${many.cpu.toFixed(1)} s: ${Math.round(p.distinct / many.cpu)} states per CPU second, all threads)`],
     ['parallel states/s', `${Math.round(p.statesPerSecond)}  (${(p.statesPerSecond / s.statesPerSecond).toFixed(2)}x one worker)`],
     ['parallel peak RSS', `${gb(p.peakRssBytes)}`],
     ['counts equal', agree ? 'yes (distinct states, transitions, depth, verdict)' : 'NO'],
   );
 }
+// On a busy machine wall time says little: the load beside the run, to judge the figures by.
+rows.push(['load average', loadavg().map((x) => x.toFixed(1)).join(' ') + ` on ${availableParallelism()} cores`]);
 for (const [k, v] of rows) console.log(`${k.padEnd(28)} ${v}`);
 process.exitCode = s.violation || !agree || (!s.exhausted && !maxStates) ? 1 : 0;

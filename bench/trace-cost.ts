@@ -19,10 +19,12 @@ interface Options {
   warmupMs: number;
   measureMs: number;
   topologies: Topology[];
+  /** Where the traces go (default: beside the servers' data, on the same disk). */
+  traceDir: string | null;
 }
 
 function parse(args: readonly string[]): Options {
-  const o: Options = { rounds: 3, warmupMs: 1500, measureMs: 4000, topologies: ['standalone', 'ensemble'] };
+  const o: Options = { rounds: 3, warmupMs: 1500, measureMs: 4000, topologies: ['standalone', 'ensemble'], traceDir: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--rounds') o.rounds = Number(args[++i]);
@@ -30,8 +32,9 @@ function parse(args: readonly string[]): Options {
     else if (a === '--measure-ms') o.measureMs = Number(args[++i]);
     else if (a === '--standalone') o.topologies = ['standalone'];
     else if (a === '--ensemble') o.topologies = ['ensemble'];
+    else if (a === '--trace-dir') o.traceDir = args[++i] ?? null;
     else if (a === '--smoke') Object.assign(o, { rounds: 1, warmupMs: 200, measureMs: 600 });
-    else throw new Error(`unknown flag ${a} (flags: --rounds N --warmup-ms MS --measure-ms MS --standalone --ensemble --smoke)`);
+    else throw new Error(`unknown flag ${a} (flags: --rounds N --warmup-ms MS --measure-ms MS --standalone --ensemble --trace-dir DIR --smoke)`);
   }
   if (!(Number.isInteger(o.rounds) && o.rounds >= 1 && o.measureMs > 0 && o.warmupMs >= 0)) throw new Error('--rounds must be a whole number ≥ 1, --measure-ms positive, --warmup-ms ≥ 0');
   return o;
@@ -71,7 +74,7 @@ const add = (f: Figures, k: string, v: number) => f.set(k, [...(f.get(k) ?? []),
 
 async function measure(topology: Topology, traced: boolean, o: Options, f: Figures, round: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'zabkit-bench-trace-'));
-  const traceDir = traced ? join(dir, 'trace') : null;
+  const traceDir = traced ? (o.traceDir ? mkdtempSync(join(o.traceDir, 'zabkit-bench-trace-')) : join(dir, 'trace')) : null;
   if (traceDir) mkdirSync(traceDir, { recursive: true });
   const s = await start(topology, dir, traceDir);
   const tag = traced ? 'traced' : 'untraced';
@@ -92,6 +95,7 @@ async function measure(topology: Topology, traced: boolean, o: Options, f: Figur
   } finally {
     await s.stop();
     rmSync(dir, { recursive: true, force: true });
+    if (traceDir) rmSync(traceDir, { recursive: true, force: true });
   }
 }
 

@@ -9,7 +9,7 @@
 // (aversion counts its changes) and the children (each child is hashed as a node of its own).
 // ZooKeeper's per-node hash is a CRC-32, so its 64-bit sum misses a diverged node with the same
 // odds, 2⁻³², as this 32-bit one; it is one number, so it stays exact in a double.
-import { CompactNode, DATA_AT } from './node.ts';
+import { CompactNode } from './node.ts';
 import type { Data, Tree, Znode } from './types.ts';
 
 /** Bumped whenever what is hashed, or how, changes: digests of other versions are not compared. */
@@ -60,11 +60,11 @@ function mixData(h: number, b: Data): number {
   return mix(h, n);
 }
 
-/** mixData over a compact node's small value, its bytes being the string's code units from DATA_AT (no array made). */
-function mixChars(h: number, s: string): number {
-  const n = s.length - DATA_AT;
-  const end = DATA_AT + (n & ~3);
-  let i = DATA_AT;
+/** mixData over a compact node's small value, its bytes being the string's code units from `at` (no array made). */
+function mixChars(h: number, s: string, at: number): number {
+  const n = s.length - at;
+  const end = at + (n & ~3);
+  let i = at;
   for (; i < end; i += 4) h = mix(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24));
   if (i < s.length) {
     let k = 0;
@@ -76,19 +76,19 @@ function mixChars(h: number, s: string): number {
 
 function mixNodeData(h: number, n: Znode): number {
   if (n instanceof CompactNode) {
-    const s = n.inline;
-    return s === undefined ? mixData(h, n.b) : mixChars(h, s);
+    const at = n.inlineAt;
+    return at < 0 ? mixData(h, n.data) : mixChars(h, n.s, at); // null, or a big value's own array
   }
   return mixData(h, n.data);
 }
 
-/** Whether two nodes hold the same data object (a compact node's value is its string's tail: compared by value). */
+/** Whether two nodes hold the same data object (a compact node's small value is its string's tail: compared by value). */
 function sameData(a: Znode, b: Znode): boolean {
   if (a instanceof CompactNode && b instanceof CompactNode) {
-    const sa = a.inline;
-    const sb = b.inline;
-    if (sa === undefined || sb === undefined) return sa === sb && a.b === b.b;
-    return sa.length === sb.length && sa.endsWith(sb.substring(DATA_AT));
+    const at = a.inlineAt;
+    const bt = b.inlineAt;
+    if (at < 0 || bt < 0) return at === bt && a.data === b.data;
+    return a.s.length - at === b.s.length - bt && a.s.endsWith(b.s.substring(bt));
   }
   return !(a instanceof CompactNode) && !(b instanceof CompactNode) && a.data === b.data;
 }

@@ -2,53 +2,61 @@
 // object costs ~120 bytes for its 12 fields, 16 more for each number past 2^31 (zxids, ms
 // times) and ~180 for a Uint8Array with its ArrayBuffer; here the stat fields and a small value
 // are one one-byte string (16 bytes of header, then 1 byte a byte), beside the ACL, the kind and
-// the children: 5 fields. The Znode interface reads it through getters, so a node from
-// snapshot.ts or a test (a plain object) and a compact one are used alike; only spreading a
-// compact node ({ ...n }) would not copy its fields: nodes are changed with nodeWith.
+// the children: 4 fields (a value past INLINE_MAX is a fifth, in a BigNode). The Znode interface
+// reads it through getters, so a node from snapshot.ts or a test (a plain object) and a compact
+// one are used alike; only spreading a compact node ({ ...n }) would not copy its fields: nodes
+// are changed with nodeWith.
 import { type Children, NameSet } from './children.ts';
 import type { Acl, Data, NodeKind, Zxid, Znode } from './types.ts';
 
 /** Values up to this size are kept in the node's string; bigger ones as an exact-size Uint8Array. */
 export const INLINE_MAX = 1024;
 
-// The string's layout: czxid, mzxid, pzxid, ctime, mtime as float64 (any number survives),
-// version, aversion, childCreates as int32, one byte saying where the data is, then the data.
-const CZXID = 0;
-const MZXID = 8;
-const PZXID = 16;
-const CTIME = 24;
-const MTIME = 32;
-const VERSION = 40;
-const AVERSION = 44;
-const CHILD_CREATES = 48;
-const WHERE = 52;
-/** Where the value's bytes start in the string. */
-export const DATA_AT = 53;
+// The string's layout: a flags byte (where the data is; whether the numbers are wide), version,
+// aversion and childCreates as int32, then czxid, mzxid, pzxid, ctime, mtime — 7-byte integers
+// when all five are integers in [0, 2^53) (zxids and ms times are), else float64s (any number
+// survives) — then the data when it is small.
+const FLAGS = 0;
+const VERSION = 1;
+const AVERSION = 5;
+const CHILD_CREATES = 9;
+const NUMBERS = 13;
+const NARROW = 7;
+const WIDE = 8;
+const NARROW_DATA = NUMBERS + 5 * NARROW;
+const WIDE_DATA = NUMBERS + 5 * WIDE;
 
 const INLINE = 0;
 const NULL = 1;
 const BIG = 2;
+const WHERE = 3;
+const WIDE_FLAG = 4;
 
-const scratch = Buffer.alloc(2 * (DATA_AT + INLINE_MAX));
+const scratch = Buffer.alloc(2 * (WIDE_DATA + INLINE_MAX));
 const view = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
 const latin1Write = Buffer.prototype.latin1Write;
 // Apart from scratch: nodeWith reads the old node's fields while it writes the new header.
 const word = new Uint8Array(8);
 const wordView = new DataView(word.buffer);
 
-function f64(s: string, at: number): number {
-  for (let i = 0; i < 8; i++) word[i] = s.charCodeAt(at + i);
-  return wordView.getFloat64(0, true);
-}
-
 const i32 = (s: string, at: number): number => s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24);
+
+/** The i-th of czxid, mzxid, pzxid, ctime, mtime. */
+function numberAt(s: string, i: number): number {
+  if (s.charCodeAt(FLAGS) & WIDE_FLAG) {
+    const at = NUMBERS + WIDE * i;
+    for (let j = 0; j < 8; j++) word[j] = s.charCodeAt(at + j);
+    return wordView.getFloat64(0, true);
+  }
+  const at = NUMBERS + NARROW * i;
+  const hi = s.charCodeAt(at + 4) | (s.charCodeAt(at + 5) << 8) | (s.charCodeAt(at + 6) << 16);
+  return hi * 4294967296 + (i32(s, at) >>> 0);
+}
 
 export class CompactNode implements Znode {
   constructor(
-    /** The stat fields, where the data is, and the data when it is small (see the layout above). */
+    /** The flags, the stat fields and the data when it is small (see the layout above). */
     readonly s: string,
-    /** The data when it is bigger than INLINE_MAX, else null. */
-    readonly b: Uint8Array | null,
     readonly acl: readonly Acl[],
     readonly kind: NodeKind,
     readonly children: Children,
@@ -56,42 +64,45 @@ export class CompactNode implements Znode {
 
   /** A new array each time for a small value (the string is what the node keeps). */
   get data(): Data {
-    const where = this.s.charCodeAt(WHERE);
-    if (where === NULL) return null;
-    if (where === BIG) return this.b;
     const s = this.s;
-    const n = s.length - DATA_AT;
+    const flags = s.charCodeAt(FLAGS);
+    const where = flags & WHERE;
+    if (where === NULL) return null;
+    if (where === BIG) return (this as unknown as BigNode).b;
+    const at = flags & WIDE_FLAG ? WIDE_DATA : NARROW_DATA;
+    const n = s.length - at;
     const out = new Uint8Array(n);
-    if (n < 32) for (let i = 0; i < n; i++) out[i] = s.charCodeAt(DATA_AT + i);
-    else latin1Write.call(out, s.substring(DATA_AT), 0, n);
+    if (n < 32) for (let i = 0; i < n; i++) out[i] = s.charCodeAt(at + i);
+    else latin1Write.call(out, s.substring(at), 0, n);
     return out;
+  }
+
+  /** Where a small value's bytes start in s (they are its code units from there); −1 for null or a big value. */
+  get inlineAt(): number {
+    const flags = this.s.charCodeAt(FLAGS);
+    return (flags & WHERE) !== INLINE ? -1 : flags & WIDE_FLAG ? WIDE_DATA : NARROW_DATA;
   }
 
   /** The data's length, null's being 0 (TREE-9), without making the array. */
   get dataSize(): number {
-    const where = this.s.charCodeAt(WHERE);
-    return where === INLINE ? this.s.length - DATA_AT : where === BIG ? this.b!.length : 0;
-  }
-
-  /** The small value's bytes as the string's code units from DATA_AT; undefined for null or a big value. */
-  get inline(): string | undefined {
-    return this.s.charCodeAt(WHERE) === INLINE ? this.s : undefined;
+    const at = this.inlineAt;
+    return at >= 0 ? this.s.length - at : ((this.s.charCodeAt(FLAGS) & WHERE) === BIG ? (this as unknown as BigNode).b.length : 0);
   }
 
   get czxid(): Zxid {
-    return f64(this.s, CZXID);
+    return numberAt(this.s, 0);
   }
   get mzxid(): Zxid {
-    return f64(this.s, MZXID);
+    return numberAt(this.s, 1);
   }
   get pzxid(): Zxid {
-    return f64(this.s, PZXID);
+    return numberAt(this.s, 2);
   }
   get ctime(): number {
-    return f64(this.s, CTIME);
+    return numberAt(this.s, 3);
   }
   get mtime(): number {
-    return f64(this.s, MTIME);
+    return numberAt(this.s, 4);
   }
   get version(): number {
     return i32(this.s, VERSION);
@@ -101,6 +112,13 @@ export class CompactNode implements Znode {
   }
   get childCreates(): number {
     return i32(this.s, CHILD_CREATES);
+  }
+}
+
+/** A compact node whose value is bigger than INLINE_MAX: kept as an exact-size array beside the string. */
+export class BigNode extends CompactNode {
+  constructor(s: string, acl: readonly Acl[], kind: NodeKind, children: Children, readonly b: Uint8Array) {
+    super(s, acl, kind, children);
   }
 }
 
@@ -123,55 +141,70 @@ export interface NodeChanges {
 /** A value apply may keep: a view into a bigger buffer (a request's frame) is copied, so the node holds only its bytes. */
 const exact = (d: Uint8Array): Uint8Array => (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? d : d.slice());
 
-/** The string for `data`, and where bytes past INLINE_MAX went; the header is written after. */
-function place(data: Data): [number, Uint8Array | null] {
-  if (data === null) {
-    scratch[WHERE] = NULL;
-    return [DATA_AT, null];
+const narrow = (v: number): boolean => Number.isSafeInteger(v) && v >= 0 && (v !== 0 || 1 / v > 0);
+
+/** Writes the header into scratch; returns where the data goes. */
+function header(where: number, version: number, aversion: number, childCreates: number, nums: readonly [number, number, number, number, number]): number {
+  const wide = !(narrow(nums[0]) && narrow(nums[1]) && narrow(nums[2]) && narrow(nums[3]) && narrow(nums[4]));
+  scratch[FLAGS] = where | (wide ? WIDE_FLAG : 0);
+  view.setInt32(VERSION, version, true);
+  view.setInt32(AVERSION, aversion, true);
+  view.setInt32(CHILD_CREATES, childCreates, true);
+  for (let i = 0; i < 5; i++) {
+    const v = nums[i]!;
+    if (wide) view.setFloat64(NUMBERS + WIDE * i, v, true);
+    else {
+      const at = NUMBERS + NARROW * i;
+      const hi = Math.floor(v / 4294967296);
+      view.setUint32(at, v - hi * 4294967296, true);
+      scratch[at + 4] = hi;
+      scratch[at + 5] = hi >>> 8;
+      scratch[at + 6] = hi >>> 16;
+    }
   }
-  if (data.length > INLINE_MAX) {
-    scratch[WHERE] = BIG;
-    return [DATA_AT, exact(data)];
-  }
-  scratch[WHERE] = INLINE;
-  scratch.set(data, DATA_AT);
-  return [DATA_AT + data.length, null];
+  return wide ? WIDE_DATA : NARROW_DATA;
+}
+
+const whereOf = (data: Data): number => (data === null ? NULL : data.length > INLINE_MAX ? BIG : INLINE);
+
+function make(length: number, big: Uint8Array | null, acl: readonly Acl[], kind: NodeKind, children: Children): CompactNode {
+  const s = scratch.toString('latin1', 0, length);
+  return big ? new BigNode(s, acl, kind, children, big) : new CompactNode(s, acl, kind, children);
 }
 
 /** `n` (compact or a plain Znode) with `c` applied, as a CompactNode. */
 export function nodeWith(n: Znode, c: NodeChanges): CompactNode {
-  let length: number;
-  let big: Uint8Array | null;
-  if (c.data !== undefined) [length, big] = place(c.data);
-  else if (n instanceof CompactNode) {
-    // The old string's data (and header, overwritten below) copied as it is.
-    length = n.s.length;
-    big = n.b;
-    latin1Write.call(scratch, n.s, 0, length);
-  } else [length, big] = place(n.data);
-  view.setFloat64(CZXID, c.czxid ?? n.czxid, true);
-  view.setFloat64(MZXID, c.mzxid ?? n.mzxid, true);
-  view.setFloat64(PZXID, c.pzxid ?? n.pzxid, true);
-  view.setFloat64(CTIME, c.ctime ?? n.ctime, true);
-  view.setFloat64(MTIME, c.mtime ?? n.mtime, true);
-  view.setInt32(VERSION, c.version ?? n.version, true);
-  view.setInt32(AVERSION, c.aversion ?? n.aversion, true);
-  view.setInt32(CHILD_CREATES, c.childCreates ?? n.childCreates, true);
-  return new CompactNode(scratch.toString('latin1', 0, length), big, c.acl ?? n.acl, c.kind ?? n.kind, c.children ?? n.children);
+  const nums = [c.czxid ?? n.czxid, c.mzxid ?? n.mzxid, c.pzxid ?? n.pzxid, c.ctime ?? n.ctime, c.mtime ?? n.mtime] as const;
+  const version = c.version ?? n.version;
+  const aversion = c.aversion ?? n.aversion;
+  const childCreates = c.childCreates ?? n.childCreates;
+  const acl = c.acl ?? n.acl;
+  const kind = c.kind ?? n.kind;
+  const children = c.children ?? n.children;
+  if (c.data === undefined && n instanceof CompactNode) {
+    // The old node's data as it is: its string's tail, or its big array.
+    const from = n.inlineAt;
+    const at = header(n.s.charCodeAt(FLAGS) & WHERE, version, aversion, childCreates, nums);
+    if (from < 0) return make(at, n instanceof BigNode ? n.b : null, acl, kind, children);
+    const length = n.s.length - from;
+    if (length > 0) latin1Write.call(scratch, n.s.substring(from), at, length);
+    return make(at + length, null, acl, kind, children);
+  }
+  const data = c.data === undefined ? n.data : c.data;
+  const at = header(whereOf(data), version, aversion, childCreates, nums);
+  if (data === null) return make(at, null, acl, kind, children);
+  if (data.length > INLINE_MAX) return make(at, exact(data), acl, kind, children);
+  scratch.set(data, at);
+  return make(at + data.length, null, acl, kind, children);
 }
 
 /** TREE-9: a new node, as apply's create makes it. */
 export function compactNode(data: Data, acl: readonly Acl[], kind: NodeKind, zxid: Zxid, time: number): CompactNode {
-  const [length, big] = place(data);
-  view.setFloat64(CZXID, zxid, true);
-  view.setFloat64(MZXID, zxid, true);
-  view.setFloat64(PZXID, zxid, true);
-  view.setFloat64(CTIME, time, true);
-  view.setFloat64(MTIME, time, true);
-  view.setInt32(VERSION, 0, true);
-  view.setInt32(AVERSION, 0, true);
-  view.setInt32(CHILD_CREATES, 0, true);
-  return new CompactNode(scratch.toString('latin1', 0, length), big, acl, kind, NameSet.EMPTY);
+  const at = header(whereOf(data), 0, 0, 0, [zxid, zxid, zxid, time, time]);
+  if (data === null) return make(at, null, acl, kind, NameSet.EMPTY);
+  if (data.length > INLINE_MAX) return make(at, exact(data), acl, kind, NameSet.EMPTY);
+  scratch.set(data, at);
+  return make(at + data.length, null, acl, kind, NameSet.EMPTY);
 }
 
 /** TREE-9: the data's length in the stat (null: 0), without copying a compact node's value. */

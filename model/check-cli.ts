@@ -41,6 +41,8 @@ export const CHECK_HELP = `usage: zabkit check [flags] — explore every interle
                    counts and verdict, a shortest counterexample, though not always the same one
   --fp-memory MB   keep at most MB of fingerprints in memory, the rest in sorted files on disk
                    (one worker; --fp-dir DIR, default the system's temporary directory)
+  --frontier-memory N   keep at most N states of the BFS frontier in memory, the rest in files
+                   (one worker, breadth first; in --fp-dir too)
   --mutant NAME    check a deliberately broken variant; alone, it uses that mutant's bounds
                    (${MUTANTS.map((m) => m.name).join(', ')})
   --json           print the summary as JSON
@@ -57,6 +59,7 @@ export interface Parsed {
   maxStates?: number;
   workers: number;
   fpMemoryMb?: number;
+  frontierMemory?: number;
   fpDir?: string;
   json: boolean;
   out?: string;
@@ -68,7 +71,7 @@ export function parse(args: readonly string[]): Parsed | string {
   const p: Parsed = { bounds: DEFAULT_BOUNDS, dfs: false, simulate: null, workers: 1, json: false };
   const spec: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const f of Object.keys(FLAGS)) spec[f.slice(2)] = { type: 'string' };
-  for (const f of ['seed', 'runs', 'max-states', 'out', 'mutant', 'workers', 'fp-memory', 'fp-dir']) spec[f] = { type: 'string' };
+  for (const f of ['seed', 'runs', 'max-states', 'out', 'mutant', 'workers', 'fp-memory', 'fp-dir', 'frontier-memory']) spec[f] = { type: 'string' };
   for (const f of ['async-disk', 'two-channels', 'shell-model', 'dfs', 'simulate', 'json']) spec[f] = { type: 'boolean' };
   let seed: number;
   let runs: number;
@@ -81,6 +84,7 @@ export function parse(args: readonly string[]): Parsed | string {
     if (values['max-states'] !== undefined) p.maxStates = wholeNumber('max-states', values['max-states'], 0);
     p.workers = wholeNumber('workers', values.workers, 1) || availableParallelism();
     if (values['fp-memory'] !== undefined) p.fpMemoryMb = wholeNumber('fp-memory', values['fp-memory'], 0);
+    if (values['frontier-memory'] !== undefined) p.frontierMemory = Math.max(1, wholeNumber('frontier-memory', values['frontier-memory'], 0));
   } catch (e) {
     return (e as Error).message;
   }
@@ -95,7 +99,8 @@ export function parse(args: readonly string[]): Parsed | string {
   if (values.out !== undefined) p.out = values.out as string;
   if (values['fp-dir'] !== undefined) p.fpDir = values['fp-dir'] as string;
   if (p.workers > 1 && p.dfs) return '--workers above 1 searches breadth first: not with --dfs';
-  if (p.workers > 1 && p.fpMemoryMb !== undefined) return '--fp-memory spills the one-worker search only: not with --workers above 1';
+  if (p.workers > 1 && (p.fpMemoryMb !== undefined || p.frontierMemory !== undefined)) return '--fp-memory and --frontier-memory spill the one-worker search only: not with --workers above 1';
+  if (p.dfs && p.frontierMemory !== undefined) return '--frontier-memory spills a breadth-first frontier: not with --dfs';
   const wantSimulate = values.simulate === true;
   const mutantName = values.mutant as string | undefined;
   let base: Bounds = DEFAULT_BOUNDS;
@@ -182,6 +187,7 @@ export function runCheck(args: readonly string[], out: (s: string) => void, prog
     bounds: p.bounds,
     ...(p.fpMemoryMb !== undefined ? { fingerprintMemory: Math.max(1, p.fpMemoryMb) * 1024 * 1024 } : {}),
     ...(p.fpDir !== undefined ? { fingerprintDir: p.fpDir } : {}),
+    ...(p.frontierMemory !== undefined ? { frontierMemory: p.frontierMemory } : {}),
     ...(p.deviation ? { deviation: p.deviation } : {}),
     strategy: p.dfs ? 'dfs' : 'bfs',
     ...(p.maxStates ? { maxStates: p.maxStates } : {}),

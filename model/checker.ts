@@ -3,6 +3,7 @@
 // links and partitions, each bounded — and checks every invariant on every state it reaches.
 import type { Deviation, Sid } from '../src/zab/index.ts';
 import { DiskFingerprintSet, type DiskFingerprintStats } from './disk-fingerprints.ts';
+import { DiskFrontier } from './disk-frontier.ts';
 import { CachedFingerprint, Encoder, FingerprintSet, hash64, type SidMap } from './fingerprint.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { apply, createWorld, enabled, environment, isEstablishedLeader, type Action, type World } from './world.ts';
@@ -94,7 +95,9 @@ export interface CheckOptions {
   readonly stopAtLevelEnd?: boolean;
   /** Bytes for fingerprints in memory; beyond them the set spills to sorted files on disk. */
   readonly fingerprintMemory?: number;
-  /** Where the spilled fingerprints go (default: the system's temporary directory). */
+  /** BFS: states of the frontier kept in memory; beyond them it spills to files (model/disk-frontier.ts). */
+  readonly frontierMemory?: number;
+  /** Where spilled fingerprints and frontier go (default: the system's temporary directory). */
   readonly fingerprintDir?: string;
   readonly onProgress?: (p: Progress) => void;
 }
@@ -225,6 +228,12 @@ export function fingerprinter(bounds: Bounds) {
   };
 }
 
+interface Item {
+  readonly node: Node;
+  readonly id: number;
+  readonly depth: number;
+}
+
 /** Grows as needed: parent state id and action index per state, to rebuild a shortest path. */
 class Parents {
   parent = new Int32Array(1 << 16);
@@ -267,10 +276,13 @@ export function check(opts: CheckOptions): Summary {
   const started = performance.now();
   const fp = fingerprinter(bounds);
   const seen = opts.fingerprintMemory ? new DiskFingerprintSet(opts.fingerprintMemory, opts.fingerprintDir) : new FingerprintSet();
+  const m = opts.frontierMemory;
+  const disk = strategy === 'bfs' && m ? new DiskFrontier<Item>(Math.min(4096, Math.max(1, m >> 2)), m, opts.fingerprintDir) : null;
   try {
-    return search(opts, strategy, started, fp, seen);
+    return search(opts, strategy, started, fp, seen, disk);
   } finally {
     if (seen instanceof DiskFingerprintSet) seen.close();
+    disk?.close();
   }
 }
 
@@ -280,6 +292,7 @@ function search(
   started: number,
   fp: (n: Node) => [number, number],
   seen: FingerprintSet | DiskFingerprintSet,
+  disk: DiskFrontier<Item> | null,
 ): Summary {
   const bounds = opts.bounds;
   const levelEnd = strategy === 'bfs' && opts.stopAtLevelEnd === true;
@@ -293,8 +306,12 @@ function search(
   seen.add(h, l);
   parents.set(0, -1, -1);
   // The frontier: BFS takes from the front, DFS from the back.
-  let frontier: { node: Node; id: number; depth: number }[] = [{ node: root, id: 0, depth: 0 }];
+  let frontier: Item[] = [{ node: root, id: 0, depth: 0 }];
   let head = 0;
+  if (disk) {
+    disk.push(frontier[0]!);
+    frontier = [];
+  }
   let transitions = 0;
   let maxDepth = 0;
   let violation: Summary['violation'] = null;
@@ -304,8 +321,8 @@ function search(
   const initial = checkInvariants(root.world);
   if (initial.length) violation = { ...initial[0]!, path: [] };
 
-  while (!violation && head < frontier.length) {
-    const item = strategy === 'bfs' ? frontier[head++]! : frontier.pop()!;
+  while (!violation && (disk ? disk.length > 0 : head < frontier.length)) {
+    const item = disk ? disk.shift()! : strategy === 'bfs' ? frontier[head++]! : frontier.pop()!;
     if (capDepth >= 0 && item.depth > capDepth) break;
     if (strategy === 'bfs' && head > 65536) {
       frontier = frontier.slice(head);
@@ -329,7 +346,8 @@ function search(
         break;
       }
       for (const s of reached(child)) sometimes[s] = true;
-      frontier.push({ node: child, id, depth });
+      if (disk) disk.push({ node: child, id, depth });
+      else frontier.push({ node: child, id, depth });
       if (opts.maxStates && seen.size >= opts.maxStates) {
         if (levelEnd) {
           if (capDepth < 0) capDepth = item.depth;
@@ -345,7 +363,7 @@ function search(
       if (now - lastProgress > 500) {
         lastProgress = now;
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
-        opts.onProgress?.({ distinct: seen.size, transitions, depth: maxDepth, queue: frontier.length - head, seconds: (now - started) / 1000 });
+        opts.onProgress?.({ distinct: seen.size, transitions, depth: maxDepth, queue: disk ? disk.length : frontier.length - head, seconds: (now - started) / 1000 });
       }
     }
   }

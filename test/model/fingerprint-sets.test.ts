@@ -1,9 +1,10 @@
 // The two new fingerprint sets against a plain Set of the same fingerprints: the shared table
 // (with a growth in between) and the disk-backed one (with many merges), for random fingerprints
-// with repeats.
+// with repeats; and the frontier queue that spills to disk.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DiskFingerprintSet } from '../../model/disk-fingerprints.ts';
+import { DiskFrontier } from '../../model/disk-frontier.ts';
 import { hash64 } from '../../model/fingerprint.ts';
 import { CONTROL_WORDS, SharedFingerprintSet } from '../../model/shared-fingerprints.ts';
 
@@ -50,6 +51,32 @@ describe('fingerprint sets', () => {
         }
       }),
       { numRuns: 20 },
+    );
+  });
+});
+
+describe('the frontier on disk', () => {
+  it('is a FIFO queue, whatever the interleaving of pushes and shifts', () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { maxLength: 400 }), (ops) => {
+        const q = new DiskFrontier<{ n: number }>(4, 8);
+        const model: number[] = [];
+        let n = 0;
+        try {
+          for (const push of ops) {
+            if (push) {
+              q.push({ n });
+              model.push(n++);
+            } else expect(q.shift()?.n).toBe(model.shift());
+            expect(q.length).toBe(model.length);
+          }
+          while (model.length) expect(q.shift()?.n).toBe(model.shift());
+          expect(q.shift()).toBeUndefined();
+        } finally {
+          q.close();
+        }
+      }),
+      { numRuns: 50 },
     );
   });
 });

@@ -23,14 +23,14 @@ describe('parallel search', () => {
   }, 20_000);
 
   it('stops at the same state as the one-worker search when --max-states ends a level', () => {
-    const bounds = small({ servers: 3 });
-    const one = check({ bounds, maxStates: 1500, stopAtLevelEnd: true });
-    const many = checkParallel({ bounds, maxStates: 1500, workers: 2 });
+    const bounds = small({ servers: 2, txns: 2, crashes: 1 });
+    const one = check({ bounds, maxStates: 500, stopAtLevelEnd: true });
+    const many = checkParallel({ bounds, maxStates: 500, workers: 2 });
     expect(one.exhausted).toBe(false);
-    expect(one.distinct).toBeGreaterThan(1500); // the rest of the level that reached it
+    expect(one.distinct).toBeGreaterThan(500); // the rest of the level that reached it
     expect(counts(many)).toEqual(counts(one));
     // without stopAtLevelEnd the one-worker search stops at once, as it always has
-    expect(check({ bounds, maxStates: 1500 }).distinct).toBe(1500);
+    expect(check({ bounds, maxStates: 500 }).distinct).toBe(500);
   }, 20_000);
 
   it('finds a shortest counterexample, which replays to the violation', () => {
@@ -63,9 +63,18 @@ describe('fingerprints spilled to disk', () => {
     expect(spilled.disk!.diskReads).toBeGreaterThan(0);
   });
 
+  it('the frontier on disk keeps the search order: the same counts, and the same stop at --max-states', () => {
+    const bounds = small({ servers: 2, txns: 2, crashes: 1 });
+    const one = check({ bounds });
+    expect(counts(check({ bounds, frontierMemory: 50 }))).toEqual(counts(one));
+    const cut = check({ bounds, maxStates: 500 });
+    const cutOnDisk = check({ bounds, maxStates: 500, frontierMemory: 50 });
+    expect(counts(cutOnDisk)).toEqual(counts(cut));
+  });
+
   it('zabkit check --fp-memory reports what went to disk', () => {
     const lines: string[] = [];
-    expect(runCheck(['--servers', '2', '--txns', '1', '--crashes', '1', '--fp-memory', '0'], (l) => lines.push(l))).toBe(0);
+    expect(runCheck(['--servers', '2', '--txns', '1', '--crashes', '1', '--fp-memory', '0', '--frontier-memory', '20'], (l) => lines.push(l))).toBe(0);
     expect(lines).toContain('exhausted: 543 distinct states, 835 transitions, max depth 29');
     expect(lines.some((l) => l.startsWith('fingerprints on disk: '))).toBe(true);
   });

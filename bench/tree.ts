@@ -77,7 +77,8 @@ for (let round = 0; round < ROUNDS; round++) {
   for (let i = 0; i < 200_000; i++) {
     const p = i % PARENTS;
     const c = (i * 7919) % PER_PARENT;
-    sets.push({ zxid: n + i + 1, time: 0, session: 1n, op: { type: 'setData', path: `/bench/p${p}/n${c}`, data: value, version: 1 } });
+    // A flat path, as decoded from the wire (the fixture's reason).
+    sets.push({ zxid: n + i + 1, time: 0, session: 1n, op: { type: 'setData', path: Buffer.from(`/bench/p${p}/n${c}`).toString(), data: value, version: 1 } });
   }
   const [, setSecs] = time(() => {
     let t = tree;

@@ -5,7 +5,7 @@ export { apply } from './apply.ts';
 export { emptyTree, statOf, newNode, dataLength } from './tree.ts';
 export { NameSet } from './children.ts';
 export { NodeMap } from './node-map.ts';
-export { plainNode } from './node.ts';
+export { plainNode, dataSizeOf } from './node.ts';
 export * from './read.ts';
 export * from './watches.ts';
 export * from './session.ts';

@@ -79,7 +79,8 @@ function prepareCreate(tree: Tree, w: Extract<WriteOp, { path: string; flags: nu
   const parent = tree.nodes.get(parentOf(w.path));
   if (!parent) return Code.NoNode;
   if (!allowed(parent.acl, Perms.CREATE, c.header.auth)) return Code.NoAuth; // ACL-4
-  const path = SEQUENTIAL_MODES.includes(flags) ? w.path + sequenceSuffix(parent.childCreates) : w.path; // TREE-6
+  // TREE-6. join, not +: a flat string (+ makes a 32-byte rope the tree would keep as the path, and hash slowly).
+  const path = SEQUENTIAL_MODES.includes(flags) ? [w.path, sequenceSuffix(parent.childCreates)].join('') : w.path;
   if (pathProblem(path) !== undefined) return Code.BadArguments; // TREE-1
   if (tree.nodes.has(path)) return Code.NodeExists;
   if (parent.kind.type === 'ephemeral') return Code.NoChildrenForEphemerals; // TREE-5

@@ -5,6 +5,7 @@
 // search are the one-worker search's, and a counterexample is a shortest one. The main thread
 // blocks between replies (Atomics.wait, receiveMessageOnPort), so the search stays synchronous.
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { checkInvariants } from './invariants.ts';
@@ -12,6 +13,11 @@ import { actions, fingerprinter, initialNode, next, SOMETIMES, type CheckOptions
 import type { Command, LevelReply, Reply, WorkerData } from './check-worker.ts';
 import { CONTROL_WORDS, DONE, SharedFingerprintSet } from './shared-fingerprints.ts';
 import type { Action } from './world.ts';
+import { PROJECT_ROOT } from '../src/shell/project-root.ts';
+
+// Found from the package's root, not from this module: bundled into dist/cli, this code runs
+// from there, while the boot file (which compiles the worker's TypeScript with tsx) stays in model/.
+const WORKER_BOOT = join(PROJECT_ROOT, 'model', 'check-worker-boot.mjs');
 
 export interface ParallelOptions extends CheckOptions {
   /** Worker threads (default: the machine's cores). */
@@ -87,7 +93,7 @@ export function checkParallel(opts: ParallelOptions): Summary {
     for (let index = 0; index < n; index++) {
       const { port1, port2 } = new MessageChannel();
       const data: WorkerData = { bounds, deviation: opts.deviation ?? null, index, workers: n, control: control.buffer as SharedArrayBuffer, table: table.buffer, progress: progress.buffer as SharedArrayBuffer, port: port2 };
-      const worker = new Worker(new URL('./check-worker-boot.mjs', import.meta.url), {
+      const worker = new Worker(WORKER_BOOT, {
         workerData: data,
         transferList: [port2],
         execArgv: [], // the boot file registers tsx itself

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { arch, cpus, freemem, homedir, hostname, platform, release, totalmem, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { dataLength } from '../tree/index.ts';
+import { dataSizeOf } from '../tree/index.ts';
 import { makeZxid } from '../zab/zxid.ts';
 import type { Connection } from './connection.ts';
 import type { ServerView } from './four-letter.ts';
@@ -28,9 +28,9 @@ export const nodeCount = (v: ServerView): number => v.tree.nodes.size + 1;
 /** DataTree.approximateDataSize: each entry's path length plus data length (the root's "" entry too). */
 export function approximateDataSize(v: ServerView): number {
   let n = 0;
-  for (const [path, z] of v.tree.nodes) n += path.length + dataLength(z.data);
+  for (const [path, z] of v.tree.nodes) n += path.length + dataSizeOf(z);
   const root = v.tree.nodes.get('/');
-  return n + (root ? dataLength(root.data) : 0);
+  return n + (root ? dataSizeOf(root) : 0);
 }
 
 /** Data and child watches, each (path, watcher) once: WatchManager.size() of both managers. */

@@ -12,7 +12,7 @@ import { canonicalAcl } from './acl.ts';
 import { nodeHash } from './digest.ts';
 import { namePrefix, NameSet } from './children.ts';
 import { NodeMap } from './node-map.ts';
-import { compactNode, nodeWith } from './node.ts';
+import { CompactNode, compactNode, nodeWith } from './node.ts';
 import { canonicalKind, CONTAINER, EMPTY_DATA, PERSISTENT } from './tree.ts';
 import type { Acl, NodeKind, Session, SessionId, Tree } from './types.ts';
 
@@ -94,6 +94,15 @@ class Writer {
     this.room(b.length);
     this.buf.set(b, this.at);
     this.at += b.length;
+  }
+  /** A compact node's small value: the code units of s from `from` (node.ts), without copying it out first. */
+  latin1(s: string, from: number): void {
+    const n = s.length - from;
+    this.u32(n);
+    this.room(n);
+    const buf = this.buf;
+    for (let i = 0, at = this.at; i < n; i++) buf[at + i] = s.charCodeAt(from + i);
+    this.at += n;
   }
   str(s: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
@@ -309,7 +318,9 @@ function* encode(tree: Tree, chunk: number, stream: boolean): Generator<Uint8Arr
     w.i32(n.aversion);
     w.i32(n.childCreates);
     w.u32(indexOf(n.acl));
-    w.bytes(n.data);
+    const inlineAt = n instanceof CompactNode ? n.inlineAt : -1;
+    if (inlineAt >= 0) w.latin1((n as CompactNode).s, inlineAt);
+    else w.bytes(n.data); // null, big, or a plain node
     if (stream && w.hasSealed) yield w.take();
     if (++done % chunk === 0) yield;
   }

@@ -1,5 +1,6 @@
 // The data tree's state, requests, txns and results. Everything is immutable: `apply` returns a
-// new tree that shares all it did not change with the old one (immutable.js persistent maps).
+// new tree that shares all it did not change with the old one (persistent maps: node-map.ts for
+// the nodes, immutable.js for sessions and quotas).
 import type { Map as IMap, Set as ISet } from 'immutable';
 import type { Children } from './children.ts';
 import type { Nodes } from './node-map.ts';

@@ -4,7 +4,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import type { Deviation } from '../src/zab/index.ts';
-import { actions, fingerprinter, initialNode, next, outOfBounds, reached, SOMETIMES, type Bounds, type Node } from './checker.ts';
+import { actions, fingerprinter, initialNode, next, outOfBounds, Parents, reached, SOMETIMES, type Bounds, type Node } from './checker.ts';
 import { checkInvariants } from './invariants.ts';
 import { DONE, SharedFingerprintSet, STOP } from './shared-fingerprints.ts';
 
@@ -53,27 +53,6 @@ interface Item {
   readonly id: number;
 }
 
-/** Parent id and action index per local state: a float parent id, since ids interleave workers. */
-class Parents {
-  parent = new Float64Array(1 << 14);
-  action = new Int32Array(1 << 14);
-  set(local: number, parent: number, action: number): void {
-    if (local >= this.parent.length) {
-      const p = new Float64Array(this.parent.length * 2);
-      p.set(this.parent);
-      this.parent = p;
-      const a = new Int32Array(this.action.length * 2);
-      a.set(this.action);
-      this.action = a;
-    }
-    this.parent[local] = parent;
-    this.action[local] = action;
-  }
-  get bytes(): number {
-    return this.parent.byteLength + this.action.byteLength;
-  }
-}
-
 export class LevelWorker {
   private frontier: Item[] = [];
   private nextFrontier: Item[] = [];
@@ -84,7 +63,7 @@ export class LevelWorker {
   private maxDepth = 0;
   private sometimes = 0;
   private violation: LevelReply['violation'] = null;
-  private readonly parents = new Parents();
+  private readonly parents = new Parents(true, 1 << 14); // parent ids interleave the workers'
   private readonly fp: (n: Node) => [number, number];
   private readonly progress: Float64Array;
   private table: SharedFingerprintSet;

@@ -234,13 +234,23 @@ interface Item {
   readonly depth: number;
 }
 
-/** Grows as needed: parent state id and action index per state, to rebuild a shortest path. */
-class Parents {
-  parent = new Int32Array(1 << 16);
-  action = new Int32Array(1 << 16);
+/**
+ * Grows as needed: parent state id and action index per state, to rebuild a shortest path. A
+ * parallel worker's parent ids interleave the workers' and pass 2^31, so it keeps them wide.
+ */
+export class Parents {
+  parent: Int32Array | Float64Array;
+  action: Int32Array;
+  constructor(
+    private readonly wide = false,
+    size = 1 << 16,
+  ) {
+    this.parent = wide ? new Float64Array(size) : new Int32Array(size);
+    this.action = new Int32Array(size);
+  }
   set(id: number, parent: number, action: number): void {
     if (id >= this.parent.length) {
-      const p = new Int32Array(this.parent.length * 2);
+      const p = this.wide ? new Float64Array(this.parent.length * 2) : new Int32Array(this.parent.length * 2);
       p.set(this.parent);
       this.parent = p;
       const a = new Int32Array(this.action.length * 2);

@@ -58,7 +58,10 @@ export function answered(s: ServerState, ref: number): Stepped {
   let state: ServerState = { ...s, asked: s.asked.delete(ref) };
   const c = state.conns.get(conn);
   if (!c) return done(state);
-  let queue = c.queue.filter((q) => q.kind === 'read' || q.ref !== ref);
+  // Refs are unique in a queue and a connection's writes are mostly answered in order: the head
+  // is then the one to drop, without rebuilding the list.
+  const head = c.queue.first();
+  let queue = head !== undefined && head.kind !== 'read' && head.ref === ref ? c.queue.shift() : c.queue.filter((q) => q.kind === 'read' || q.ref !== ref);
   const effects: ServerEffect[] = [];
   const ready: Queued[] = [];
   for (let q = queue.first(); q !== undefined && q.kind !== 'write'; q = queue.first()) {

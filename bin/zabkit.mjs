@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 
 // The model checker keeps millions of states: give it a heap larger than Node's default.
@@ -37,7 +37,7 @@ function sourcesNewerThan(ms) {
 const compiled = !process.env.ZABKIT_FROM_SOURCE && existsSync(built) && existsSync(stamp) && !sourcesNewerThan(statSync(stamp).mtimeMs);
 let main;
 if (compiled) {
-  ({ main } = await import(built));
+  ({ main } = await import(pathToFileURL(built).href));
 } else {
   const { register } = await import('tsx/esm/api');
   register();

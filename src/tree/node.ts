@@ -59,6 +59,13 @@ function numberAt(s: string, i: number): number {
   return hi * 4294967296 + (i32(s, at) >>> 0);
 }
 
+/** A small value's bytes (the code units of s from `from`) copied into `out` at `to`: for the data getter and the snapshot writer. */
+export function copyInline(s: string, from: number, out: Uint8Array, to: number): void {
+  const n = s.length - from;
+  if (n < 32) for (let i = 0; i < n; i++) out[to + i] = s.charCodeAt(from + i);
+  else latin1Write.call(out, s.substring(from), to, n);
+}
+
 export class CompactNode implements Znode {
   constructor(
     /** The flags, the stat fields and the data when it is small (see the layout above). */
@@ -76,10 +83,8 @@ export class CompactNode implements Znode {
     if (where === NULL) return null;
     if (where === BIG) return (this as unknown as BigNode).b;
     const at = flags & WIDE_FLAG ? WIDE_DATA : NARROW_DATA;
-    const n = s.length - at;
-    const out = new Uint8Array(n);
-    if (n < 32) for (let i = 0; i < n; i++) out[i] = s.charCodeAt(at + i);
-    else latin1Write.call(out, s.substring(at), 0, n);
+    const out = new Uint8Array(s.length - at);
+    copyInline(s, at, out, 0);
     return out;
   }
 

@@ -12,7 +12,7 @@ import { canonicalAcl } from './acl.ts';
 import { nodeHash } from './digest.ts';
 import { namePrefix, NameSet } from './children.ts';
 import { NodeMap } from './node-map.ts';
-import { CompactNode, compactNode, nodeWith } from './node.ts';
+import { CompactNode, compactNode, copyInline, nodeWith } from './node.ts';
 import { canonicalKind, CONTAINER, EMPTY_DATA, PERSISTENT } from './tree.ts';
 import type { Acl, NodeKind, Session, SessionId, Tree } from './types.ts';
 
@@ -100,8 +100,7 @@ class Writer {
     const n = s.length - from;
     this.u32(n);
     this.room(n);
-    const buf = this.buf;
-    for (let i = 0, at = this.at; i < n; i++) buf[at + i] = s.charCodeAt(from + i);
+    copyInline(s, from, this.buf, this.at);
     this.at += n;
   }
   str(s: string): void {

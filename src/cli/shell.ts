@@ -150,7 +150,7 @@ export class ZkShell {
       throw new CliError(`Command not found: Command not found ${cmd}`, 127);
     }
     if (cmd === 'quit') {
-      await this.zk?.close();
+      await this.end(); // zkCli's quit closes and exits before its watcher hears of the close
       return true;
     } else if (cmd === 'redo' && args.length >= 2) {
       const i = javaDecode(args[1]!);

@@ -15,6 +15,13 @@ import { peerMissing, ZKCLI } from '../shell/harness.ts';
 import { normalizer, runCommands, runShell, takeEvents, type Piece } from './compare.ts';
 
 const PROPS = { 'zookeeper.extendedTypesEnabled': 'true' };
+/**
+ * zkCli's quit closes the session and exits at once: its event thread prints the Closed event
+ * before the exit in some runs and not in others. zabkit's quit never prints it; Apache's last
+ * event is compared without it.
+ */
+const withoutQuitClose = (events: readonly string[]): readonly string[] =>
+  events.at(-1) === 'WatchedEvent state:Closed type:None path:null' ? events.slice(0, -1) : events;
 const hostOf = (b: SuiteCluster): string => `127.0.0.1:${b.cluster.nodes[0]!.clientPort}`;
 
 /** getEphemerals lists the session's nodes in the server's set order (a Java HashSet in Apache): compared as sets. */
@@ -36,7 +43,7 @@ describe.skipIf(peerMissing('Apache ZooKeeper and its zkCli', apacheInstalled() 
     expect(all('stdout')).toContain('numChildren = ');
     for (let i = 0; i < a.pieces.length; i++) expect(comparable(z.pieces[i]!), `command ${i}: ${COMMAND_LIST[i]}`).toEqual(comparable(a.pieces[i]!));
     expect(a.events.length).toBeGreaterThan(10);
-    expect(z.events).toEqual(a.events);
+    expect(z.events).toEqual(withoutQuitClose(a.events));
     expect([a.watcherLines, z.watcherLines]).toEqual([a.events.length, z.events.length]);
     expect(z.exitCode).toBe(a.exitCode);
   }, 120000);
